@@ -1,0 +1,1 @@
+"""Bundled CSV datasets, installed as the ``tsforecast.bundled`` package (see README.md)."""

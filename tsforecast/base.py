@@ -1,0 +1,225 @@
+"""The Forecaster contract every model follows.
+
+Public methods (:meth:`Forecaster.fit`, :meth:`~Forecaster.predict`,
+:meth:`~Forecaster.predict_interval`, :meth:`~Forecaster.update`) validate and convert their
+input once; subclasses implement ``_fit`` / ``_predict`` / ``_predict_interval`` (and
+optionally ``_update``) on input that is guaranteed clean: a float Series on a regular grid
+and, for models that use them, exogenous regressors as a float DataFrame on the same index.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from sklearn.base import BaseEstimator
+
+from tsforecast.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError
+from tsforecast.frequency import future_index, infer_season
+from tsforecast.validation import ExogSchema, align_exog, clean_series, infer_exog_schema
+
+__all__ = ["Forecaster", "normal_interval"]
+
+
+def normal_interval(
+    mean: np.ndarray, sigma: np.ndarray, coverage: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Central interval of a normal forecast distribution holding ``coverage`` of its mass."""
+    z = norm.ppf(0.5 + coverage / 2)
+    return mean - z * sigma, mean + z * sigma
+
+
+def _check_horizon(horizon: object) -> int:
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ConfigError(f"horizon must be a positive whole number of steps, got {horizon!r}.")
+    return int(horizon)
+
+
+class Forecaster(BaseEstimator):
+    """Base class: fit on a time-indexed series, forecast the timestamps that follow it.
+
+    Learned state ends in ``_``: ``y_`` (the training series), ``cutoff_`` (its last
+    timestamp), ``freq_``, ``season_`` (observations per cycle), ``exog_schema_``.
+    """
+
+    #: the name the registry and the CLI know this model by
+    short_name: ClassVar[str] = "forecaster"
+    #: whether ``fit``/``predict`` accept exogenous regressors ``X``
+    supports_exog: ClassVar[bool] = False
+    #: whether a constant series is rejected (the model needs variation to estimate anything)
+    requires_variance: ClassVar[bool] = False
+
+    # ----------------------------------------------------------------- public API
+    def fit(self, y: object, X: object | None = None) -> Forecaster:
+        """Fit on ``y`` (a Series with a DatetimeIndex, see :mod:`tsforecast.validation`).
+
+        ``X`` holds exogenous regressors on the same timestamps (models with
+        ``supports_exog``); text columns are one-hot encoded. Returns ``self``.
+        """
+        series = self._clean(y)
+        self._check_training(series)  # also sets freq_ and season_
+        self.y_ = series
+        self.cutoff_ = series.index[-1]
+        exog = self._training_exog(X, series.index)
+        self.X_ = exog
+        self._fit(series, exog)
+        return self
+
+    def predict(self, horizon: int, X: object | None = None) -> pd.Series:
+        """Point forecasts for the ``horizon`` timestamps after the training data."""
+        steps, index, exog = self._prepare_forecast(horizon, X)
+        values = self._finite(self._predict(steps, exog), "forecast")
+        return pd.Series(values, index=index, name=self.short_name)
+
+    def predict_interval(
+        self, horizon: int, coverage: float = 0.8, X: object | None = None
+    ) -> pd.DataFrame:
+        """Prediction intervals: ``lower`` and ``upper`` columns holding ``coverage``."""
+        if not isinstance(coverage, (float, int)) or not 0 < coverage < 1:
+            raise ConfigError(f"coverage must be a number strictly between 0 and 1, got {coverage!r}.")
+        steps, index, exog = self._prepare_forecast(horizon, X)
+        lower, upper = self._predict_interval(steps, float(coverage), exog)
+        frame = pd.DataFrame(
+            {
+                "lower": self._finite(lower, "lower bound"),
+                "upper": self._finite(upper, "upper bound"),
+            },
+            index=index,
+        )
+        return frame
+
+    def update(self, y_new: object, X_new: object | None = None) -> Forecaster:
+        """Append observations that follow the training data; returns ``self``.
+
+        Models that can, roll forward without re-estimating parameters; the default refits on
+        the extended history.
+        """
+        self._check_fitted()
+        new = self._clean(y_new, freq=self.freq_)
+        expected = self.cutoff_ + self.freq_
+        if new.index[0] != expected:
+            raise DataError(
+                f"update data must start right after the training data, at {expected}; "
+                f"it starts at {new.index[0]}."
+            )
+        new_exog = None
+        if self.exog_schema_ is not None:
+            if X_new is None:
+                raise DataError("this model was fitted with X; update needs X_new for the new rows.")
+            new_exog = align_exog(X_new, new.index, self.exog_schema_)
+        elif X_new is not None:
+            raise DataError("this model was fitted without X; update got X_new.")
+        history = pd.concat([self.y_, new])
+        history.index.freq = self.freq_
+        full_exog = None if new_exog is None else pd.concat([self.X_, new_exog])
+        self._update(history, full_exog, len(new))
+        self.y_ = history
+        self.X_ = full_exog
+        self.cutoff_ = history.index[-1]
+        return self
+
+    # ------------------------------------------------------- subclass extension points
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        raise NotImplementedError
+
+    def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _predict_interval(
+        self, horizon: int, coverage: float, X: pd.DataFrame | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _update(self, y: pd.Series, X: pd.DataFrame | None, n_new: int) -> None:
+        """Default roll-forward: refit on the whole extended history."""
+        self._fit(y, X)
+
+    def _forecast_exog_schema(self) -> ExogSchema:
+        """The X columns needed for forecast timestamps (all of them unless a model has
+        covariates that are only known up to the forecast origin)."""
+        return self.exog_schema_
+
+    def _min_length(self) -> int:
+        """The fewest training observations this configuration can fit on."""
+        return 1
+
+    @property
+    def _season_param(self) -> int | None:
+        return getattr(self, "season", None)
+
+    # ----------------------------------------------------------------- helpers
+    def _resolve_season(self) -> int:
+        season = self._season_param
+        if season is None:
+            return infer_season(self.freq_)
+        if isinstance(season, bool) or not isinstance(season, (int, np.integer)) or season < 1:
+            raise ConfigError(f"{self.short_name}: season must be a positive integer, got {season!r}.")
+        return int(season)
+
+    def _clean(self, y: object, freq: object = None) -> pd.Series:
+        result = clean_series(y, freq=freq)
+        if result.repairs:
+            warnings.warn("; ".join(result.repairs), DataRepairWarning, stacklevel=3)
+        return result.series
+
+    def _check_training(self, series: pd.Series) -> None:
+        # the minimum length may depend on the season, which depends on the frequency
+        self.freq_ = series.index.freq
+        self.season_ = self._resolve_season()
+        needed = self._min_length()
+        if len(series) < needed:
+            raise DataError(
+                f"{self.short_name} needs at least {needed} observations with these parameters; "
+                f"the series has {len(series)}. Fix: provide more history or smaller parameters."
+            )
+        if self.requires_variance and np.ptp(series.to_numpy()) == 0:
+            raise DataError(
+                f"the series is constant (every value is {series.iloc[0]:g}); {self.short_name} "
+                "cannot estimate anything from it. Fix: use 'naive' or 'mean' for constant data."
+            )
+
+    def _training_exog(self, X: object | None, index: pd.DatetimeIndex) -> pd.DataFrame | None:
+        if X is None:
+            self.exog_schema_ = None
+            return None
+        if not self.supports_exog:
+            raise ConfigError(
+                f"{self.short_name} does not use exogenous regressors; fit it without X."
+            )
+        self.exog_schema_ = infer_exog_schema(X)
+        return align_exog(X, index, self.exog_schema_)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "cutoff_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(y) before predicting."
+            )
+
+    def _prepare_forecast(
+        self, horizon: int, X: object | None
+    ) -> tuple[int, pd.DatetimeIndex, pd.DataFrame | None]:
+        self._check_fitted()
+        steps = _check_horizon(horizon)
+        index = future_index(self.cutoff_, self.freq_, steps)
+        if self.exog_schema_ is None:
+            if X is not None:
+                raise DataError("this model was fitted without X; predict got X.")
+            return steps, index, None
+        if X is None:
+            raise DataError(
+                f"this model was fitted with X; predict needs X for the {steps} forecast "
+                f"timestamps starting {index[0]}."
+            )
+        return steps, index, align_exog(X, index, self._forecast_exog_schema())
+
+    def _finite(self, values: object, what: str) -> np.ndarray:
+        array = np.asarray(values, dtype="float64").reshape(-1)
+        if not np.isfinite(array).all():
+            raise ModelError(f"{self.short_name} produced a non-finite {what}.")
+        return array
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "cutoff_")

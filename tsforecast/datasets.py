@@ -1,0 +1,222 @@
+"""Built-in datasets and loaders for the user's own files and for real public data.
+
+* :func:`load_dataset` reads a bundled CSV (``ridership`` or ``stock``, see
+  ``datasets/README.md``) into a DataFrame with a regular DatetimeIndex.
+* :func:`load_csv` reads any CSV or Parquet file with a date column.
+* :func:`load_cta_ridership` reads the Chicago Transit Authority "Daily Boarding Totals" file
+  (``service_date,day_type,bus,rail_boardings,total_rides``; MM/DD/YYYY; duplicate rows).
+* :func:`fetch_cta_ridership` downloads that file once, checks its SHA-256 and caches it; it
+  fails fast with a clear message when there is no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from tsforecast.errors import DataError, TsforecastError
+from tsforecast.validation import clean_series
+
+__all__ = [
+    "available_datasets",
+    "load_dataset",
+    "load_csv",
+    "load_cta_ridership",
+    "fetch_cta_ridership",
+    "DATASETS",
+    "CTA_URL",
+    "CTA_SHA256",
+]
+
+#: name -> (file, default target column, description)
+DATASETS: dict[str, tuple[str, str, str]] = {
+    "ridership": (
+        "ridership.csv",
+        "rail",
+        "Daily transit boardings 2016-2019 (bus, rail, day_type W/A/U); weekly and annual "
+        "seasonality, holidays, trend, level shifts. Synthetic, modelled on the CTA series.",
+    ),
+    "stock": (
+        "stock.csv",
+        "ACME",
+        "Closing prices of four stock-like series (ACME, BOLT, CRUX, DYNA) on NYSE trading days "
+        "2019-2023; volatility clustering, jumps, market holidays absent. Synthetic.",
+    ),
+}
+
+CTA_URL = "https://data.cityofchicago.org/api/views/6iiy-9s97/rows.csv?accessType=DOWNLOAD"
+#: SHA-256 of the 2001-01-01..2021-11-30 edition that the published reference numbers use.
+CTA_SHA256 = "34faaba085ca21434b7dd3e0abcbaf8cde5be3a4f170dda1c8caef72c5c4bd06"
+_CTA_COLUMNS = {"service_date", "day_type", "bus", "rail_boardings", "total_rides"}
+
+
+def available_datasets() -> dict[str, str]:
+    """Names of the built-in datasets with a one-line description each."""
+    return {name: description for name, (_, _, description) in DATASETS.items()}
+
+
+def default_target(name: str) -> str:
+    """The column a built-in dataset forecasts by default (``rail``, ``ACME``)."""
+    return _dataset_entry(name)[1]
+
+
+def _dataset_entry(name: str) -> tuple[str, str, str]:
+    if name not in DATASETS:
+        raise DataError(
+            f"unknown dataset {name!r}; built-in datasets are: {', '.join(DATASETS)}."
+        )
+    return DATASETS[name]
+
+
+def _regular(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a frame whose index is already regular its frequency (trading days included)."""
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    freq = clean_series(frame, numeric[0]).series.index.freq
+    return frame.asfreq(freq)
+
+
+def load_dataset(name: str) -> pd.DataFrame:
+    """A built-in dataset as a DataFrame with a regular DatetimeIndex.
+
+    >>> rail = load_dataset("ridership")["rail"]
+    """
+    filename = _dataset_entry(name)[0]
+    with resources.as_file(resources.files("tsforecast.bundled") / filename) as path:
+        frame = pd.read_csv(path, parse_dates=["date"], index_col="date")
+    return _regular(frame)
+
+
+def load_csv(
+    path: str | os.PathLike[str], date_column: str | None = None
+) -> pd.DataFrame:
+    """Read a CSV (or ``.parquet``) file indexed by its date column.
+
+    ``date_column`` defaults to the first column. The dates are parsed but not yet
+    validated; pass the result (or one of its columns) to a model or to
+    :func:`tsforecast.validation.clean_series`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such file: {path}")
+    try:
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path)
+    except ImportError as exc:
+        raise DataError(f"cannot read {path.name}: {exc}. Fix: pip install pyarrow.") from exc
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read {path.name} as a table: {exc}".splitlines()[0]) from exc
+    if frame.empty or frame.shape[1] < 2:
+        raise DataError(
+            f"{path.name} needs a date column and at least one value column; "
+            f"it has columns {list(frame.columns)} and {len(frame)} rows."
+        )
+    column = date_column if date_column is not None else frame.columns[0]
+    if column not in frame.columns:
+        raise DataError(
+            f"date column {column!r} not found in {path.name}; columns: {list(frame.columns)}."
+        )
+    dates = pd.to_datetime(frame[column], errors="coerce", format="mixed")
+    bad = dates.isna() & frame[column].notna()
+    if bad.any() or dates.isna().all():
+        shown = frame.loc[bad, column].head(3).tolist()
+        raise DataError(
+            f"column {column!r} of {path.name} holds values that are not dates, e.g. {shown}. "
+            "Fix: name the date column with --date-column / date_column=."
+        )
+    return frame.drop(columns=[column]).set_index(pd.DatetimeIndex(dates, name=str(column)))
+
+
+def load_cta_ridership(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read the CTA daily boarding totals file into ``day_type, bus, rail, total`` by date.
+
+    Exact duplicate rows (the published file has some) are dropped; conflicting duplicates
+    raise :class:`DataError`. The index is daily with its frequency set.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such file: {path}")
+    frame = pd.read_csv(path)
+    missing = _CTA_COLUMNS - set(frame.columns)
+    if missing:
+        raise DataError(
+            f"{path.name} is not a CTA daily boarding totals file: it lacks column(s) "
+            f"{sorted(missing)} (has {list(frame.columns)})."
+        )
+    dates = pd.to_datetime(frame["service_date"], format="%m/%d/%Y", errors="coerce")
+    if dates.isna().any():
+        raise DataError(
+            f"{path.name}: service_date values not in MM/DD/YYYY form, e.g. "
+            f"{frame.loc[dates.isna(), 'service_date'].head(3).tolist()}."
+        )
+    frame = frame.assign(service_date=dates).drop_duplicates()
+    frame = frame.rename(columns={"rail_boardings": "rail", "total_rides": "total"})
+    frame = frame.set_index("service_date").sort_index()
+    if frame.index.has_duplicates:
+        dup = frame.index[frame.index.duplicated()][:3]
+        raise DataError(f"{path.name}: conflicting rows for the same date, e.g. {list(dup)}.")
+    frame.index.name = "date"
+    return frame[["day_type", "bus", "rail", "total"]].asfreq("D")
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tsforecast"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_cta_ridership(
+    cache_dir: str | os.PathLike[str] | None = None,
+    *,
+    url: str = CTA_URL,
+    sha256: str | None = CTA_SHA256,
+    timeout: float = 20.0,
+) -> pd.DataFrame:
+    """Download the CTA file once (checked against ``sha256``), cache it, and load it.
+
+    A cached file with the right checksum is used without touching the network. Pass
+    ``sha256=None`` to accept a newer edition of the file (the portal updates it).
+    Raises :class:`TsforecastError` quickly when offline or when the checksum differs.
+    """
+    cache = Path(cache_dir) if cache_dir is not None else _default_cache()
+    target = cache / "CTA_-_Ridership_-_Daily_Boarding_Totals.csv"
+    if target.is_file() and (sha256 is None or _sha256(target) == sha256):
+        return load_cta_ridership(target)
+    cache.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=cache, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            shutil.copyfileobj(response, out)
+        got = _sha256(Path(partial))
+        if sha256 is not None and got != sha256:
+            raise TsforecastError(
+                f"downloaded file from {url} has SHA-256 {got}, expected {sha256}; the source "
+                "may have changed. Fix: pass sha256=None to accept it, or load a file you trust "
+                "with load_cta_ridership(path)."
+            )
+        os.replace(partial, target)
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        raise TsforecastError(
+            f"could not download the CTA ridership file from {url}: {exc}. Fix: check the "
+            "network, or download it by hand and use load_cta_ridership(path)."
+        ) from exc
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return load_cta_ridership(target)

@@ -1,0 +1,48 @@
+"""Exceptions and warnings raised by tsforecast.
+
+Every problem a user can cause is reported as a subclass of :class:`TsforecastError` with a
+message that names the problem, where it is and how to fix it. The CLI maps these classes to
+exit codes; library code never prints.
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+__all__ = [
+    "TsforecastError",
+    "DataError",
+    "ConfigError",
+    "ModelError",
+    "NotFittedError",
+    "DataRepairWarning",
+    "FitWarning",
+]
+
+
+class TsforecastError(Exception):
+    """Base class of every error tsforecast raises on purpose."""
+
+
+class DataError(TsforecastError, ValueError):
+    """The input data cannot be used as given (wrong type, irregular, too short, ...)."""
+
+
+class ConfigError(TsforecastError, ValueError):
+    """A parameter, model name or configuration file is invalid."""
+
+
+class ModelError(TsforecastError, RuntimeError):
+    """A model failed to fit or predict on otherwise valid data."""
+
+
+class NotFittedError(TsforecastError, _SklearnNotFittedError):
+    """A model was asked to predict or update before it was fitted."""
+
+
+class DataRepairWarning(UserWarning):
+    """The input was repaired (sorted, de-duplicated, gaps filled); the message says how."""
+
+
+class FitWarning(UserWarning):
+    """A model fitted, but the optimiser reported a problem (e.g. no convergence)."""

@@ -1,0 +1,144 @@
+"""Forecast accuracy metrics: small pure functions with one signature.
+
+Every metric is ``metric(y_true, y_pred, *, y_train=None, season=1, lower=None, upper=None,
+coverage=0.8) -> float``; each uses only the arguments it needs. Inputs are array-likes of
+equal length; the result is a plain float (``nan`` where the metric is undefined, as stated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from tsforecast.errors import ConfigError
+
+__all__ = [
+    "mae",
+    "rmse",
+    "mape",
+    "smape",
+    "mase",
+    "interval_coverage",
+    "winkler_score",
+    "seasonal_naive_scale",
+    "METRICS",
+]
+
+
+def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    true = np.asarray(y_true, dtype="float64").reshape(-1)
+    pred = np.asarray(y_pred, dtype="float64").reshape(-1)
+    if true.shape != pred.shape:
+        raise ConfigError(f"y_true has {true.size} values but y_pred has {pred.size}.")
+    return true, pred
+
+
+def mae(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower=None,
+        upper=None, coverage=0.8) -> float:
+    """Mean absolute error."""
+    true, pred = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(true - pred))) if true.size else float("nan")
+
+
+def rmse(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower=None,
+         upper=None, coverage=0.8) -> float:
+    """Root mean squared error."""
+    true, pred = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((true - pred) ** 2))) if true.size else float("nan")
+
+
+def mape(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower=None,
+         upper=None, coverage=0.8) -> float:
+    """Mean absolute percentage error, in percent.
+
+    At zeros: points whose actual value is 0 have no percentage error and are left out of the
+    mean; if every actual is 0 the result is ``nan``.
+    """
+    true, pred = _pair(y_true, y_pred)
+    keep = true != 0
+    if not keep.any():
+        return float("nan")
+    return float(100 * np.mean(np.abs((true[keep] - pred[keep]) / true[keep])))
+
+
+def smape(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower=None,
+          upper=None, coverage=0.8) -> float:
+    """Symmetric MAPE in percent (0 to 200): mean of 2|y - f| / (|y| + |f|); 0/0 counts as 0."""
+    true, pred = _pair(y_true, y_pred)
+    if not true.size:
+        return float("nan")
+    denom = np.abs(true) + np.abs(pred)
+    ratio = np.divide(2 * np.abs(true - pred), denom, out=np.zeros_like(denom), where=denom > 0)
+    return float(100 * np.mean(ratio))
+
+
+def seasonal_naive_scale(y_train: ArrayLike, season: int = 1) -> float:
+    """In-sample MAE of the seasonal naive forecast on ``y_train`` (the MASE denominator)."""
+    train = np.asarray(y_train, dtype="float64").reshape(-1)
+    if season < 1:
+        raise ConfigError(f"season must be at least 1, got {season}.")
+    if train.size <= season:
+        return float("nan")
+    return float(np.mean(np.abs(train[season:] - train[:-season])))
+
+
+def mase(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower=None,
+         upper=None, coverage=0.8) -> float:
+    """Mean absolute scaled error: MAE over the in-sample seasonal-naive MAE of ``y_train``.
+
+    ``nan`` when ``y_train`` is missing, not longer than ``season``, or has zero seasonal
+    variation (the scale would be 0).
+    """
+    if y_train is None:
+        raise ConfigError("mase needs y_train (the training window) to compute its scale.")
+    scale = seasonal_naive_scale(y_train, season)
+    if not np.isfinite(scale) or scale == 0:
+        return float("nan")
+    return mae(y_true, y_pred) / scale
+
+
+def _bounds(y_true, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if lower is None or upper is None:
+        raise ConfigError("interval metrics need lower= and upper= bounds.")
+    true, low = _pair(y_true, lower)
+    _, up = _pair(y_true, upper)
+    return true, low, up
+
+
+def interval_coverage(y_true: ArrayLike, y_pred: ArrayLike = None, *, y_train=None, season=1,
+                      lower=None, upper=None, coverage=0.8) -> float:
+    """Share of actual values inside ``[lower, upper]`` (compare with the nominal coverage)."""
+    true, low, up = _bounds(y_true, lower, upper)
+    return float(np.mean((true >= low) & (true <= up))) if true.size else float("nan")
+
+
+def winkler_score(y_true: ArrayLike, y_pred: ArrayLike = None, *, y_train=None, season=1,
+                  lower=None, upper=None, coverage=0.8) -> float:
+    """Mean interval (Winkler) score: width plus 2/alpha times any miss, alpha = 1 - coverage.
+
+    Lower is better; it rewards narrow intervals and penalises actuals outside them.
+    """
+    true, low, up = _bounds(y_true, lower, upper)
+    if not 0 < coverage < 1:
+        raise ConfigError(f"coverage must be strictly between 0 and 1, got {coverage}.")
+    alpha = 1 - coverage
+    below = np.clip(low - true, 0, None)
+    above = np.clip(true - up, 0, None)
+    score = (up - low) + (2 / alpha) * (below + above)
+    return float(np.mean(score)) if true.size else float("nan")
+
+
+MetricFunction = Callable[..., float]
+
+#: every metric by name, in the order reports show them
+METRICS: dict[str, MetricFunction] = {
+    "mae": mae,
+    "rmse": rmse,
+    "mape": mape,
+    "smape": smape,
+    "mase": mase,
+    "coverage": interval_coverage,
+    "winkler": winkler_score,
+}

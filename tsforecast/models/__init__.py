@@ -1,0 +1,1 @@
+"""Model families: baselines, statistical (statsmodels) and neural (PyTorch) forecasters."""

@@ -1,0 +1,134 @@
+"""Honest baselines: naive, seasonal naive, drift and mean.
+
+Intervals follow the standard benchmark-method formulas (Hyndman & Athanasopoulos,
+*Forecasting: Principles and Practice*, 3rd ed., section 5.5): a normal distribution around
+the point forecast whose spread grows with the horizon as each method implies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsforecast.base import Forecaster, normal_interval
+
+__all__ = ["Naive", "SeasonalNaive", "Drift", "Mean"]
+
+
+class _Baseline(Forecaster):
+    """Shared machinery: residual spread from in-sample one-step forecasts."""
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        values = y.to_numpy()
+        residuals = self._residuals(values)
+        self.sigma_ = float(np.sqrt(np.mean(residuals**2))) if residuals.size else 0.0
+        self.last_values_ = values
+
+    def _residuals(self, values: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _sigma_by_step(self, horizon: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _predict_interval(
+        self, horizon: int, coverage: float, X: pd.DataFrame | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return normal_interval(self._predict(horizon, X), self._sigma_by_step(horizon), coverage)
+
+    @classmethod
+    def test_params(cls) -> dict:
+        """Tiny parameters for the contract test suite."""
+        return {}
+
+
+class Naive(_Baseline):
+    """Repeat the last observed value."""
+
+    short_name = "naive"
+
+    def __init__(self) -> None:
+        pass
+
+    def _residuals(self, values: np.ndarray) -> np.ndarray:
+        return np.diff(values)
+
+    def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        return np.full(horizon, self.last_values_[-1])
+
+    def _sigma_by_step(self, horizon: int) -> np.ndarray:
+        return self.sigma_ * np.sqrt(np.arange(1, horizon + 1))
+
+
+class SeasonalNaive(_Baseline):
+    """Repeat the last observed season: the forecast for t+h is the value one season before.
+
+    ``season`` defaults to the frequency's natural cycle (daily 7, business-day 5, weekly 52,
+    monthly 12, quarterly 4, hourly 24).
+    """
+
+    short_name = "snaive"
+
+    def __init__(self, season: int | None = None) -> None:
+        self.season = season
+
+    def _min_length(self) -> int:
+        return self.season_
+
+    def _residuals(self, values: np.ndarray) -> np.ndarray:
+        m = self.season_
+        return values[m:] - values[:-m]
+
+    def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        last_season = self.last_values_[-self.season_ :]
+        return np.resize(last_season, horizon)
+
+    def _sigma_by_step(self, horizon: int) -> np.ndarray:
+        full_seasons = (np.arange(1, horizon + 1) - 1) // self.season_
+        return self.sigma_ * np.sqrt(full_seasons + 1)
+
+
+class Drift(_Baseline):
+    """Extend the line from the first to the last observation."""
+
+    short_name = "drift"
+
+    def __init__(self) -> None:
+        pass
+
+    def _min_length(self) -> int:
+        return 2
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        values = y.to_numpy()
+        self.slope_ = float((values[-1] - values[0]) / (len(values) - 1))
+        super()._fit(y, X)
+
+    def _residuals(self, values: np.ndarray) -> np.ndarray:
+        return np.diff(values) - self.slope_
+
+    def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        return self.last_values_[-1] + self.slope_ * np.arange(1, horizon + 1)
+
+    def _sigma_by_step(self, horizon: int) -> np.ndarray:
+        h = np.arange(1, horizon + 1)
+        n = len(self.last_values_)
+        return self.sigma_ * np.sqrt(h * (1 + h / max(n - 1, 1)))
+
+
+class Mean(_Baseline):
+    """Forecast the mean of the training data."""
+
+    short_name = "mean"
+
+    def __init__(self) -> None:
+        pass
+
+    def _residuals(self, values: np.ndarray) -> np.ndarray:
+        return values - values.mean()
+
+    def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        return np.full(horizon, self.last_values_.mean())
+
+    def _sigma_by_step(self, horizon: int) -> np.ndarray:
+        n = len(self.last_values_)
+        return np.full(horizon, self.sigma_ * np.sqrt(1 + 1 / n))

@@ -1,0 +1,363 @@
+"""Windowed neural forecasters: SimpleRNN, LSTM, GRU and WaveNet, one training path.
+
+How they forecast
+-----------------
+Each model reads the last ``window`` observations (default: 8 seasons, 56 for daily data) and
+outputs the next ``output_steps`` values at once (a direct multi-step head). Forecasts longer
+than ``output_steps`` continue recursively: the forecast block is appended to the input as if
+observed and the next block is predicted (not possible with ``past_covariates``, whose future
+values are unknown). Scaling is fitted on the training data only.
+
+Covariates
+----------
+Columns of ``X`` named in ``past_covariates`` are inputs known only up to the forecast
+origin (e.g. bus when forecasting rail); every other column is known in advance (e.g. a day
+type) and must be given for forecast timestamps too. ``calendar=True`` adds day-of-week and
+day-of-year features computed from the timestamps.
+
+Training and intervals
+----------------------
+Adam, Huber loss by default, gradient-norm clipping, a chronological validation tail
+(``validation_fraction`` of the windows, purged so no training target overlaps it) for early
+stopping with best-weight restore and a plateau learning-rate schedule. Prediction intervals
+are split-conformal: the absolute residuals of the validation tail, per horizon step, give
+the half-width (steps past ``output_steps`` reuse the last step's, grown by the square root
+of the number of blocks). The validation tail serves both early stopping and calibration,
+so with very short series the intervals can be slightly optimistic.
+
+:meth:`update` only appends observations: the network needs nothing but the latest window,
+so a trained model rolls forward without retraining.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsforecast.base import Forecaster
+from tsforecast.errors import ConfigError, DataError
+from tsforecast.frequency import future_index
+from tsforecast.models.networks import NetworkConfig, build_network
+from tsforecast.models.training import LOSSES, TrainConfig, train
+from tsforecast.models.windows import Scaler, WindowData, calendar_features
+from tsforecast.validation import ExogSchema
+
+__all__ = ["NeuralForecaster", "SimpleRNN", "LSTM", "GRU", "WaveNet"]
+
+
+@contextlib.contextmanager
+def _torch_threads(n_threads: int | None) -> Iterator[None]:
+    """Use ``n_threads`` intra-op threads inside the block, then restore the previous value."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class NeuralForecaster(Forecaster):
+    """Shared windowed training and forecasting; subclasses choose the network ``kind``."""
+
+    supports_exog = True
+    requires_variance = True
+    kind: ClassVar[str] = "lstm"
+
+    def __init__(
+        self,
+        window: int | None = None,
+        output_steps: int = 14,
+        hidden: int = 32,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        layer_norm: bool = False,
+        seq2seq: bool = False,
+        past_covariates: tuple[str, ...] = (),
+        calendar: bool = True,
+        max_epochs: int = 200,
+        batch_size: int = 32,
+        learning_rate: float = 3e-3,
+        loss: str = "huber",
+        patience: int = 15,
+        validation_fraction: float = 0.15,
+        seed: int = 0,
+        n_threads: int | None = None,
+        progress: Callable[[int, int, float, float], None] | None = None,
+    ) -> None:
+        self.window = window
+        self.output_steps = output_steps
+        self.hidden = hidden
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.layer_norm = layer_norm
+        self.seq2seq = seq2seq
+        self.past_covariates = past_covariates
+        self.calendar = calendar
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.loss = loss
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.seed = seed
+        self.n_threads = n_threads
+        self.progress = progress
+
+    @classmethod
+    def test_params(cls) -> dict:
+        return {"window": 14, "output_steps": 7, "hidden": 8, "max_epochs": 2}
+
+    # --------------------------------------------------------------- configuration
+    def _window(self) -> int:
+        if self.window is None:
+            return max(8 * self.season_, 16)
+        if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 2:
+            raise ConfigError(f"window must be an integer of at least 2, got {self.window!r}.")
+        return self.window
+
+    def _min_length(self) -> int:
+        return self._window() + self.output_steps + 20
+
+    def _network_extras(self) -> dict:
+        return {"num_layers": self.num_layers}
+
+    def _check_params(self) -> None:
+        if not isinstance(self.output_steps, int) or self.output_steps < 1:
+            raise ConfigError(f"output_steps must be a positive integer, got {self.output_steps!r}.")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}.")
+        if not 0 < self.validation_fraction < 0.5:
+            raise ConfigError("validation_fraction must be between 0 and 0.5.")
+
+    # ------------------------------------------------------------------ features
+    def _split_columns(self, columns: list[str]) -> tuple[list[str], list[str]]:
+        """Encoded X columns -> (past-only, known-in-advance)."""
+        past_names = [str(c) for c in self.past_covariates]
+        unknown = [c for c in past_names if c not in map(str, self.exog_schema_.columns)] if (
+            self.exog_schema_ is not None
+        ) else past_names
+        if unknown:
+            raise ConfigError(f"past_covariates {unknown} are not columns of X.")
+
+        def is_past(column: str) -> bool:
+            return any(column == name or column.startswith(f"{name}=") for name in past_names)
+
+        past = [c for c in columns if is_past(c)]
+        return past, [c for c in columns if not is_past(c)]
+
+    def _forecast_exog_schema(self) -> ExogSchema:
+        past = {str(c) for c in self.past_covariates}
+        columns = tuple(c for c in self.exog_schema_.columns if str(c) not in past)
+        return ExogSchema(columns, {c: v for c, v in self.exog_schema_.categories.items() if c in columns})
+
+    def _known(self, index: pd.DatetimeIndex, X_known: pd.DataFrame | None) -> np.ndarray:
+        parts = []
+        if self.calendar:
+            parts.append(calendar_features(index).to_numpy())
+        if X_known is not None and X_known.shape[1]:
+            parts.append(self.known_scaler_.transform(X_known.to_numpy()))
+        if not parts:
+            return np.zeros((len(index), 0), dtype="float32")
+        return np.concatenate(parts, axis=1).astype("float32")
+
+    def _inputs(self, y: pd.Series, X: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+        """Input matrix (target, past covariates, known features) and the known features."""
+        known = self._known(y.index, None if X is None else X[self.known_columns_])
+        parts = [self.y_scaler_.transform(y.to_numpy())]
+        if self.past_columns_:
+            parts.append(self.past_scaler_.transform(X[self.past_columns_].to_numpy()))
+        parts.append(known)
+        return np.concatenate(parts, axis=1), known
+
+    # ---------------------------------------------------------------------- fit
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        self._check_params()
+        window, horizon = self._window(), self.output_steps
+        columns = [] if X is None else list(X.columns)
+        self.past_columns_, self.known_columns_ = self._split_columns(columns)
+        self.y_scaler_ = Scaler.fit(y.to_numpy())
+        self.past_scaler_ = Scaler.fit(X[self.past_columns_].to_numpy()) if self.past_columns_ else None
+        self.known_scaler_ = (
+            Scaler.fit(X[self.known_columns_].to_numpy()) if self.known_columns_ else None
+        )
+        inputs, known = self._inputs(y, X)
+        data = WindowData(inputs, known, window, horizon)
+        n = data.n_samples
+        n_val = max(1, int(round(n * self.validation_fraction)))
+        n_train = n - n_val - (horizon - 1)  # purge: no training target inside the tail
+        if n_train < 1:
+            raise DataError(
+                f"{self.short_name}: {len(y)} observations leave no training windows with "
+                f"window={window} and output_steps={horizon}; provide more history."
+            )
+        train_starts, val_starts = torch.arange(n_train), torch.arange(n - n_val, n)
+        config = NetworkConfig(
+            kind=self.kind,
+            n_inputs=inputs.shape[1],
+            horizon=horizon,
+            n_future=known.shape[1],
+            hidden=self.hidden,
+            dropout=self.dropout,
+            layer_norm=self.layer_norm,
+            **self._network_extras(),
+        )
+        with _torch_threads(self.n_threads):
+            torch.manual_seed(self.seed)
+            network = build_network(config)
+            self.history_ = train(
+                network, data, train_starts, val_starts,
+                TrainConfig(
+                    max_epochs=self.max_epochs, batch_size=self.batch_size,
+                    learning_rate=self.learning_rate, loss=self.loss, patience=self.patience,
+                    seq2seq=self.seq2seq, seed=self.seed,
+                ),
+                self.progress,
+            )
+            with torch.no_grad():
+                x, future, target = data.batch(val_starts)
+                predicted = network(x, future).numpy()
+        self.network_ = network
+        self.window_ = window
+        actual = self.y_scaler_.inverse(target.numpy())
+        self.residuals_ = np.abs(actual - self.y_scaler_.inverse(predicted))
+
+    def _update(self, y: pd.Series, X: pd.DataFrame | None, n_new: int) -> None:
+        """Nothing to re-estimate: forecasts read the latest window of the extended history."""
+
+    # ------------------------------------------------------------------ predict
+    def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        block = self.output_steps
+        n_blocks = math.ceil(horizon / block)
+        if n_blocks > 1 and self.past_columns_:
+            raise ConfigError(
+                f"{self.short_name} was trained for {block} steps with past covariates, whose "
+                f"future values are unknown; forecast at most {block} steps, or train with "
+                f"output_steps={horizon}."
+            )
+        history_y = self.y_.iloc[-self.window_ :]
+        history_X = None if self.X_ is None else self.X_.iloc[-self.window_ :]
+        inputs, _ = self._inputs(history_y, history_X)
+        extended = future_index(self.cutoff_, self.freq_, n_blocks * block)
+        future_known = np.zeros((len(extended), inputs.shape[1] - 1 - len(self.past_columns_)),
+                                dtype="float32")
+        if self.calendar or self.known_columns_:
+            padded = None
+            if X is not None and self.known_columns_:
+                padded = X[self.known_columns_].reindex(extended).ffill()
+            future_known = self._known(extended, padded)
+        window = torch.from_numpy(inputs).unsqueeze(0)
+        outputs = []
+        with _torch_threads(self.n_threads), torch.no_grad():
+            for b in range(n_blocks):
+                future = torch.from_numpy(future_known[b * block : (b + 1) * block]).unsqueeze(0)
+                step = self.network_(window, future)[0]
+                outputs.append(step.numpy())
+                # recursive continuation: the block becomes input, with its known features
+                new_rows = torch.cat([step[:, None], future[0]], dim=1)
+                window = torch.cat([window[:, block:], new_rows.unsqueeze(0)], dim=1)
+        scaled = np.concatenate(outputs)[:horizon]
+        return self.y_scaler_.inverse(scaled)
+
+    def _predict_interval(
+        self, horizon: int, coverage: float, X: pd.DataFrame | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        point = self._predict(horizon, X)
+        n = len(self.residuals_)
+        level = min(1.0, math.ceil((n + 1) * coverage) / n)
+        per_step = np.quantile(self.residuals_, level, axis=0, method="higher")
+        steps = np.arange(horizon)
+        block = self.output_steps
+        width = per_step[np.minimum(steps, block - 1)] * np.sqrt(steps // block + 1)
+        return point - width, point + width
+
+
+class SimpleRNN(NeuralForecaster):
+    """Elman recurrent network (``nn.RNN``, tanh) stacked ``num_layers`` deep."""
+
+    short_name = "rnn"
+    kind = "rnn"
+
+
+class LSTM(NeuralForecaster):
+    """Long short-term memory network stacked ``num_layers`` deep."""
+
+    short_name = "lstm"
+    kind = "lstm"
+
+
+class GRU(NeuralForecaster):
+    """Gated recurrent unit network stacked ``num_layers`` deep."""
+
+    short_name = "gru"
+    kind = "gru"
+
+
+class WaveNet(NeuralForecaster):
+    """WaveNet-style stack of dilated causal Conv1D layers (kernel 2).
+
+    ``dilations`` default to 1, 2, 4, 8 twice; ``gated`` and ``residual`` switch the gated
+    activations and residual/skip connections (both off: a plain ReLU conv stack).
+    """
+
+    short_name = "wavenet"
+    kind = "wavenet"
+
+    def __init__(
+        self,
+        window: int | None = None,
+        output_steps: int = 14,
+        hidden: int = 32,
+        dilations: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4, 8),
+        gated: bool = True,
+        residual: bool = True,
+        dropout: float = 0.0,
+        layer_norm: bool = False,
+        seq2seq: bool = False,
+        past_covariates: tuple[str, ...] = (),
+        calendar: bool = True,
+        max_epochs: int = 200,
+        batch_size: int = 32,
+        learning_rate: float = 3e-3,
+        loss: str = "huber",
+        patience: int = 15,
+        validation_fraction: float = 0.15,
+        seed: int = 0,
+        n_threads: int | None = None,
+        progress: Callable[[int, int, float, float], None] | None = None,
+    ) -> None:
+        self.window = window
+        self.output_steps = output_steps
+        self.hidden = hidden
+        self.dilations = dilations
+        self.gated = gated
+        self.residual = residual
+        self.dropout = dropout
+        self.layer_norm = layer_norm
+        self.seq2seq = seq2seq
+        self.past_covariates = past_covariates
+        self.calendar = calendar
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.loss = loss
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.seed = seed
+        self.n_threads = n_threads
+        self.progress = progress
+
+    def _network_extras(self) -> dict:
+        return {"dilations": tuple(self.dilations), "gated": self.gated, "residual": self.residual}
+
+    @classmethod
+    def test_params(cls) -> dict:
+        return {"window": 14, "output_steps": 7, "hidden": 8, "max_epochs": 2, "dilations": (1, 2)}

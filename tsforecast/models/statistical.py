@@ -1,0 +1,259 @@
+"""AR, ARMA, ARIMA and SARIMA forecasters over statsmodels' state-space ARIMA.
+
+All four are one estimator (:class:`statsmodels.tsa.arima.model.ARIMA`) with different
+orders, so they share :class:`StateSpaceARIMA`. Prediction intervals come from the model's own
+forecast distribution. :meth:`~tsforecast.Forecaster.update` rolls the fitted state forward
+over new observations without re-estimating parameters (``results.append(refit=False)``).
+
+``warm_start=True`` (the default) starts each re-fit of the same instance from the previous
+fit's parameters, which makes repeated refits in a backtest several times cheaper while
+converging to the same optimum.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
+
+from tsforecast.base import Forecaster
+from tsforecast.errors import ConfigError, FitWarning, ModelError
+
+__all__ = ["StateSpaceARIMA", "AR", "ARMA", "ARIMA", "SARIMA", "fit_arima"]
+
+Order = tuple[int, int, int]
+SeasonalOrder = tuple[int, int, int, int]
+
+
+def _default_trend(order: Order, seasonal_order: SeasonalOrder) -> str:
+    """A constant for stationary models, none once the series is differenced."""
+    return "c" if order[1] + seasonal_order[1] == 0 else "n"
+
+
+def describe_orders(order: Order, seasonal_order: SeasonalOrder) -> str:
+    """Conventional notation: ``ARIMA(1,0,0)(0,1,1)[7]``."""
+    text = "ARIMA({},{},{})".format(*order)
+    if seasonal_order[3] > 1 and any(seasonal_order[:3]):
+        text += "({},{},{})[{}]".format(*seasonal_order)
+    return text
+
+
+def fit_arima(
+    y: np.ndarray,
+    X: np.ndarray | None,
+    order: Order,
+    seasonal_order: SeasonalOrder,
+    trend: str,
+    *,
+    start_params: np.ndarray | None = None,
+    low_memory: bool = False,
+) -> tuple[Any, list[str]]:
+    """Fit one statsmodels ARIMA; returns the results and the optimiser's warnings.
+
+    Raises :class:`ModelError` naming the orders when statsmodels cannot fit them.
+    """
+    label = describe_orders(order, seasonal_order)
+    try:
+        model = _SMARIMA(y, exog=X, order=order, seasonal_order=seasonal_order, trend=trend)
+    except ValueError as exc:
+        raise ConfigError(f"{label} with trend={trend!r}: {exc}") from exc
+    if start_params is not None and len(start_params) != len(model.param_names):
+        start_params = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            # cov_type="none": forecasts and their intervals do not need the parameters'
+            # covariance, and skipping its numerical Hessian roughly halves the fit time.
+            results = model.fit(start_params=start_params, cov_type="none", low_memory=low_memory)
+        except (np.linalg.LinAlgError, ValueError, IndexError) as exc:
+            raise ModelError(f"{label} failed to fit: {exc}") from exc
+    # statsmodels' "non-stationary/non-invertible starting parameters, using zeros" notes are
+    # handled by statsmodels itself (it restarts from zeros); only report real fit problems.
+    notes = sorted(
+        {str(w.message).splitlines()[0] for w in caught if issubclass(w.category, ConvergenceWarning)}
+    )
+    if not np.isfinite(results.llf):
+        raise ModelError(f"{label} failed to fit: the likelihood is not finite.")
+    return results, notes
+
+
+class StateSpaceARIMA(Forecaster):
+    """Shared implementation: orders, fitting, forecasting and rolling forward."""
+
+    supports_exog = True
+    requires_variance = True
+
+    def _orders(self) -> tuple[Order, SeasonalOrder]:
+        raise NotImplementedError
+
+    def _trend(self, order: Order, seasonal_order: SeasonalOrder) -> str:
+        trend = getattr(self, "trend", None)
+        return _default_trend(order, seasonal_order) if trend is None else trend
+
+    def _min_length(self) -> int:
+        (p, d, q), (P, D, Q, s) = self._orders()
+        return d + D * s + max(p + s * P, q + s * Q) + 3
+
+    @property
+    def label_(self) -> str:
+        """The fitted model in conventional notation, e.g. ``ARIMA(1,0,0)(0,1,1)[7]``."""
+        return describe_orders(self.order_, self.seasonal_order_)
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        order, seasonal_order = self._orders()
+        trend = self._trend(order, seasonal_order)
+        spec = (order, seasonal_order, trend, 0 if X is None else X.shape[1])
+        start = None
+        if getattr(self, "warm_start", False) and getattr(self, "fitted_spec_", None) == spec:
+            start = self.results_.params
+        results, notes = fit_arima(
+            y.to_numpy(), None if X is None else X.to_numpy(), order, seasonal_order, trend,
+            start_params=start,
+        )
+        self.order_, self.seasonal_order_, self.trend_ = order, seasonal_order, trend
+        self.fitted_spec_ = spec
+        self.results_ = results
+        self.fit_warnings_ = notes
+        if notes:
+            warnings.warn(f"{self.label_}: {'; '.join(notes)}", FitWarning, stacklevel=4)
+
+    def _update(self, y: pd.Series, X: pd.DataFrame | None, n_new: int) -> None:
+        new_y = y.to_numpy()[-n_new:]
+        new_X = None if X is None else X.to_numpy()[-n_new:]
+        self.results_ = self.results_.append(new_y, exog=new_X, refit=False)
+
+    def _forecast(self, horizon: int, X: pd.DataFrame | None):
+        return self.results_.get_forecast(horizon, exog=None if X is None else X.to_numpy())
+
+    def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        return np.asarray(self._forecast(horizon, X).predicted_mean)
+
+    def _predict_interval(
+        self, horizon: int, coverage: float, X: pd.DataFrame | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        bounds = np.asarray(self._forecast(horizon, X).conf_int(alpha=1 - coverage))
+        return bounds[:, 0], bounds[:, 1]
+
+
+def _check_int(name: str, value: object, low: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+class AR(StateSpaceARIMA):
+    """Autoregressive model of order ``p`` (ARIMA(p,0,0)) with a constant by default."""
+
+    short_name = "ar"
+
+    def __init__(self, p: int = 7, trend: str | None = None, warm_start: bool = True) -> None:
+        self.p = p
+        self.trend = trend
+        self.warm_start = warm_start
+
+    def _orders(self) -> tuple[Order, SeasonalOrder]:
+        return (_check_int("p", self.p, 1), 0, 0), (0, 0, 0, 0)
+
+    @classmethod
+    def test_params(cls) -> dict:
+        return {"p": 1}
+
+
+class ARMA(StateSpaceARIMA):
+    """ARMA(p, q): autoregressive and moving-average terms, no differencing."""
+
+    short_name = "arma"
+
+    def __init__(
+        self, p: int = 2, q: int = 1, trend: str | None = None, warm_start: bool = True
+    ) -> None:
+        self.p = p
+        self.q = q
+        self.trend = trend
+        self.warm_start = warm_start
+
+    def _orders(self) -> tuple[Order, SeasonalOrder]:
+        return (_check_int("p", self.p), 0, _check_int("q", self.q)), (0, 0, 0, 0)
+
+    @classmethod
+    def test_params(cls) -> dict:
+        return {"p": 1, "q": 1}
+
+
+class ARIMA(StateSpaceARIMA):
+    """ARIMA(p, d, q). Trend defaults to a constant when d = 0 and none otherwise
+    (pass ``trend="t"`` for a drift in a differenced model)."""
+
+    short_name = "arima"
+
+    def __init__(
+        self,
+        p: int = 1,
+        d: int = 1,
+        q: int = 1,
+        trend: str | None = None,
+        warm_start: bool = True,
+    ) -> None:
+        self.p = p
+        self.d = d
+        self.q = q
+        self.trend = trend
+        self.warm_start = warm_start
+
+    def _orders(self) -> tuple[Order, SeasonalOrder]:
+        order = (_check_int("p", self.p), _check_int("d", self.d), _check_int("q", self.q))
+        return order, (0, 0, 0, 0)
+
+    @classmethod
+    def test_params(cls) -> dict:
+        return {"p": 1, "d": 1, "q": 0}
+
+
+class SARIMA(StateSpaceARIMA):
+    """Seasonal ARIMA(p,d,q)(P,D,Q)[s].
+
+    ``seasonal_order`` is ``(P, D, Q)`` with the period taken from ``season`` (default: the
+    frequency's natural cycle, 7 for daily data), or a full ``(P, D, Q, s)``. The defaults,
+    ARIMA(1,0,0)(0,1,1)[s], are a sound first model for daily data with a weekly pattern.
+    """
+
+    short_name = "sarima"
+
+    def __init__(
+        self,
+        order: tuple[int, int, int] = (1, 0, 0),
+        seasonal_order: tuple[int, ...] = (0, 1, 1),
+        season: int | None = None,
+        trend: str | None = None,
+        warm_start: bool = True,
+    ) -> None:
+        self.order = order
+        self.seasonal_order = seasonal_order
+        self.season = season
+        self.trend = trend
+        self.warm_start = warm_start
+
+    def _orders(self) -> tuple[Order, SeasonalOrder]:
+        order = tuple(self.order)
+        seasonal = tuple(self.seasonal_order)
+        if len(order) != 3:
+            raise ConfigError(f"order must be (p, d, q), got {self.order!r}.")
+        if len(seasonal) == 3:
+            seasonal = (*seasonal, self.season_)
+        if len(seasonal) != 4:
+            raise ConfigError(
+                f"seasonal_order must be (P, D, Q) or (P, D, Q, s), got {self.seasonal_order!r}."
+            )
+        p, d, q = (_check_int(n, v) for n, v in zip("pdq", order, strict=True))
+        P, D, Q, s = (_check_int(n, v) for n, v in zip("PDQs", seasonal, strict=True))
+        if s < 2 and (P or D or Q):
+            raise ConfigError(f"a seasonal order needs a period of at least 2, got s={s}.")
+        return (p, d, q), (P, D, Q, s)
+
+    @classmethod
+    def test_params(cls) -> dict:
+        return {"order": (1, 0, 0), "seasonal_order": (0, 1, 1)}

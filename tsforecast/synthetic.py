@@ -1,0 +1,175 @@
+"""The generator behind the bundled datasets (``datasets/*.csv``).
+
+Run ``python -m tsforecast.synthetic [folder]`` to regenerate them; with the pinned
+dependencies the output is byte-for-byte the committed files (a test checks this).
+
+* ``ridership``: daily bus and rail boardings of a city transit system, 2016-2019, with the
+  properties of the real Chicago series: a strong weekly pattern, holidays that ride like
+  Sundays, annual seasonality, slow trends, level shifts (a service cut, a new line), weather
+  shocks and autocorrelated noise. ``day_type`` is W (weekday), A (Saturday) or U
+  (Sunday/holiday), as in the CTA file.
+* ``stock``: four stock-like daily closing prices on NYSE trading days 2019-2023 (weekends and
+  market holidays absent), from a GARCH(1,1) return process with drift and jumps.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.holiday import (
+    AbstractHolidayCalendar,
+    GoodFriday,
+    Holiday,
+    USLaborDay,
+    USMartinLutherKingJr,
+    USMemorialDay,
+    USPresidentsDay,
+    USThanksgivingDay,
+    nearest_workday,
+)
+
+__all__ = ["make_ridership", "make_stock", "MarketHolidays", "write_bundled"]
+
+RIDERSHIP_SEED = 20160101
+STOCK_SEED = 20190102
+
+
+class MarketHolidays(AbstractHolidayCalendar):
+    """NYSE full-day closures (the rules that applied 2019-2023)."""
+
+    rules = [
+        Holiday("New Year's Day", month=1, day=1, observance=nearest_workday),
+        USMartinLutherKingJr,
+        USPresidentsDay,
+        GoodFriday,
+        USMemorialDay,
+        Holiday("Juneteenth", month=6, day=19, start_date="2022-01-01", observance=nearest_workday),
+        Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
+        USLaborDay,
+        USThanksgivingDay,
+        Holiday("Christmas", month=12, day=25, observance=nearest_workday),
+    ]
+
+
+class _TransitHolidays(AbstractHolidayCalendar):
+    """Days a transit system runs a Sunday schedule."""
+
+    rules = [
+        Holiday("New Year's Day", month=1, day=1),
+        USMemorialDay,
+        Holiday("Independence Day", month=7, day=4),
+        USLaborDay,
+        USThanksgivingDay,
+        Holiday("Christmas", month=12, day=25),
+    ]
+
+
+def _ar1(rng: np.random.Generator, n: int, phi: float, scale: float) -> np.ndarray:
+    shocks = rng.normal(0.0, scale, n)
+    out = np.empty(n)
+    out[0] = shocks[0]
+    for t in range(1, n):
+        out[t] = phi * out[t - 1] + shocks[t]
+    return out
+
+
+def make_ridership(seed: int = RIDERSHIP_SEED) -> pd.DataFrame:
+    """Daily transit ridership 2016-01-01..2019-12-31: ``day_type``, ``bus``, ``rail``."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2016-01-01", "2019-12-31", freq="D", name="date")
+    n = len(dates)
+    holidays = _TransitHolidays().holidays(dates[0], dates[-1])
+    weekday = dates.day_of_week.to_numpy()
+    day_type = np.where(weekday < 5, "W", np.where(weekday == 5, "A", "U"))
+    day_type[dates.isin(holidays)] = "U"
+
+    years = (dates - dates[0]).days.to_numpy() / 365.25
+    doy = dates.day_of_year.to_numpy()
+    annual = np.sin(2 * np.pi * (doy - 100) / 365.25)  # peaks in summer, low in winter
+    # weekday level of each day type relative to a weekday
+    level = {"W": 1.0, "A": 0.62, "U": 0.45}
+    relative = np.vectorize(level.get)(day_type)
+    # Fridays ride a little lighter, Mondays a little heavier on the rail system
+    rail_dow = np.select([weekday == 0, weekday == 4], [1.01, 0.97], 1.0)
+
+    # level shifts: a bus service cut (2018-03) and a new rail branch (2017-09)
+    bus_shift = np.where(dates >= "2018-03-04", 0.955, 1.0)
+    rail_shift = np.where(dates >= "2017-09-10", 1.03, 1.0)
+
+    # weather shocks: a handful of snow days each winter cut ridership for one or two days
+    snow = np.ones(n)
+    winter = np.flatnonzero(np.isin(dates.month, [12, 1, 2]))
+    for day in rng.choice(winter, size=12, replace=False):
+        snow[day] *= rng.uniform(0.6, 0.85)
+        if day + 1 < n:
+            snow[day + 1] *= rng.uniform(0.85, 0.95)
+
+    bus_noise = np.exp(_ar1(rng, n, 0.5, 0.025))
+    rail_noise = np.exp(_ar1(rng, n, 0.55, 0.03))
+    bus = (
+        960_000 * np.exp(-0.035 * years) * (1 + 0.05 * annual) * relative
+        * bus_shift * snow * bus_noise
+    )
+    rail = (
+        760_000 * np.exp(-0.012 * years) * (1 + 0.07 * annual) * (relative**0.9)
+        * rail_dow * rail_shift * snow * rail_noise
+    )
+    return pd.DataFrame(
+        {"day_type": day_type, "bus": np.round(bus).astype("int64"),
+         "rail": np.round(rail).astype("int64")},
+        index=dates,
+    )
+
+
+def make_stock(seed: int = STOCK_SEED) -> pd.DataFrame:
+    """Closing prices of four stock-like series on NYSE trading days 2019-2023."""
+    rng = np.random.default_rng(seed)
+    weekdays = pd.bdate_range("2019-01-02", "2023-12-29", name="date")
+    closed = MarketHolidays().holidays(weekdays[0], weekdays[-1])
+    dates = weekdays[~weekdays.isin(closed)]
+    n = len(dates)
+    # ticker -> (start price, annual drift, long-run annual volatility, jumps per year)
+    tickers = {
+        "ACME": (100.0, 0.08, 0.22, 2.0),
+        "BOLT": (45.0, 0.15, 0.40, 4.0),
+        "CRUX": (210.0, 0.03, 0.16, 1.0),
+        "DYNA": (12.0, -0.02, 0.55, 6.0),
+    }
+    prices: dict[str, np.ndarray] = {}
+    for name, (start, drift, vol, jumps) in tickers.items():
+        daily_var = vol**2 / 252
+        alpha, beta = 0.08, 0.9
+        omega = daily_var * (1 - alpha - beta)
+        var = daily_var
+        returns = np.empty(n)
+        shocks = rng.standard_t(df=5, size=n) * np.sqrt(3 / 5)  # unit variance, fat tails
+        jump_days = rng.random(n) < jumps / 252
+        jump_sizes = rng.normal(-0.01, 0.06, n)
+        for t in range(n):
+            eps = np.sqrt(var) * shocks[t]
+            returns[t] = drift / 252 - var / 2 + eps + (jump_sizes[t] if jump_days[t] else 0.0)
+            var = omega + alpha * eps**2 + beta * var
+        prices[name] = start * np.exp(np.cumsum(returns))
+    return pd.DataFrame(prices, index=dates).round(2)
+
+
+def write_bundled(folder: str | Path) -> list[Path]:
+    """Write ``ridership.csv`` and ``stock.csv`` into ``folder``; returns their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in (("ridership", make_ridership()), ("stock", make_stock())):
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index_label="date", date_format="%Y-%m-%d", float_format="%.2f",
+                     lineterminator="\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through the CLI of the module
+    target = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parents[1] / "datasets")
+    for path in write_bundled(target):
+        print(path)
