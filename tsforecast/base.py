@@ -15,7 +15,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-from sklearn.base import BaseEstimator
+from pandas.tseries.frequencies import to_offset
+from sklearn.base import BaseEstimator, clone
 
 from tsforecast.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError
 from tsforecast.frequency import future_index, infer_season
@@ -149,6 +150,13 @@ class Forecaster(BaseEstimator):
     @property
     def _season_param(self) -> int | None:
         return getattr(self, "season", None)
+
+    def required_length(self, freq: object) -> int:
+        """The fewest observations ``fit`` accepts on data of frequency ``freq``."""
+        probe = clone(self)
+        probe.freq_ = to_offset(freq)
+        probe.season_ = probe._resolve_season()
+        return probe._min_length()
 
     # ----------------------------------------------------------------- helpers
     def _resolve_season(self) -> int:

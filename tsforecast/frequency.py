@@ -7,6 +7,8 @@ seasonal naive, MASE, SARIMA defaults and the neural window length.
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, CustomBusinessDay
@@ -100,7 +102,11 @@ def infer_regular_freq(index: pd.DatetimeIndex) -> BaseOffset | None:
     """
     if len(index) < 3:
         return None
-    exact = pd.infer_freq(index)
+    with warnings.catch_warnings():
+        # pandas 3 announces that infer_freq will return an offset; to_offset takes either
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        exact = pd.infer_freq(index)
     if exact is not None:
         return to_offset(exact)
     best: BaseOffset | None = None

@@ -43,6 +43,10 @@ def diebold_mariano(
     gamma = [float(np.dot(centred[k:], centred[: n - k]) / n) for k in range(lags + 1)]
     variance = (gamma[0] + 2 * sum(gamma[1:])) / n
     if variance <= 0:
+        # the truncated long-run variance can come out non-positive; fall back to the
+        # lag-0 variance, as common implementations do
+        variance = gamma[0] / n
+    if variance <= 0:
         # identical losses: no evidence of a difference
         return DieboldMarianoResult(0.0, 1.0, mean, n)
     statistic = mean / np.sqrt(variance)

@@ -261,6 +261,8 @@ class NeuralForecaster(Forecaster):
                 future = torch.from_numpy(future_known[b * block : (b + 1) * block]).unsqueeze(0)
                 step = self.network_(window, future)[0]
                 outputs.append(step.numpy())
+                if b == n_blocks - 1:
+                    break
                 # recursive continuation: the block becomes input, with its known features
                 new_rows = torch.cat([step[:, None], future[0]], dim=1)
                 window = torch.cat([window[:, block:], new_rows.unsqueeze(0)], dim=1)

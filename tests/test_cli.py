@@ -1,0 +1,111 @@
+"""The command line: help everywhere, exit codes, no partial output, config = flags."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tsforecast.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
+
+from .conftest import weekly_series
+
+runner = CliRunner()
+FAST = ["--models", "naive,drift", "--horizon", "7", "--windows", "2", "--quiet"]
+
+
+@pytest.mark.parametrize("command", [[], ["backtest"], ["forecast"], ["models"], ["datasets"]])
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_backtest_on_the_embedded_default_writes_report(tmp_path):
+    result = runner.invoke(app, ["backtest", *FAST, "--output", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    html = list(tmp_path.glob("backtest_ridership_*.html"))
+    assert len(html) == 1 and "<svg" in html[0].read_text()
+    assert list(tmp_path.glob("*_leaderboard.csv")) and list(tmp_path.glob("*.json"))
+
+
+def test_bad_csv_gets_one_line_usage_exit_and_no_output(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,value\n2020-01-01,1\n2020-01-02,abc\n2020-01-03,3\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["backtest", *FAST, "--data", str(bad), "--output", str(out)])
+    assert result.exit_code == EXIT_USAGE
+    assert "non-numeric" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_unknown_model_is_a_usage_error(tmp_path):
+    result = runner.invoke(app, ["backtest", "--models", "lstmm", "--output", str(tmp_path)])
+    assert result.exit_code == EXIT_USAGE and "Did you mean 'lstm'" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_user_csv_and_target(tmp_path):
+    y = weekly_series(120)
+    path = tmp_path / "mine.csv"
+    pd.DataFrame({"day": y.index, "sales": y.to_numpy(), "other": 1.0}).to_csv(path, index=False)
+    missing = runner.invoke(app, ["backtest", *FAST, "--data", str(path), "--output", str(tmp_path)])
+    assert missing.exit_code == EXIT_USAGE and "--target" in missing.output
+    ok = runner.invoke(app, ["backtest", *FAST, "--data", str(path), "--target", "sales",
+                             "--output", str(tmp_path), "--name", "mine"])
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "mine.html").is_file()
+
+
+def test_config_file_reproduces_the_command_line(tmp_path):
+    flags = runner.invoke(app, ["backtest", *FAST, "--seed", "3", "--output", str(tmp_path),
+                                "--name", "flags"])
+    config = tmp_path / "run.toml"
+    config.write_text(
+        'models = ["naive", "drift"]\nhorizon = 7\nwindows = 2\nseed = 3\nquiet = true\n'
+        f'output = "{tmp_path.as_posix()}"\nname = "config"\n'
+    )
+    from_config = runner.invoke(app, ["backtest", "--config", str(config)])
+    assert flags.exit_code == 0 and from_config.exit_code == 0, from_config.output
+    assert (tmp_path / "flags_forecasts.csv").read_bytes() == (tmp_path / "config_forecasts.csv").read_bytes()
+
+
+def test_bad_config_is_a_usage_error(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("horizn = 7\n")
+    result = runner.invoke(app, ["backtest", "--config", str(config)])
+    assert result.exit_code == EXIT_USAGE and "horizn" in result.output
+
+
+def test_model_failure_exit_code(tmp_path):
+    config = tmp_path / "fail.toml"
+    config.write_text('models = ["sarima"]\nhorizon = 7\nwindows = 2\nquiet = true\n'
+                      f'output = "{tmp_path.as_posix()}"\n[model_params.sarima]\norder = [1, 0, 0]\n'
+                      'seasonal_order = [0, 1, 1, 7]\ntrend = "x"\n')
+    result = runner.invoke(app, ["backtest", "--config", str(config)])
+    assert result.exit_code == EXIT_MODEL_FAILED, result.output
+    assert list(tmp_path.glob("*_failures.csv"))
+
+
+def test_forecast_command(tmp_path):
+    result = runner.invoke(app, ["forecast", "--model", "snaive", "--horizon", "5",
+                                 "--output", str(tmp_path), "--name", "f"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(tmp_path / "f.csv")
+    assert list(frame.columns) == ["timestamp", "forecast", "lower", "upper"] and len(frame) == 5
+    assert (tmp_path / "f.svg").read_text().startswith("<svg")
+
+
+def test_models_and_datasets_list():
+    assert "sarima" in runner.invoke(app, ["models"]).output
+    assert "ridership" in runner.invoke(app, ["datasets"]).output
+
+
+def test_checkout_shim_runs():
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "cli.py"), "--help"], capture_output=True,
+                          text=True, cwd=root, check=False)
+    assert done.returncode == 0 and "backtest" in done.stdout

@@ -1,0 +1,89 @@
+"""Neural forecasters: determinism, covariates, recursion, intervals, cheap roll-forward."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import tsforecast
+from tsforecast.errors import ConfigError
+from tsforecast.models.windows import WindowData
+
+from .conftest import weekly_series
+
+TINY = {"window": 14, "output_steps": 7, "hidden": 8, "max_epochs": 3}
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru", "wavenet"])
+def test_same_seed_same_numbers(name):
+    y = weekly_series(150)
+    a = tsforecast.get_model(name, seed=3, **TINY).fit(y).predict(7)
+    b = tsforecast.get_model(name, seed=3, **TINY).fit(y).predict(7)
+    c = tsforecast.get_model(name, seed=4, **TINY).fit(y).predict(7)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_learns_a_weekly_pattern():
+    y = weekly_series(400, trend=0.0)
+    model = tsforecast.get_model("lstm", window=21, output_steps=7, max_epochs=80, seed=0).fit(y.iloc[:-7])
+    error = np.abs(model.predict(7).to_numpy() - y.iloc[-7:].to_numpy()).mean()
+    naive = np.abs(y.iloc[-8] - y.iloc[-7:].to_numpy()).mean()
+    assert error < naive
+
+
+def test_recursive_beyond_output_steps_and_intervals():
+    y = weekly_series(150)
+    model = tsforecast.get_model("gru", **TINY).fit(y)
+    forecast = model.predict(17)
+    assert len(forecast) == 17 and np.isfinite(forecast).all()
+    bounds = model.predict_interval(17)
+    widths = (bounds["upper"] - bounds["lower"]).to_numpy()
+    assert widths[14:].min() >= widths[:7].max() - 1e-9  # later blocks are wider
+
+
+def test_update_rolls_forward_without_training():
+    y = weekly_series(150)
+    model = tsforecast.get_model("lstm", **TINY).fit(y.iloc[:-7])
+    weights = {k: v.clone() for k, v in model.network_.state_dict().items()}
+    before = model.predict(3)
+    model.update(y.iloc[-7:])
+    after = model.predict(3)
+    assert after.index[0] == y.index[-1] + pd.Timedelta(days=1)
+    assert not np.allclose(before.to_numpy(), after.to_numpy())
+    for key, value in model.network_.state_dict().items():
+        assert torch.equal(value, weights[key])
+
+
+def test_past_and_known_covariates():
+    y = weekly_series(160)
+    X = pd.DataFrame({"other": y.shift(1).bfill() * 2,
+                      "kind": np.where(y.index.day_of_week >= 5, "A", "W")}, index=y.index)
+    model = tsforecast.get_model("lstm", past_covariates=("other",), **TINY).fit(y.iloc[:-7], X.iloc[:-7])
+    future = X.iloc[-7:][["kind"]]  # only the known-in-advance column is needed
+    assert np.isfinite(model.predict(7, future)).all()
+    with pytest.raises(ConfigError, match="past covariates"):
+        model.predict(8, X.iloc[-7:][["kind"]].reindex(
+            pd.date_range(X.index[-7], periods=8)).ffill())
+
+
+def test_progress_callback_reports_each_epoch():
+    seen = []
+    tsforecast.get_model("rnn", progress=lambda *a: seen.append(a), **TINY).fit(weekly_series(120))
+    assert [s[0] for s in seen] == list(range(1, len(seen) + 1)) and seen[0][1] == 3
+
+
+def test_windows_are_views_not_copies():
+    n = 100_000
+    data = WindowData(np.random.rand(n, 3).astype("float32"), np.zeros((n, 2), "float32"), 56, 14)
+    assert data._x.untyped_storage().data_ptr() == data.inputs.untyped_storage().data_ptr()
+    x, future, target = data.batch(torch.tensor([0, 5]))
+    assert x.shape == (2, 56, 3) and future.shape == (2, 14, 2) and target.shape == (2, 14)
+    np.testing.assert_allclose(target[1].numpy(), data.inputs[5 + 56 : 5 + 70, 0].numpy())
+
+
+def test_seq2seq_training_runs():
+    y = weekly_series(150)
+    assert np.isfinite(tsforecast.get_model("wavenet", seq2seq=True, dilations=(1, 2), **TINY).fit(y).predict(7)).all()

@@ -1,0 +1,100 @@
+"""Self-contained HTML reports: a Jinja2 template (autoescape on) with inline SVG charts."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from tsforecast.backtest.result import BASELINE
+from tsforecast.report import charts
+
+if TYPE_CHECKING:
+    from tsforecast.backtest.result import BacktestResult
+
+__all__ = ["render_report", "headline"]
+
+_SIGNIFICANCE = 0.05
+
+
+def _number(value: object, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if isinstance(value, float):
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}f}" if abs(value) >= 0.01 or value == 0 else f"{value:.2g}"
+    return str(value)
+
+
+def headline(result: BacktestResult) -> dict[str, str]:
+    """The best model, its skill against seasonal naive, and whether that is significant."""
+    board = result.leaderboard()
+    if board.empty:
+        return {"title": "No model produced forecasts", "detail": "See the failures below."}
+    best = str(board.index[0])
+    row = board.iloc[0]
+    if best == BASELINE:
+        runner_up = board.iloc[1] if len(board) > 1 else None
+        detail = "No model beat the seasonal-naive baseline on MAE."
+        if runner_up is not None:
+            detail += f" The closest, {board.index[1]}, was {-runner_up['skill']:.1%} worse."
+        return {"title": f"Best: {best} (the baseline)", "detail": detail}
+    p_value = row["p_vs_baseline"]
+    verdict = (
+        f"significant (Diebold-Mariano p = {p_value:.3g})" if p_value < _SIGNIFICANCE
+        else f"not significant at 5% (Diebold-Mariano p = {p_value:.3g})"
+        if math.isfinite(p_value) else "untested (too few common points)"
+    )
+    return {
+        "title": f"Best: {best}, {row['skill']:.1%} lower MAE than seasonal naive",
+        "detail": f"MAE {_number(row['mae'])} against {_number(board.loc[BASELINE, 'mae'])} for "
+                  f"the baseline; the difference is {verdict}.",
+    }
+
+
+def render_report(result: BacktestResult) -> str:
+    """The report as one HTML string that needs nothing outside itself."""
+    env = Environment(
+        loader=PackageLoader("tsforecast.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _number
+    horizon = int(result.parameters["horizon"])
+    board = result.leaderboard()
+    series_charts = []
+    if not result.forecasts.empty:
+        by_step = result.leaderboard(by="step")
+        by_fold = result.leaderboard(by="fold")
+        for name, y in result.data.items():
+            rows = result.forecasts[result.forecasts["series"] == name]
+            if rows.empty:
+                continue
+            # our own matplotlib output, so it is marked safe; every user string around it
+            # (series and model names, file names, messages) is escaped by the template
+            series_charts.append({
+                "name": name,
+                "forecasts": Markup(charts.forecast_chart(y, rows, horizon)),
+                "last": Markup(charts.last_cutoff_chart(y, rows, result.coverage, horizon)),
+                "by_step": Markup(charts.error_by_step_chart(
+                    by_step, result.forecasts)) if len(result.data) == 1 else None,
+                "by_fold": Markup(charts.error_by_fold_chart(
+                    by_fold[by_fold["series"] == name], rows)),
+            })
+    template = env.get_template("report.html.j2")
+    return template.render(
+        headline=headline(result),
+        leaderboard=board.reset_index().to_dict(orient="records"),
+        coverage=result.coverage,
+        charts=series_charts,
+        failures=result.failures.to_dict(orient="records"),
+        repairs=result.repairs,
+        parameters=result.parameters,
+        model_parameters=result.model_parameters,
+        metadata=result.metadata,
+        baseline=BASELINE,
+    )

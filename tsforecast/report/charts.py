@@ -1,0 +1,123 @@
+"""Report charts drawn with matplotlib and returned as inline SVG text."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display needed; must precede pyplot
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+__all__ = [
+    "forecast_chart",
+    "error_by_step_chart",
+    "error_by_fold_chart",
+    "last_cutoff_chart",
+    "forecast_with_interval_chart",
+]
+
+_HISTORY_SHOWN = 8  # horizons of history drawn before the first cutoff
+
+
+def _svg(fig: plt.Figure) -> str:
+    buffer = io.StringIO()
+    # svg.hashsalt keeps element ids stable, so the same run gives the same bytes
+    with matplotlib.rc_context({"svg.hashsalt": "tsforecast", "svg.fonttype": "none"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _figure(height: float = 3.2) -> tuple[plt.Figure, plt.Axes]:
+    fig, ax = plt.subplots(figsize=(10, height))
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def forecast_chart(y: pd.Series, forecasts: pd.DataFrame, horizon: int) -> str:
+    """The series around the backtest period with every model's forecasts against actuals."""
+    fig, ax = _figure(3.6)
+    start = forecasts["timestamp"].min()
+    shown = y[y.index >= start - _HISTORY_SHOWN * horizon * y.index.freq]
+    ax.plot(shown.index, shown.to_numpy(), color="black", lw=1.2, label="actual")
+    for model, group in forecasts.groupby("model", sort=False):
+        first = True
+        for _, fold in group.groupby("cutoff"):
+            ax.plot(fold["timestamp"], fold["forecast"], lw=1.1, alpha=0.9,
+                    color=_colour(model, forecasts), label=model if first else None)
+            first = False
+    for cutoff in forecasts["cutoff"].unique():
+        ax.axvline(cutoff, color="grey", lw=0.6, ls=":")
+    ax.set_title("Backtest forecasts against actuals (dotted lines: cutoffs)")
+    ax.legend(loc="upper left", ncols=4, fontsize=8, frameon=False)
+    return _svg(fig)
+
+
+def _colour(model: str, forecasts: pd.DataFrame) -> str:
+    models = list(dict.fromkeys(forecasts["model"]))
+    return plt.get_cmap("tab10")(models.index(model) % 10)
+
+
+def error_by_step_chart(by_step: pd.DataFrame, forecasts: pd.DataFrame) -> str:
+    """MAE at each forecast step, one line per model."""
+    fig, ax = _figure()
+    for model, group in by_step.groupby("model", sort=False):
+        ax.plot(group["step"], group["mae"], marker="o", ms=3, label=model,
+                color=_colour(model, forecasts))
+    ax.set_xlabel("steps ahead")
+    ax.set_ylabel("MAE")
+    ax.set_title("Error by forecast step")
+    ax.legend(fontsize=8, frameon=False)
+    return _svg(fig)
+
+
+def error_by_fold_chart(by_fold: pd.DataFrame, forecasts: pd.DataFrame) -> str:
+    """MAE of each fold over time, one line per model."""
+    fig, ax = _figure()
+    for model, group in by_fold.groupby("model", sort=False):
+        ax.plot(group["cutoff"], group["mae"], marker="o", ms=3, label=model,
+                color=_colour(model, forecasts))
+    ax.set_xlabel("cutoff")
+    ax.set_ylabel("MAE")
+    ax.set_title("Error per fold over time")
+    ax.legend(fontsize=8, frameon=False)
+    fig.autofmt_xdate()
+    return _svg(fig)
+
+
+def last_cutoff_chart(y: pd.Series, forecasts: pd.DataFrame, coverage: float, horizon: int) -> str:
+    """The last fold: each model's forecast with its prediction interval."""
+    last = forecasts[forecasts["cutoff"] == forecasts["cutoff"].max()]
+    fig, ax = _figure(3.6)
+    start = last["timestamp"].min()
+    shown = y[(y.index >= start - 3 * horizon * y.index.freq)]
+    ax.plot(shown.index, shown.to_numpy(), color="black", lw=1.2, label="actual")
+    for model, group in last.groupby("model", sort=False):
+        colour = _colour(model, forecasts)
+        ax.plot(group["timestamp"], group["forecast"], color=colour, lw=1.4, label=model)
+        ax.fill_between(group["timestamp"], group["lower"], group["upper"], color=colour,
+                        alpha=0.15)
+    ax.set_title(f"Last cutoff: forecasts with {coverage:.0%} prediction intervals")
+    ax.legend(loc="upper left", ncols=4, fontsize=8, frameon=False)
+    fig.autofmt_xdate()
+    return _svg(fig)
+
+
+def forecast_with_interval_chart(
+    y: pd.Series, frame: pd.DataFrame, coverage: float, label: str
+) -> str:
+    """Recent history and a future forecast (``forecast``, ``lower``, ``upper`` columns)."""
+    fig, ax = _figure(3.6)
+    shown = y.iloc[-max(4 * len(frame), 60):]
+    ax.plot(shown.index, shown.to_numpy(), color="black", lw=1.2, label="history")
+    ax.plot(frame.index, frame["forecast"], color="tab:blue", lw=1.4, label=label)
+    ax.fill_between(frame.index, frame["lower"], frame["upper"], color="tab:blue", alpha=0.15,
+                    label=f"{coverage:.0%} interval")
+    ax.set_title(f"{label} forecast")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    fig.autofmt_xdate()
+    return _svg(fig)
