@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import tsforecast
-from tsforecast.datasets import fetch_cta_ridership, load_csv
+from tsforecast.datasets import CTA_COLUMNS, fetch_cta_ridership, load_csv
 from tsforecast.errors import DataError, TsforecastError
 from tsforecast.synthetic import write_bundled
 
@@ -74,7 +74,7 @@ def test_fetch_fails_fast_and_clearly_offline(tmp_path):
 
 def test_fetch_rejects_a_wrong_checksum(tmp_path):
     source = tmp_path / "src.csv"
-    source.write_text("service_date,day_type,bus,rail_boardings,total_rides\n")
+    source.write_text(",".join(CTA_COLUMNS) + "\n")  # right format, wrong content
     with pytest.raises(TsforecastError, match="SHA-256"):
         fetch_cta_ridership(tmp_path / "cache", url=source.as_uri())
 

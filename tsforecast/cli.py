@@ -287,31 +287,31 @@ def forecast(
         _err.print(f"forecast: {output / (stem + '.csv')}")
 
 
+def _print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
 @app.command("models")
 def list_models() -> None:
     """List the registered models with their parameters and defaults."""
-    table = Table(title="Models")
-    table.add_column("name")
-    table.add_column("class")
-    table.add_column("parameters (defaults)")
-    for key, cls in MODELS.items():
-        params = ", ".join(
-            f"{k}={v!r}" for k, v in model_parameters(key).items() if k != "progress"
-        )
-        table.add_row(key, cls.__name__, params)
-    Console().print(table)
+    rows = [
+        (key, cls.__name__, ", ".join(
+            f"{k}={v!r}" for k, v in model_parameters(key).items() if k != "progress"))
+        for key, cls in MODELS.items()
+    ]
+    _print_table("Models", ("name", "class", "parameters (defaults)"), rows)
 
 
 @app.command("datasets")
 def list_datasets() -> None:
     """List the built-in datasets."""
-    table = Table(title="Built-in datasets")
-    table.add_column("name")
-    table.add_column("default target")
-    table.add_column("description")
-    for key, description in available_datasets().items():
-        table.add_row(key, default_target(key), description)
-    Console().print(table)
+    rows = [(key, default_target(key), text) for key, text in available_datasets().items()]
+    _print_table("Built-in datasets", ("name", "default target", "description"), rows)
 
 
 def main() -> None:

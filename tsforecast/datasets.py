@@ -4,7 +4,7 @@
   ``datasets/README.md``) into a DataFrame with a regular DatetimeIndex.
 * :func:`load_csv` reads any CSV or Parquet file with a date column.
 * :func:`load_cta_ridership` reads the Chicago Transit Authority "Daily Boarding Totals" file
-  (``service_date,day_type,bus,rail_boardings,total_rides``; MM/DD/YYYY; duplicate rows).
+  (columns :data:`CTA_COLUMNS`; MM/DD/YYYY dates; some duplicate rows).
 * :func:`fetch_cta_ridership` downloads that file once, checks its SHA-256 and caches it; it
   fails fast with a clear message when there is no network.
 """
@@ -33,6 +33,7 @@ __all__ = [
     "fetch_cta_ridership",
     "DATASETS",
     "CTA_URL",
+    "CTA_COLUMNS",
     "CTA_SHA256",
 ]
 
@@ -55,7 +56,8 @@ DATASETS: dict[str, tuple[str, str, str]] = {
 CTA_URL = "https://data.cityofchicago.org/api/views/6iiy-9s97/rows.csv?accessType=DOWNLOAD"
 #: SHA-256 of the 2001-01-01..2021-11-30 edition that the published reference numbers use.
 CTA_SHA256 = "34faaba085ca21434b7dd3e0abcbaf8cde5be3a4f170dda1c8caef72c5c4bd06"
-_CTA_COLUMNS = {"service_date", "day_type", "bus", "rail_boardings", "total_rides"}
+#: the columns of the CTA daily boarding totals file, in file order
+CTA_COLUMNS = ("service_date", "day_type", "bus", "rail_boardings", "total_rides")
 
 
 def available_datasets() -> dict[str, str]:
@@ -146,7 +148,7 @@ def load_cta_ridership(path: str | os.PathLike[str]) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"no such file: {path}")
     frame = pd.read_csv(path)
-    missing = _CTA_COLUMNS - set(frame.columns)
+    missing = set(CTA_COLUMNS) - set(frame.columns)
     if missing:
         raise DataError(
             f"{path.name} is not a CTA daily boarding totals file: it lacks column(s) "

@@ -62,29 +62,27 @@ def _colour(model: str, forecasts: pd.DataFrame) -> str:
     return plt.get_cmap("tab10")(models.index(model) % 10)
 
 
+def _mae_lines(table: pd.DataFrame, x: str, forecasts: pd.DataFrame, xlabel: str, title: str) -> plt.Figure:
+    """One MAE line per model against column ``x`` of a leaderboard ``table``."""
+    fig, ax = _figure()
+    for model, group in table.groupby("model", sort=False):
+        ax.plot(group[x], group["mae"], marker="o", ms=3, label=model,
+                color=_colour(model, forecasts))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("MAE")
+    ax.set_title(title)
+    ax.legend(fontsize=8, frameon=False)
+    return fig
+
+
 def error_by_step_chart(by_step: pd.DataFrame, forecasts: pd.DataFrame) -> str:
     """MAE at each forecast step, one line per model."""
-    fig, ax = _figure()
-    for model, group in by_step.groupby("model", sort=False):
-        ax.plot(group["step"], group["mae"], marker="o", ms=3, label=model,
-                color=_colour(model, forecasts))
-    ax.set_xlabel("steps ahead")
-    ax.set_ylabel("MAE")
-    ax.set_title("Error by forecast step")
-    ax.legend(fontsize=8, frameon=False)
-    return _svg(fig)
+    return _svg(_mae_lines(by_step, "step", forecasts, "steps ahead", "Error by forecast step"))
 
 
 def error_by_fold_chart(by_fold: pd.DataFrame, forecasts: pd.DataFrame) -> str:
     """MAE of each fold over time, one line per model."""
-    fig, ax = _figure()
-    for model, group in by_fold.groupby("model", sort=False):
-        ax.plot(group["cutoff"], group["mae"], marker="o", ms=3, label=model,
-                color=_colour(model, forecasts))
-    ax.set_xlabel("cutoff")
-    ax.set_ylabel("MAE")
-    ax.set_title("Error per fold over time")
-    ax.legend(fontsize=8, frameon=False)
+    fig = _mae_lines(by_fold, "cutoff", forecasts, "cutoff", "Error per fold over time")
     fig.autofmt_xdate()
     return _svg(fig)
 
