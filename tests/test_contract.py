@@ -95,6 +95,16 @@ def test_update_moves_the_cutoff(name, y):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_update_day_by_day_equals_one_update(name, y):
+    by_day = make(name).fit(y.iloc[:-7])
+    for i in range(-7, 0):
+        by_day.update(y.iloc[i : len(y) + i + 1])
+    at_once = make(name).fit(y.iloc[:-7]).update(y.iloc[-7:])
+    pd.testing.assert_series_equal(by_day.y_, y, check_names=False, check_freq=True)
+    np.testing.assert_allclose(by_day.predict(5), at_once.predict(5), rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_update_must_continue_the_series(name, y):
     model = make(name).fit(y.iloc[:-7])
     with pytest.raises(tsforecast.DataError, match="start right after"):

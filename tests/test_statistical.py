@@ -9,6 +9,7 @@ import pytest
 import tsforecast
 from tsforecast.errors import ConfigError
 from tsforecast.models.auto_arima import AutoARIMA
+from tsforecast.models.css import fit_css, information_criterion
 
 from .conftest import weekly_series
 
@@ -68,6 +69,85 @@ def test_update_rolls_forward_without_reestimating():
     np.testing.assert_array_equal(model.results_.params, params)
     refit = tsforecast.get_model("sarima").fit(y)
     assert abs(model.predict(1).iloc[0] - refit.predict(1).iloc[0]) < 10
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "with_X"),
+    [
+        ("sarima", {"order": (1, 0, 0), "seasonal_order": (0, 1, 1)}, False),
+        ("sarima", {"order": (1, 1, 1), "seasonal_order": (1, 0, 0), "trend": "t"}, True),
+        ("arma", {"p": 2, "q": 1}, True),
+        ("ar", {"p": 3, "trend": "ct"}, False),
+    ],
+)
+def test_update_gives_statsmodels_append_numbers(name, params, with_X):
+    """The numpy roll-forward matches results.append(refit=False) + get_forecast."""
+    y = weekly_series(150, seed=3)
+    X = pd.DataFrame({"x": np.random.default_rng(4).normal(size=len(y) + 7)},
+                     index=pd.date_range(y.index[0], periods=len(y) + 7))
+    fit_X = X.iloc[:120] if with_X else None
+    model = tsforecast.get_model(name, **params).fit(y.iloc[:120], fit_X)
+    appended = model.results_
+    for start in range(120, 150, 10):
+        chunk = slice(start, start + 10)
+        new_X = X.iloc[chunk] if with_X else None
+        model.update(y.iloc[chunk], new_X)
+        appended = appended.append(y.iloc[chunk].to_numpy(), refit=False,
+                                   exog=None if new_X is None else new_X.to_numpy())
+    future_X = X.iloc[150:] if with_X else None
+    expected = appended.get_forecast(7, exog=None if future_X is None else future_X.to_numpy())
+    np.testing.assert_allclose(model.predict(7, future_X), expected.predicted_mean, rtol=1e-7)
+    bounds = model.predict_interval(7, coverage=0.9, X=future_X)
+    np.testing.assert_allclose(bounds.to_numpy(), expected.conf_int(alpha=0.1), rtol=1e-7)
+    assert model.cutoff_ == y.index[-1] and len(model.y_) == 150
+
+
+def test_update_validates_unclean_input_and_keeps_the_model_on_failure():
+    y = weekly_series(120)
+    model = tsforecast.get_model("sarima").fit(y.iloc[:-7])
+    integers = y.iloc[-7:-4].round().astype("int64")  # clean but not float: fast path
+    model.update(integers)
+    gap = y.iloc[-4:].copy()
+    gap.iloc[1] = np.nan
+    with pytest.warns(tsforecast.DataRepairWarning, match="interpolation"):
+        model.update(gap)
+    assert model.cutoff_ == y.index[-1] and np.isfinite(model.y_).all()
+    before = model.predict(3)
+    future = pd.Series([1.0, np.inf], index=pd.date_range(y.index[-1], periods=3)[1:])
+    with pytest.raises(tsforecast.DataError, match="infinite"):
+        model.update(future)
+    pd.testing.assert_series_equal(model.predict(3), before)
+    assert len(model.y_) == 120
+
+
+def test_css_recovers_a_seasonal_arma_and_rejects_unit_roots():
+    rng = np.random.default_rng(0)
+    e = rng.normal(size=2000)
+    z = np.zeros(2000)
+    for t in range(7, 2000):  # (1 - 0.6B)(1 - 0.5B^7) z = e
+        z[t] = 0.6 * z[t - 1] + 0.5 * z[t - 7] - 0.3 * z[t - 8] + e[t]
+    good = fit_css(z, 1, 0, 1, 0, 7, constant=False)
+    assert good.admissible and good.sigma2 == pytest.approx(1.0, rel=0.1)
+    worse = fit_css(z, 1, 0, 0, 0, 7, constant=False)
+    assert information_criterion(good, 2000, "aicc") < information_criterion(worse, 2000, "aicc")
+    explosive = np.zeros(200)
+    for t in range(1, 200):
+        explosive[t] = 1.05 * explosive[t - 1] + rng.normal()
+    assert not fit_css(explosive, 1, 0, 0, 0, 7, constant=False).admissible
+
+
+@pytest.mark.filterwarnings("ignore::tsforecast.errors.FitWarning")
+@pytest.mark.parametrize("approximation", [True, False])
+def test_auto_arima_finds_the_seasonal_structure(approximation):
+    rng = np.random.default_rng(1)
+    n = 400
+    e = rng.normal(size=n + 7)
+    y = 50 + np.tile(rng.normal(0, 5, 7), n // 7 + 2)[:n] + (e[7:] + 0.6 * e[:-7])
+    series = pd.Series(y, index=pd.date_range("2020-01-01", periods=n))
+    model = AutoARIMA(approximation=approximation, max_models=20).fit(series)
+    assert model.seasonal_order_[1] == 1 and model.seasonal_order_[3] == 7
+    assert model.seasonal_order_[2] >= 1  # the seasonal MA is found
+    assert model.order_[1] == 0
 
 
 def test_auto_arima_records_orders_and_forecasts():

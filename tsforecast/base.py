@@ -62,11 +62,11 @@ class Forecaster(BaseEstimator):
         """
         series = self._clean(y)
         self._check_training(series)  # also sets freq_ and season_
-        self.y_ = series
-        self.cutoff_ = series.index[-1]
         exog = self._training_exog(X, series.index)
-        self.X_ = exog
         self._fit(series, exog)
+        self.y_ = series
+        self.X_ = exog
+        self.cutoff_ = series.index[-1]
         return self
 
     def predict(self, horizon: int, X: object | None = None) -> pd.Series:
@@ -96,16 +96,11 @@ class Forecaster(BaseEstimator):
         """Append observations that follow the training data; returns ``self``.
 
         Models that can, roll forward without re-estimating parameters; the default refits on
-        the extended history.
+        the extended history. Input that is already clean (a float Series on exactly the next
+        timestamps) skips validation, so rolling forward one day at a time stays cheap.
         """
         self._check_fitted()
-        new = self._clean(y_new, freq=self.freq_)
-        expected = self.cutoff_ + self.freq_
-        if new.index[0] != expected:
-            raise DataError(
-                f"update data must start right after the training data, at {expected}; "
-                f"it starts at {new.index[0]}."
-            )
+        new = self._new_observations(y_new)
         new_exog = None
         if self.exog_schema_ is not None:
             if X_new is None:
@@ -113,14 +108,71 @@ class Forecaster(BaseEstimator):
             new_exog = align_exog(X_new, new.index, self.exog_schema_)
         elif X_new is not None:
             raise DataError("this model was fitted without X; update got X_new.")
-        history = pd.concat([self.y_, new])
-        history.index.freq = self.freq_
-        full_exog = None if new_exog is None else pd.concat([self.X_, new_exog])
-        self._update(history, full_exog, len(new))
-        self.y_ = history
-        self.X_ = full_exog
-        self.cutoff_ = history.index[-1]
+        self._history_parts.append((new, new_exog))
+        try:
+            self._update(new, new_exog)
+        except Exception:
+            self._history_parts.pop()  # leave the model as it was before the failed update
+            raise
+        self.cutoff_ = new.index[-1]
         return self
+
+    # ------------------------------------------------------- training history
+    # update() appends to a list of parts and y_/X_ concatenate them only when read: copying
+    # the whole history on every one-day update would cost more than the update itself.
+    @property
+    def y_(self) -> pd.Series:
+        """The training series, including observations appended by ``update``."""
+        return self._merged_history()[0]
+
+    @y_.setter
+    def y_(self, series: pd.Series) -> None:
+        self._history_parts = [(series, None)]
+
+    @property
+    def X_(self) -> pd.DataFrame | None:
+        """The exogenous regressors on the timestamps of ``y_`` (None without X)."""
+        return self._merged_history()[1]
+
+    @X_.setter
+    def X_(self, frame: pd.DataFrame | None) -> None:
+        self._history_parts[0] = (self._history_parts[0][0], frame)
+
+    def _merged_history(self) -> tuple[pd.Series, pd.DataFrame | None]:
+        parts = self.__dict__.get("_history_parts")
+        if not parts:
+            raise AttributeError("the model is not fitted yet; it has no training history")
+        if len(parts) > 1:
+            series = pd.concat([y for y, _ in parts])
+            series.index.freq = self.freq_
+            frame = parts[0][1]
+            if frame is not None:
+                frame = pd.concat([X for _, X in parts])
+                frame.index.freq = self.freq_
+            parts[:] = [(series, frame)]
+        return parts[0]
+
+    def _new_observations(self, y_new: object) -> pd.Series:
+        """``y_new`` validated as the observations right after the cutoff."""
+        expected = self.cutoff_ + self.freq_
+        if (
+            isinstance(y_new, pd.Series)
+            and isinstance(y_new.index, pd.DatetimeIndex)
+            and len(y_new) > 0
+            and y_new.dtype.kind in "fiu"
+            and y_new.index[0] == expected
+            and (len(y_new) == 1 or y_new.index.freq == self.freq_)
+        ):
+            values = y_new.to_numpy(dtype="float64")
+            if np.isfinite(values).all():
+                return pd.Series(values, index=y_new.index, name=y_new.name)
+        new = self._clean(y_new, freq=self.freq_)
+        if new.index[0] != expected:
+            raise DataError(
+                f"update data must start right after the training data, at {expected}; "
+                f"it starts at {new.index[0]}."
+            )
+        return new
 
     # ------------------------------------------------------- subclass extension points
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
@@ -134,9 +186,9 @@ class Forecaster(BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
-    def _update(self, y: pd.Series, X: pd.DataFrame | None, n_new: int) -> None:
-        """Default roll-forward: refit on the whole extended history."""
-        self._fit(y, X)
+    def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
+        """Roll forward over ``y_new`` (already appended to ``y_``); default: refit on it all."""
+        self._fit(self.y_, self.X_)
 
     def _forecast_exog_schema(self) -> ExogSchema:
         """The X columns needed for forecast timestamps (all of them unless a model has

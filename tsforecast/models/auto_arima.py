@@ -11,14 +11,16 @@ The search, bounded and deterministic:
    (0,d,1)(0,D,1) are fitted; then, stepwise, every neighbour of the current best (each of
    p, q, P, Q by +-1, p and q together by +-1, the constant on or off) within
    ``max_p, max_q, max_P, max_Q``; the best by ``information_criterion`` becomes the current
-   model until no neighbour improves or ``max_models`` fits were made.
+   model until no neighbour improves or ``max_models`` fits were made (94, R's default).
    ``stepwise=False`` fits the full grid instead (bounded by the same limits).
 
-Speed: candidates are compared on the differenced, standardised series with the innovation
-variance concentrated out of the likelihood. Every candidate shares ``d`` and ``D``, so this
-changes every criterion by the same constant and the ranking not at all, while each fit is
-about four times faster than fitting the undifferenced model. The chosen model is then fitted
-on the original series in the usual way.
+Speed: candidates are compared on the differenced, standardised series. Every candidate
+shares ``d`` and ``D``, so this changes every criterion by the same constant and the ranking
+not at all. On long or long-season series (``approximation=None``: more than 150 points or a
+season over 12, R's rule) each candidate is fitted by conditional sum of squares
+(:mod:`tsforecast.models.css`), milliseconds per candidate; otherwise by the exact state-space
+likelihood with the innovation variance concentrated out. The best candidate is then fitted on
+the original series by exact maximum likelihood; should that fail, the next best is tried.
 
 The chosen orders are in ``order_``, ``seasonal_order_``, ``trend_``; every candidate tried
 and its criterion in ``search_``.
@@ -37,6 +39,7 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import kpss
 
 from tsforecast.errors import ConfigError, ModelError
+from tsforecast.models.css import fit_css, information_criterion
 from tsforecast.models.statistical import StateSpaceARIMA, describe_orders, fit_arima
 
 __all__ = ["AutoARIMA", "seasonal_strength", "choose_d"]
@@ -88,7 +91,8 @@ class AutoARIMA(StateSpaceARIMA):
         max_d: int = 2,
         information_criterion: str = "aicc",
         stepwise: bool = True,
-        max_models: int = 30,
+        max_models: int = 94,
+        approximation: bool | None = None,
         warm_start: bool = True,
     ) -> None:
         self.season = season
@@ -101,6 +105,7 @@ class AutoARIMA(StateSpaceARIMA):
         self.information_criterion = information_criterion
         self.stepwise = stepwise
         self.max_models = max_models
+        self.approximation = approximation
         self.warm_start = warm_start
 
     @classmethod
@@ -120,17 +125,24 @@ class AutoARIMA(StateSpaceARIMA):
     def _trend(self, order, seasonal_order) -> str:
         return self.trend_
 
-    def _criterion(self, results) -> float:
-        name = self.information_criterion
-        if name not in {"aic", "aicc", "bic", "hqic"}:
+    def _check_criterion(self) -> None:
+        if self.information_criterion not in {"aic", "aicc", "bic", "hqic"}:
             raise ConfigError(
-                f"information_criterion must be aic, aicc, bic or hqic, got {name!r}."
+                "information_criterion must be aic, aicc, bic or hqic, got "
+                f"{self.information_criterion!r}."
             )
-        value = float(getattr(results, name))
-        return value if np.isfinite(value) else np.inf
 
-    def _score(self, z, exog, order, seasonal_order, constant: bool) -> float:
+    def _approximate(self, n: int, m: int) -> bool:
+        if self.approximation is None:
+            return n > 150 or m > 12
+        return bool(self.approximation)
+
+    def _score(self, z, exog, order, seasonal_order, constant: bool, approximate: bool) -> float:
         """Criterion of one candidate on the differenced, standardised series (inf on failure)."""
+        (p, _, q), (P, _, Q, m) = order, seasonal_order
+        if approximate:
+            fit = fit_css(z, p, q, P, Q, m, constant, exog)
+            return information_criterion(fit, len(z), self.information_criterion)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -141,9 +153,11 @@ class AutoARIMA(StateSpaceARIMA):
                 ).fit(disp=0, cov_type="none", low_memory=True)
         except (np.linalg.LinAlgError, ValueError, IndexError):
             return np.inf
-        return self._criterion(results)
+        value = float(getattr(results, self.information_criterion))
+        return value if np.isfinite(value) else np.inf
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        self._check_criterion()
         values = y.to_numpy()
         exog = None if X is None else X.to_numpy()
         m = self.season_ if self._uses_season() else 0
@@ -156,6 +170,7 @@ class AutoARIMA(StateSpaceARIMA):
         spread = diffed.std() or 1.0
         standardised = diffed / spread
         exog_diffed = _difference(exog, d, D, m)
+        approximate = self._approximate(len(values), m)
         search: dict[tuple, float] = {}
         best: tuple | None = None
 
@@ -168,7 +183,9 @@ class AutoARIMA(StateSpaceARIMA):
                 return
             if not (0 <= P <= (self.max_P if m else 0) and 0 <= Q <= (self.max_Q if m else 0)):
                 return
-            search[key] = self._score(standardised, exog_diffed, (p, 0, q), (P, 0, Q, m), constant)
+            search[key] = self._score(
+                standardised, exog_diffed, (p, 0, q), (P, 0, Q, m), constant, approximate
+            )
             if best is None or search[key] < search[best]:
                 best = key
 
@@ -196,15 +213,26 @@ class AutoARIMA(StateSpaceARIMA):
             raise ModelError(
                 f"auto_arima found no ARIMA with d={d}, D={D} that fits this series."
             )
-        p, q, P, Q, c = best
-        self.order_ = (p, d, q)
-        self.seasonal_order_ = (P, D, Q, m if m else 0)
-        self.trend_ = _trend_for(d + D, c)
         self.search_ = {
             f"{describe_orders((k[0], d, k[1]), (k[2], D, k[3], m))} trend={_trend_for(d + D, k[4])}": v
             for k, v in search.items()
         }
-        super()._fit(y, X)
+        ranked = [key for key in sorted(search, key=search.get) if np.isfinite(search[key])]
+        failures = []
+        for p, q, P, Q, c in ranked[:_FINAL_FIT_ATTEMPTS]:
+            self.order_ = (p, d, q)
+            self.seasonal_order_ = (P, D, Q, m if m else 0)
+            self.trend_ = _trend_for(d + D, c)
+            try:
+                super()._fit(y, X)
+                return
+            except ModelError as exc:
+                failures.append(str(exc))
+        raise ModelError("auto_arima: the best candidates all failed to fit: " + "; ".join(failures))
+
+
+# how many of the best-ranked candidates to try fitting exactly before giving up
+_FINAL_FIT_ATTEMPTS = 3
 
 
 _NEIGHBOURS = [

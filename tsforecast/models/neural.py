@@ -230,7 +230,7 @@ class NeuralForecaster(Forecaster):
         actual = self.y_scaler_.inverse(target.numpy())
         self.residuals_ = np.abs(actual - self.y_scaler_.inverse(predicted))
 
-    def _update(self, y: pd.Series, X: pd.DataFrame | None, n_new: int) -> None:
+    def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         """Nothing to re-estimate: forecasts read the latest window of the extended history."""
 
     # ------------------------------------------------------------------ predict
