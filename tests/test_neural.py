@@ -87,3 +87,61 @@ def test_windows_are_views_not_copies():
 def test_seq2seq_training_runs():
     y = weekly_series(150)
     assert np.isfinite(tsforecast.get_model("wavenet", seq2seq=True, dilations=(1, 2), **TINY).fit(y).predict(7)).all()
+
+
+@pytest.mark.parametrize("name", ["lstm", "wavenet"])
+@pytest.mark.parametrize("normalize", ["global", "window"])
+def test_predict_at_equals_rolling_predict(name, normalize):
+    """One batched pass over many cutoffs gives what predict gives after each update."""
+    y = weekly_series(160)
+    X = pd.DataFrame({"kind": np.where(y.index.day_of_week >= 5, "A", "W")}, index=y.index)
+    model = tsforecast.get_model(name, normalize=normalize, **TINY).fit(y.iloc[:-20], X.iloc[:-20])
+    model.update(y.iloc[-20:], X.iloc[-20:])
+    cutoffs = y.index[-20:-9]
+    batched = model.predict_at(cutoffs, 9)  # 9 > output_steps: recursion is batched too
+    for cutoff in cutoffs[[0, 5, -1]]:
+        origin = tsforecast.get_model(name, normalize=normalize, **TINY).fit(y.iloc[:-20], X.iloc[:-20])
+        if cutoff > origin.cutoff_:
+            origin.update(y[origin.cutoff_ + pd.Timedelta(days=1) : cutoff],
+                          X[origin.cutoff_ + pd.Timedelta(days=1) : cutoff])
+        future = X[cutoff + pd.Timedelta(days=1) :].iloc[:9]
+        np.testing.assert_allclose(batched.loc[cutoff].to_numpy(),
+                                   origin.predict(9, future).to_numpy(), rtol=1e-5)
+
+
+def test_predict_at_rejects_unknown_or_early_cutoffs():
+    y = weekly_series(120)
+    model = tsforecast.get_model("gru", **TINY).fit(y)
+    with pytest.raises(tsforecast.DataError, match="not timestamps of the training data"):
+        model.predict_at([y.index[-1] + pd.Timedelta(days=3)], 3)
+    with pytest.raises(tsforecast.DataError, match="fewer than window=14"):
+        model.predict_at(y.index[:3], 3)
+    assert model.predict_at(y.index[-3:], 2).shape == (3, 2)
+
+
+def test_window_normalisation_follows_a_level_shift():
+    """Globally scaled inputs extrapolate a new level poorly; window-centred ones do not."""
+    y = weekly_series(400, trend=0.0)
+    shifted = pd.concat([y.iloc[:300], y.iloc[300:] - 40])  # the level drops by 40
+    errors = {}
+    for normalize in ("global", "window"):
+        model = tsforecast.get_model("lstm", window=21, output_steps=7, max_epochs=40,
+                                     normalize=normalize).fit(shifted.iloc[:300])
+        model.update(shifted.iloc[300:-7])
+        errors[normalize] = np.abs(model.predict(7).to_numpy() - shifted.iloc[-7:].to_numpy()).mean()
+    assert errors["window"] < errors["global"]
+    assert errors["window"] < 8  # the weekly amplitude is 10, the noise 2
+
+
+def test_a_later_days_known_feature_cannot_move_an_earlier_forecast():
+    y = weekly_series(160)
+    X = pd.DataFrame({"promo": (np.arange(160) % 11 == 0).astype(float)}, index=y.index)
+    model = tsforecast.get_model("gru", **TINY).fit(y.iloc[:-7], X.iloc[:-7])
+    future = X.iloc[-7:].copy()
+    base = model.predict(7, future)
+    future.iloc[4, 0] = 1.0 - future.iloc[4, 0]
+    changed = model.predict(7, future)
+    np.testing.assert_allclose(changed.iloc[:4], base.iloc[:4], rtol=0, atol=1e-9)
+    assert changed.iloc[4] != base.iloc[4]
+    one_day = model.predict(1, future.iloc[:1])  # a one-day forecast needs one day of X
+    assert one_day.iloc[0] == pytest.approx(base.iloc[0])

@@ -268,12 +268,15 @@ class Forecaster(BaseEstimator):
             if X is not None:
                 raise DataError("this model was fitted without X; predict got X.")
             return steps, index, None
+        schema = self._forecast_exog_schema()
+        if X is None and not schema.columns:
+            return steps, index, None  # every column is a past covariate: nothing to give
         if X is None:
             raise DataError(
                 f"this model was fitted with X; predict needs X for the {steps} forecast "
                 f"timestamps starting {index[0]}."
             )
-        return steps, index, align_exog(X, index, self._forecast_exog_schema())
+        return steps, index, align_exog(X, index, schema)
 
     def _finite(self, values: object, what: str) -> np.ndarray:
         array = np.asarray(values, dtype="float64").reshape(-1)

@@ -1,7 +1,7 @@
 """The PyTorch modules behind the neural forecasters.
 
 A network is an *encoder* that turns an input window ``(batch, time, channels)`` into one
-hidden vector per time step, and a :class:`ForecastHead` that maps a hidden vector plus the
+hidden vector per time step (or only the last, when that is all the head reads), and a :class:`ForecastHead` that maps a hidden vector plus the
 known-in-advance features of the next ``horizon`` steps to ``horizon`` forecasts at once
 (a direct multi-step head, like Keras' ``Dense(14)``). In sequence-to-sequence training the
 head is applied at every time step; otherwise only at the last.
@@ -9,6 +9,7 @@ head is applied at every time step; otherwise only at the last.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -32,6 +33,7 @@ class NetworkConfig:
     dilations: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4, 8)
     gated: bool = True
     residual: bool = True
+    level_channels: int = 0  # leading input channels re-centred on their window mean (0: off)
 
 
 class RecurrentEncoder(nn.Module):
@@ -52,8 +54,10 @@ class RecurrentEncoder(nn.Module):
         self.norm = nn.LayerNorm(config.hidden) if config.layer_norm else nn.Identity()
         self.out_dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, last_only: bool = False) -> torch.Tensor:
         out, _ = self.rnn(x)
+        if last_only:
+            out = out[:, -1:]
         return self.out_dropout(self.norm(out))
 
 
@@ -78,7 +82,7 @@ class _WaveNetBlock(nn.Module):
         self.skip = nn.Conv1d(channels, channels, 1) if residual else nn.Identity()
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, last_only: bool) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.conv(x)
         if self.gated:
             filt, gate = z.chunk(2, dim=1)
@@ -88,7 +92,8 @@ class _WaveNetBlock(nn.Module):
         z = self.dropout(z)
         if not self.residual:
             return z, z
-        return x + self.mix(z), self.skip(z)
+        # with a last-step head only the last skip output is ever read
+        return x + self.mix(z), self.skip(z[..., -1:] if last_only else z)
 
 
 class WaveNetEncoder(nn.Module):
@@ -105,27 +110,42 @@ class WaveNetEncoder(nn.Module):
         )
         self.norm = nn.LayerNorm(config.hidden) if config.layer_norm else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, last_only: bool = False) -> torch.Tensor:
         h = self.inp(x.transpose(1, 2))
         skips = 0
         for block in self.blocks:
-            h, skip = block(h)
+            h, skip = block(h, last_only)
             skips = skips + skip
         out = torch.relu(skips) if self.residual else h
+        if last_only:
+            out = out[..., -1:]
         return self.norm(out.transpose(1, 2))
 
 
 class ForecastHead(nn.Module):
-    """Linear map from (hidden state, flattened known future features) to ``horizon`` values."""
+    """Direct multi-step head: forecast ``k`` is linear in the hidden state and in the known
+    features *of step k only*.
+
+    Tying each step to its own known features (rather than flattening all ``horizon`` steps'
+    features into one input) means a one-day forecast needs only that day's features (e.g.
+    its day type), and a holiday on day 9 cannot move the forecast for day 1.
+    """
 
     def __init__(self, config: NetworkConfig) -> None:
         super().__init__()
-        self.linear = nn.Linear(config.hidden + config.horizon * config.n_future, config.horizon)
+        self.linear = nn.Linear(config.hidden, config.horizon)
+        self.n_future = config.n_future
+        bound = 1 / math.sqrt(config.hidden + max(config.n_future, 1))
+        self.future_weight = nn.Parameter(
+            torch.empty(config.horizon, config.n_future).uniform_(-bound, bound)
+        )
 
     def forward(self, hidden: torch.Tensor, future: torch.Tensor | None) -> torch.Tensor:
-        if future is not None and future.shape[-1] > 0:
-            hidden = torch.cat([hidden, future.flatten(start_dim=-2)], dim=-1)
-        return self.linear(hidden)
+        out = self.linear(hidden)
+        if future is not None and self.n_future > 0:
+            # future: (..., horizon, F) -> one contribution per step from its own features
+            out = out + (future * self.future_weight).sum(dim=-1)
+        return out
 
 
 class Forecaster1D(nn.Module):
@@ -146,10 +166,24 @@ class Forecaster1D(nn.Module):
     def forward(
         self, x: torch.Tensor, future: torch.Tensor | None = None, every_step: bool = False
     ) -> torch.Tensor:
-        hidden = self.encoder(x)
+        n_level = self.config.level_channels
+        if n_level:
+            # Window-level normalisation (like RevIN, centring only): the target and past
+            # covariates are re-centred on their mean so far in the window, and the forecast
+            # is a deviation from the target's level. The network then never sees a level it
+            # was not trained on, which is what breaks globally scaled inputs on trending data.
+            # The running (causal) mean keeps sequence-to-sequence targets out of the inputs.
+            steps = torch.arange(1, x.shape[1] + 1, dtype=x.dtype, device=x.device)
+            level = x[:, :, :n_level].cumsum(dim=1) / steps[:, None]
+            x = torch.cat([x[:, :, :n_level] - level, x[:, :, n_level:]], dim=2)
+        hidden = self.encoder(x, last_only=not every_step)
         if not every_step:
             hidden = hidden[:, -1]
-        return self.head(hidden, future)
+        out = self.head(hidden, future)
+        if n_level:
+            target_level = level[:, :, 0] if every_step else level[:, -1, 0]
+            out = out + target_level.unsqueeze(-1)
+        return out
 
 
 def build_network(config: NetworkConfig) -> Forecaster1D:

@@ -6,7 +6,15 @@ Each model reads the last ``window`` observations (default: 8 seasons, 56 for da
 outputs the next ``output_steps`` values at once (a direct multi-step head). Forecasts longer
 than ``output_steps`` continue recursively: the forecast block is appended to the input as if
 observed and the next block is predicted (not possible with ``past_covariates``, whose future
-values are unknown). Scaling is fitted on the training data only.
+values are unknown). Scaling is fitted on the training data only. With ``normalize="window"``
+(the default) the target and past covariates are also re-centred on each window's own mean
+and the network forecasts deviations from it, so a series that drifts to levels never seen
+in training (ridership falling year after year) is not extrapolated by a network that has
+only seen the training range; ``"global"`` uses the training-data standardisation alone.
+The head ties forecast step ``k`` to the known features of step ``k`` only.
+
+:meth:`NeuralForecaster.predict_at` forecasts from many cutoffs in the history in one
+batched forward pass (for backtests and validation curves).
 
 Covariates
 ----------
@@ -40,13 +48,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsforecast.base import Forecaster
+from tsforecast.base import Forecaster, _check_horizon
 from tsforecast.errors import ConfigError, DataError
 from tsforecast.frequency import future_index
 from tsforecast.models.networks import NetworkConfig, build_network
 from tsforecast.models.training import LOSSES, TrainConfig, train
 from tsforecast.models.windows import Scaler, WindowData, calendar_features
-from tsforecast.validation import ExogSchema
+from tsforecast.validation import ExogSchema, align_exog
 
 __all__ = ["NeuralForecaster", "SimpleRNN", "LSTM", "GRU", "WaveNet"]
 
@@ -66,7 +74,36 @@ def _torch_threads(n_threads: int | None) -> Iterator[None]:
 
 
 class NeuralForecaster(Forecaster):
-    """Shared windowed training and forecasting; subclasses choose the network ``kind``."""
+    """Shared windowed training and forecasting; subclasses choose the network ``kind``.
+
+    Parameters
+    ----------
+    window
+        Input length; default 8 seasons (56 for daily data).
+    output_steps
+        Outputs of the direct head; longer horizons continue recursively.
+    hidden, num_layers, dropout, layer_norm
+        Size of the recurrent stack.
+    seq2seq
+        Train on a horizon-long target at every time step instead of the last only.
+    past_covariates
+        Columns of ``X`` known only up to the forecast origin; other columns of ``X`` are
+        known in advance and needed for forecast timestamps.
+    calendar
+        Add day-of-week, hour-of-day and day-of-year features.
+    normalize
+        ``"window"`` (default): re-centre each window on its own level; ``"global"``: the
+        training-data standardisation only.
+    max_epochs, batch_size, learning_rate, loss, patience, validation_fraction
+        Training: Adam, ``"huber"``/``"mse"``/``"mae"`` loss, early stopping on the
+        chronologically last ``validation_fraction`` of the windows.
+    seed
+        Seeds initialisation and shuffling: the same seed gives the same numbers on CPU.
+    n_threads
+        ``torch.set_num_threads`` while fitting and forecasting (None: leave it).
+    progress
+        Called after every epoch with ``(epoch, max_epochs, train_loss, validation_loss)``.
+    """
 
     supports_exog = True
     requires_variance = True
@@ -83,6 +120,7 @@ class NeuralForecaster(Forecaster):
         seq2seq: bool = False,
         past_covariates: tuple[str, ...] = (),
         calendar: bool = True,
+        normalize: str = "window",
         max_epochs: int = 200,
         batch_size: int = 32,
         learning_rate: float = 3e-3,
@@ -102,6 +140,7 @@ class NeuralForecaster(Forecaster):
         self.seq2seq = seq2seq
         self.past_covariates = past_covariates
         self.calendar = calendar
+        self.normalize = normalize
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -135,6 +174,8 @@ class NeuralForecaster(Forecaster):
             raise ConfigError(f"output_steps must be a positive integer, got {self.output_steps!r}.")
         if self.loss not in LOSSES:
             raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}.")
+        if self.normalize not in ("global", "window"):
+            raise ConfigError(f"normalize must be 'global' or 'window', got {self.normalize!r}.")
         if not 0 < self.validation_fraction < 0.5:
             raise ConfigError("validation_fraction must be between 0 and 0.5.")
 
@@ -208,6 +249,7 @@ class NeuralForecaster(Forecaster):
             hidden=self.hidden,
             dropout=self.dropout,
             layer_norm=self.layer_norm,
+            level_channels=1 + len(self.past_columns_) if self.normalize == "window" else 0,
             **self._network_extras(),
         )
         with _torch_threads(self.n_threads):
@@ -234,7 +276,8 @@ class NeuralForecaster(Forecaster):
         """Nothing to re-estimate: forecasts read the latest window of the extended history."""
 
     # ------------------------------------------------------------------ predict
-    def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+    def _check_recursion(self, horizon: int) -> int:
+        """Number of ``output_steps`` blocks a ``horizon`` needs (more than one is recursive)."""
         block = self.output_steps
         n_blocks = math.ceil(horizon / block)
         if n_blocks > 1 and self.past_columns_:
@@ -243,31 +286,101 @@ class NeuralForecaster(Forecaster):
                 f"future values are unknown; forecast at most {block} steps, or train with "
                 f"output_steps={horizon}."
             )
-        history_y = self.y_.iloc[-self.window_ :]
-        history_X = None if self.X_ is None else self.X_.iloc[-self.window_ :]
-        inputs, _ = self._inputs(history_y, history_X)
-        extended = future_index(self.cutoff_, self.freq_, n_blocks * block)
-        future_known = np.zeros((len(extended), inputs.shape[1] - 1 - len(self.past_columns_)),
-                                dtype="float32")
-        if self.calendar or self.known_columns_:
-            padded = None
-            if X is not None and self.known_columns_:
-                padded = X[self.known_columns_].reindex(extended).ffill()
-            future_known = self._known(extended, padded)
-        window = torch.from_numpy(inputs).unsqueeze(0)
+        return n_blocks
+
+    def _future_known(self, index: pd.DatetimeIndex, X: pd.DataFrame | None) -> np.ndarray:
+        """Known features for forecast timestamps. Rows that ``X`` does not cover get neutral
+        values: they only pad the last block past the requested horizon, and the head reads
+        each step's own features, so they cannot move the forecasts asked for."""
+        frame = None
+        if self.known_columns_:
+            neutral = np.broadcast_to(self.known_scaler_.mean, (len(index), len(self.known_columns_)))
+            frame = pd.DataFrame(neutral, index=index, columns=self.known_columns_)
+            if X is not None:
+                frame = X[self.known_columns_].reindex(index).fillna(frame)
+        return self._known(index, frame)
+
+    def _forecast_batch(self, windows: torch.Tensor, future_known: torch.Tensor, horizon: int) -> np.ndarray:
+        """Forecasts in original units, ``(B, horizon)``, for input ``windows`` ``(B, W, C)``
+        and the known features of the ``n_blocks * output_steps`` steps after each window."""
+        block = self.output_steps
+        n_blocks = math.ceil(horizon / block)
         outputs = []
         with _torch_threads(self.n_threads), torch.no_grad():
             for b in range(n_blocks):
-                future = torch.from_numpy(future_known[b * block : (b + 1) * block]).unsqueeze(0)
-                step = self.network_(window, future)[0]
-                outputs.append(step.numpy())
+                future = future_known[:, b * block : (b + 1) * block]
+                step = self.network_(windows, future)
+                outputs.append(step)
                 if b == n_blocks - 1:
                     break
                 # recursive continuation: the block becomes input, with its known features
-                new_rows = torch.cat([step[:, None], future[0]], dim=1)
-                window = torch.cat([window[:, block:], new_rows.unsqueeze(0)], dim=1)
-        scaled = np.concatenate(outputs)[:horizon]
+                new_rows = torch.cat([step.unsqueeze(-1), future], dim=2)
+                windows = torch.cat([windows[:, block:], new_rows], dim=1)
+        scaled = torch.cat(outputs, dim=1)[:, :horizon].numpy()
         return self.y_scaler_.inverse(scaled)
+
+    def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        n_blocks = self._check_recursion(horizon)
+        history_y = self.y_.iloc[-self.window_ :]
+        history_X = None if self.X_ is None else self.X_.iloc[-self.window_ :]
+        inputs, _ = self._inputs(history_y, history_X)
+        extended = future_index(self.cutoff_, self.freq_, n_blocks * self.output_steps)
+        future_known = torch.from_numpy(self._future_known(extended, X)).unsqueeze(0)
+        return self._forecast_batch(torch.from_numpy(inputs).unsqueeze(0), future_known, horizon)[0]
+
+    def predict_at(self, cutoffs: object, horizon: int, X: object | None = None) -> pd.DataFrame:
+        """Forecasts from many origins inside the history, in one batched forward pass.
+
+        ``cutoffs`` are timestamps of the training data (including rows added by
+        :meth:`update`); each forecast uses the ``window`` observations up to its cutoff, as
+        :meth:`predict` would have right after that cutoff, without re-running the model
+        origin by origin. Returns a frame indexed by cutoff with columns ``1 .. horizon``
+        (steps ahead). ``X`` is needed only for known-in-advance columns of steps past the
+        end of the history.
+        """
+        self._check_fitted()
+        steps = _check_horizon(horizon)
+        n_blocks = self._check_recursion(steps)
+        n_ahead = n_blocks * self.output_steps
+        try:
+            origins = pd.DatetimeIndex(cutoffs)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"cutoffs must be timestamps, got {cutoffs!r}.") from exc
+        history = self.y_
+        positions = history.index.get_indexer(origins)
+        if (positions < 0).any():
+            raise DataError(
+                f"cutoffs {list(origins[positions < 0][:3].astype(str))} are not timestamps of "
+                f"the training data ({history.index[0]} .. {history.index[-1]}); update the "
+                "model with the observations first."
+            )
+        if (positions < self.window_ - 1).any():
+            raise DataError(
+                f"cutoffs before {history.index[self.window_ - 1]} have fewer than "
+                f"window={self.window_} observations before them."
+            )
+        beyond = future_index(self.cutoff_, self.freq_, n_ahead)
+        n_needed = int(positions.max()) + steps - (len(history) - 1)
+        future_X = None
+        if n_needed > 0 and self.known_columns_:
+            if X is None:
+                raise DataError(
+                    f"forecasts from the last cutoffs reach past {self.cutoff_}; give X with "
+                    f"the known columns for {beyond[0]} .. {beyond[n_needed - 1]}."
+                )
+            future_X = align_exog(X, beyond[:n_needed], self._forecast_exog_schema())
+        inputs, known = self._inputs(history, self.X_)
+        all_known = torch.from_numpy(np.concatenate([known, self._future_known(beyond, future_X)]))
+        starts = torch.from_numpy(positions)
+        # views, as in training: windows ending at each cutoff, known features after it
+        windows = torch.from_numpy(inputs).unfold(0, self.window_, 1)[starts - self.window_ + 1]
+        future = all_known.unfold(0, n_ahead, 1)[starts + 1]
+        forecasts = self._forecast_batch(windows.transpose(1, 2), future.transpose(1, 2), steps)
+        return pd.DataFrame(
+            forecasts,
+            index=pd.DatetimeIndex(origins, name="cutoff"),
+            columns=pd.RangeIndex(1, steps + 1, name="step"),
+        )
 
     def _predict_interval(
         self, horizon: int, coverage: float, X: pd.DataFrame | None
@@ -326,6 +439,7 @@ class WaveNet(NeuralForecaster):
         seq2seq: bool = False,
         past_covariates: tuple[str, ...] = (),
         calendar: bool = True,
+        normalize: str = "window",
         max_epochs: int = 200,
         batch_size: int = 32,
         learning_rate: float = 3e-3,
@@ -347,6 +461,7 @@ class WaveNet(NeuralForecaster):
         self.seq2seq = seq2seq
         self.past_covariates = past_covariates
         self.calendar = calendar
+        self.normalize = normalize
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate

@@ -93,7 +93,7 @@ class WindowData:
         self, starts: torch.Tensor, every_step: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Inputs ``(B, window, C)``, future known ``(B, [window,] horizon, F)``, targets."""
-        x = self._x[starts].transpose(1, 2)
+        x = self._x[starts].transpose(1, 2).contiguous()
         if not every_step:
             return x, self._f[starts].transpose(1, 2), self._y[starts]
         rows = starts[:, None] + torch.arange(self.window)
