@@ -19,8 +19,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-
 from _cta import load_rail
+
 from tsforecast.models.auto_arima import AutoARIMA
 
 rail = load_rail()["rail"]

@@ -24,9 +24,9 @@ import time
 import numpy as np
 import pandas as pd
 import torch
+from _cta import load_rail
 
 import tsforecast
-from _cta import load_rail
 
 cta = load_rail()
 TRAIN_START, TRAIN_END = "2016-01-01", "2018-12-31"

@@ -21,19 +21,19 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import resource
+import logging
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
 import torch
+from _cta import load_rail
 from torch import nn
 
 import tsforecast
-from _cta import load_rail
-from tsforecast.models.networks import NetworkConfig, WaveNetEncoder
 
 EPOCHS = 20
 WINDOW, HORIZON, HIDDEN, BATCH = 56, 14, 32, 32
@@ -57,15 +57,28 @@ class PlainRecurrent(nn.Module):
 
 
 class PlainWaveNet(nn.Module):
-    """The same gated residual stack (tsforecast's encoder module), driven by the plain loop."""
+    """The textbook gated residual WaveNet stack, written with ``nn.Conv1d`` as tutorials do:
+    causal kernel-2 convolutions by left padding, 1x1 convolutions for residual and skip
+    paths, the same sizes as tsforecast's encoder (32 channels, dilations 1,2,4,8 x2)."""
 
-    def __init__(self) -> None:
+    def __init__(self, dilations: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4, 8)) -> None:
         super().__init__()
-        self.encoder = WaveNetEncoder(NetworkConfig("wavenet", 1, HORIZON, 0, hidden=HIDDEN))
+        self.dilations = dilations
+        self.inp = nn.Conv1d(1, HIDDEN, 1)
+        self.convs = nn.ModuleList(nn.Conv1d(HIDDEN, 2 * HIDDEN, 2, dilation=d) for d in dilations)
+        self.mixes = nn.ModuleList(nn.Conv1d(HIDDEN, HIDDEN, 1) for _ in dilations)
+        self.skips = nn.ModuleList(nn.Conv1d(HIDDEN, HIDDEN, 1) for _ in dilations)
         self.head = nn.Linear(HIDDEN, HORIZON)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(x, last_only=True)[:, -1])
+        h = self.inp(x.transpose(1, 2))
+        skips = 0
+        for d, conv, mix, skip in zip(self.dilations, self.convs, self.mixes, self.skips, strict=True):
+            filt, gate = conv(nn.functional.pad(h, (d, 0))).chunk(2, dim=1)
+            z = torch.tanh(filt) * torch.sigmoid(gate)
+            h = h + mix(z)
+            skips = skips + skip(z)
+        return self.head(torch.relu(skips)[..., -1])
 
 
 def plain_loop(network: nn.Module, y: pd.Series) -> float:
@@ -108,6 +121,9 @@ def tsforecast_loop(name: str, y: pd.Series, **params) -> tuple[float, float, in
 
 
 def darts_epoch(kind: str, y: pd.Series) -> float:
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
     from darts import TimeSeries
     from darts.models import BlockRNNModel, TCNModel
 
@@ -133,12 +149,16 @@ def epoch_section() -> None:
     have_darts = importlib.util.find_spec("darts") is not None
     print(f"fixed {EPOCHS} epochs, univariate, window {WINDOW}, {HORIZON} outputs, batch {BATCH}")
     for name in ("rnn", "lstm", "gru", "wavenet"):
-        reference = plain_loop(PlainWaveNet() if name == "wavenet" else PlainRecurrent(name), y)
-        ours, _, _ = tsforecast_loop(name, y, **fixed)
+        # alternate the two and keep each one's best of two: the machine is shared and noisy
+        reference, ours = np.inf, np.inf
+        for _ in range(2):
+            plain = PlainWaveNet() if name == "wavenet" else PlainRecurrent(name)
+            reference = min(reference, plain_loop(plain, y))
+            ours = min(ours, tsforecast_loop(name, y, **fixed)[0])
         line = (f"  {name:<8} plain PyTorch {reference:6.3f} s/epoch   tsforecast {ours:6.3f} "
                 f"s/epoch   ratio {ours / reference:4.2f}x")
         if have_darts and name in ("lstm", "wavenet"):
-            theirs = darts_epoch(name, y)
+            theirs = min(darts_epoch(name, y) for _ in range(2))  # best of two, like the others
             line += f"   darts {theirs:6.3f} s/epoch ({theirs / ours:4.1f}x tsforecast)"
         print(line)
     if not have_darts:
@@ -158,9 +178,13 @@ def memory_section() -> None:
         "rng = np.random.default_rng(0)\n"
         "y = pd.Series(100 + 10*np.sin(np.arange(n)*2*np.pi/24) + rng.normal(0, 1, n),\n"
         "              index=pd.date_range('2010-01-01', periods=n, freq='h'))\n"
+        "def fit(series):\n"
+        "    model = tsforecast.get_model('lstm', window=168, output_steps=24, max_epochs=1,\n"
+        "                                 batch_size=256)\n"
+        "    return model.fit(series)\n"
+        "fit(y.iloc[:2000])  # warm-up: torch's thread pools and kernels, whatever the length\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "m = tsforecast.get_model('lstm', window=168, output_steps=24, max_epochs=1, batch_size=256)\n"
-        "m.fit(y)\n"
+        "m = fit(y)\n"
         "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "channels = m.network_.config.n_inputs\n"
         "print(before, after, channels)\n"
@@ -169,8 +193,9 @@ def memory_section() -> None:
     before, after, channels = map(int, out.stdout.split())
     n, window = 100_000, 168
     copies = n * window * channels * 4 / 2**20
-    print(f"100,000 hourly points, window {window}, {channels} input channels, 1 epoch:")
-    print(f"  peak RSS before fit {before / 1024:6.0f} MiB, after {after / 1024:6.0f} MiB "
+    print(f"100,000 hourly points, window {window}, {channels} input channels, 1 epoch "
+          "(after a warm-up fit on 2,000 points, so torch's fixed start-up memory is excluded):")
+    print(f"  peak RSS before the fit {before / 1024:6.0f} MiB, after {after / 1024:6.0f} MiB "
           f"(+{(after - before) / 1024:.0f} MiB)")
     print(f"  materialised windows would take {copies:,.0f} MiB on their own")
 

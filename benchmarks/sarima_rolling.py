@@ -11,10 +11,10 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from _cta import load_rail
 from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 
 import tsforecast
-from _cta import load_rail
 
 rail = load_rail()["rail"]
 days = pd.date_range("2019-03-01", "2019-05-31")

@@ -117,6 +117,24 @@ def test_predict_at_rejects_unknown_or_early_cutoffs():
     with pytest.raises(tsforecast.DataError, match="fewer than window=14"):
         model.predict_at(y.index[:3], 3)
     assert model.predict_at(y.index[-3:], 2).shape == (3, 2)
+    with pytest.raises(tsforecast.DataError, match="cutoffs is empty"):
+        model.predict_at([], 2)
+
+
+def test_inference_in_chunks_matches_one_pass(monkeypatch):
+    """Chunking bounds memory on long histories and changes no number."""
+    import tsforecast.models.neural as neural
+    import tsforecast.models.training as training
+
+    y = weekly_series(200)
+    whole = tsforecast.get_model("lstm", **TINY).fit(y)
+    cutoffs = y.index[30:]
+    expected = whole.predict_at(cutoffs, 3)
+    monkeypatch.setattr(neural, "INFERENCE_CHUNK", 7)
+    monkeypatch.setattr(training, "INFERENCE_CHUNK", 7)
+    chunked = tsforecast.get_model("lstm", **TINY).fit(y)
+    np.testing.assert_allclose(chunked.residuals_, whole.residuals_, rtol=1e-5)
+    np.testing.assert_allclose(chunked.predict_at(cutoffs, 3), expected, rtol=1e-5)
 
 
 def test_window_normalisation_follows_a_level_shift():
@@ -145,3 +163,30 @@ def test_a_later_days_known_feature_cannot_move_an_earlier_forecast():
     assert changed.iloc[4] != base.iloc[4]
     one_day = model.predict(1, future.iloc[:1])  # a one-day forecast needs one day of X
     assert one_day.iloc[0] == pytest.approx(base.iloc[0])
+
+
+@pytest.mark.parametrize(("gated", "residual"), [(True, True), (False, False)])
+@pytest.mark.parametrize("steps", [56, 31, 10, 1])
+def test_wavenet_last_step_shortcut_is_exact(gated, residual, steps):
+    """Computing only the receptive field of the last step gives the full stack's answer."""
+    from tsforecast.models.networks import NetworkConfig, WaveNetEncoder
+
+    torch.manual_seed(0)
+    encoder = WaveNetEncoder(NetworkConfig("wavenet", 3, 14, 0, hidden=8, gated=gated,
+                                           residual=residual))
+    x = torch.randn(4, steps, 3)
+    with torch.no_grad():
+        torch.testing.assert_close(encoder(x, last_only=True)[:, -1], encoder(x)[:, -1])
+
+
+def test_wavenet_is_causal():
+    from tsforecast.models.networks import NetworkConfig, WaveNetEncoder
+
+    torch.manual_seed(0)
+    encoder = WaveNetEncoder(NetworkConfig("wavenet", 1, 14, 0, hidden=8))
+    x = torch.randn(1, 30, 1)
+    changed = x.clone()
+    changed[0, 20] += 1.0
+    with torch.no_grad():
+        torch.testing.assert_close(encoder(x)[:, :20], encoder(changed)[:, :20])
+        assert not torch.allclose(encoder(x)[:, 20], encoder(changed)[:, 20])

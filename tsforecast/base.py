@@ -14,8 +14,8 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from pandas.tseries.frequencies import to_offset
+from scipy.stats import norm
 from sklearn.base import BaseEstimator, clone
 
 from tsforecast.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError

@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tsforecast.backtest import backtest as run_backtest
 from tsforecast.atomic import atomic_write
+from tsforecast.backtest import backtest as run_backtest
 from tsforecast.datasets import DATASETS, available_datasets, default_target, load_csv, load_dataset
 from tsforecast.errors import TsforecastError
 from tsforecast.registry import MODELS, get_model, model_parameters
@@ -190,22 +190,32 @@ def _progress(enabled: bool, label: str) -> Iterator[Any]:
 
 @app.command()
 def backtest(
-    models: Annotated[str | None, typer.Option(help="Comma-separated model names (see `tsforecast models`). [default: sarima,lstm]")] = None,
-    dataset: Annotated[str | None, typer.Option(help="Built-in dataset when --data is not given. [default: ridership]")] = None,
+    models: Annotated[str | None, typer.Option(
+        help="Comma-separated model names (see `tsforecast models`). [default: sarima,lstm]")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help="Built-in dataset when --data is not given. [default: ridership]")] = None,
     data: Annotated[Path | None, typer.Option(help="A CSV or Parquet file with a date column.")] = None,
-    target: Annotated[str | None, typer.Option(help="Column to forecast. [default: rail for ridership; the only value column of a file]")] = None,
-    date_column: Annotated[str | None, typer.Option(help="Column holding the dates. [default: the first column]")] = None,
-    horizon: Annotated[int | None, typer.Option(help="Steps forecast from each cutoff; all are scored. [default: 14]")] = None,
+    target: Annotated[str | None, typer.Option(
+        help="Column to forecast. [default: rail for ridership; the only value column of a file]")] = None,
+    date_column: Annotated[str | None, typer.Option(
+        help="Column holding the dates. [default: the first column]")] = None,
+    horizon: Annotated[int | None, typer.Option(
+        help="Steps forecast from each cutoff; all are scored. [default: 14]")] = None,
     windows: Annotated[int | None, typer.Option(help="Number of folds (cutoffs). [default: 5]")] = None,
     step: Annotated[int | None, typer.Option(help="Observations between cutoffs. [default: the horizon]")] = None,
-    window: Annotated[int | None, typer.Option(help="Sliding training window size; omit for an expanding window.")] = None,
-    refit: Annotated[str | None, typer.Option(help="true (refit every fold), false (roll forward), or N (refit every N folds). [default: true]")] = None,
+    window: Annotated[int | None, typer.Option(
+        help="Sliding training window size; omit for an expanding window.")] = None,
+    refit: Annotated[str | None, typer.Option(
+        help="true (refit every fold), false (roll forward), or N (refit every N folds). [default: true]")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for every model that has one. [default: 0]")] = None,
     jobs: Annotated[int | None, typer.Option(help="Parallel workers (-1: all cores). [default: 1]")] = None,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds one fit may take before it counts as a failure.")] = None,
-    output: Annotated[Path | None, typer.Option(help="Directory for the report, CSV and JSON. [default: reports]")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        help="Seconds one fit may take before it counts as a failure.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        help="Directory for the report, CSV and JSON. [default: reports]")] = None,
     name: Annotated[str | None, typer.Option(help="Fixed file stem (overwrites); default: a dated stem.")] = None,
-    config: Annotated[Path | None, typer.Option(help="TOML file with any of these options and [model_params.<model>] tables.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        help="TOML file with any of these options and [model_params.<model>] tables.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Backtest models side by side on rolling-origin folds and write an HTML report."""

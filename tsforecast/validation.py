@@ -422,8 +422,9 @@ def align_exog(X: object, index: pd.DatetimeIndex, schema: ExogSchema) -> pd.Dat
     missing_cols = [c for c in schema.columns if c not in frame.columns]
     if missing_cols:
         raise DataError(f"X lacks column(s) {_listed(missing_cols)} that the model was fitted with.")
-    frame = frame.copy()
-    frame.index = _to_datetime_index(frame.index, "X's index")
+    # set_axis instead of copy-then-assign: with copy-on-write no data is copied, so passing
+    # the whole X to every one-day update stays cheap
+    frame = frame.set_axis(_to_datetime_index(frame.index, "X's index"), axis=0)
     if frame.index.has_duplicates:
         raise DataError(f"X has duplicate timestamps: {_stamps(frame.index[frame.index.duplicated()])}.")
     absent = index.difference(frame.index)

@@ -40,7 +40,7 @@ from statsmodels.tsa.stattools import kpss
 
 from tsforecast.errors import ConfigError, ModelError
 from tsforecast.models.css import fit_css, information_criterion
-from tsforecast.models.statistical import StateSpaceARIMA, describe_orders, fit_arima
+from tsforecast.models.statistical import StateSpaceARIMA, describe_orders
 
 __all__ = ["AutoARIMA", "seasonal_strength", "choose_d"]
 

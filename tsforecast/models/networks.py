@@ -1,9 +1,10 @@
 """The PyTorch modules behind the neural forecasters.
 
 A network is an *encoder* that turns an input window ``(batch, time, channels)`` into one
-hidden vector per time step (or only the last, when that is all the head reads), and a :class:`ForecastHead` that maps a hidden vector plus the
-known-in-advance features of the next ``horizon`` steps to ``horizon`` forecasts at once
-(a direct multi-step head, like Keras' ``Dense(14)``). In sequence-to-sequence training the
+hidden vector per time step (or only the last, when that is all the head reads), and a
+:class:`ForecastHead` that maps a hidden vector plus the known-in-advance features of the
+next ``horizon`` steps to ``horizon`` forecasts at once (a direct multi-step head, like
+Keras' ``Dense(14)``). In sequence-to-sequence training the
 head is applied at every time step; otherwise only at the last.
 """
 
@@ -61,15 +62,28 @@ class RecurrentEncoder(nn.Module):
         return self.out_dropout(self.norm(out))
 
 
-class _CausalConv(nn.Conv1d):
-    """Conv1d that only sees the past: left padding of ``dilation * (kernel - 1)``."""
+class _CausalConv(nn.Module):
+    """Kernel-2 dilated causal convolution on ``(batch, time, channels)``.
+
+    ``y_t = W [x_{t-d}; x_t] + b`` with zeros before the start, i.e. exactly a causal
+    ``Conv1d(kernel_size=2, dilation=d)``. Written as one matrix product on channels-last
+    tensors because at forecasting sizes (32 channels, a few dozen steps) oneDNN's Conv1d
+    spends most of its time in per-call overhead; this is about twice as fast to train.
+    """
 
     def __init__(self, channels_in: int, channels_out: int, dilation: int) -> None:
-        super().__init__(channels_in, channels_out, kernel_size=2, dilation=dilation)
-        self.left_pad = dilation
+        super().__init__()
+        self.dilation = dilation
+        self.linear = nn.Linear(2 * channels_in, channels_out)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(nn.functional.pad(x, (self.left_pad, 0)))
+    def forward(self, x: torch.Tensor, n_out: int) -> torch.Tensor:
+        """The last ``n_out`` output steps; steps before the input's start count as zeros."""
+        need = n_out + self.dilation
+        if x.shape[1] < need:
+            x = nn.functional.pad(x, (0, 0, need - x.shape[1], 0))
+        else:
+            x = x[:, x.shape[1] - need :]
+        return self.linear(torch.cat([x[:, :n_out], x[:, self.dilation :]], dim=-1))
 
 
 class _WaveNetBlock(nn.Module):
@@ -78,22 +92,27 @@ class _WaveNetBlock(nn.Module):
         self.gated = gated
         self.residual = residual
         self.conv = _CausalConv(channels, 2 * channels if gated else channels, dilation)
-        self.mix = nn.Conv1d(channels, channels, 1) if residual else nn.Identity()
-        self.skip = nn.Conv1d(channels, channels, 1) if residual else nn.Identity()
-        self.dropout = nn.Dropout(dropout)
+        # the residual and skip 1x1 convolutions are per-step linear maps on channels-last
+        # tensors, computed as one (channels -> 2 * channels) product: half the small calls
+        self.mix_skip = nn.Linear(channels, 2 * channels) if residual else None
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
-    def forward(self, x: torch.Tensor, last_only: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        z = self.conv(x)
+    def forward(
+        self, x: torch.Tensor, n_out: int, last_only: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(input to the next block, skip output or None in the plain stack)."""
+        z = self.conv(x, n_out)
         if self.gated:
-            filt, gate = z.chunk(2, dim=1)
+            filt, gate = z.chunk(2, dim=-1)
             z = torch.tanh(filt) * torch.sigmoid(gate)
         else:
             z = torch.relu(z)
         z = self.dropout(z)
         if not self.residual:
-            return z, z
+            return z, None
+        mix, skip = self.mix_skip(z).chunk(2, dim=-1)
         # with a last-step head only the last skip output is ever read
-        return x + self.mix(z), self.skip(z[..., -1:] if last_only else z)
+        return x[:, -n_out:] + mix, skip[:, -1:] if last_only else skip
 
 
 class WaveNetEncoder(nn.Module):
@@ -103,23 +122,41 @@ class WaveNetEncoder(nn.Module):
     def __init__(self, config: NetworkConfig) -> None:
         super().__init__()
         self.residual = config.residual
-        self.inp = nn.Conv1d(config.n_inputs, config.hidden, 1)
+        self.inp = nn.Linear(config.n_inputs, config.hidden)
         self.blocks = nn.ModuleList(
             _WaveNetBlock(config.hidden, d, config.gated, config.residual, config.dropout)
             for d in config.dilations
         )
         self.norm = nn.LayerNorm(config.hidden) if config.layer_norm else nn.Identity()
 
+    def _output_lengths(self, steps: int, last_only: bool) -> list[int]:
+        """How many trailing steps each layer must compute.
+
+        For the last step only, layer ``k`` needs its outputs at the last ``1 + (dilations of
+        the layers after k)`` steps (its share of the receptive field), not at all ``steps``:
+        with dilations 1,2,4,8 x2 and a 56-step window that is 136 positions instead of
+        448, and the result is exactly the same.
+        """
+        if not last_only:
+            return [steps] * len(self.blocks)
+        dilations = [block.conv.dilation for block in self.blocks]
+        return [min(1 + sum(dilations[k + 1 :]), steps) for k in range(len(dilations))]
+
     def forward(self, x: torch.Tensor, last_only: bool = False) -> torch.Tensor:
-        h = self.inp(x.transpose(1, 2))
+        lengths = self._output_lengths(x.shape[1], last_only)
+        if last_only:
+            receptive = 1 + sum(block.conv.dilation for block in self.blocks)
+            x = x[:, -receptive:]
+        h = self.inp(x)
         skips = 0
-        for block in self.blocks:
-            h, skip = block(h, last_only)
-            skips = skips + skip
+        for block, n_out in zip(self.blocks, lengths, strict=True):
+            h, skip = block(h, n_out, last_only)
+            if skip is not None:
+                skips = skips + skip
         out = torch.relu(skips) if self.residual else h
         if last_only:
-            out = out[..., -1:]
-        return self.norm(out.transpose(1, 2))
+            out = out[:, -1:]
+        return self.norm(out)
 
 
 class ForecastHead(nn.Module):

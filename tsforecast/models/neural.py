@@ -52,7 +52,7 @@ from tsforecast.base import Forecaster, _check_horizon
 from tsforecast.errors import ConfigError, DataError
 from tsforecast.frequency import future_index
 from tsforecast.models.networks import NetworkConfig, build_network
-from tsforecast.models.training import LOSSES, TrainConfig, train
+from tsforecast.models.training import INFERENCE_CHUNK, LOSSES, TrainConfig, predict_windows, train
 from tsforecast.models.windows import Scaler, WindowData, calendar_features
 from tsforecast.validation import ExogSchema, align_exog
 
@@ -264,13 +264,11 @@ class NeuralForecaster(Forecaster):
                 ),
                 self.progress,
             )
-            with torch.no_grad():
-                x, future, target = data.batch(val_starts)
-                predicted = network(x, future).numpy()
+            predicted, target = predict_windows(network, data, val_starts)
         self.network_ = network
         self.window_ = window
         actual = self.y_scaler_.inverse(target.numpy())
-        self.residuals_ = np.abs(actual - self.y_scaler_.inverse(predicted))
+        self.residuals_ = np.abs(actual - self.y_scaler_.inverse(predicted.numpy()))
 
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         """Nothing to re-estimate: forecasts read the latest window of the extended history."""
@@ -346,6 +344,8 @@ class NeuralForecaster(Forecaster):
             origins = pd.DatetimeIndex(cutoffs)
         except (TypeError, ValueError) as exc:
             raise DataError(f"cutoffs must be timestamps, got {cutoffs!r}.") from exc
+        if len(origins) == 0:
+            raise DataError("cutoffs is empty: give at least one timestamp of the training data.")
         history = self.y_
         positions = history.index.get_indexer(origins)
         if (positions < 0).any():
@@ -371,11 +371,18 @@ class NeuralForecaster(Forecaster):
             future_X = align_exog(X, beyond[:n_needed], self._forecast_exog_schema())
         inputs, known = self._inputs(history, self.X_)
         all_known = torch.from_numpy(np.concatenate([known, self._future_known(beyond, future_X)]))
-        starts = torch.from_numpy(positions)
-        # views, as in training: windows ending at each cutoff, known features after it
-        windows = torch.from_numpy(inputs).unfold(0, self.window_, 1)[starts - self.window_ + 1]
-        future = all_known.unfold(0, n_ahead, 1)[starts + 1]
-        forecasts = self._forecast_batch(windows.transpose(1, 2), future.transpose(1, 2), steps)
+        # views, as in training: windows ending at each cutoff, known features after it; only
+        # a chunk of cutoffs is copied out of them at a time
+        window_views = torch.from_numpy(inputs).unfold(0, self.window_, 1)
+        future_views = all_known.unfold(0, n_ahead, 1)
+        forecasts = np.concatenate([
+            self._forecast_batch(
+                window_views[starts - self.window_ + 1].transpose(1, 2),
+                future_views[starts + 1].transpose(1, 2),
+                steps,
+            )
+            for starts in torch.from_numpy(positions).split(INFERENCE_CHUNK)
+        ])
         return pd.DataFrame(
             forecasts,
             index=pd.DatetimeIndex(origins, name="cutoff"),
