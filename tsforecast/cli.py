@@ -286,7 +286,11 @@ def forecast(
         if "seed" in chosen.get_params():
             chosen.set_params(seed=seed)
         y, _ = _load_series(settings)
-        fitted = chosen.fit(y)
+        with _progress(_err.is_terminal, f"training {model}") as progress:
+            if progress is not None and "progress" in chosen.get_params():
+                # neural models report every epoch: (epoch, max_epochs, train_loss, val_loss)
+                chosen.set_params(progress=lambda epoch, total, *_: progress(epoch, total))
+            fitted = chosen.fit(y)
         frame = fitted.predict_interval(horizon, coverage)
         frame.insert(0, "forecast", fitted.predict(horizon))
         frame.index.name = "timestamp"
