@@ -5,6 +5,8 @@
 >>> tsforecast.get_model("snaive").fit(rail).predict(14)  # doctest: +SKIP
 """
 
+from tsforecast import backtest
+from tsforecast.backtest import BacktestResult
 from tsforecast.base import Forecaster
 from tsforecast.datasets import (
     available_datasets,
@@ -23,7 +25,10 @@ from tsforecast.errors import (
     TsforecastError,
 )
 from tsforecast.metrics import mae, mape, mase, rmse, smape
+from tsforecast.models.auto_arima import AutoARIMA
 from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
+from tsforecast.models.neural import GRU, LSTM, SimpleRNN, WaveNet
+from tsforecast.models.statistical import AR, ARIMA, ARMA, SARIMA
 from tsforecast.registry import available_models, get_model
 from tsforecast.validation import clean_series, to_series
 
@@ -35,6 +40,17 @@ __all__ = [
     "SeasonalNaive",
     "Drift",
     "Mean",
+    "AR",
+    "ARMA",
+    "ARIMA",
+    "SARIMA",
+    "AutoARIMA",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "WaveNet",
+    "backtest",
+    "BacktestResult",
     "available_models",
     "get_model",
     "available_datasets",
