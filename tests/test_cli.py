@@ -99,6 +99,18 @@ def test_forecast_command(tmp_path):
     assert (tmp_path / "f.svg").read_text().startswith("<svg")
 
 
+def test_data_repair_warning_is_one_readable_line(tmp_path):
+    y = weekly_series(60)
+    frame = pd.DataFrame({"date": y.index, "value": y.to_numpy()})
+    path = tmp_path / "dupes.csv"
+    pd.concat([frame, frame.iloc[:3]]).to_csv(path, index=False)  # three exact duplicate rows
+    result = runner.invoke(app, ["forecast", "--model", "naive", "--horizon", "3", "--data", str(path),
+                                 "--output", str(tmp_path), "--name", "d"])
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.output and "duplicate" in result.output
+    assert ".py:" not in result.output  # no source location from inside the library
+
+
 def test_models_and_datasets_list():
     assert "sarima" in runner.invoke(app, ["models"]).output
     assert "ridership" in runner.invoke(app, ["datasets"]).output

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import tomllib
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,6 +22,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -59,9 +61,16 @@ class UsageProblem(TsforecastError):
 
 @contextmanager
 def _exit_codes() -> Iterator[None]:
-    """Translate library errors into one stderr line and an exit code."""
+    """Translate library errors into one stderr line and an exit code; warnings as one line each."""
+
+    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        # a terminal user needs the message, not the library source line that raised it
+        _err.print(f"[yellow]warning:[/yellow] {escape(str(message))}", highlight=False, soft_wrap=True)
+
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            yield
     except typer.Exit:
         raise
     except TsforecastError as exc:
