@@ -36,6 +36,7 @@ from torch import nn
 import tsforecast
 
 EPOCHS = 20
+ROUNDS = 3  # interleaved repetitions per contender in the epoch section
 WINDOW, HORIZON, HIDDEN, BATCH = 56, 14, 32, 32
 
 
@@ -149,16 +150,19 @@ def epoch_section() -> None:
     have_darts = importlib.util.find_spec("darts") is not None
     print(f"fixed {EPOCHS} epochs, univariate, window {WINDOW}, {HORIZON} outputs, batch {BATCH}")
     for name in ("rnn", "lstm", "gru", "wavenet"):
-        # alternate the two and keep each one's best of two: the machine is shared and noisy
-        reference, ours = np.inf, np.inf
-        for _ in range(2):
+        # interleave the contenders and keep each one's best of ROUNDS: the machine is shared
+        # and noisy (+-30% run to run), and the minimum is the least disturbed measurement
+        with_darts = have_darts and name in ("lstm", "wavenet")
+        reference, ours, theirs = np.inf, np.inf, np.inf
+        for _ in range(ROUNDS):
             plain = PlainWaveNet() if name == "wavenet" else PlainRecurrent(name)
             reference = min(reference, plain_loop(plain, y))
             ours = min(ours, tsforecast_loop(name, y, **fixed)[0])
+            if with_darts:
+                theirs = min(theirs, darts_epoch(name, y))
         line = (f"  {name:<8} plain PyTorch {reference:6.3f} s/epoch   tsforecast {ours:6.3f} "
                 f"s/epoch   ratio {ours / reference:4.2f}x")
-        if have_darts and name in ("lstm", "wavenet"):
-            theirs = min(darts_epoch(name, y) for _ in range(2))  # best of two, like the others
+        if with_darts:
             line += f"   darts {theirs:6.3f} s/epoch ({theirs / ours:4.1f}x tsforecast)"
         print(line)
     if not have_darts:
