@@ -128,5 +128,8 @@ def test_bad_arguments_are_config_errors():
         backtest(y, ["nope"])
     with pytest.raises(ConfigError, match="Forecaster"):
         backtest(y, [42])
+    # an invalid parameter stops the run before the first fold, not once per fold
+    with pytest.raises(ConfigError, match="gru: dropout must be a number in"):
+        backtest(y, [tsforecast.GRU(dropout=1.5)])
     assert isinstance(Naive(), Forecaster)
     assert np.isfinite(backtest(y, ["naive"], horizon=3, n_windows=2).leaderboard()["mase"]).all()

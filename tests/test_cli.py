@@ -80,6 +80,16 @@ def test_bad_config_is_a_usage_error(tmp_path):
     assert result.exit_code == EXIT_USAGE and "horizn" in result.output
 
 
+def test_bad_model_parameter_in_config_is_a_usage_error(tmp_path):
+    config = tmp_path / "typo.toml"
+    config.write_text('models = ["naive", "lstm"]\nquiet = true\n'
+                      f'output = "{(tmp_path / "out").as_posix()}"\n[model_params.lstm]\nhidden = "64"\n')
+    result = runner.invoke(app, ["backtest", "--config", str(config)])
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "lstm: hidden must be an integer >= 1, got '64'" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()
+
+
 def test_model_failure_exit_code(tmp_path):
     config = tmp_path / "fail.toml"
     config.write_text('models = ["sarima"]\nhorizon = 7\nwindows = 2\nquiet = true\n'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 from sklearn.base import clone
 
 import tsforecast
-from tsforecast.errors import NotFittedError
+from tsforecast.errors import NotFittedError, TsforecastError
 from tsforecast.registry import MODELS
 
 from .conftest import weekly_series
@@ -135,3 +136,22 @@ def test_registry_unknown_name_suggests():
 def test_registry_unknown_parameter_lists_valid_ones():
     with pytest.raises(tsforecast.ConfigError, match="has no parameter"):
         tsforecast.get_model("snaive", sesaon=7)
+
+
+# values a config file or a notebook can plausibly pass by mistake, for any parameter
+BAD_VALUES = [-1, 0, 2.5, "bad", (), None, True, float("nan")]
+PARAMETERS = [(name, param) for name in NAMES for param in MODELS[name]().get_params()]
+
+
+@pytest.mark.parametrize(("name", "param"), PARAMETERS)
+def test_a_bad_parameter_value_fails_with_a_message_naming_it(name, param, y):
+    """Every parameter value either works or is refused by a tsforecast error naming the
+    parameter: never a TypeError from inside PyTorch or statsmodels."""
+    for bad in BAD_VALUES:
+        model = tsforecast.get_model(name, **{**MODELS[name].test_params(), param: bad})
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(y).predict(3)
+        except TsforecastError as exc:
+            assert param in str(exc), f"{name}({param}={bad!r}): {exc}"

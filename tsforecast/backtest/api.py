@@ -45,6 +45,7 @@ def _labelled_models(
         model = clone(model)
         if seed is not None and "seed" in model.get_params():
             model.set_params(seed=seed)
+        model.check_params()
         name = label or model.short_name
         unique, k = name, 2
         while unique in labelled:

@@ -38,9 +38,10 @@ from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import kpss
 
-from tsforecast.errors import ConfigError, ModelError
+from tsforecast.errors import ModelError
 from tsforecast.models.css import fit_css, information_criterion
 from tsforecast.models.statistical import StateSpaceARIMA, describe_orders
+from tsforecast.params import check_bool, check_choice, check_int
 
 __all__ = ["AutoARIMA", "seasonal_strength", "choose_d"]
 
@@ -125,12 +126,17 @@ class AutoARIMA(StateSpaceARIMA):
     def _trend(self, order, seasonal_order) -> str:
         return self.trend_
 
-    def _check_criterion(self) -> None:
-        if self.information_criterion not in {"aic", "aicc", "bic", "hqic"}:
-            raise ConfigError(
-                "information_criterion must be aic, aicc, bic or hqic, got "
-                f"{self.information_criterion!r}."
-            )
+    def check_params(self) -> None:
+        super().check_params()
+        name = self.short_name
+        for param in ("max_p", "max_q", "max_P", "max_Q", "max_d"):
+            check_int(name, param, getattr(self, param), 0)
+        check_int(name, "max_models", self.max_models, 1)
+        check_bool(name, "seasonal", self.seasonal)
+        check_bool(name, "stepwise", self.stepwise)
+        if self.approximation is not None:
+            check_bool(name, "approximation", self.approximation)
+        check_choice(name, "information_criterion", self.information_criterion, ("aic", "aicc", "bic", "hqic"))
 
     def _approximate(self, n: int, m: int) -> bool:
         if self.approximation is None:
@@ -157,7 +163,6 @@ class AutoARIMA(StateSpaceARIMA):
         return value if np.isfinite(value) else np.inf
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
-        self._check_criterion()
         values = y.to_numpy()
         exog = None if X is None else X.to_numpy()
         m = self.season_ if self._uses_season() else 0

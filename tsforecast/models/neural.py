@@ -54,6 +54,14 @@ from tsforecast.frequency import future_index
 from tsforecast.models.networks import NetworkConfig, build_network
 from tsforecast.models.training import INFERENCE_CHUNK, LOSSES, TrainConfig, predict_windows, train
 from tsforecast.models.windows import Scaler, WindowData, calendar_features
+from tsforecast.params import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_int_sequence,
+    check_names,
+)
 from tsforecast.validation import ExogSchema, align_exog
 
 __all__ = ["NeuralForecaster", "SimpleRNN", "LSTM", "GRU", "WaveNet"]
@@ -159,9 +167,7 @@ class NeuralForecaster(Forecaster):
     def _window(self) -> int:
         if self.window is None:
             return max(8 * self.season_, 16)
-        if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 2:
-            raise ConfigError(f"window must be an integer of at least 2, got {self.window!r}.")
-        return self.window
+        return check_int(self.short_name, "window", self.window, 2)
 
     def _min_length(self) -> int:
         return self._window() + self.output_steps + 20
@@ -169,20 +175,32 @@ class NeuralForecaster(Forecaster):
     def _network_extras(self) -> dict:
         return {"num_layers": self.num_layers}
 
-    def _check_params(self) -> None:
-        if not isinstance(self.output_steps, int) or self.output_steps < 1:
-            raise ConfigError(f"output_steps must be a positive integer, got {self.output_steps!r}.")
-        if self.loss not in LOSSES:
-            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}.")
-        if self.normalize not in ("global", "window"):
-            raise ConfigError(f"normalize must be 'global' or 'window', got {self.normalize!r}.")
-        if not 0 < self.validation_fraction < 0.5:
-            raise ConfigError("validation_fraction must be between 0 and 0.5.")
+    def check_params(self) -> None:
+        name = self.short_name
+        check_int(name, "window", self.window, 2, allow_none=True)
+        for param in ("output_steps", "hidden", "max_epochs", "batch_size", "patience"):
+            check_int(name, param, getattr(self, param), 1)
+        check_int(name, "n_threads", self.n_threads, 1, allow_none=True)
+        check_int(name, "seed", self.seed, low=None)
+        check_float(name, "dropout", self.dropout, 0, 1, high_open=True)
+        check_float(name, "learning_rate", self.learning_rate, 0, low_open=True)
+        check_float(name, "validation_fraction", self.validation_fraction, 0, 0.5, low_open=True, high_open=True)
+        for param in ("layer_norm", "seq2seq", "calendar"):
+            check_bool(name, param, getattr(self, param))
+        check_choice(name, "loss", self.loss, LOSSES)
+        check_choice(name, "normalize", self.normalize, ("window", "global"))
+        check_names(name, "past_covariates", self.past_covariates)
+        if self.progress is not None and not callable(self.progress):
+            raise ConfigError(f"{name}: progress must be a function or None, got {self.progress!r}.")
+        self._check_network_params()
+
+    def _check_network_params(self) -> None:
+        check_int(self.short_name, "num_layers", self.num_layers, 1)
 
     # ------------------------------------------------------------------ features
     def _split_columns(self, columns: list[str]) -> tuple[list[str], list[str]]:
         """Encoded X columns -> (past-only, known-in-advance)."""
-        past_names = [str(c) for c in self.past_covariates]
+        past_names = list(check_names(self.short_name, "past_covariates", self.past_covariates))
         unknown = [c for c in past_names if c not in map(str, self.exog_schema_.columns)] if (
             self.exog_schema_ is not None
         ) else past_names
@@ -196,7 +214,7 @@ class NeuralForecaster(Forecaster):
         return past, [c for c in columns if not is_past(c)]
 
     def _forecast_exog_schema(self) -> ExogSchema:
-        past = {str(c) for c in self.past_covariates}
+        past = set(check_names(self.short_name, "past_covariates", self.past_covariates))
         columns = tuple(c for c in self.exog_schema_.columns if str(c) not in past)
         return ExogSchema(columns, {c: v for c, v in self.exog_schema_.categories.items() if c in columns})
 
@@ -221,7 +239,6 @@ class NeuralForecaster(Forecaster):
 
     # ---------------------------------------------------------------------- fit
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
-        self._check_params()
         window, horizon = self._window(), self.output_steps
         columns = [] if X is None else list(X.columns)
         self.past_columns_, self.known_columns_ = self._split_columns(columns)
@@ -481,6 +498,11 @@ class WaveNet(NeuralForecaster):
 
     def _network_extras(self) -> dict:
         return {"dilations": tuple(self.dilations), "gated": self.gated, "residual": self.residual}
+
+    def _check_network_params(self) -> None:
+        check_int_sequence(self.short_name, "dilations", self.dilations, low=1)
+        check_bool(self.short_name, "gated", self.gated)
+        check_bool(self.short_name, "residual", self.residual)
 
     @classmethod
     def test_params(cls) -> dict:

@@ -26,6 +26,7 @@ from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
 from tsforecast.base import Forecaster, normal_interval
 from tsforecast.errors import ConfigError, FitWarning, ModelError
 from tsforecast.models.kalman import KalmanState
+from tsforecast.params import check_bool, check_int, check_int_sequence
 
 __all__ = ["StateSpaceARIMA", "AR", "ARMA", "ARIMA", "SARIMA", "fit_arima"]
 
@@ -94,6 +95,9 @@ class StateSpaceARIMA(Forecaster):
     def _orders(self) -> tuple[Order, SeasonalOrder]:
         raise NotImplementedError
 
+    def check_params(self) -> None:
+        check_bool(self.short_name, "warm_start", self.warm_start)
+
     def _trend(self, order: Order, seasonal_order: SeasonalOrder) -> str:
         trend = getattr(self, "trend", None)
         return _default_trend(order, seasonal_order) if trend is None else trend
@@ -139,12 +143,6 @@ class StateSpaceARIMA(Forecaster):
         return normal_interval(mean, np.sqrt(variance), coverage)
 
 
-def _check_int(name: str, value: object, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}.")
-    return int(value)
-
-
 class AR(StateSpaceARIMA):
     """Autoregressive model of order ``p`` (ARIMA(p,0,0)) with a constant by default."""
 
@@ -156,7 +154,7 @@ class AR(StateSpaceARIMA):
         self.warm_start = warm_start
 
     def _orders(self) -> tuple[Order, SeasonalOrder]:
-        return (_check_int("p", self.p, 1), 0, 0), (0, 0, 0, 0)
+        return (check_int(self.short_name, "p", self.p, 1), 0, 0), (0, 0, 0, 0)
 
     @classmethod
     def test_params(cls) -> dict:
@@ -177,7 +175,7 @@ class ARMA(StateSpaceARIMA):
         self.warm_start = warm_start
 
     def _orders(self) -> tuple[Order, SeasonalOrder]:
-        return (_check_int("p", self.p), 0, _check_int("q", self.q)), (0, 0, 0, 0)
+        return (check_int(self.short_name, "p", self.p), 0, check_int(self.short_name, "q", self.q)), (0,) * 4
 
     @classmethod
     def test_params(cls) -> dict:
@@ -205,8 +203,8 @@ class ARIMA(StateSpaceARIMA):
         self.warm_start = warm_start
 
     def _orders(self) -> tuple[Order, SeasonalOrder]:
-        order = (_check_int("p", self.p), _check_int("d", self.d), _check_int("q", self.q))
-        return order, (0, 0, 0, 0)
+        p, d, q = (check_int(self.short_name, name, getattr(self, name)) for name in "pdq")
+        return (p, d, q), (0, 0, 0, 0)
 
     @classmethod
     def test_params(cls) -> dict:
@@ -238,18 +236,13 @@ class SARIMA(StateSpaceARIMA):
         self.warm_start = warm_start
 
     def _orders(self) -> tuple[Order, SeasonalOrder]:
-        order = tuple(self.order)
-        seasonal = tuple(self.seasonal_order)
-        if len(order) != 3:
-            raise ConfigError(f"order must be (p, d, q), got {self.order!r}.")
-        if len(seasonal) == 3:
+        p, d, q = check_int_sequence(self.short_name, "order (p, d, q)", self.order, length=3)
+        seasonal = self.seasonal_order
+        if isinstance(seasonal, (tuple, list)) and len(seasonal) == 3:
             seasonal = (*seasonal, self.season_)
-        if len(seasonal) != 4:
-            raise ConfigError(
-                f"seasonal_order must be (P, D, Q) or (P, D, Q, s), got {self.seasonal_order!r}."
-            )
-        p, d, q = (_check_int(n, v) for n, v in zip("pdq", order, strict=True))
-        P, D, Q, s = (_check_int(n, v) for n, v in zip("PDQs", seasonal, strict=True))
+        P, D, Q, s = check_int_sequence(
+            self.short_name, "seasonal_order (P, D, Q) or (P, D, Q, s)", seasonal, length=4
+        )
         if s < 2 and (P or D or Q):
             raise ConfigError(f"a seasonal order needs a period of at least 2, got s={s}.")
         return (p, d, q), (P, D, Q, s)

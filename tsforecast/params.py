@@ -1,0 +1,96 @@
+"""Checks for model parameters, each raising a :class:`ConfigError` that names the model,
+the parameter, what it must be and what it got.
+
+Models check every parameter at the start of ``fit``, before any data is touched, so a
+typo in a config file (``hidden = "64"``, ``dropout = 1.5``) is reported as such instead of
+surfacing as a ``TypeError`` from deep inside PyTorch or statsmodels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from numbers import Integral, Real
+
+import numpy as np
+
+from tsforecast.errors import ConfigError
+
+__all__ = ["check_int", "check_float", "check_bool", "check_choice", "check_names", "check_int_sequence"]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def check_int(owner: str, name: str, value: object, low: int | None = 0, *, allow_none: bool = False) -> int | None:
+    """``value`` as an int of at least ``low`` (any int when ``low`` is None; None if allowed)."""
+    if value is None and allow_none:
+        return None
+    if not _is_int(value) or (low is not None and value < low):
+        bound = "an integer" if low is None else f"an integer >= {low}"
+        also = " or None" if allow_none else ""
+        raise ConfigError(f"{owner}: {name} must be {bound}{also}, got {value!r}.")
+    return int(value)
+
+
+def check_float(
+    owner: str,
+    name: str,
+    value: object,
+    low: float,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """``value`` as a float in the interval from ``low`` to ``high`` (open ends as asked)."""
+    ok = isinstance(value, Real) and not isinstance(value, bool) and value == value  # not NaN
+    if ok:
+        ok = (value > low if low_open else value >= low) and (
+            high is None or (value < high if high_open else value <= high)
+        )
+    if not ok:
+        left = "(" if low_open else "["
+        right = "inf)" if high is None else (f"{high})" if high_open else f"{high}]")
+        raise ConfigError(f"{owner}: {name} must be a number in {left}{low}, {right}, got {value!r}.")
+    return float(value)
+
+
+def check_bool(owner: str, name: str, value: object) -> bool:
+    """``value`` if it is True or False (numpy booleans included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{owner}: {name} must be true or false, got {value!r}.")
+    return bool(value)
+
+
+def check_choice(owner: str, name: str, value: object, choices: Collection[object]) -> object:
+    """``value`` if it is one of ``choices``."""
+    if not isinstance(value, (str, type(None), bool, Integral)) or value not in choices:
+        options = ", ".join(repr(choice) for choice in choices)
+        raise ConfigError(f"{owner}: {name} must be one of {options}, got {value!r}.")
+    return value
+
+
+def check_names(owner: str, name: str, value: object) -> tuple[str, ...]:
+    """Column names as a tuple of strings; a single string is one name (not its letters)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Sequence) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise ConfigError(f"{owner}: {name} must be a list of column names, got {value!r}.")
+
+
+def check_int_sequence(
+    owner: str, name: str, value: object, low: int = 0, length: int | None = None
+) -> tuple[int, ...]:
+    """A non-empty sequence of ints of at least ``low`` (of exactly ``length`` if given)."""
+    items = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
+    if (
+        items is None
+        or not items
+        or (length is not None and len(items) != length)
+        or not all(_is_int(item) and item >= low for item in items)
+    ):
+        size = f"{length} integers" if length is not None else "a non-empty list of integers"
+        raise ConfigError(f"{owner}: {name} must be {size} >= {low}, got {value!r}.")
+    return tuple(int(item) for item in items)
