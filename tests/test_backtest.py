@@ -36,6 +36,8 @@ def test_folds_follow_the_definitions():
         make_folds(20, 7, 5, min_train=10)
     with pytest.raises(ConfigError, match="window_size"):
         make_folds(100, 7, 3, window_type="sliding")
+    with pytest.raises(ConfigError, match="window_size 5 is too small: the models need at least 17"):
+        make_folds(100, 7, 3, window_type="sliding", window_size=5, min_train=17)
 
 
 def test_every_model_sees_the_same_cutoffs_and_baseline_is_added():

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import tsforecast
 from tsforecast import DataError, DataRepairWarning
-from tsforecast.validation import clean_series, to_series
+from tsforecast.validation import align_exog, clean_series, infer_exog_schema, to_series
 
 from .conftest import weekly_series
 
@@ -164,6 +164,27 @@ def test_wrong_types_and_indexes():
         clean_series(pd.Series([1.0, 2.0], index=["2020-01-01", "yesterday"]))
     with pytest.raises(DataError, match="empty"):
         clean_series(pd.Series([], dtype=float, index=pd.DatetimeIndex([])))
+
+
+def test_exogenous_regressor_problems_are_named():
+    index = pd.date_range("2024-01-01", periods=10, freq="D")
+    X = pd.DataFrame({"bus": np.arange(10.0), "day_type": ["W"] * 5 + ["A"] * 5}, index=index)
+    schema = infer_exog_schema(X)
+    encoded = align_exog(X, index, schema)
+    # one-hot without the first level, which the constant already carries
+    assert list(encoded.columns) == ["bus", "day_type=W"] and encoded.dtypes.eq("float64").all()
+    with pytest.raises(DataError, match="must be a pandas DataFrame"):
+        infer_exog_schema(X.to_numpy())
+    with pytest.raises(DataError, match="lacks column"):
+        align_exog(X[["bus"]], index, schema)
+    with pytest.raises(DataError, match="no rows for 2 timestamp"):
+        align_exog(X.iloc[:-2], index, schema)
+    with pytest.raises(DataError, match="missing values at 2024-01-03"):
+        align_exog(X.assign(bus=X["bus"].where(X.index != "2024-01-03")), index, schema)
+    with pytest.raises(DataError, match="'day_type' has value.* U not seen in fitting"):
+        align_exog(X.assign(day_type="U"), index, schema)
+    with pytest.raises(DataError, match="'when' holds dates"):
+        infer_exog_schema(X.assign(when=index))
 
 
 def test_repairs_are_warned_once_by_fit():

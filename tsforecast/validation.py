@@ -408,6 +408,12 @@ def infer_exog_schema(X: object) -> ExogSchema:
     frame = _exog_frame(X)
     categories: dict[Hashable, tuple[object, ...]] = {}
     for column in frame.columns:
+        dtype = frame[column].dtype
+        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+            raise DataError(
+                f"X column {column!r} holds dates or durations; X is aligned on its index, so "
+                "drop the column or turn it into numbers (e.g. days since an event)."
+            )
         if not pd.api.types.is_numeric_dtype(frame[column].dtype) or pd.api.types.is_bool_dtype(
             frame[column].dtype
         ):

@@ -63,6 +63,11 @@ def make_folds(
         _positive("window_size", window_size)
     first_end = n_obs - horizon - step * (n_windows - 1)
     first_train = min(first_end, window_size) if window_size and window_type == "sliding" else first_end
+    if window_type == "sliding" and window_size < min_train:
+        raise ConfigError(
+            f"window_size {window_size} is too small: the models need at least {min_train} "
+            f"observations per fit. Fix: window_size of {min_train} or more."
+        )
     if first_train < min_train:
         raise ConfigError(
             f"{n_obs} observations are too few for {n_windows} folds of horizon {horizon} every "
