@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,21 @@ def test_user_csv_and_target(tmp_path):
                              "--output", str(tmp_path), "--name", "mine"])
     assert ok.exit_code == 0, ok.output
     assert (tmp_path / "mine.html").is_file()
+
+
+def test_exog_columns_reach_the_models_and_the_report(tmp_path):
+    args = ["backtest", "--models", "arma", "--horizon", "7", "--windows", "2", "--quiet",
+            "--output", str(tmp_path)]
+    plain = runner.invoke(app, [*args, "--name", "plain"])
+    with_exog = runner.invoke(app, [*args, "--exog", "day_type", "--name", "exog"])
+    assert plain.exit_code == 0 and with_exog.exit_code == 0, with_exog.output
+    meta = json.loads((tmp_path / "exog.json").read_text())
+    assert meta["parameters"]["exogenous"] == ["day_type"]
+    assert meta["metadata"]["data_hash"] != json.loads((tmp_path / "plain.json").read_text())["metadata"]["data_hash"]
+    leaderboards = [pd.read_csv(tmp_path / f"{stem}_leaderboard.csv", index_col=0) for stem in ("plain", "exog")]
+    assert leaderboards[0].loc["arma", "mae"] != leaderboards[1].loc["arma", "mae"]
+    missing = runner.invoke(app, [*args, "--exog", "holiday"])
+    assert missing.exit_code == EXIT_USAGE and "--exog 'holiday' is not a column" in missing.output
 
 
 def test_config_file_reproduces_the_command_line(tmp_path):

@@ -51,7 +51,7 @@ _DEFAULTS: dict[str, Any] = {
     "dataset": "ridership", "data": None, "target": None, "date_column": None,
     "models": "sarima,lstm", "horizon": 14, "windows": 5, "step": None, "window": None,
     "refit": "true", "seed": 0, "jobs": 1, "output": "reports", "name": None,
-    "time_limit": None,
+    "time_limit": None, "exog": None,
 }
 
 
@@ -138,8 +138,8 @@ def _models(spec: str, params: dict[str, dict]) -> dict[str, Any]:
     return {name: get_model(name, **params.get(name, {})) for name in names}
 
 
-def _load_series(settings: dict[str, Any]) -> tuple[pd.Series, str]:
-    """The target series and a human-readable description of where it came from."""
+def _load_frame(settings: dict[str, Any]) -> tuple[pd.DataFrame, str, str]:
+    """The data, the target column and a human-readable description of where it came from."""
     if settings["data"]:
         path = Path(settings["data"])
         frame = load_csv(path, settings["date_column"])
@@ -154,23 +154,36 @@ def _load_series(settings: dict[str, Any]) -> tuple[pd.Series, str]:
                     "choose one with --target."
                 )
             target = numeric[0]
-        elif target not in frame.columns:
+        where = path.name
+    else:
+        name = settings["dataset"]
+        if name not in DATASETS:
+            raise UsageProblem(f"unknown dataset {name!r}; built-in datasets: {', '.join(DATASETS)}.")
+        frame = load_dataset(name)
+        target = settings["target"] or default_target(name)
+        where = f"dataset {name}"
+    for option, columns in (("--target", [target]), ("--exog", _exog_columns(settings))):
+        absent = [c for c in columns if c not in frame.columns]
+        if absent:
             raise UsageProblem(
-                f"--target {target!r} is not a column of {path.name}; columns: "
+                f"{option} {', '.join(map(repr, absent))} is not a column of {where}; columns: "
                 f"{', '.join(map(str, frame.columns))}."
             )
-        return frame[target], f"{path.name} (column {target})"
-    name = settings["dataset"]
-    if name not in DATASETS:
-        raise UsageProblem(f"unknown dataset {name!r}; built-in datasets: {', '.join(DATASETS)}.")
-    frame = load_dataset(name)
-    target = settings["target"] or default_target(name)
-    if target not in frame.columns:
-        raise UsageProblem(
-            f"--target {target!r} is not a column of dataset {name}; columns: "
-            f"{', '.join(map(str, frame.columns))}."
-        )
-    return frame[target], f"built-in dataset {name} (column {target})"
+    source = f"{where if settings['data'] else 'built-in ' + where} (column {target})"
+    return frame, target, source
+
+
+def _exog_columns(settings: dict[str, Any]) -> list[str]:
+    spec = settings.get("exog")
+    if isinstance(spec, list):
+        return [str(c) for c in spec]
+    return [c.strip() for c in str(spec).split(",") if c.strip()] if spec else []
+
+
+def _load_series(settings: dict[str, Any]) -> tuple[pd.Series, str]:
+    """The target series and where it came from."""
+    frame, target, source = _load_frame(settings)
+    return frame[target], source
 
 
 def _stem(settings: dict[str, Any], kind: str, source_name: str) -> str:
@@ -214,6 +227,9 @@ def backtest(
     step: Annotated[int | None, typer.Option(help="Observations between cutoffs. [default: the horizon]")] = None,
     window: Annotated[int | None, typer.Option(
         help="Sliding training window size; omit for an expanding window.")] = None,
+    exog: Annotated[str | None, typer.Option(
+        help="Comma-separated columns given to the models that take regressors, as values known in "
+        "advance for the forecast days too (e.g. day_type; not bus).")] = None,
     refit: Annotated[str | None, typer.Option(
         help="true (refit every fold), false (roll forward), or N (refit every N folds). [default: true]")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for every model that has one. [default: 0]")] = None,
@@ -231,17 +247,21 @@ def backtest(
     with _exit_codes():
         cli = {"models": models, "dataset": dataset, "data": str(data) if data else None,
                "target": target, "date_column": date_column, "horizon": horizon,
-               "windows": windows, "step": step, "window": window, "refit": refit,
+               "windows": windows, "step": step, "window": window, "exog": exog, "refit": refit,
                "seed": seed, "jobs": jobs, "time_limit": time_limit,
                "output": str(output) if output else None, "name": name}
         settings = _settings(cli, config)
         quiet = quiet or bool(settings.get("quiet"))
         chosen = _models(settings["models"], settings.get("model_params", {}))
-        y, source = _load_series(settings)
+        frame, target, source = _load_frame(settings)
+        exog_columns = _exog_columns(settings)
+        X = frame[exog_columns] if exog_columns else None
+        if exog_columns:
+            source += f", regressors {', '.join(exog_columns)}"
         show = not quiet and _err.is_terminal
         with _progress(show, "backtesting") as progress:
             result = run_backtest(
-                y, chosen, horizon=settings["horizon"], n_windows=settings["windows"],
+                frame[target], chosen, X=X, horizon=settings["horizon"], n_windows=settings["windows"],
                 step=settings["step"],
                 window_type="sliding" if settings["window"] else "expanding",
                 window_size=settings["window"], refit=_parse_refit(settings["refit"]),

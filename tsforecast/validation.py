@@ -45,7 +45,10 @@ from pandas.tseries.offsets import BaseOffset, CustomBusinessDay
 from tsforecast.errors import DataError, DataRepairWarning
 from tsforecast.frequency import infer_regular_freq
 
-__all__ = ["CleanSeries", "clean_series", "to_series", "to_frame", "align_exog", "ExogSchema"]
+__all__ = [
+    "CleanSeries", "clean_series", "to_series", "to_frame", "align_exog", "infer_exog_schema", "exog_on_index",
+    "ExogSchema",
+]
 
 _MAX_LISTED = 3
 # Weekday-only data is read as trading days when at most this share of weekdays is missing.
@@ -462,3 +465,12 @@ def align_exog(X: object, index: pd.DatetimeIndex, schema: ExogSchema) -> pd.Dat
         rows = encoded.index[encoded.isna().any(axis=1).to_numpy()]
         raise DataError(f"X has missing values at {_stamps(rows)}. Fix: fill them before fitting.")
     return encoded
+
+
+def exog_on_index(X: object, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """``X`` as given (columns not encoded) on exactly ``index``, after the checks models make:
+    a DataFrame or Series, no date columns, a row for every timestamp, no missing values.
+    A backtest runs them once up front instead of failing the same way on every fold."""
+    frame = _exog_frame(X)
+    align_exog(frame, index, infer_exog_schema(frame))
+    return frame.set_axis(_to_datetime_index(frame.index, "X's index"), axis=0).loc[index]

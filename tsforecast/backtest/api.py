@@ -18,7 +18,7 @@ from tsforecast.errors import ConfigError
 from tsforecast.frequency import freq_label, infer_season
 from tsforecast.models.baseline import SeasonalNaive
 from tsforecast.registry import get_model
-from tsforecast.validation import clean_series, to_frame
+from tsforecast.validation import clean_series, exog_on_index, to_frame
 
 __all__ = ["backtest", "data_hash"]
 
@@ -126,6 +126,8 @@ def backtest(
     series = {str(column): frame[column] for column in frame.columns}
     labelled = _labelled_models(models, seed)
     index = frame.index
+    if X is not None:
+        X = exog_on_index(X, index)
     season = infer_season(index.freq)
     min_train = max(model.required_length(index.freq) for model in labelled.values())
     folds = make_folds(len(index), horizon, n_windows, step, window_type, window_size, min_train)
@@ -159,7 +161,7 @@ def backtest(
         "exogenous": None if X is None else [str(c) for c in X.columns],
     }
     metadata = {
-        "data_hash": data_hash(frame),
+        "data_hash": data_hash(frame if X is None else pd.concat([frame, X.add_prefix("X:")], axis=1)),
         "series": list(series),
         "start": str(index[0]), "end": str(index[-1]), "observations": len(index),
         "frequency": freq_label(index.freq), "season": season,
