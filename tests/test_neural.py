@@ -6,9 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tsforecast
 from tsforecast.errors import ConfigError
+from tsforecast.models.conformal import floor_scale, window_scales
 from tsforecast.models.windows import WindowData
 
 from .conftest import weekly_series
@@ -42,6 +45,40 @@ def test_recursive_beyond_output_steps_and_intervals():
     bounds = model.predict_interval(17)
     widths = (bounds["upper"] - bounds["lower"]).to_numpy()
     assert widths[14:].min() >= widths[:7].max() - 1e-9  # later blocks are wider
+
+
+def test_intervals_widen_when_the_series_turns_volatile():
+    """Locally scaled conformal: the same fitted model gives wider intervals once its latest
+    window is noisier, and narrower ones again when it calms down."""
+    calm = weekly_series(200, trend=0.0)
+    model = tsforecast.get_model("lstm", **TINY).fit(calm.iloc[:150])
+
+    def width() -> float:
+        bounds = model.predict_interval(7)
+        return float((bounds["upper"] - bounds["lower"]).mean())
+
+    before = width()
+    rng = np.random.default_rng(1)
+    stormy = calm.iloc[150:170] + rng.normal(0, 25, 20)
+    model.update(stormy)
+    during = width()
+    model.update(calm.iloc[170:200])
+    assert during > 2 * before
+    assert width() == pytest.approx(before, rel=0.5)
+
+
+@given(
+    values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=12, max_size=60),
+    window=st.integers(3, 12),
+    lag=st.integers(1, 2),
+)
+@settings(max_examples=50, deadline=None)
+def test_window_scales_match_a_direct_computation(values, window, lag):
+    series = np.array(values)
+    starts = np.arange(len(series) - window + 1)
+    direct = [np.abs(series[s + lag : s + window] - series[s : s + window - lag]).mean() for s in starts]
+    np.testing.assert_allclose(window_scales(series, starts, window, lag), direct, rtol=1e-6, atol=1e-3)
+    assert floor_scale(np.full(20, 5.0), lag) == 1.0  # a flat series still gets a positive floor
 
 
 def test_update_rolls_forward_without_training():

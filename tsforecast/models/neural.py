@@ -28,10 +28,13 @@ Training and intervals
 Adam, Huber loss by default, gradient-norm clipping, a chronological validation tail
 (``validation_fraction`` of the windows, purged so no training target overlaps it) for early
 stopping with best-weight restore and a plateau learning-rate schedule. Prediction intervals
-are split-conformal: the absolute residuals of the validation tail, per horizon step, give
-the half-width (steps past ``output_steps`` reuse the last step's, grown by the square root
-of the number of blocks). The validation tail serves both early stopping and calibration,
-so with very short series the intervals can be slightly optimistic.
+are split-conformal, locally scaled (:mod:`tsforecast.models.conformal`): each validation
+residual, per horizon step, is divided by the mean absolute seasonal difference of the window
+the forecast read, and a forecast's half-width is the conformal quantile of those ratios times
+its own window's scale, so intervals widen when the series turns volatile. Steps past
+``output_steps`` reuse the last step's width, grown by the square root of the number of
+blocks. The validation tail serves both early stopping and calibration, so with very short
+series the intervals can be slightly optimistic.
 
 :meth:`update` only appends observations: the network needs nothing but the latest window,
 so a trained model rolls forward without retraining.
@@ -51,6 +54,7 @@ import torch
 from tsforecast.base import Forecaster, _check_horizon
 from tsforecast.errors import ConfigError, DataError
 from tsforecast.frequency import future_index
+from tsforecast.models.conformal import conformal_quantile, floor_scale, scale_lag, window_scales
 from tsforecast.models.networks import NetworkConfig, build_network
 from tsforecast.models.training import INFERENCE_CHUNK, LOSSES, TrainConfig, predict_windows, train
 from tsforecast.models.windows import Scaler, WindowData, calendar_features
@@ -286,6 +290,11 @@ class NeuralForecaster(Forecaster):
         self.window_ = window
         actual = self.y_scaler_.inverse(target.numpy())
         self.residuals_ = np.abs(actual - self.y_scaler_.inverse(predicted.numpy()))
+        # conformity scores: residuals relative to the scale of the window each forecast read
+        self.scale_lag_ = scale_lag(self.season_, window)
+        self.scale_floor_ = floor_scale(y.to_numpy(), self.scale_lag_)
+        scales = window_scales(y.to_numpy(), val_starts.numpy(), window, self.scale_lag_)
+        self.conformity_scores_ = self.residuals_ / np.maximum(scales, self.scale_floor_)[:, None]
 
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         """Nothing to re-estimate: forecasts read the latest window of the extended history."""
@@ -410,9 +419,9 @@ class NeuralForecaster(Forecaster):
         self, horizon: int, coverage: float, X: pd.DataFrame | None
     ) -> tuple[np.ndarray, np.ndarray]:
         point = self._predict(horizon, X)
-        n = len(self.residuals_)
-        level = min(1.0, math.ceil((n + 1) * coverage) / n)
-        per_step = np.quantile(self.residuals_, level, axis=0, method="higher")
+        history = self.y_.to_numpy()
+        last = window_scales(history, [len(history) - self.window_], self.window_, self.scale_lag_)[0]
+        per_step = conformal_quantile(self.conformity_scores_, coverage) * max(last, self.scale_floor_)
         steps = np.arange(horizon)
         block = self.output_steps
         width = per_step[np.minimum(steps, block - 1)] * np.sqrt(steps // block + 1)

@@ -1,0 +1,58 @@
+"""Locally scaled split-conformal intervals for the neural forecasters.
+
+A plain split-conformal interval has the same width whatever the recent behaviour of the
+series: calibrated on a calm validation tail it is far too narrow when volatility rises
+(stock prices: 0.56 coverage for a nominal 0.8 over 400 rolling origins), and too wide after
+a level drop. Here each validation residual is divided by the *scale of its input window*,
+the mean absolute ``lag``-difference of the observations the network read, and a forecast's
+half-width is the conformal quantile of those ratios times the scale of its own window
+(normalised conformal prediction, Papadopoulos et al. 2008; Lei et al. 2018). Widths follow
+volatility and level; for a stable series the scale is nearly constant and nothing changes.
+
+Measured with ``python benchmarks/neural_intervals.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["scale_lag", "window_scales", "floor_scale", "conformal_quantile"]
+
+#: a window's scale never falls below this share of the series' overall scale, so a flat
+#: stretch (a holiday run of zeros) cannot produce a zero-width interval or divide by zero
+_SCALE_FLOOR = 0.05
+
+
+def scale_lag(season: int, window: int) -> int:
+    """The difference lag that measures a window's scale: the season when it fits in the
+    window (so a weekly pattern is not mistaken for noise), else one step."""
+    return season if 1 < season < window else 1
+
+
+def window_scales(series: np.ndarray, starts: np.ndarray, window: int, lag: int) -> np.ndarray:
+    """Mean absolute ``lag``-difference of each window ``series[s : s + window]``, for every
+    start ``s`` in ``starts``."""
+    series = np.asarray(series, dtype="float64")
+    # each window's mean of its window - lag differences from one cumulative sum: O(n)
+    cumulative = np.concatenate([[0.0], np.cumsum(np.abs(series[lag:] - series[:-lag]))])
+    starts = np.asarray(starts)
+    count = window - lag
+    return (cumulative[starts + count] - cumulative[starts]) / count
+
+
+def floor_scale(series: np.ndarray, lag: int) -> float:
+    """The smallest scale a window may have: a share of the whole series' scale (1 if flat)."""
+    series = np.asarray(series, dtype="float64")
+    overall = float(np.abs(series[lag:] - series[:-lag]).mean()) if len(series) > lag else 0.0
+    return _SCALE_FLOOR * overall if overall > 0 else 1.0
+
+
+def conformal_quantile(scores: np.ndarray, coverage: float) -> np.ndarray:
+    """Per-column split-conformal quantile of ``scores`` (rows: calibration samples): the
+    ``ceil((n + 1) * coverage) / n`` empirical quantile, which guarantees ``coverage`` for
+    exchangeable data."""
+    n = len(scores)
+    level = min(1.0, math.ceil((n + 1) * coverage) / n)
+    return np.quantile(scores, level, axis=0, method="higher")
