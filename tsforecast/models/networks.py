@@ -35,6 +35,10 @@ class NetworkConfig:
     gated: bool = True
     residual: bool = True
     level_channels: int = 0  # leading input channels re-centred on their window mean (0: off)
+    # what the level channels are centred on: "last" the window's last observation (inputs and
+    # forecast); "mean" the running window mean (inputs and forecast); "causal_last" inputs on
+    # the running mean, forecast on each step's own observation (for sequence-to-sequence)
+    level: str = "last"
 
 
 class RecurrentEncoder(nn.Module):
@@ -205,21 +209,27 @@ class Forecaster1D(nn.Module):
     ) -> torch.Tensor:
         n_level = self.config.level_channels
         if n_level:
-            # Window-level normalisation (like RevIN, centring only): the target and past
-            # covariates are re-centred on their mean so far in the window, and the forecast
-            # is a deviation from the target's level. The network then never sees a level it
-            # was not trained on, which is what breaks globally scaled inputs on trending data.
-            # The running (causal) mean keeps sequence-to-sequence targets out of the inputs.
-            steps = torch.arange(1, x.shape[1] + 1, dtype=x.dtype, device=x.device)
-            level = x[:, :, :n_level].cumsum(dim=1) / steps[:, None]
+            # Window-level normalisation (RevIN-like, centring only): the target and past
+            # covariates are re-centred, and the forecast is a deviation from an anchor, so the
+            # network never sees a level it was not trained on (which is what breaks globally
+            # scaled inputs on trending data). "last" is NLinear's choice (Zeng et al., 2023):
+            # anchored on the last observation, a zero output is the naive forecast, which is
+            # what a random walk needs and a good start for anything else. Sequence-to-sequence
+            # training forecasts from every step, so it needs causal references instead.
+            if self.config.level == "last":
+                level = x[:, -1:, :n_level]
+                anchor = level[:, :, 0].expand(-1, x.shape[1])
+            else:
+                steps = torch.arange(1, x.shape[1] + 1, dtype=x.dtype, device=x.device)
+                level = x[:, :, :n_level].cumsum(dim=1) / steps[:, None]
+                anchor = x[:, :, 0] if self.config.level == "causal_last" else level[:, :, 0]
             x = torch.cat([x[:, :, :n_level] - level, x[:, :, n_level:]], dim=2)
         hidden = self.encoder(x, last_only=not every_step)
         if not every_step:
             hidden = hidden[:, -1]
         out = self.head(hidden, future)
         if n_level:
-            target_level = level[:, :, 0] if every_step else level[:, -1, 0]
-            out = out + target_level.unsqueeze(-1)
+            out = out + (anchor if every_step else anchor[:, -1]).unsqueeze(-1)
         return out
 
 

@@ -6,11 +6,15 @@ Each model reads the last ``window`` observations (default: 8 seasons, 56 for da
 outputs the next ``output_steps`` values at once (a direct multi-step head). Forecasts longer
 than ``output_steps`` continue recursively: the forecast block is appended to the input as if
 observed and the next block is predicted (not possible with ``past_covariates``, whose future
-values are unknown). Scaling is fitted on the training data only. With ``normalize="window"``
-(the default) the target and past covariates are also re-centred on each window's own mean
-and the network forecasts deviations from it, so a series that drifts to levels never seen
-in training (ridership falling year after year) is not extrapolated by a network that has
-only seen the training range; ``"global"`` uses the training-data standardisation alone.
+values are unknown). Scaling is fitted on the training data only. With ``normalize="last"``
+(the default, NLinear's choice) the target and past covariates are also re-centred on each
+window's last observation and the network forecasts the change from it: a zero output is the
+naive forecast, which a random walk (a stock price) needs, and a series that drifts to levels
+never seen in training (ridership falling year after year) is not extrapolated by a network
+that has only seen the training range. ``"window"`` centres on the window's running mean
+instead; ``"global"`` uses the training-data standardisation alone. Sequence-to-sequence
+training forecasts from every step, so there ``"last"`` centres the inputs on the running mean
+and anchors each step's forecast on that step's observation, which stays causal.
 The head ties forecast step ``k`` to the known features of step ``k`` only.
 
 :meth:`NeuralForecaster.predict_at` forecasts from many cutoffs in the history in one
@@ -31,10 +35,11 @@ stopping with best-weight restore and a plateau learning-rate schedule. Predicti
 are split-conformal, locally scaled (:mod:`tsforecast.models.conformal`): each validation
 residual, per horizon step, is divided by the mean absolute seasonal difference of the window
 the forecast read, and a forecast's half-width is the conformal quantile of those ratios times
-its own window's scale, so intervals widen when the series turns volatile. Steps past
-``output_steps`` reuse the last step's width, grown by the square root of the number of
-blocks. The validation tail serves both early stopping and calibration, so with very short
-series the intervals can be slightly optimistic.
+its own window's scale, so intervals widen when the series turns volatile. Step ``j`` past
+``output_steps`` (block ``b``) is forecast from forecasts, so its variance adds ``b`` times
+the last in-block step's to that of its position in the block. The validation tail serves
+both early stopping and calibration, so with very short series the intervals can be slightly
+optimistic.
 
 :meth:`update` only appends observations: the network needs nothing but the latest window,
 so a trained model rolls forward without retraining.
@@ -104,8 +109,9 @@ class NeuralForecaster(Forecaster):
     calendar
         Add day-of-week, hour-of-day and day-of-year features.
     normalize
-        ``"window"`` (default): re-centre each window on its own level; ``"global"``: the
-        training-data standardisation only.
+        ``"last"`` (default): inputs and forecast relative to the window's last observation
+        (as NLinear), so a zero output is the naive forecast; ``"window"``: relative to the
+        window's running mean; ``"global"``: the training-data standardisation only.
     max_epochs, batch_size, learning_rate, loss, patience, validation_fraction
         Training: Adam, ``"huber"``/``"mse"``/``"mae"`` loss, early stopping on the
         chronologically last ``validation_fraction`` of the windows.
@@ -132,7 +138,7 @@ class NeuralForecaster(Forecaster):
         seq2seq: bool = False,
         past_covariates: tuple[str, ...] = (),
         calendar: bool = True,
-        normalize: str = "window",
+        normalize: str = "last",
         max_epochs: int = 200,
         batch_size: int = 32,
         learning_rate: float = 3e-3,
@@ -179,6 +185,12 @@ class NeuralForecaster(Forecaster):
     def _network_extras(self) -> dict:
         return {"num_layers": self.num_layers}
 
+    def _level(self) -> str:
+        """The network's centring for ``normalize`` (sequence-to-sequence needs a causal one)."""
+        if self.normalize == "window":
+            return "mean"
+        return "causal_last" if self.seq2seq else "last"
+
     def check_params(self) -> None:
         name = self.short_name
         check_int(name, "window", self.window, 2, allow_none=True)
@@ -192,7 +204,7 @@ class NeuralForecaster(Forecaster):
         for param in ("layer_norm", "seq2seq", "calendar"):
             check_bool(name, param, getattr(self, param))
         check_choice(name, "loss", self.loss, LOSSES)
-        check_choice(name, "normalize", self.normalize, ("window", "global"))
+        check_choice(name, "normalize", self.normalize, ("last", "window", "global"))
         check_names(name, "past_covariates", self.past_covariates)
         if self.progress is not None and not callable(self.progress):
             raise ConfigError(f"{name}: progress must be a function or None, got {self.progress!r}.")
@@ -270,7 +282,8 @@ class NeuralForecaster(Forecaster):
             hidden=self.hidden,
             dropout=self.dropout,
             layer_norm=self.layer_norm,
-            level_channels=1 + len(self.past_columns_) if self.normalize == "window" else 0,
+            level_channels=0 if self.normalize == "global" else 1 + len(self.past_columns_),
+            level=self._level(),
             **self._network_extras(),
         )
         with _torch_threads(self.n_threads):
@@ -422,9 +435,11 @@ class NeuralForecaster(Forecaster):
         history = self.y_.to_numpy()
         last = window_scales(history, [len(history) - self.window_], self.window_, self.scale_lag_)[0]
         per_step = conformal_quantile(self.conformity_scores_, coverage) * max(last, self.scale_floor_)
+        # past the trained block, forecasts are made from forecasts: step j of block b adds
+        # its in-block error to b times the error of a block's last step (variances add)
         steps = np.arange(horizon)
         block = self.output_steps
-        width = per_step[np.minimum(steps, block - 1)] * np.sqrt(steps // block + 1)
+        width = np.sqrt(per_step[steps % block] ** 2 + (steps // block) * per_step[block - 1] ** 2)
         return point - width, point + width
 
 
@@ -472,7 +487,7 @@ class WaveNet(NeuralForecaster):
         seq2seq: bool = False,
         past_covariates: tuple[str, ...] = (),
         calendar: bool = True,
-        normalize: str = "window",
+        normalize: str = "last",
         max_epochs: int = 200,
         batch_size: int = 32,
         learning_rate: float = 3e-3,
