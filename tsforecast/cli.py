@@ -161,7 +161,7 @@ def _load_frame(settings: dict[str, Any]) -> tuple[pd.DataFrame, str, str]:
             raise UsageProblem(f"unknown dataset {name!r}; built-in datasets: {', '.join(DATASETS)}.")
         frame = load_dataset(name)
         target = settings["target"] or default_target(name)
-        where = f"dataset {name}"
+        where = f"built-in dataset {name}"
     for option, columns in (("--target", [target]), ("--exog", _exog_columns(settings))):
         absent = [c for c in columns if c not in frame.columns]
         if absent:
@@ -169,8 +169,7 @@ def _load_frame(settings: dict[str, Any]) -> tuple[pd.DataFrame, str, str]:
                 f"{option} {', '.join(map(repr, absent))} is not a column of {where}; columns: "
                 f"{', '.join(map(str, frame.columns))}."
             )
-    source = f"{where if settings['data'] else 'built-in ' + where} (column {target})"
-    return frame, target, source
+    return frame, target, f"{where} (column {target})"
 
 
 def _exog_columns(settings: dict[str, Any]) -> list[str]:
