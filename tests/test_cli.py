@@ -72,6 +72,14 @@ def test_exog_columns_reach_the_models_and_the_report(tmp_path):
     assert meta["metadata"]["data_hash"] != json.loads((tmp_path / "plain.json").read_text())["metadata"]["data_hash"]
     leaderboards = [pd.read_csv(tmp_path / f"{stem}_leaderboard.csv", index_col=0) for stem in ("plain", "exog")]
     assert leaderboards[0].loc["arma", "mae"] != leaderboards[1].loc["arma", "mae"]
+    y = weekly_series(120)
+    frame = pd.DataFrame({"date": y.index, "sales": y.to_numpy(),
+                          "promo": (y.index.day_of_week == 4).astype(float)})
+    path = tmp_path / "dupes.csv"
+    pd.concat([frame, frame.iloc[:5]]).to_csv(path, index=False)  # exact duplicate rows
+    from_file = runner.invoke(app, [*args, "--data", str(path), "--target", "sales", "--exog", "promo",
+                                    "--name", "file"])
+    assert from_file.exit_code == 0, from_file.output
     missing = runner.invoke(app, [*args, "--exog", "holiday"])
     assert missing.exit_code == EXIT_USAGE and "--exog 'holiday' is not a column" in missing.output
 

@@ -164,6 +164,11 @@ def test_wrong_types_and_indexes():
         clean_series(pd.Series([1.0, 2.0], index=["2020-01-01", "yesterday"]))
     with pytest.raises(DataError, match="empty"):
         clean_series(pd.Series([], dtype=float, index=pd.DatetimeIndex([])))
+    two_days = pd.DatetimeIndex(["2020-01-01", "2020-01-02"])
+    for n in (1, 2):  # no frequency can be inferred from one step
+        with pytest.raises(DataError, match=f"{n} timestamp\\(s\\) are too few to tell the frequency"):
+            clean_series(pd.Series(np.arange(n, dtype=float), index=two_days[:n]))
+    assert len(clean_series(pd.Series([1.0, 2.0], index=two_days), freq="D").series) == 2
 
 
 def test_exogenous_regressor_problems_are_named():
@@ -185,6 +190,10 @@ def test_exogenous_regressor_problems_are_named():
         align_exog(X.assign(day_type="U"), index, schema)
     with pytest.raises(DataError, match="'when' holds dates"):
         infer_exog_schema(X.assign(when=index))
+    copied = pd.concat([X, X.iloc[:3]])  # exact copies are dropped, as for y
+    pd.testing.assert_frame_equal(align_exog(copied, index, schema), encoded, check_freq=False)
+    with pytest.raises(DataError, match="conflicting rows for the same timestamp: 2024-01-01"):
+        align_exog(pd.concat([X, X.iloc[:1].assign(bus=99.0)]), index, schema)
 
 
 def test_repairs_are_warned_once_by_fit():

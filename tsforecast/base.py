@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, clone
 
 from tsforecast.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError
 from tsforecast.frequency import future_index, infer_season
+from tsforecast.params import check_int
 from tsforecast.validation import ExogSchema, align_exog, clean_series, infer_exog_schema
 
 __all__ = ["Forecaster", "normal_interval"]
@@ -34,9 +35,7 @@ def normal_interval(
 
 
 def _check_horizon(horizon: object) -> int:
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ConfigError(f"horizon must be a positive whole number of steps, got {horizon!r}.")
-    return int(horizon)
+    return check_int(None, "horizon", horizon, 1)
 
 
 class Forecaster(BaseEstimator):
@@ -223,9 +222,7 @@ class Forecaster(BaseEstimator):
         season = self._season_param
         if season is None:
             return infer_season(self.freq_)
-        if isinstance(season, bool) or not isinstance(season, (int, np.integer)) or season < 1:
-            raise ConfigError(f"{self.short_name}: season must be a positive integer, got {season!r}.")
-        return int(season)
+        return check_int(self.short_name, "season", season, 1)
 
     def _clean(self, y: object, freq: object = None) -> pd.Series:
         result = clean_series(y, freq=freq)

@@ -22,14 +22,21 @@ def _is_int(value: object) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
-def check_int(owner: str, name: str, value: object, low: int | None = 0, *, allow_none: bool = False) -> int | None:
-    """``value`` as an int of at least ``low`` (any int when ``low`` is None; None if allowed)."""
+def _prefix(owner: str | None) -> str:
+    return f"{owner}: " if owner else ""
+
+
+def check_int(
+    owner: str | None, name: str, value: object, low: int | None = 0, *, allow_none: bool = False
+) -> int | None:
+    """``value`` as an int of at least ``low`` (any int when ``low`` is None; None if allowed).
+    ``owner`` names the model in the message (None for plain function arguments)."""
     if value is None and allow_none:
         return None
     if not _is_int(value) or (low is not None and value < low):
         bound = "an integer" if low is None else f"an integer >= {low}"
         also = " or None" if allow_none else ""
-        raise ConfigError(f"{owner}: {name} must be {bound}{also}, got {value!r}.")
+        raise ConfigError(f"{_prefix(owner)}{name} must be {bound}{also}, got {value!r}.")
     return int(value)
 
 
@@ -52,14 +59,14 @@ def check_float(
     if not ok:
         left = "(" if low_open else "["
         right = "inf)" if high is None else (f"{high})" if high_open else f"{high}]")
-        raise ConfigError(f"{owner}: {name} must be a number in {left}{low}, {right}, got {value!r}.")
+        raise ConfigError(f"{_prefix(owner)}{name} must be a number in {left}{low}, {right}, got {value!r}.")
     return float(value)
 
 
 def check_bool(owner: str, name: str, value: object) -> bool:
     """``value`` if it is True or False (numpy booleans included)."""
     if not isinstance(value, (bool, np.bool_)):
-        raise ConfigError(f"{owner}: {name} must be true or false, got {value!r}.")
+        raise ConfigError(f"{_prefix(owner)}{name} must be true or false, got {value!r}.")
     return bool(value)
 
 
@@ -67,7 +74,7 @@ def check_choice(owner: str, name: str, value: object, choices: Collection[objec
     """``value`` if it is one of ``choices``."""
     if not isinstance(value, (str, type(None), bool, Integral)) or value not in choices:
         options = ", ".join(repr(choice) for choice in choices)
-        raise ConfigError(f"{owner}: {name} must be one of {options}, got {value!r}.")
+        raise ConfigError(f"{_prefix(owner)}{name} must be one of {options}, got {value!r}.")
     return value
 
 
@@ -77,7 +84,7 @@ def check_names(owner: str, name: str, value: object) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, Sequence) and all(isinstance(item, str) for item in value):
         return tuple(value)
-    raise ConfigError(f"{owner}: {name} must be a list of column names, got {value!r}.")
+    raise ConfigError(f"{_prefix(owner)}{name} must be a list of column names, got {value!r}.")
 
 
 def check_int_sequence(
@@ -92,5 +99,5 @@ def check_int_sequence(
         or not all(_is_int(item) and item >= low for item in items)
     ):
         size = f"{length} integers" if length is not None else "a non-empty list of integers"
-        raise ConfigError(f"{owner}: {name} must be {size} >= {low}, got {value!r}.")
+        raise ConfigError(f"{_prefix(owner)}{name} must be {size} >= {low}, got {value!r}.")
     return tuple(int(item) for item in items)

@@ -6,7 +6,8 @@ Policy (each case is tested in ``tests/test_validation.py``):
 input                      what happens
 =========================  ==================================================================
 unsorted timestamps        sorted; reported as a repair
-exact duplicate rows       the copies are dropped; reported as a repair
+exact duplicate rows       the copies are dropped; reported as a repair (in ``X`` too, where
+                           conflicting rows for one timestamp are rejected)
 conflicting duplicates     rejected (:class:`DataError`) naming the first timestamps and values;
                            fix: aggregate them yourself (``df.groupby(level=0).mean()``)
 missing timestamps         inserted on the inferred regular grid and filled like NaN values
@@ -232,6 +233,11 @@ def _regularise(
                 offset = trading
         elif offset is None:
             offset = _trading_day_freq(index)
+    if offset is None and len(index) < 3:
+        raise DataError(
+            f"{len(index)} timestamp(s) are too few to tell the frequency (at least 3 are needed). "
+            "Fix: provide more history, or pass freq=..."
+        )
     if offset is None:
         gaps = index.to_series().diff().iloc[1:]
         usual = gaps.mode().iloc[0]
@@ -435,7 +441,15 @@ def align_exog(X: object, index: pd.DatetimeIndex, schema: ExogSchema) -> pd.Dat
     # the whole X to every one-day update stays cheap
     frame = frame.set_axis(_to_datetime_index(frame.index, "X's index"), axis=0)
     if frame.index.has_duplicates:
-        raise DataError(f"X has duplicate timestamps: {_stamps(frame.index[frame.index.duplicated()])}.")
+        # exact copies are dropped, as for y; only conflicting rows are an error
+        keyed = frame.reset_index(drop=True)
+        keyed.insert(0, ("timestamp of X",), frame.index)  # a name no user column has
+        frame = frame[~keyed.duplicated().to_numpy()]
+        if frame.index.has_duplicates:
+            raise DataError(
+                f"X has conflicting rows for the same timestamp: "
+                f"{_stamps(frame.index[frame.index.duplicated()])}. Fix: keep one row per timestamp."
+            )
     absent = index.difference(frame.index)
     if len(absent):
         raise DataError(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tsforecast.errors import ConfigError
+from tsforecast.params import check_int
 
 __all__ = ["Fold", "make_folds"]
 
@@ -36,12 +37,6 @@ class Fold:
         return self.train_end + self.horizon
 
 
-def _positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
-    return value
-
-
 def make_folds(
     n_obs: int,
     horizon: int,
@@ -52,15 +47,15 @@ def make_folds(
     min_train: int = 1,
 ) -> list[Fold]:
     """The ``n_windows`` folds over a series of ``n_obs`` observations, oldest first."""
-    horizon = _positive("horizon", horizon)
-    n_windows = _positive("n_windows", n_windows)
-    step = horizon if step is None else _positive("step", step)
+    horizon = check_int(None, "horizon", horizon, 1)
+    n_windows = check_int(None, "n_windows", n_windows, 1)
+    step = horizon if step is None else check_int(None, "step", step, 1)
     if window_type not in {"expanding", "sliding"}:
         raise ConfigError(f"window type must be 'expanding' or 'sliding', got {window_type!r}.")
     if window_type == "sliding":
         if window_size is None:
             raise ConfigError("a sliding window needs window_size (observations per fit).")
-        _positive("window_size", window_size)
+        check_int(None, "window_size", window_size, 1)
     first_end = n_obs - horizon - step * (n_windows - 1)
     first_train = min(first_end, window_size) if window_size and window_type == "sliding" else first_end
     if window_type == "sliding" and window_size < min_train:

@@ -126,6 +126,9 @@ class AutoARIMA(StateSpaceARIMA):
     def _trend(self, order, seasonal_order) -> str:
         return self.trend_
 
+    def _check_orders(self) -> None:
+        """Nothing declared: the search chooses the orders (its bounds are checked below)."""
+
     def check_params(self) -> None:
         super().check_params()
         name = self.short_name

@@ -44,8 +44,7 @@ def window_scales(series: np.ndarray, starts: np.ndarray, window: int, lag: int)
 
 def floor_scale(series: np.ndarray, lag: int) -> float:
     """The smallest scale a window may have: a share of the whole series' scale (1 if flat)."""
-    series = np.asarray(series, dtype="float64")
-    overall = float(np.abs(series[lag:] - series[:-lag]).mean()) if len(series) > lag else 0.0
+    overall = window_scales(series, [0], len(series), lag)[0] if len(series) > lag else 0.0
     return _SCALE_FLOOR * overall if overall > 0 else 1.0
 
 

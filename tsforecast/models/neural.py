@@ -205,7 +205,7 @@ class NeuralForecaster(Forecaster):
             check_bool(name, param, getattr(self, param))
         check_choice(name, "loss", self.loss, LOSSES)
         check_choice(name, "normalize", self.normalize, ("last", "window", "global"))
-        check_names(name, "past_covariates", self.past_covariates)
+        self._past_names()
         if self.progress is not None and not callable(self.progress):
             raise ConfigError(f"{name}: progress must be a function or None, got {self.progress!r}.")
         self._check_network_params()
@@ -213,10 +213,14 @@ class NeuralForecaster(Forecaster):
     def _check_network_params(self) -> None:
         check_int(self.short_name, "num_layers", self.num_layers, 1)
 
+    def _past_names(self) -> tuple[str, ...]:
+        """``past_covariates`` as a tuple of names (a single string is one name)."""
+        return check_names(self.short_name, "past_covariates", self.past_covariates)
+
     # ------------------------------------------------------------------ features
     def _split_columns(self, columns: list[str]) -> tuple[list[str], list[str]]:
         """Encoded X columns -> (past-only, known-in-advance)."""
-        past_names = list(check_names(self.short_name, "past_covariates", self.past_covariates))
+        past_names = list(self._past_names())
         unknown = [c for c in past_names if c not in map(str, self.exog_schema_.columns)] if (
             self.exog_schema_ is not None
         ) else past_names
@@ -230,7 +234,7 @@ class NeuralForecaster(Forecaster):
         return past, [c for c in columns if not is_past(c)]
 
     def _forecast_exog_schema(self) -> ExogSchema:
-        past = set(check_names(self.short_name, "past_covariates", self.past_covariates))
+        past = set(self._past_names())
         columns = tuple(c for c in self.exog_schema_.columns if str(c) not in past)
         return ExogSchema(columns, {c: v for c, v in self.exog_schema_.categories.items() if c in columns})
 
@@ -432,8 +436,8 @@ class NeuralForecaster(Forecaster):
         self, horizon: int, coverage: float, X: pd.DataFrame | None
     ) -> tuple[np.ndarray, np.ndarray]:
         point = self._predict(horizon, X)
-        history = self.y_.to_numpy()
-        last = window_scales(history, [len(history) - self.window_], self.window_, self.scale_lag_)[0]
+        latest = self.y_.to_numpy()[-self.window_ :]  # the window this forecast reads
+        last = window_scales(latest, [0], self.window_, self.scale_lag_)[0]
         per_step = conformal_quantile(self.conformity_scores_, coverage) * max(last, self.scale_floor_)
         # past the trained block, forecasts are made from forecasts: step j of block b adds
         # its in-block error to b times the error of a block's last step (variances add)

@@ -97,6 +97,11 @@ class StateSpaceARIMA(Forecaster):
 
     def check_params(self) -> None:
         check_bool(self.short_name, "warm_start", self.warm_start)
+        self._check_orders()
+
+    def _check_orders(self) -> None:
+        """Validate the declared orders (before any data, so a backtest fails at once)."""
+        self._orders()
 
     def _trend(self, order: Order, seasonal_order: SeasonalOrder) -> str:
         trend = getattr(self, "trend", None)
@@ -235,17 +240,25 @@ class SARIMA(StateSpaceARIMA):
         self.trend = trend
         self.warm_start = warm_start
 
-    def _orders(self) -> tuple[Order, SeasonalOrder]:
+    def _declared_orders(self) -> tuple[Order, tuple[int, ...]]:
+        """(p, d, q) and (P, D, Q) or (P, D, Q, s), checked; the period may still be open."""
         p, d, q = check_int_sequence(self.short_name, "order (p, d, q)", self.order, length=3)
         seasonal = self.seasonal_order
-        if isinstance(seasonal, (tuple, list)) and len(seasonal) == 3:
-            seasonal = (*seasonal, self.season_)
-        P, D, Q, s = check_int_sequence(
-            self.short_name, "seasonal_order (P, D, Q) or (P, D, Q, s)", seasonal, length=4
+        short = isinstance(seasonal, (tuple, list)) and len(seasonal) == 3
+        seasonal = check_int_sequence(
+            self.short_name, "seasonal_order (P, D, Q) or (P, D, Q, s)", seasonal, length=3 if short else 4
         )
+        return (p, d, q), seasonal
+
+    def _check_orders(self) -> None:
+        self._declared_orders()  # the period comes from the data's frequency when not given
+
+    def _orders(self) -> tuple[Order, SeasonalOrder]:
+        order, seasonal = self._declared_orders()
+        P, D, Q, s = (*seasonal, self.season_) if len(seasonal) == 3 else seasonal
         if s < 2 and (P or D or Q):
-            raise ConfigError(f"a seasonal order needs a period of at least 2, got s={s}.")
-        return (p, d, q), (P, D, Q, s)
+            raise ConfigError(f"{self.short_name}: a seasonal order needs a period of at least 2, got s={s}.")
+        return order, (P, D, Q, s)
 
     @classmethod
     def test_params(cls) -> dict:
