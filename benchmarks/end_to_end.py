@@ -17,7 +17,7 @@ if __name__ == "__main__":
     run = time.perf_counter() - start
     report_start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        result.to_html(Path(folder) / "r.html")
+        tsforecast.write_report(result, Path(folder) / "r.html")
         result.to_csv(folder)
     report = time.perf_counter() - report_start
     totals = result.timings.groupby("model")[["fit_time", "predict_time"]].sum()

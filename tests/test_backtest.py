@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +15,8 @@ from tsforecast.backtest import backtest, make_folds
 from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError
 from tsforecast.models.baseline import Naive
+from tsforecast.report import write_report
+from tsforecast.significance import loss_differential_test, origin_lags
 
 from .conftest import weekly_series
 
@@ -80,6 +86,7 @@ def test_a_failing_model_does_not_stop_the_others():
     assert result.forecasts.query("model == 'naive'")["cutoff"].nunique() == 4
 
 
+@pytest.mark.slow
 def test_parallel_equals_serial():
     y = weekly_series(160)
     models = ["sarima", tsforecast.get_model("lstm", window=14, output_steps=7, hidden=8, max_epochs=2)]
@@ -92,10 +99,10 @@ def test_several_series_and_exports(tmp_path):
     frame = pd.DataFrame({"a": weekly_series(120), "b": weekly_series(120, seed=1) * 2})
     result = backtest(frame, ["naive"], horizon=7, n_windows=2)
     assert set(result.forecasts["series"]) == {"a", "b"}
-    paths = result.to_csv(tmp_path, "run")
-    assert {p.name for p in paths} == {"run_forecasts.csv", "run_leaderboard.csv"}
+    paths = result.to_csv(tmp_path)
+    assert {p.name for p in paths} == {"forecasts.csv", "leaderboard.csv"}
     assert result.to_json(tmp_path / "run.json").is_file()
-    html = result.to_html(tmp_path / "run.html").read_text()
+    html = write_report(result, tmp_path / "run.html").read_text()
     assert "<svg" in html
     # self-contained: no external scripts, styles, images or fonts
     for external in ('src="http', "href=\"http", "<link", "url(http", "@import"):
@@ -104,8 +111,77 @@ def test_several_series_and_exports(tmp_path):
 
 def test_user_strings_are_escaped_in_the_report(tmp_path):
     y = weekly_series(100).rename("<script>alert(1)</script>")
-    html = backtest(y, ["naive"], horizon=7, n_windows=2).to_html(tmp_path / "r.html").read_text()
+    html = write_report(backtest(y, ["naive"], horizon=7, n_windows=2), tmp_path / "r.html").read_text()
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+
+
+def test_failed_folds_shrink_the_comparison_for_every_model():
+    """A model that fails on some folds is not scored on fewer (easier) points than the rest."""
+    y = weekly_series(150)
+    result = backtest(y, {"bad": Exploding(), "naive": Naive()}, horizon=7, n_windows=4)
+    failed = set(result.failures["cutoff"])
+    assert failed and len(failed) < 4
+    board = result.leaderboard()
+    assert board["n"].nunique() == 1 and board.loc["naive", "n"] == 7 * (4 - len(failed))
+    on_common = result.forecasts[~result.forecasts["cutoff"].isin(failed)]
+    for model in ("snaive", "naive", "bad"):
+        rows = on_common[on_common["model"] == model]
+        assert board.loc[model, "mae"] == pytest.approx((rows["forecast"] - rows["actual"]).abs().mean())
+    everything = result.forecasts.query("model == 'naive'")
+    assert board.loc["naive", "mae"] != pytest.approx((everything["forecast"] - everything["actual"]).abs().mean())
+
+
+def test_a_model_that_always_fails_is_listed_without_scores():
+    class Broken(Naive):
+        short_name = "broken"
+
+        def _fit(self, y, X):
+            raise RuntimeError("never fits")
+
+    result = backtest(weekly_series(150), {"broken": Broken(), "naive": Naive()}, horizon=7, n_windows=3)
+    board = result.leaderboard()
+    assert np.isnan(board.loc["broken", "mae"]) and board.loc["broken", "failures"] == 3
+    assert board.loc["naive", "n"] == 21 and result.best_model() in {"naive", "snaive"}
+
+
+def test_significance_is_tested_per_series_on_per_origin_losses():
+    y = weekly_series(200)
+    frame = pd.DataFrame({"a": y, "b": weekly_series(200, seed=5) * 3})
+    result = backtest(frame, ["naive", "sarima"], horizon=7, n_windows=6)
+    tests = result.significance()
+    assert set(tests.index.get_level_values("series")) == {"a", "b"}
+    for series in ("a", "b"):
+        rows = result.forecasts[result.forecasts["series"] == series]
+        loss = rows.assign(loss=(rows["forecast"] - rows["actual"]).abs()).pivot_table(
+            index="cutoff", columns="model", values="loss")
+        expected = loss_differential_test(loss["naive"] - loss["snaive"], lags=0)
+        assert tests.loc[(series, "naive"), "p_vs_baseline"] == pytest.approx(expected.p_value)
+    board = result.leaderboard()
+    # several series: nothing is pooled; counts of significant wins and losses per model
+    assert board["p_vs_baseline"].isna().all()
+    assert (board["better"] + board["worse"] <= 2).all()
+    single = backtest(y, ["naive"], horizon=7, n_windows=6).leaderboard()
+    assert single.loc["naive", "p_vs_baseline"] == pytest.approx(tests.loc[("a", "naive"), "p_vs_baseline"])
+
+
+def test_overlapping_origins_use_autocovariance_lags():
+    assert origin_lags(horizon=14, step=14) == 0
+    assert origin_lags(horizon=14, step=7) == 1
+    assert origin_lags(horizon=7, step=1) == 6
+
+
+@pytest.mark.parametrize("model", ["sarima", "auto_arima"])
+def test_numbers_do_not_depend_on_how_folds_are_grouped_into_chains(model, monkeypatch):
+    from tsforecast.backtest import engine
+
+    y = weekly_series(200)
+    spec = tsforecast.get_model(model, **tsforecast.registry.MODELS[model].test_params())
+    runs = []
+    for chains in (1, 2, 6):
+        monkeypatch.setattr(engine, "REFIT_CHAINS", chains)
+        runs.append(backtest(y, [spec], horizon=7, n_windows=6).forecasts)
+    for other in runs[1:]:
+        pd.testing.assert_frame_equal(runs[0], other)
 
 
 def test_time_limit_records_a_failure():
@@ -135,3 +211,56 @@ def test_bad_arguments_are_config_errors():
         backtest(y, [tsforecast.GRU(dropout=1.5)])
     assert isinstance(Naive(), Forecaster)
     assert np.isfinite(backtest(y, ["naive"], horizon=3, n_windows=2).leaderboard()["mase"]).all()
+
+
+def test_time_limit_is_enforced_off_the_main_thread():
+    """SIGALRM only reaches a main thread; from another thread the limited fits run in a
+    worker process instead of the limit being ignored."""
+
+    class Slow(Naive):
+        short_name = "slow"
+
+        def _fit(self, y, X):
+            import time
+
+            time.sleep(3)
+            super()._fit(y, X)
+
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.update(result=backtest(
+        weekly_series(100), {"slow": Slow()}, horizon=7, n_windows=1, time_limit=0.3)))
+    worker.start()
+    worker.join()
+    assert "time limit" in outcome["result"].failures["message"].iloc[0]
+
+
+def test_reports_leave_a_notebook_users_matplotlib_alone(tmp_path):
+    code = (
+        "import sys, matplotlib\n"
+        "matplotlib.use('svg')\n"
+        "from tsforecast.backtest import backtest\n"
+        "from tsforecast.report import render_report\n"
+        "from tsforecast.datasets import load_dataset\n"
+        "render_report(backtest(load_dataset('ridership')['rail'], ['naive'], horizon=7, n_windows=2))\n"
+        "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["svg", "False"]
+
+
+def test_sarima_keeps_no_per_observation_filter_output():
+    """A 100,000-point fit peaked at 4.9 GB with the full filter output; only the last state
+    is needed (benchmarks/sarima_memory.py measures the backtest)."""
+    model = tsforecast.SARIMA().fit(weekly_series(400))
+    filtered = model.results_.filter_results
+    assert filtered.predicted_state.shape[1] < 10 and filtered.conserve_memory != 0
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "message"),
+    [("time_limit", -1, "time_limit"), ("time_limit", float("nan"), "time_limit"), ("time_limit", "5", "time_limit"),
+     ("n_jobs", 0, "n_jobs"), ("n_jobs", 1.5, "n_jobs"), ("coverage", "0.8", "coverage")],
+)
+def test_bad_run_arguments_fail_before_any_fit(argument, value, message):
+    with pytest.raises(ConfigError, match=message):
+        backtest(weekly_series(100), ["naive"], horizon=7, n_windows=2, **{argument: value})

@@ -1,4 +1,4 @@
-"""The command line: help everywhere, exit codes, no partial output, config = flags."""
+"""The command line: help everywhere, exit codes, one line per mistake, config = flags."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -17,6 +18,22 @@ from .conftest import weekly_series
 
 runner = CliRunner()
 FAST = ["--models", "naive,drift", "--horizon", "7", "--windows", "2", "--quiet"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def only_run(folder: Path) -> Path:
+    """The one run directory a command published in ``folder`` (no staging left behind)."""
+    entries = sorted(folder.iterdir())
+    assert len(entries) == 1 and entries[0].is_dir(), entries
+    return entries[0]
+
+
+def assert_one_line_usage_error(result, *fragments: str) -> None:
+    assert result.exit_code == EXIT_USAGE, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    for fragment in fragments:
+        assert fragment in " ".join(result.output.split()), result.output
 
 
 @pytest.mark.parametrize("command", [[], ["backtest"], ["forecast"], ["models"], ["datasets"]])
@@ -25,12 +42,19 @@ def test_every_command_has_help(command):
     assert result.exit_code == 0 and "Usage" in result.output
 
 
-def test_backtest_on_the_embedded_default_writes_report(tmp_path):
+def test_backtest_on_the_embedded_default_writes_one_complete_run(tmp_path):
     result = runner.invoke(app, ["backtest", *FAST, "--output", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    html = list(tmp_path.glob("backtest_ridership_*.html"))
-    assert len(html) == 1 and "<svg" in html[0].read_text()
-    assert list(tmp_path.glob("*_leaderboard.csv")) and list(tmp_path.glob("*.json"))
+    run = only_run(tmp_path)
+    assert run.name.startswith("backtest_ridership_")
+    assert {p.name for p in run.iterdir()} == {"report.html", "forecasts.csv", "leaderboard.csv", "run.json"}
+    assert "<svg" in (run / "report.html").read_text()
+
+
+def test_runs_started_together_never_share_a_name(tmp_path):
+    for _ in range(3):
+        assert runner.invoke(app, ["backtest", *FAST, "--output", str(tmp_path)]).exit_code == 0
+    assert len({p.name for p in tmp_path.iterdir()}) == 3
 
 
 def test_bad_csv_gets_one_line_usage_exit_and_no_output(tmp_path):
@@ -38,27 +62,126 @@ def test_bad_csv_gets_one_line_usage_exit_and_no_output(tmp_path):
     bad.write_text("date,value\n2020-01-01,1\n2020-01-02,abc\n2020-01-03,3\n")
     out = tmp_path / "out"
     result = runner.invoke(app, ["backtest", *FAST, "--data", str(bad), "--output", str(out)])
-    assert result.exit_code == EXIT_USAGE
-    assert "non-numeric" in result.output and "Traceback" not in result.output
+    assert_one_line_usage_error(result, "non-numeric")
     assert not out.exists()
 
 
-def test_unknown_model_is_a_usage_error(tmp_path):
-    result = runner.invoke(app, ["backtest", "--models", "lstmm", "--output", str(tmp_path)])
-    assert result.exit_code == EXIT_USAGE and "Did you mean 'lstm'" in result.output
-    assert not list(tmp_path.iterdir())
+def test_a_row_number_column_is_never_read_as_dates(tmp_path):
+    """DataFrame.to_csv() writes the row number first; read as dates it was 1970 nanoseconds."""
+    values = pd.Series(100 + 10 * np.sin(np.arange(400) * 2 * np.pi / 7), name="sales")
+    values.to_csv(tmp_path / "rowindex.csv")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["backtest", *FAST, "--data", str(tmp_path / "rowindex.csv"),
+                                 "--output", str(out)])
+    assert_one_line_usage_error(result, "only numbers the rows")
+    assert not out.exists()
+    # with the real dates in the second column, they are used and the row number dropped
+    dated = pd.DataFrame({"day": pd.date_range("2021-01-01", periods=400), "sales": values})
+    dated.to_csv(tmp_path / "second.csv")
+    ok = runner.invoke(app, ["backtest", *FAST, "--data", str(tmp_path / "second.csv"), "--output", str(out)])
+    assert ok.exit_code == 0, ok.output
+    meta = json.loads((only_run(out) / "run.json").read_text())
+    assert meta["metadata"]["frequency"] == "D" and meta["metadata"]["start"].startswith("2021-01-01")
+
+
+def test_day_first_dates_are_read_day_first_and_nothing_is_invented(tmp_path):
+    days = pd.date_range("2020-01-01", periods=701)
+    frame = pd.DataFrame({"date": days.strftime("%d/%m/%Y"), "sales": weekly_series(701).to_numpy()})
+    frame.to_csv(tmp_path / "dayfirst.csv", index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["backtest", *FAST, "--data", str(tmp_path / "dayfirst.csv"), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((only_run(out) / "run.json").read_text())
+    assert meta["repairs"] == [] and meta["metadata"]["observations"] == 701
+
+
+def test_ambiguous_dates_need_a_format(tmp_path):
+    days = pd.date_range("2020-01-01", periods=12, freq="MS")  # 01/01 .. 01/12: both readings regular
+    frame = pd.DataFrame({"date": days.strftime("%d/%m/%Y"), "sales": np.arange(12.0)})
+    frame.to_csv(tmp_path / "amb.csv", index=False)
+    result = runner.invoke(app, ["backtest", *FAST, "--data", str(tmp_path / "amb.csv"),
+                                 "--output", str(tmp_path / "o")])
+    assert_one_line_usage_error(result, "ambiguous", "--date-format")
+
+
+def test_mixed_utc_offsets_are_a_usage_error(tmp_path):
+    stamps = [f"2020-03-{d:02d} 00:00{'+01:00' if d < 29 else '+02:00'}" for d in range(1, 32)]
+    pd.DataFrame({"date": stamps, "v": np.arange(31.0)}).to_csv(tmp_path / "tz.csv", index=False)
+    result = runner.invoke(app, ["backtest", *FAST, "--data", str(tmp_path / "tz.csv"),
+                                 "--output", str(tmp_path / "o")])
+    assert_one_line_usage_error(result, "mixes UTC offsets")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--horizon", "abc"], "--horizon"),
+        (["--time-limit", "-1"], "time-limit must be a positive, finite number"),
+        (["--time-limit", "nan"], "time-limit must be a positive, finite number"),
+        (["--window", "0"], "window must be an integer >= 1"),
+        (["--jobs", "0"], "jobs must be a positive number of workers"),
+        (["--name", "x" * 300], "--name must be a plain file name stem"),
+        (["--name", "../../x"], "--name must be a plain file name stem"),
+        (["--name", "/abs/x"], "--name must be a plain file name stem"),
+        (["--refit", "sometimes"], "refit must be true, false or a positive number"),
+        (["--models", "lstmm"], "Did you mean 'lstm'"),
+    ],
+)
+def test_command_line_mistakes_are_one_line_and_write_nothing(tmp_path, args, fragment):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["backtest", "--quiet", "--output", str(out), *args])
+    assert_one_line_usage_error(result, fragment)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('jobs = "2"', "jobs must be a positive number of workers"),
+        ("model_params = 5", "model_params must be a table of tables"),
+        ("[model_params]\nnaive = 5", "model_params.naive must be a table of parameters"),
+        ('data = ["a"]', "data must be a non-empty text"),
+        ('data = "missing.csv"', "no such file"),
+        ('quiet = "no"', "quiet must be true or false"),
+        ('seed = "abc"', "seed must be an integer"),
+        ('time_limit = "5"', "time-limit must be a positive, finite number"),
+        ("horizn = 7", "unknown key(s) horizn"),
+        ("models = [", "not valid TOML"),
+    ],
+)
+def test_config_mistakes_are_one_line_and_write_nothing(tmp_path, text, fragment):
+    config = tmp_path / "run.toml"
+    config.write_text(f'output = "{(tmp_path / "out").as_posix()}"\n{text}\n')
+    result = runner.invoke(app, ["backtest", "--config", str(config)])
+    assert_one_line_usage_error(result, fragment)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_config_that_is_not_utf8_is_a_usage_error(tmp_path):
+    config = tmp_path / "latin.toml"
+    config.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
+    assert_one_line_usage_error(runner.invoke(app, ["backtest", "--config", str(config)]), "not UTF-8")
+
+
+def test_an_output_that_is_a_file_fails_before_computing(tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("not a directory")
+    result = runner.invoke(app, ["backtest", "--models", "sarima,lstm", "--quiet", "--output", str(target)])
+    assert_one_line_usage_error(result, "is a file, not a directory")
+    assert target.read_text() == "not a directory"
 
 
 def test_user_csv_and_target(tmp_path):
     y = weekly_series(120)
     path = tmp_path / "mine.csv"
     pd.DataFrame({"day": y.index, "sales": y.to_numpy(), "other": 1.0}).to_csv(path, index=False)
-    missing = runner.invoke(app, ["backtest", *FAST, "--data", str(path), "--output", str(tmp_path)])
-    assert missing.exit_code == EXIT_USAGE and "--target" in missing.output
+    out = tmp_path / "out"
+    missing = runner.invoke(app, ["backtest", *FAST, "--data", str(path), "--output", str(out)])
+    assert_one_line_usage_error(missing, "--target")
     ok = runner.invoke(app, ["backtest", *FAST, "--data", str(path), "--target", "sales",
-                             "--output", str(tmp_path), "--name", "mine"])
+                             "--output", str(out), "--name", "mine"])
     assert ok.exit_code == 0, ok.output
-    assert (tmp_path / "mine.html").is_file()
+    assert (out / "mine" / "report.html").is_file()
 
 
 def test_exog_columns_reach_the_models_and_the_report(tmp_path):
@@ -67,11 +190,12 @@ def test_exog_columns_reach_the_models_and_the_report(tmp_path):
     plain = runner.invoke(app, [*args, "--name", "plain"])
     with_exog = runner.invoke(app, [*args, "--exog", "day_type", "--name", "exog"])
     assert plain.exit_code == 0 and with_exog.exit_code == 0, with_exog.output
-    meta = json.loads((tmp_path / "exog.json").read_text())
+    meta = json.loads((tmp_path / "exog" / "run.json").read_text())
     assert meta["parameters"]["exogenous"] == ["day_type"]
-    assert meta["metadata"]["data_hash"] != json.loads((tmp_path / "plain.json").read_text())["metadata"]["data_hash"]
-    leaderboards = [pd.read_csv(tmp_path / f"{stem}_leaderboard.csv", index_col=0) for stem in ("plain", "exog")]
-    assert leaderboards[0].loc["arma", "mae"] != leaderboards[1].loc["arma", "mae"]
+    plain_meta = json.loads((tmp_path / "plain" / "run.json").read_text())
+    assert meta["metadata"]["data_hash"] != plain_meta["metadata"]["data_hash"]
+    boards = [pd.read_csv(tmp_path / stem / "leaderboard.csv", index_col=0) for stem in ("plain", "exog")]
+    assert boards[0].loc["arma", "mae"] != boards[1].loc["arma", "mae"]
     y = weekly_series(120)
     frame = pd.DataFrame({"date": y.index, "sales": y.to_numpy(),
                           "promo": (y.index.day_of_week == 4).astype(float)})
@@ -81,7 +205,7 @@ def test_exog_columns_reach_the_models_and_the_report(tmp_path):
                                     "--name", "file"])
     assert from_file.exit_code == 0, from_file.output
     missing = runner.invoke(app, [*args, "--exog", "holiday"])
-    assert missing.exit_code == EXIT_USAGE and "--exog 'holiday' is not a column" in missing.output
+    assert_one_line_usage_error(missing, "--exog 'holiday' is not a column")
 
 
 def test_config_file_reproduces_the_command_line(tmp_path):
@@ -94,14 +218,7 @@ def test_config_file_reproduces_the_command_line(tmp_path):
     )
     from_config = runner.invoke(app, ["backtest", "--config", str(config)])
     assert flags.exit_code == 0 and from_config.exit_code == 0, from_config.output
-    assert (tmp_path / "flags_forecasts.csv").read_bytes() == (tmp_path / "config_forecasts.csv").read_bytes()
-
-
-def test_bad_config_is_a_usage_error(tmp_path):
-    config = tmp_path / "bad.toml"
-    config.write_text("horizn = 7\n")
-    result = runner.invoke(app, ["backtest", "--config", str(config)])
-    assert result.exit_code == EXIT_USAGE and "horizn" in result.output
+    assert (tmp_path / "flags" / "forecasts.csv").read_bytes() == (tmp_path / "config" / "forecasts.csv").read_bytes()
 
 
 def test_bad_model_parameter_in_config_is_a_usage_error(tmp_path):
@@ -109,28 +226,43 @@ def test_bad_model_parameter_in_config_is_a_usage_error(tmp_path):
     config.write_text('models = ["naive", "lstm"]\nquiet = true\n'
                       f'output = "{(tmp_path / "out").as_posix()}"\n[model_params.lstm]\nhidden = "64"\n')
     result = runner.invoke(app, ["backtest", "--config", str(config)])
-    assert result.exit_code == EXIT_USAGE, result.output
-    assert "lstm: hidden must be an integer >= 1, got '64'" in " ".join(result.output.split())
+    assert_one_line_usage_error(result, "lstm: hidden must be an integer >= 1, got '64'")
     assert not (tmp_path / "out").exists()
 
 
-def test_model_failure_exit_code(tmp_path):
+def test_model_failure_exit_code_and_a_clean_rerun_replaces_the_whole_run(tmp_path):
     config = tmp_path / "fail.toml"
-    config.write_text('models = ["sarima"]\nhorizon = 7\nwindows = 2\nquiet = true\n'
-                      f'output = "{tmp_path.as_posix()}"\n[model_params.sarima]\norder = [1, 0, 0]\n'
-                      'seasonal_order = [0, 1, 1, 7]\ntrend = "x"\n')
+    common = f'models = ["sarima"]\nhorizon = 7\nwindows = 2\nquiet = true\noutput = "{tmp_path.as_posix()}"\n'
+    config.write_text(common + 'name = "nightly"\ntime_limit = 0.001\n')  # every fit runs out of time
     result = runner.invoke(app, ["backtest", "--config", str(config)])
     assert result.exit_code == EXIT_MODEL_FAILED, result.output
-    assert list(tmp_path.glob("*_failures.csv"))
+    assert (tmp_path / "nightly" / "failures.csv").is_file()
+    config.write_text(common + 'name = "nightly"\n')
+    rerun = runner.invoke(app, ["backtest", "--config", str(config)])
+    assert rerun.exit_code == 0, rerun.output
+    assert not (tmp_path / "nightly" / "failures.csv").exists()  # nothing of the old run remains
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["nightly"]
+
+
+def test_text_cells_cannot_become_spreadsheet_formulas(tmp_path):
+    y = weekly_series(100)
+    path = tmp_path / "hostile.csv"
+    pd.DataFrame({"date": y.index, "=HYPERLINK(\"http://x\")": y.to_numpy()}).to_csv(path, index=False)
+    result = runner.invoke(app, ["backtest", *FAST, "--data", str(path), "--output", str(tmp_path / "o"),
+                                 "--name", "h"])
+    assert result.exit_code == 0, result.output
+    forecasts = pd.read_csv(tmp_path / "o" / "h" / "forecasts.csv")
+    assert set(forecasts["series"]) == {"'=HYPERLINK(\"http://x\")"}
+    assert forecasts["forecast"].dtype == float  # numbers, negative ones too, stay numbers
 
 
 def test_forecast_command(tmp_path):
     result = runner.invoke(app, ["forecast", "--model", "snaive", "--horizon", "5",
                                  "--output", str(tmp_path), "--name", "f"])
     assert result.exit_code == 0, result.output
-    frame = pd.read_csv(tmp_path / "f.csv")
+    frame = pd.read_csv(tmp_path / "f" / "forecast.csv")
     assert list(frame.columns) == ["timestamp", "forecast", "lower", "upper"] and len(frame) == 5
-    assert (tmp_path / "f.svg").read_text().startswith("<svg")
+    assert (tmp_path / "f" / "forecast.svg").read_text().startswith("<svg")
 
 
 def test_data_repair_warning_is_one_readable_line(tmp_path):
@@ -151,7 +283,20 @@ def test_models_and_datasets_list():
 
 
 def test_checkout_shim_runs():
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, str(root / "cli.py"), "--help"], capture_output=True,
-                          text=True, cwd=root, check=False)
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--help"], capture_output=True,
+                          text=True, cwd=ROOT, check=False)
     assert done.returncode == 0 and "backtest" in done.stdout
+
+
+def test_help_and_import_load_no_heavy_library():
+    """`tsforecast --help` answers at once: neither the CLI nor `import tsforecast` loads
+    pandas, scikit-learn, statsmodels or PyTorch until a command or a model needs them."""
+    code = (
+        "import sys, tsforecast, tsforecast.cli\n"
+        "heavy = [m for m in ('torch', 'statsmodels', 'sklearn', 'pandas', 'matplotlib') if m in sys.modules]\n"
+        "print(heavy)\n"
+        "tsforecast.SARIMA\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "False"], done.stdout

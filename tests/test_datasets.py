@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import shutil
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -58,8 +64,24 @@ def test_cta_loader_rejects_other_files(tmp_path):
         tsforecast.load_cta_ridership(path)
 
 
-def test_fetch_uses_a_checked_download_and_caches(tmp_path, cta_path):
-    frame = fetch_cta_ridership(tmp_path / "cache", url=cta_path.as_uri())
+@pytest.fixture
+def http_folder(tmp_path):
+    """A real HTTP server on 127.0.0.1 serving ``tmp_path / "served"``; yields (folder, base URL)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield served, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_fetch_uses_a_checked_download_and_caches(tmp_path, cta_path, http_folder):
+    served, base = http_folder
+    shutil.copy(cta_path, served / "cta.csv")
+    frame = fetch_cta_ridership(tmp_path / "cache", url=f"{base}/cta.csv")
     assert len(frame) > 7000
     # second call: served from the cache even with an unreachable URL
     again = fetch_cta_ridership(tmp_path / "cache", url="http://127.0.0.1:9/none.csv")
@@ -72,11 +94,56 @@ def test_fetch_fails_fast_and_clearly_offline(tmp_path):
     assert not list(tmp_path.glob("*.part"))
 
 
-def test_fetch_rejects_a_wrong_checksum(tmp_path):
-    source = tmp_path / "src.csv"
-    source.write_text(",".join(CTA_COLUMNS) + "\n")  # right format, wrong content
+def test_fetch_rejects_a_wrong_checksum(tmp_path, http_folder):
+    served, base = http_folder
+    (served / "src.csv").write_text(",".join(CTA_COLUMNS) + "\n")  # right format, wrong content
     with pytest.raises(TsforecastError, match="SHA-256"):
-        fetch_cta_ridership(tmp_path / "cache", url=source.as_uri())
+        fetch_cta_ridership(tmp_path / "cache", url=f"{base}/src.csv")
+
+
+def test_fetch_never_caches_a_wrong_file_without_a_checksum(tmp_path, http_folder):
+    served, base = http_folder
+    (served / "page.csv").write_text("<html>not the data</html>\n")
+    with pytest.raises(TsforecastError, match="not usable"):
+        fetch_cta_ridership(tmp_path / "cache", url=f"{base}/page.csv", sha256=None)
+    assert not list((tmp_path / "cache").iterdir())
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x.csv"])
+def test_fetch_only_downloads_over_http(tmp_path, url):
+    with pytest.raises(TsforecastError, match="http"):
+        fetch_cta_ridership(tmp_path, url=url)
+
+
+def test_the_fetch_timeout_bounds_the_whole_download(tmp_path):
+    """A server that trickles one byte at a time never exceeds a per-read timeout; the
+    download as a whole must still stop at the deadline."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+        while not stop.is_set():
+            try:
+                connection.sendall(b"x")
+            except OSError:
+                break
+            time.sleep(0.2)
+        connection.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(TsforecastError, match="within 1 s"):
+        fetch_cta_ridership(tmp_path, url=f"http://127.0.0.1:{listener.getsockname()[1]}/x.csv",
+                            timeout=1, sha256=None)
+    elapsed = time.monotonic() - started
+    stop.set()
+    listener.close()
+    assert elapsed < 5  # a generous bound; per read, it would never stop
 
 
 def test_load_csv_errors_are_clear(tmp_path):

@@ -161,15 +161,13 @@ def test_predict_at_rejects_unknown_or_early_cutoffs():
 
 def test_inference_in_chunks_matches_one_pass(monkeypatch):
     """Chunking bounds memory on long histories and changes no number."""
-    import tsforecast.models.neural as neural
     import tsforecast.models.training as training
 
     y = weekly_series(200)
     whole = tsforecast.get_model("lstm", **TINY).fit(y)
     cutoffs = y.index[30:]
     expected = whole.predict_at(cutoffs, 3)
-    monkeypatch.setattr(neural, "INFERENCE_CHUNK", 7)
-    monkeypatch.setattr(training, "INFERENCE_CHUNK", 7)
+    monkeypatch.setattr(training, "INFERENCE_CHUNK", 7)  # read by fit and predict_at alike
     chunked = tsforecast.get_model("lstm", **TINY).fit(y)
     np.testing.assert_allclose(chunked.residuals_, whole.residuals_, rtol=1e-5)
     np.testing.assert_allclose(chunked.predict_at(cutoffs, 3), expected, rtol=1e-5)

@@ -3,74 +3,104 @@
 >>> import tsforecast
 >>> rail = tsforecast.load_dataset("ridership")["rail"]
 >>> tsforecast.get_model("snaive").fit(rail).predict(14)  # doctest: +SKIP
+
+The public names below are imported on first use (PEP 562), so ``import tsforecast`` and
+``tsforecast --help`` stay fast: statsmodels and PyTorch load only when a model needs them.
 """
 
-from tsforecast import backtest
-from tsforecast.backtest import BacktestResult
-from tsforecast.base import Forecaster
-from tsforecast.datasets import (
-    available_datasets,
-    fetch_cta_ridership,
-    load_csv,
-    load_cta_ridership,
-    load_dataset,
-)
-from tsforecast.errors import (
-    ConfigError,
-    DataError,
-    DataRepairWarning,
-    FitWarning,
-    ModelError,
-    NotFittedError,
-    TsforecastError,
-)
-from tsforecast.metrics import mae, mape, mase, rmse, smape
-from tsforecast.models.auto_arima import AutoARIMA
-from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
-from tsforecast.models.neural import GRU, LSTM, SimpleRNN, WaveNet
-from tsforecast.models.statistical import AR, ARIMA, ARMA, SARIMA
-from tsforecast.registry import available_models, get_model
-from tsforecast.validation import clean_series, to_series
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Forecaster",
-    "Naive",
-    "SeasonalNaive",
-    "Drift",
-    "Mean",
-    "AR",
-    "ARMA",
-    "ARIMA",
-    "SARIMA",
-    "AutoARIMA",
-    "SimpleRNN",
-    "LSTM",
-    "GRU",
-    "WaveNet",
-    "backtest",
-    "BacktestResult",
-    "available_models",
-    "get_model",
-    "available_datasets",
-    "load_dataset",
-    "load_csv",
-    "load_cta_ridership",
-    "fetch_cta_ridership",
-    "clean_series",
-    "to_series",
-    "mae",
-    "rmse",
-    "mape",
-    "smape",
-    "mase",
-    "TsforecastError",
-    "DataError",
-    "ConfigError",
-    "ModelError",
-    "NotFittedError",
-    "DataRepairWarning",
-    "FitWarning",
-    "__version__",
-]
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    "Forecaster": "tsforecast.base",
+    "Naive": "tsforecast.models.baseline",
+    "SeasonalNaive": "tsforecast.models.baseline",
+    "Drift": "tsforecast.models.baseline",
+    "Mean": "tsforecast.models.baseline",
+    "AR": "tsforecast.models.statistical",
+    "ARMA": "tsforecast.models.statistical",
+    "ARIMA": "tsforecast.models.statistical",
+    "SARIMA": "tsforecast.models.statistical",
+    "AutoARIMA": "tsforecast.models.auto_arima",
+    "SimpleRNN": "tsforecast.models.neural",
+    "LSTM": "tsforecast.models.neural",
+    "GRU": "tsforecast.models.neural",
+    "WaveNet": "tsforecast.models.neural",
+    "BacktestResult": "tsforecast.backtest.result",
+    "write_report": "tsforecast.report",
+    "available_models": "tsforecast.registry",
+    "get_model": "tsforecast.registry",
+    "available_datasets": "tsforecast.datasets",
+    "load_dataset": "tsforecast.datasets",
+    "load_csv": "tsforecast.datasets",
+    "load_cta_ridership": "tsforecast.datasets",
+    "fetch_cta_ridership": "tsforecast.datasets",
+    "clean_series": "tsforecast.validation",
+    "to_series": "tsforecast.validation",
+    "mae": "tsforecast.metrics",
+    "rmse": "tsforecast.metrics",
+    "mape": "tsforecast.metrics",
+    "smape": "tsforecast.metrics",
+    "mase": "tsforecast.metrics",
+    "TsforecastError": "tsforecast.errors",
+    "DataError": "tsforecast.errors",
+    "ConfigError": "tsforecast.errors",
+    "ModelError": "tsforecast.errors",
+    "NotFittedError": "tsforecast.errors",
+    "DataRepairWarning": "tsforecast.errors",
+    "FitWarning": "tsforecast.errors",
+}
+
+# subpackages reachable as attributes after a bare ``import tsforecast``
+_SUBPACKAGES = ("backtest", "report")
+
+__all__ = [*_EXPORTS, *_SUBPACKAGES, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"tsforecast.{name}")
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module 'tsforecast' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # static analysers and IDEs see the real names
+    from tsforecast import backtest, report
+    from tsforecast.backtest.result import BacktestResult
+    from tsforecast.base import Forecaster
+    from tsforecast.datasets import (
+        available_datasets,
+        fetch_cta_ridership,
+        load_csv,
+        load_cta_ridership,
+        load_dataset,
+    )
+    from tsforecast.errors import (
+        ConfigError,
+        DataError,
+        DataRepairWarning,
+        FitWarning,
+        ModelError,
+        NotFittedError,
+        TsforecastError,
+    )
+    from tsforecast.metrics import mae, mape, mase, rmse, smape
+    from tsforecast.models.auto_arima import AutoARIMA
+    from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
+    from tsforecast.models.neural import GRU, LSTM, SimpleRNN, WaveNet
+    from tsforecast.models.statistical import AR, ARIMA, ARMA, SARIMA
+    from tsforecast.registry import available_models, get_model
+    from tsforecast.report import write_report
+    from tsforecast.validation import clean_series, to_series

@@ -3,153 +3,173 @@
 Exit codes (documented in the README and in ``tsforecast --help``):
 
 * 0: success;
-* 2: bad usage, bad configuration or bad data: one line on stderr, no output files;
+* 2: bad usage, bad configuration or bad data: one line on stderr, nothing written;
 * 3: the run finished and wrote its outputs, but some model failed on some fold;
-* 1: an unexpected internal error.
+* 4: the outputs could not be written (disk full, permissions): nothing was written;
+* 1: an unexpected internal error;
+* 130 / 143: interrupted (Ctrl-C) / terminated (SIGTERM): nothing was written.
+
+Outputs of a run are published together (:class:`tsforecast.outputs.RunDirectory`).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
-import tomllib
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
-from tsforecast.atomic import atomic_write
-from tsforecast.backtest import backtest as run_backtest
-from tsforecast.datasets import DATASETS, available_datasets, default_target, load_csv, load_dataset
-from tsforecast.errors import TsforecastError
-from tsforecast.registry import MODELS, get_model, model_parameters
+from tsforecast.errors import ConfigError, TsforecastError
+from tsforecast.settings import DEFAULTS, resolve_settings
 
-__all__ = ["app", "main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_MODEL_FAILED"]
+# The library (pandas, statsmodels, PyTorch) is imported inside the commands, so that
+# `tsforecast --help` answers at once.
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MODEL_FAILED = 0, 1, 2, 3
+__all__ = ["app", "main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_MODEL_FAILED", "EXIT_OUTPUT"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MODEL_FAILED, EXIT_OUTPUT = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+_err = Console(stderr=True)
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage mistakes (``--horizon abc``, an unknown option) as one ``error:`` line and exit 2,
+    like every other mistake, instead of a framed usage box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except TyperException as exc:
+            # no arguments at all: the help text is what a user needs (typer raises it as an error)
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                typer.echo(exc.format_message())
+            else:
+                _err.print(f"[red]error:[/red] {escape(exc.format_message())}", highlight=False, soft_wrap=True)
+            code = getattr(exc, "exit_code", EXIT_USAGE)
+        except typer.Abort:
+            code = EXIT_INTERRUPTED
+        code = code if isinstance(code, int) else EXIT_OK
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
 
 app = typer.Typer(
+    cls=_OneLineErrors,
     help="Forecast time series with classical and neural models, backtest them side by side, "
     "and write a self-contained HTML report.\n\nExit codes: 0 success, 2 bad usage or data "
-    "(nothing written), 3 some model failed (outputs written), 1 internal error.",
+    "(nothing written), 3 some model failed (outputs written), 4 outputs could not be written, "
+    "1 internal error.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-_err = Console(stderr=True)
-
-# option name -> default, applied after the config file (command line > config > default)
-_DEFAULTS: dict[str, Any] = {
-    "dataset": "ridership", "data": None, "target": None, "date_column": None,
-    "models": "sarima,lstm", "horizon": 14, "windows": 5, "step": None, "window": None,
-    "refit": "true", "seed": 0, "jobs": 1, "output": "reports", "name": None,
-    "time_limit": None, "exog": None,
-}
 
 
-class UsageProblem(TsforecastError):
-    """A command-line or configuration mistake (exit code 2)."""
+class _Terminated(BaseException):
+    """SIGTERM, raised where the run is so that staged outputs are cleaned up (a
+    BaseException, so no model-failure handler records it as a failed fit)."""
 
 
 @contextmanager
-def _exit_codes() -> Iterator[None]:
+def _on_sigterm() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Published:
+    """Where a run's outputs were published, for the interrupt message."""
+
+    path: Path | None = None
+
+
+@contextmanager
+def _exit_codes(published: _Published | None = None) -> Iterator[None]:
     """Translate library errors into one stderr line and an exit code; warnings as one line each."""
+    from tsforecast.outputs import OutputError
 
     def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
         # a terminal user needs the message, not the library source line that raised it
         _err.print(f"[yellow]warning:[/yellow] {escape(str(message))}", highlight=False, soft_wrap=True)
 
+    def written() -> str:
+        where = published.path if published is not None else None
+        return f"the outputs in {where} are complete." if where else "nothing was written."
+
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _on_sigterm():
             warnings.showwarning = show_warning
             yield
     except typer.Exit:
         raise
     except TsforecastError as exc:
-        _err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+        _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
+    except OutputError as exc:
+        _err.print(f"[red]error:[/red] {escape(exc.strerror or str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_OUTPUT) from None
     except KeyboardInterrupt:
-        _err.print("interrupted; nothing was written.")
-        raise typer.Exit(130) from None
+        _err.print(f"interrupted; {written()}")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except _Terminated:
+        _err.print(f"terminated; {written()}")
+        raise typer.Exit(EXIT_TERMINATED) from None
     except Exception as exc:  # noqa: BLE001 - the CLI boundary: no tracebacks for users
         _err.print(f"internal error: {type(exc).__name__}: {exc}", highlight=False, markup=False)
         raise typer.Exit(EXIT_FAILURE) from None
 
 
-def _read_config(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    if not path.is_file():
-        raise UsageProblem(f"config file not found: {path}")
-    try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageProblem(f"config file {path} is not valid TOML: {exc}") from exc
-    allowed = set(_DEFAULTS) | {"model_params", "quiet"}
-    unknown = sorted(set(config) - allowed)
-    if unknown:
-        raise UsageProblem(
-            f"config file {path} has unknown key(s) {', '.join(unknown)}; allowed: "
-            f"{', '.join(sorted(allowed))}."
-        )
-    if isinstance(config.get("models"), list):
-        config["models"] = ",".join(config["models"])
-    return config
-
-
-def _settings(cli: dict[str, Any], config_path: Path | None) -> dict[str, Any]:
-    config = _read_config(config_path)
-    merged = {**_DEFAULTS, **config}
-    merged.update({k: v for k, v in cli.items() if v is not None})
-    if config_path is not None and config.get("data") and not Path(config["data"]).is_absolute():
-        if cli.get("data") is None:
-            merged["data"] = str((config_path.parent / config["data"]).resolve())
-    return merged
-
-
-def _parse_refit(value: object) -> bool | int:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"true", "yes", "1"}:
-        return True
-    if text in {"false", "no", "0"}:
-        return False
-    if text.isdigit():
-        return int(text)
-    raise UsageProblem(f"--refit must be true, false or a number N (refit every N folds), got {value!r}.")
-
-
 def _models(spec: str, params: dict[str, dict]) -> dict[str, Any]:
+    from tsforecast.registry import get_model
+
     names = [name.strip().lower() for name in str(spec).split(",") if name.strip()]
     if not names:
-        raise UsageProblem("--models is empty; give a comma-separated list such as sarima,lstm.")
+        raise ConfigError("--models is empty; give a comma-separated list such as sarima,lstm.")
     unknown_params = sorted(set(params) - set(names))
     if unknown_params:
-        raise UsageProblem(f"model_params for {', '.join(unknown_params)}, which are not in --models.")
+        raise ConfigError(f"model_params for {', '.join(unknown_params)}, which are not in --models.")
     return {name: get_model(name, **params.get(name, {})) for name in names}
 
 
-def _load_frame(settings: dict[str, Any]) -> tuple[pd.DataFrame, str, str]:
+def _load_frame(settings: dict[str, Any]):
     """The data, the target column and a human-readable description of where it came from."""
+    import pandas as pd
+
+    from tsforecast.datasets import DATASETS, default_target, load_csv, load_dataset
+
     if settings["data"]:
         path = Path(settings["data"])
-        frame = load_csv(path, settings["date_column"])
+        frame = load_csv(path, settings["date_column"], settings["date_format"])
         target = settings["target"]
         if target is None:
             numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)]
             if frame.shape[1] == 1:
                 numeric = list(frame.columns)  # the only column; validation checks its values
             if len(numeric) != 1:
-                raise UsageProblem(
+                raise ConfigError(
                     f"{path.name} has several value columns ({', '.join(map(str, frame.columns))}); "
                     "choose one with --target."
                 )
@@ -158,14 +178,14 @@ def _load_frame(settings: dict[str, Any]) -> tuple[pd.DataFrame, str, str]:
     else:
         name = settings["dataset"]
         if name not in DATASETS:
-            raise UsageProblem(f"unknown dataset {name!r}; built-in datasets: {', '.join(DATASETS)}.")
+            raise ConfigError(f"unknown dataset {name!r}; built-in datasets: {', '.join(DATASETS)}.")
         frame = load_dataset(name)
         target = settings["target"] or default_target(name)
         where = f"built-in dataset {name}"
     for option, columns in (("--target", [target]), ("--exog", _exog_columns(settings))):
         absent = [c for c in columns if c not in frame.columns]
         if absent:
-            raise UsageProblem(
+            raise ConfigError(
                 f"{option} {', '.join(map(repr, absent))} is not a column of {where}; columns: "
                 f"{', '.join(map(str, frame.columns))}."
             )
@@ -174,23 +194,20 @@ def _load_frame(settings: dict[str, Any]) -> tuple[pd.DataFrame, str, str]:
 
 def _exog_columns(settings: dict[str, Any]) -> list[str]:
     spec = settings.get("exog")
-    if isinstance(spec, list):
-        return [str(c) for c in spec]
     return [c.strip() for c in str(spec).split(",") if c.strip()] if spec else []
 
 
-def _load_series(settings: dict[str, Any]) -> tuple[pd.Series, str]:
-    """The target series and where it came from."""
-    frame, target, source = _load_frame(settings)
-    return frame[target], source
+def _source_name(settings: dict[str, Any]) -> str:
+    return Path(settings["data"]).stem if settings["data"] else settings["dataset"]
 
 
-def _stem(settings: dict[str, Any], kind: str, source_name: str) -> str:
+def _run_directory(settings: dict[str, Any], kind: str):
+    """Where this run's outputs go: ``--name`` (a rerun replaces it) or a stem unique to the run."""
+    from tsforecast.outputs import RunDirectory, dated_stem
+
     if settings["name"]:
-        return str(settings["name"])
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in source_name)
-    return f"{kind}_{safe}_{stamp}"
+        return RunDirectory(settings["output"], settings["name"], replace=True)
+    return RunDirectory(settings["output"], dated_stem(kind, _source_name(settings)))
 
 
 @contextmanager
@@ -198,6 +215,8 @@ def _progress(enabled: bool, label: str) -> Iterator[Any]:
     if not enabled:
         yield None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
     with Progress(*columns, console=_err, transient=True) as progress:
@@ -209,20 +228,29 @@ def _progress(enabled: bool, label: str) -> Iterator[Any]:
         yield update
 
 
+# ----------------------------------------------------------------------------- options
+# The defaults live in tsforecast.settings.OPTIONS; help texts show them.
+_DATA_HELP = "A CSV or Parquet file with a date column."
+_DATE_COLUMN_HELP = "Column holding the dates. [default: the first column]"
+_DATE_FORMAT_HELP = ("strftime format of the dates, e.g. %d/%m/%Y. [default: the first date's format, "
+                     "month-first or day-first, whichever reads every date]")
+
+
 @app.command()
 def backtest(
     models: Annotated[str | None, typer.Option(
-        help="Comma-separated model names (see `tsforecast models`). [default: sarima,lstm]")] = None,
+        help=f"Comma-separated model names (see `tsforecast models`). [default: {DEFAULTS['models']}]")] = None,
     dataset: Annotated[str | None, typer.Option(
-        help="Built-in dataset when --data is not given. [default: ridership]")] = None,
-    data: Annotated[Path | None, typer.Option(help="A CSV or Parquet file with a date column.")] = None,
+        help=f"Built-in dataset when --data is not given. [default: {DEFAULTS['dataset']}]")] = None,
+    data: Annotated[Path | None, typer.Option(help=_DATA_HELP)] = None,
     target: Annotated[str | None, typer.Option(
         help="Column to forecast. [default: rail for ridership; the only value column of a file]")] = None,
-    date_column: Annotated[str | None, typer.Option(
-        help="Column holding the dates. [default: the first column]")] = None,
+    date_column: Annotated[str | None, typer.Option(help=_DATE_COLUMN_HELP)] = None,
+    date_format: Annotated[str | None, typer.Option(help=_DATE_FORMAT_HELP)] = None,
     horizon: Annotated[int | None, typer.Option(
-        help="Steps forecast from each cutoff; all are scored. [default: 14]")] = None,
-    windows: Annotated[int | None, typer.Option(help="Number of folds (cutoffs). [default: 5]")] = None,
+        help=f"Steps forecast from each cutoff; all are scored. [default: {DEFAULTS['horizon']}]")] = None,
+    windows: Annotated[int | None, typer.Option(
+        help=f"Number of folds (cutoffs). [default: {DEFAULTS['windows']}]")] = None,
     step: Annotated[int | None, typer.Option(help="Observations between cutoffs. [default: the horizon]")] = None,
     window: Annotated[int | None, typer.Option(
         help="Sliding training window size; omit for an expanding window.")] = None,
@@ -231,63 +259,85 @@ def backtest(
         "advance for the forecast days too (e.g. day_type; not bus).")] = None,
     refit: Annotated[str | None, typer.Option(
         help="true (refit every fold), false (roll forward), or N (refit every N folds). [default: true]")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for every model that has one. [default: 0]")] = None,
-    jobs: Annotated[int | None, typer.Option(help="Parallel workers (-1: all cores). [default: 1]")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help=f"Seed for every model that has one. [default: {DEFAULTS['seed']}]")] = None,
+    jobs: Annotated[int | None, typer.Option(
+        help="Worker processes (-1: all cores); never more than the cores or the work. [default: 1]")] = None,
     time_limit: Annotated[float | None, typer.Option(
         help="Seconds one fit may take before it counts as a failure.")] = None,
     output: Annotated[Path | None, typer.Option(
-        help="Directory for the report, CSV and JSON. [default: reports]")] = None,
-    name: Annotated[str | None, typer.Option(help="Fixed file stem (overwrites); default: a dated stem.")] = None,
+        help=f"Directory in which the run's folder is written. [default: {DEFAULTS['output']}]")] = None,
+    name: Annotated[str | None, typer.Option(
+        help="Fixed name of the run's folder (a rerun replaces it); default: a name unique to the run.")] = None,
     config: Annotated[Path | None, typer.Option(
         help="TOML file with any of these options and [model_params.<model>] tables.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Backtest models side by side on rolling-origin folds and write an HTML report."""
-    with _exit_codes():
+    published = _Published()
+    with _exit_codes(published):
+        from tsforecast.backtest import backtest as run_backtest
+
         cli = {"models": models, "dataset": dataset, "data": str(data) if data else None,
-               "target": target, "date_column": date_column, "horizon": horizon,
-               "windows": windows, "step": step, "window": window, "exog": exog, "refit": refit,
-               "seed": seed, "jobs": jobs, "time_limit": time_limit,
-               "output": str(output) if output else None, "name": name}
-        settings = _settings(cli, config)
-        quiet = quiet or bool(settings.get("quiet"))
-        chosen = _models(settings["models"], settings.get("model_params", {}))
-        frame, target, source = _load_frame(settings)
-        exog_columns = _exog_columns(settings)
-        X = frame[exog_columns] if exog_columns else None
-        if exog_columns:
-            source += f", regressors {', '.join(exog_columns)}"
-        show = not quiet and _err.is_terminal
-        with _progress(show, "backtesting") as progress:
-            result = run_backtest(
-                frame[target], chosen, X=X, horizon=settings["horizon"], n_windows=settings["windows"],
-                step=settings["step"],
-                window_type="sliding" if settings["window"] else "expanding",
-                window_size=settings["window"], refit=_parse_refit(settings["refit"]),
-                n_jobs=settings["jobs"], seed=settings["seed"],
-                time_limit=settings["time_limit"], progress=progress,
-            )
-        result.metadata["source"] = source
-        folder = Path(settings["output"])
-        stem = _stem(settings, "backtest", Path(settings["data"]).stem if settings["data"] else settings["dataset"])
-        report = result.to_html(folder / f"{stem}.html")
-        result.to_csv(folder, stem)
-        result.to_json(folder / f"{stem}.json")
+               "target": target, "date_column": date_column, "date_format": date_format,
+               "horizon": horizon, "windows": windows, "step": step, "window": window, "exog": exog,
+               "refit": refit, "seed": seed, "jobs": jobs, "time_limit": time_limit,
+               "output": str(output) if output else None, "name": name, "quiet": quiet or None}
+        settings = resolve_settings(cli, config)
+        quiet = settings["quiet"]
+        # entering checks the output folder (before any work) and creates nothing yet
+        with _run_directory(settings, "backtest") as run:
+            chosen = _models(settings["models"], settings["model_params"])
+            frame, target, source = _load_frame(settings)
+            exog_columns = _exog_columns(settings)
+            X = frame[exog_columns] if exog_columns else None
+            if exog_columns:
+                source += f", regressors {', '.join(exog_columns)}"
+            with _progress(not quiet and _err.is_terminal, "backtesting") as progress:
+                result = run_backtest(
+                    frame[target], chosen, X=X, horizon=settings["horizon"], n_windows=settings["windows"],
+                    step=settings["step"],
+                    window_type="sliding" if settings["window"] is not None else "expanding",
+                    window_size=settings["window"], refit=settings["refit"],
+                    n_jobs=settings["jobs"], seed=settings["seed"],
+                    time_limit=settings["time_limit"], progress=progress,
+                )
+            result.metadata["source"] = source
+            _write_backtest(result, run)
+            published.path = run.publish()
         if not quiet:
             _print_leaderboard(result)
-            _err.print(f"report: {report}")
+            _err.print(f"report: {published.path / 'report.html'}", highlight=False, markup=False)
         if not result.failures.empty:
             _err.print(f"{len(result.failures)} model fit(s) failed; see the report's failures section.")
             raise typer.Exit(EXIT_MODEL_FAILED)
 
 
+def _write_backtest(result, run) -> None:
+    """Every file of a backtest run: report, CSV tables and the JSON summary."""
+    import json
+
+    from tsforecast.outputs import spreadsheet_safe
+    from tsforecast.report import render_report
+
+    run.write("report.html", render_report(result))
+    for table, frame in result.tables().items():
+        run.write(f"{table}.csv", spreadsheet_safe(frame).to_csv(index=False))
+    run.write("run.json", json.dumps(result.summary(), indent=2, default=str))
+
+
 def _print_leaderboard(result) -> None:
-    table = Table(title="Leaderboard (sorted by MAE)")
-    for column in ("model", "MAE", "MASE", "skill", "p vs snaive", "coverage"):
+    from rich.table import Table
+
+    table = Table(title="Leaderboard (sorted by MAE, on the points every model forecast)")
+    single = len(result.data) == 1
+    significance = ("p vs snaive",) if single else ("better", "worse")
+    for column in ("model", "MAE", "MASE", "skill", *significance, "coverage"):
         table.add_column(column, justify="right" if column != "model" else "left")
     for model, row in result.leaderboard().iterrows():
-        table.add_row(str(model), f"{row['mae']:,.1f}", f"{row['mase']:.3f}",
-                      f"{row['skill']:.1%}", f"{row['p_vs_baseline']:.3g}", f"{row['coverage']:.2f}")
+        tested = (f"{row['p_vs_baseline']:.3g}",) if single else (str(row["better"]), str(row["worse"]))
+        table.add_row(escape(str(model)), f"{row['mae']:,.1f}", f"{row['mase']:.3f}",
+                      f"{row['skill']:.1%}", *tested, f"{row['coverage']:.2f}")
     _err.print(table)
 
 
@@ -295,41 +345,49 @@ def _print_leaderboard(result) -> None:
 def forecast(
     model: Annotated[str, typer.Option(help="Model name (see `tsforecast models`).")] = "sarima",
     horizon: Annotated[int, typer.Option(help="Steps to forecast.")] = 14,
-    dataset: Annotated[str, typer.Option(help="Built-in dataset when --data is not given.")] = "ridership",
-    data: Annotated[Path | None, typer.Option(help="A CSV or Parquet file with a date column.")] = None,
+    dataset: Annotated[str, typer.Option(help="Built-in dataset when --data is not given.")] = DEFAULTS["dataset"],
+    data: Annotated[Path | None, typer.Option(help=_DATA_HELP)] = None,
     target: Annotated[str | None, typer.Option(help="Column to forecast.")] = None,
-    date_column: Annotated[str | None, typer.Option(help="Column holding the dates.")] = None,
+    date_column: Annotated[str | None, typer.Option(help=_DATE_COLUMN_HELP)] = None,
+    date_format: Annotated[str | None, typer.Option(help=_DATE_FORMAT_HELP)] = None,
     coverage: Annotated[float, typer.Option(help="Prediction interval coverage.")] = 0.8,
-    seed: Annotated[int, typer.Option(help="Seed for models that have one.")] = 0,
-    output: Annotated[Path, typer.Option(help="Directory for the CSV and chart.")] = Path("reports"),
-    name: Annotated[str | None, typer.Option(help="Fixed file stem (overwrites); default: dated.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for models that have one.")] = DEFAULTS["seed"],
+    output: Annotated[Path, typer.Option(
+        help="Directory in which the run's folder is written.")] = Path(DEFAULTS["output"]),
+    name: Annotated[str | None, typer.Option(
+        help="Fixed name of the run's folder (a rerun replaces it); default: unique to the run.")] = None,
 ) -> None:
     """Fit one model on all the data and write its future forecast (CSV and SVG chart)."""
-    from tsforecast.report.charts import forecast_with_interval_chart
+    published = _Published()
+    with _exit_codes(published):
+        from tsforecast.registry import get_model
+        from tsforecast.report.charts import forecast_with_interval_chart
 
-    with _exit_codes():
-        settings = {**_DEFAULTS, "dataset": dataset, "data": str(data) if data else None,
-                    "target": target, "date_column": date_column, "name": name}
+        settings = resolve_settings({"dataset": dataset, "data": str(data) if data else None, "target": target,
+                                     "date_column": date_column, "date_format": date_format,
+                                     "horizon": horizon, "seed": seed, "output": str(output), "name": name})
         chosen = get_model(model)
         if "seed" in chosen.get_params():
-            chosen.set_params(seed=seed)
-        y, _ = _load_series(settings)
-        with _progress(_err.is_terminal, f"training {model}") as progress:
-            if progress is not None and "progress" in chosen.get_params():
-                # neural models report every epoch: (epoch, max_epochs, train_loss, val_loss)
-                chosen.set_params(progress=lambda epoch, total, *_: progress(epoch, total))
-            fitted = chosen.fit(y)
-        frame = fitted.predict_interval(horizon, coverage)
-        frame.insert(0, "forecast", fitted.predict(horizon))
-        frame.index.name = "timestamp"
-        stem = _stem(settings, f"forecast_{model}", Path(data).stem if data else dataset)
-        atomic_write(output / f"{stem}.csv", frame.to_csv())
-        atomic_write(output / f"{stem}.svg",
-                      forecast_with_interval_chart(fitted.y_, frame, coverage, model))
-        _err.print(f"forecast: {output / (stem + '.csv')}")
+            chosen.set_params(seed=settings["seed"])
+        with _run_directory(settings, f"forecast_{chosen.short_name}") as run:
+            frame, target, _ = _load_frame(settings)
+            with _progress(_err.is_terminal, f"training {model}") as progress:
+                if progress is not None and "progress" in chosen.get_params():
+                    # neural models report every epoch: (epoch, max_epochs, train_loss, val_loss)
+                    chosen.set_params(progress=lambda epoch, total, *_: progress(epoch, total))
+                fitted = chosen.fit(frame[target])
+            table = fitted.predict_interval(settings["horizon"], coverage)
+            table.insert(0, "forecast", fitted.predict(settings["horizon"]))
+            table.index.name = "timestamp"
+            run.write("forecast.csv", table.to_csv())
+            run.write("forecast.svg", forecast_with_interval_chart(fitted.y_, table, coverage, model))
+            published.path = run.publish()
+        _err.print(f"forecast: {published.path / 'forecast.csv'}", highlight=False, markup=False)
 
 
 def _print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    from rich.table import Table
+
     table = Table(title=title)
     for column in columns:
         table.add_column(column)
@@ -341,6 +399,8 @@ def _print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...
 @app.command("models")
 def list_models() -> None:
     """List the registered models with their parameters and defaults."""
+    from tsforecast.registry import MODELS, model_parameters
+
     rows = [
         (key, cls.__name__, ", ".join(
             f"{k}={v!r}" for k, v in model_parameters(key).items() if k != "progress"))
@@ -352,6 +412,8 @@ def list_models() -> None:
 @app.command("datasets")
 def list_datasets() -> None:
     """List the built-in datasets."""
+    from tsforecast.datasets import available_datasets, default_target
+
     rows = [(key, default_target(key), text) for key, text in available_datasets().items()]
     _print_table("Built-in datasets", ("name", "default target", "description"), rows)
 

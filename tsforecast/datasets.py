@@ -15,13 +15,16 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
+from tsforecast.dates import parse_dates
 from tsforecast.errors import DataError, TsforecastError
 from tsforecast.validation import clean_series
 
@@ -96,14 +99,26 @@ def load_dataset(name: str) -> pd.DataFrame:
     return _regular(frame)
 
 
+def _is_row_number(name: object, values: pd.Series) -> bool:
+    """A column with an empty header holding 0, 1, 2, ... (or 1, 2, 3, ...): the row number
+    that ``DataFrame.to_csv()`` writes by default, not data."""
+    if not str(name).startswith("Unnamed: ") or not pd.api.types.is_integer_dtype(values.dtype):
+        return False
+    numbers = values.to_numpy()
+    return len(numbers) > 0 and numbers[0] in (0, 1) and bool((numbers[1:] - numbers[:-1] == 1).all())
+
+
 def load_csv(
-    path: str | os.PathLike[str], date_column: str | None = None
+    path: str | os.PathLike[str], date_column: str | None = None, date_format: str | None = None
 ) -> pd.DataFrame:
     """Read a CSV (or ``.parquet``) file indexed by its date column.
 
-    ``date_column`` defaults to the first column. The dates are parsed but not yet
-    validated; pass the result (or one of its columns) to a model or to
-    :func:`tsforecast.validation.clean_series`.
+    ``date_column`` defaults to the first column; a leading row-number column with an empty
+    header (what ``DataFrame.to_csv()`` writes by default) is dropped first. Dates are read
+    by the rule of :mod:`tsforecast.dates`: one format for the whole column (``date_format``,
+    or the first value's, month-first or day-first, whichever reads every value), never
+    numbers. The rows are not yet validated; pass the result (or one of its columns) to a
+    model or to :func:`tsforecast.validation.clean_series`.
     """
     path = Path(path)
     if not path.is_file():
@@ -115,26 +130,28 @@ def load_csv(
             frame = pd.read_csv(path)
     except ImportError as exc:
         raise DataError(f"cannot read {path.name}: {exc}. Fix: pip install pyarrow.") from exc
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot read {path.name} as a table: {exc}".splitlines()[0]) from exc
+    row_numbers = [c for c in frame.columns[:1] if date_column != c and _is_row_number(c, frame[c])]
+    frame = frame.drop(columns=row_numbers)
     if frame.empty or frame.shape[1] < 2:
+        note = (
+            " (its first column only numbers the rows, as DataFrame.to_csv() writes by default; "
+            "write the dates instead, e.g. series.to_csv() of a series indexed by dates)"
+            if row_numbers else ""
+        )
         raise DataError(
-            f"{path.name} needs a date column and at least one value column; "
-            f"it has columns {list(frame.columns)} and {len(frame)} rows."
+            f"{path.name} needs a date column and at least one value column; it has columns "
+            f"{[*map(str, row_numbers), *map(str, frame.columns)]} and {len(frame)} rows{note}."
         )
     column = date_column if date_column is not None else frame.columns[0]
     if column not in frame.columns:
         raise DataError(
             f"date column {column!r} not found in {path.name}; columns: {list(frame.columns)}."
         )
-    dates = pd.to_datetime(frame[column], errors="coerce", format="mixed")
-    bad = dates.isna() & frame[column].notna()
-    if bad.any() or dates.isna().all():
-        shown = frame.loc[bad, column].head(3).tolist()
-        raise DataError(
-            f"column {column!r} of {path.name} holds values that are not dates, e.g. {shown}. "
-            "Fix: name the date column with --date-column / date_column=."
-        )
+    dates = parse_dates(frame[column], f"column {str(column)!r} of {path.name}", date_format)
+    if dates.isna().all():
+        raise DataError(f"column {str(column)!r} of {path.name} holds no dates.")
     return frame.drop(columns=[column]).set_index(pd.DatetimeIndex(dates, name=str(column)))
 
 
@@ -147,13 +164,18 @@ def load_cta_ridership(path: str | os.PathLike[str]) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no such file: {path}")
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read {path.name} as a table: {exc}".splitlines()[0]) from exc
     missing = set(CTA_COLUMNS) - set(frame.columns)
     if missing:
         raise DataError(
             f"{path.name} is not a CTA daily boarding totals file: it lacks column(s) "
             f"{sorted(missing)} (has {list(frame.columns)})."
         )
+    if frame.empty:
+        raise DataError(f"{path.name} has the CTA columns but no rows.")
     dates = pd.to_datetime(frame["service_date"], format="%m/%d/%Y", errors="coerce")
     if dates.isna().any():
         raise DataError(
@@ -183,6 +205,31 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _download(url: str, destination: Path, timeout: float) -> None:
+    """Copy ``url`` to ``destination`` within ``timeout`` seconds in all (not per read).
+
+    The copy runs in a daemon thread that the caller stops waiting for at the deadline; a
+    stalled connection then ends by itself within its own socket timeout, writing only to a
+    temporary file that the caller has already removed.
+    """
+    failure: list[BaseException] = []
+
+    def copy() -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response, destination.open("wb") as out:
+                shutil.copyfileobj(response, out)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=copy, name="tsforecast-download", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError(f"no complete answer within {timeout:g} s")
+    if failure:
+        raise failure[0]
+
+
 def fetch_cta_ridership(
     cache_dir: str | os.PathLike[str] | None = None,
     *,
@@ -193,18 +240,26 @@ def fetch_cta_ridership(
     """Download the CTA file once (checked against ``sha256``), cache it, and load it.
 
     A cached file with the right checksum is used without touching the network. Pass
-    ``sha256=None`` to accept a newer edition of the file (the portal updates it).
+    ``sha256=None`` to accept a newer edition of the file (the portal updates it); the
+    download is then cached only if it reads as a CTA daily boarding totals file. Only
+    ``http://`` and ``https://`` URLs are fetched, and ``timeout`` bounds the whole download.
     Raises :class:`TsforecastError` quickly when offline or when the checksum differs.
     """
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme not in {"http", "https"}:
+        raise TsforecastError(
+            f"fetch_cta_ridership downloads over http(s) only, got {url!r}. Fix: for a local "
+            "file use load_cta_ridership(path)."
+        )
     cache = Path(cache_dir) if cache_dir is not None else _default_cache()
     target = cache / "CTA_-_Ridership_-_Daily_Boarding_Totals.csv"
     if target.is_file() and (sha256 is None or _sha256(target) == sha256):
         return load_cta_ridership(target)
     cache.mkdir(parents=True, exist_ok=True)
     fd, partial = tempfile.mkstemp(dir=cache, suffix=".part")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            shutil.copyfileobj(response, out)
+        _download(url, Path(partial), timeout)
         got = _sha256(Path(partial))
         if sha256 is not None and got != sha256:
             raise TsforecastError(
@@ -212,6 +267,10 @@ def fetch_cta_ridership(
                 "may have changed. Fix: pass sha256=None to accept it, or load a file you trust "
                 "with load_cta_ridership(path)."
             )
+        try:
+            load_cta_ridership(Path(partial))  # never cache a file that is not the CTA table
+        except DataError as exc:
+            raise TsforecastError(f"the file downloaded from {url} is not usable: {exc}") from exc
         os.replace(partial, target)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise TsforecastError(

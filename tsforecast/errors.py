@@ -7,8 +7,6 @@ exit codes; library code never prints.
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
-
 __all__ = [
     "TsforecastError",
     "DataError",
@@ -36,8 +34,11 @@ class ModelError(TsforecastError, RuntimeError):
     """A model failed to fit or predict on otherwise valid data."""
 
 
-class NotFittedError(TsforecastError, _SklearnNotFittedError):
-    """A model was asked to predict or update before it was fitted."""
+class NotFittedError(TsforecastError, ValueError, AttributeError):
+    """A model was asked to predict or update before it was fitted.
+
+    The same bases as scikit-learn's ``NotFittedError`` (ValueError, AttributeError), without
+    importing scikit-learn here: this module is loaded by ``tsforecast --help``."""
 
 
 class DataRepairWarning(UserWarning):

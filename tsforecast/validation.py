@@ -43,6 +43,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, CustomBusinessDay
 
+from tsforecast.dates import parse_dates
 from tsforecast.errors import DataError, DataRepairWarning
 from tsforecast.frequency import infer_regular_freq
 
@@ -100,15 +101,14 @@ def _to_datetime_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
         result = index
     elif isinstance(index, pd.PeriodIndex):
         result = index.to_timestamp()
+    elif isinstance(index, pd.MultiIndex):
+        raise DataError(
+            f"{what} is a MultiIndex with levels {list(index.names)}; a series needs one "
+            "DatetimeIndex. Fix: select one series first (e.g. frame.xs(key, level=0)), or pass "
+            "a long-format panel with id and date columns to backtest."
+        )
     else:
-        parsed = pd.to_datetime(pd.Series(index, dtype="object"), errors="coerce", format="mixed")
-        bad = parsed.isna() & pd.Series(index, dtype="object").notna()
-        if bad.any():
-            raise DataError(
-                f"{what} has values that are not dates: {_listed(list(index[bad.to_numpy()]))}. "
-                "Fix: correct or remove those rows, or name the date column with date_column=..."
-            )
-        result = pd.DatetimeIndex(parsed)
+        result = parse_dates(index, what)
     if result.hasnans:
         positions = np.flatnonzero(result.isna())
         raise DataError(
@@ -155,8 +155,20 @@ def _as_raw_series(
     return pd.Series(series.to_numpy(), index=index, name=series.name)
 
 
+def _reject_non_real(values: pd.Series) -> None:
+    """Complex numbers, dates and durations convert to floats silently; they are not values."""
+    kind = values.dtype.kind
+    if kind in "cmM" or isinstance(values.dtype, pd.DatetimeTZDtype | pd.PeriodDtype | pd.IntervalDtype):
+        what = {"c": "complex numbers", "m": "durations", "M": "dates"}.get(kind, str(values.dtype))
+        raise DataError(
+            f"{values.name or 'the series'!s} holds {what} ({values.dtype}), not real numbers to "
+            "forecast. Fix: choose a numeric column as the target."
+        )
+
+
 def _to_float(series: pd.Series) -> pd.Series:
     values = series
+    _reject_non_real(values)
     if pd.api.types.is_bool_dtype(values.dtype):
         values = values.astype("float64")
     if not pd.api.types.is_numeric_dtype(values.dtype):
@@ -170,6 +182,7 @@ def _to_float(series: pd.Series) -> pd.Series:
                 f"{shown}. Fix: correct them, or make them empty to have them treated as missing."
             )
         values = converted
+        _reject_non_real(values)
     values = values.astype("float64")
     infinite = np.isinf(values.to_numpy())
     if infinite.any():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
+from numbers import Real
 
 import pandas as pd
 from sklearn.base import clone
@@ -17,6 +19,7 @@ from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError
 from tsforecast.frequency import freq_label, infer_season
 from tsforecast.models.baseline import SeasonalNaive
+from tsforecast.params import check_int
 from tsforecast.registry import get_model
 from tsforecast.validation import clean_series, exog_on_index, to_frame
 
@@ -106,17 +109,28 @@ def backtest(
     coverage
         Nominal coverage of the prediction intervals that are scored.
     n_jobs
-        Parallel workers (joblib; -1 for all cores). Results are identical for any value.
+        Worker processes (-1 for all cores, -2 all but one), never more than the cores or
+        the chains of work (:mod:`tsforecast.backtest.executors`). Results are identical for
+        any value.
     seed
         Given to every model that has a ``seed`` parameter (``None`` leaves them alone).
     time_limit
-        Seconds a single fit or update may take before it is recorded as a failure.
+        Seconds a single fit or update may take before it is recorded as a failure. Enforced
+        with an alarm in the process that runs the fit (a worker process when called from a
+        thread other than the main one); statsmodels and PyTorch fits answer it within
+        milliseconds.
     progress
         Called as ``progress(done, total)`` after each chunk of work.
     """
     started = time.perf_counter()
-    if not 0 < coverage < 1:
+    if not isinstance(coverage, Real) or not 0 < coverage < 1:
         raise ConfigError(f"coverage must be strictly between 0 and 1, got {coverage!r}.")
+    if time_limit is not None and (
+        not isinstance(time_limit, Real) or isinstance(time_limit, bool) or not 0 < time_limit < math.inf
+    ):
+        raise ConfigError(f"time_limit must be a positive, finite number of seconds, got {time_limit!r}.")
+    if check_int(None, "n_jobs", n_jobs, None) == 0:
+        raise ConfigError("n_jobs must be a positive number of workers or -1 for all cores, got 0.")
     if isinstance(data, pd.DataFrame):
         frame, repairs = to_frame(data)
     else:
@@ -136,8 +150,7 @@ def backtest(
         chains, labelled, series, X, refit=refit, coverage=coverage, time_limit=time_limit,
         n_jobs=n_jobs, progress=progress,
     )
-    forecasts = pd.DataFrame(output.rows, columns=[
-        "series", "model", "cutoff", "timestamp", "step", "actual", "forecast", "lower", "upper"])
+    forecasts = output.forecast_frame()
     scales = pd.DataFrame(
         [
             {"series": name, "cutoff": y.index[f.train_end - 1], "scale": s}

@@ -2,38 +2,44 @@
 
 Work is cut into *chains*: consecutive folds of one (series, model) pair handled by one model
 instance. A chain starts with a fresh clone fitted on its first fold; each later fold in the
-chain either refits the same instance (``refit=True``: statistical models warm-start from the
-previous parameters) or rolls it forward with ``update`` (``refit=False`` or between every
-N-th fold with ``refit=N``). How folds are cut into chains depends only on the refit policy
-and the number of folds, never on ``n_jobs``, so serial and parallel runs give identical
-numbers.
+chain either refits the same instance (``refit=True``) or rolls it forward with ``update``
+(``refit=False``, or between every N-th fold with ``refit=N``). Models are stateless across
+refits by default (statistical models' ``warm_start`` is off), so with ``refit=True`` the
+numbers do not depend on how folds are grouped into chains (a test checks it); how they are
+grouped depends only on the refit policy and the number of folds, never on ``n_jobs``.
+
+Each fold's forecasts come back as arrays (one per column), assembled into the tidy frame
+once at the end; nothing is built row by row.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.base import clone
 
+from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.splits import Fold
 from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError, TsforecastError
 from tsforecast.metrics import seasonal_naive_scale
 
-__all__ = ["Chain", "ChainOutput", "plan_chains", "run_chains"]
+__all__ = ["Chain", "ChainOutput", "FoldForecast", "plan_chains", "run_chains", "fold_scales", "FORECAST_COLUMNS"]
 
-# With refit=True, folds are split into this many chains per (series, model) pair: enough
-# to keep two or four workers busy, few enough that warm starts pay off.
-_REFIT_CHAINS = 4
+# With refit=True, folds are split into this many chains per (series, model) pair: enough to
+# keep two or four workers busy. Results do not depend on it (see the module docstring).
+REFIT_CHAINS = 4
+
+#: the columns of a backtest's tidy forecast frame, in order
+FORECAST_COLUMNS = ["series", "model", "cutoff", "timestamp", "step", "actual", "forecast", "lower", "upper"]
 
 
 @dataclass(frozen=True)
@@ -45,21 +51,66 @@ class Chain:
     folds: tuple[Fold, ...]
 
 
+@dataclass(frozen=True)
+class FoldForecast:
+    """One fold's forecasts as arrays over its ``horizon`` steps."""
+
+    series: str
+    model: str
+    cutoff: pd.Timestamp
+    timestamps: pd.DatetimeIndex
+    actual: np.ndarray
+    forecast: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
 @dataclass
 class ChainOutput:
-    """What one chain produced: forecast rows, timings and failures."""
+    """What one chain produced: fold forecasts, timings and failures."""
 
-    rows: list[dict] = field(default_factory=list)
+    forecasts: list[FoldForecast] = field(default_factory=list)
     timings: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
 
+    def extend(self, other: ChainOutput) -> None:
+        self.forecasts += other.forecasts
+        self.timings += other.timings
+        self.failures += other.failures
+
+    def forecast_frame(self) -> pd.DataFrame:
+        """The tidy frame (:data:`FORECAST_COLUMNS`), assembled from the fold arrays at once."""
+        if not self.forecasts:
+            return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in zip(
+                FORECAST_COLUMNS, ["object", "object", "datetime64[ns]", "datetime64[ns]", "int64",
+                                   "float64", "float64", "float64", "float64"], strict=True)})
+        lengths = np.array([len(f.actual) for f in self.forecasts])
+        return pd.DataFrame({
+            "series": np.repeat(np.array([f.series for f in self.forecasts], dtype=object), lengths),
+            "model": np.repeat(np.array([f.model for f in self.forecasts], dtype=object), lengths),
+            "cutoff": pd.DatetimeIndex(np.repeat(
+                pd.DatetimeIndex([f.cutoff for f in self.forecasts]), lengths)),
+            "timestamp": pd.DatetimeIndex(np.concatenate([f.timestamps.to_numpy() for f in self.forecasts]))
+            .tz_localize(self.forecasts[0].timestamps.tz),
+            "step": np.concatenate([np.arange(1, n + 1) for n in lengths]),
+            "actual": np.concatenate([f.actual for f in self.forecasts]),
+            "forecast": np.concatenate([f.forecast for f in self.forecasts]),
+            "lower": np.concatenate([f.lower for f in self.forecasts]),
+            "upper": np.concatenate([f.upper for f in self.forecasts]),
+        })
+
 
 def plan_chains(
-    series_names: Sequence[str], labels: Sequence[str], folds: Sequence[Fold], refit: bool | int
+    series_names: Sequence[str],
+    labels: Sequence[str],
+    folds: Sequence[Fold],
+    refit: bool | int,
+    refit_chains: int | None = None,
 ) -> list[Chain]:
-    """Cut the folds into chains according to ``refit`` (see the module docstring)."""
+    """Cut the folds into chains according to ``refit`` (see the module docstring);
+    ``refit_chains`` (default :data:`REFIT_CHAINS`) chains per pair when ``refit=True``."""
     if refit is True:
-        size = max(1, math.ceil(len(folds) / _REFIT_CHAINS))
+        size = max(1, math.ceil(len(folds) / (refit_chains or REFIT_CHAINS)))
     elif refit is False:
         size = len(folds)
     elif isinstance(refit, int) and refit >= 1:
@@ -76,9 +127,11 @@ class _FitTimeout(TsforecastError):
 
 @contextlib.contextmanager
 def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` (SIGALRM; only possible in a main thread)."""
-    usable = seconds is not None and threading.current_thread() is threading.main_thread()
-    if not usable or not hasattr(signal, "setitimer"):
+    """Interrupt the block after ``seconds`` with SIGALRM. The caller runs it in a main thread
+    (:func:`run_chains` moves the work into a worker process otherwise). The alarm is
+    delivered when control returns to Python, which statsmodels' and PyTorch's fits do many
+    times a second."""
+    if seconds is None:
         yield
         return
 
@@ -94,20 +147,22 @@ def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _run_chain(
-    chain: Chain,
-    model: Forecaster,
-    y: pd.Series,
-    X: pd.DataFrame | None,
-    refit: bool | int,
-    coverage: float,
-    time_limit: float | None,
-    torch_threads: int | None,
-) -> ChainOutput:
-    if torch_threads is not None:
-        import torch
+@dataclass(frozen=True)
+class ChainTask:
+    """Everything one chain needs, so it can run in another process."""
 
-        torch.set_num_threads(torch_threads)
+    chain: Chain
+    model: Forecaster
+    y: pd.Series
+    X: pd.DataFrame | None
+    refit: bool | int
+    coverage: float
+    time_limit: float | None
+
+
+def run_chain(task: ChainTask) -> ChainOutput:
+    """Fit, roll forward and forecast one chain; failures are recorded, never raised."""
+    chain, model, y, X, refit = task.chain, task.model, task.y, task.X, task.refit
     out = ChainOutput()
     fitted: Forecaster | None = None
     position = 0  # how far the fitted model has seen
@@ -120,8 +175,10 @@ def _run_chain(
             start = time.perf_counter()
             # refit=True refits every fold; refit=N (and False) fits at the chain start
             must_fit = fitted is None or refit is True
-            with _time_limit(time_limit, f"{chain.label} fit at cutoff {cutoff}"):
+            with _time_limit(task.time_limit, f"{chain.label} fit at cutoff {cutoff}"):
                 if must_fit:
+                    # refitting the same instance equals a fresh clone unless the user turned
+                    # a model's warm_start on (then refits start from the previous fit)
                     fitted = fitted if (fitted is not None and refit is True) else clone(model)
                     train = y.iloc[fold.train_start : fold.train_end]
                     fitted.fit(train, X.loc[train.index] if use_X else None)
@@ -136,7 +193,7 @@ def _run_chain(
             test_index = y.index[fold.train_end : fold.test_end]
             future_X = X.loc[test_index] if use_X else None
             point = fitted.predict(fold.horizon, future_X)
-            bounds = fitted.predict_interval(fold.horizon, coverage, future_X)
+            bounds = fitted.predict_interval(fold.horizon, task.coverage, future_X)
             predict_time = time.perf_counter() - start
         except Exception as exc:  # noqa: BLE001 - fault isolation: record and go on
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -146,17 +203,11 @@ def _run_chain(
             continue
         out.timings.append({**record, "fit_time": fit_time, "predict_time": predict_time,
                             "refitted": must_fit})
-        actual = y.iloc[fold.train_end : fold.test_end].to_numpy()
-        for step in range(fold.horizon):
-            out.rows.append({
-                **record,
-                "timestamp": test_index[step],
-                "step": step + 1,
-                "actual": actual[step],
-                "forecast": point.iloc[step],
-                "lower": bounds["lower"].iloc[step],
-                "upper": bounds["upper"].iloc[step],
-            })
+        out.forecasts.append(FoldForecast(
+            chain.series, chain.label, cutoff, test_index,
+            y.to_numpy()[fold.train_end : fold.test_end], point.to_numpy(),
+            bounds["lower"].to_numpy(), bounds["upper"].to_numpy(),
+        ))
     return out
 
 
@@ -178,30 +229,17 @@ def run_chains(
     n_jobs: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> ChainOutput:
-    """Run every chain (in parallel with joblib when ``n_jobs != 1``) and merge the outputs."""
-    n_workers = n_jobs if n_jobs > 0 else max(1, (_cpu_count() + 1 + n_jobs))
-    # limit each worker's torch threads so workers x threads <= cores
-    torch_threads = max(1, _cpu_count() // n_workers) if n_workers > 1 else None
-    tasks = (
-        delayed(_run_chain)(c, models[c.label], data[c.series], X, refit, coverage, time_limit,
-                            torch_threads)
-        for c in chains
-    )
+    """Run every chain, in worker processes when ``n_jobs`` allows more than one (at most one
+    per chain and per core), and merge the outputs in chain order."""
+    tasks = [ChainTask(c, models[c.label], data[c.series], X, refit, coverage, time_limit) for c in chains]
+    n_workers = worker_count(n_jobs, len(tasks))
+    # SIGALRM only reaches a main thread: called from another thread (a web server, a
+    # notebook's executor), limited fits run in a worker process, where they are stoppable
+    isolate = time_limit is not None and threading.current_thread() is not threading.main_thread()
     merged = ChainOutput()
-    done = 0
-    if n_workers == 1:
-        results = (task[0](*task[1], **task[2]) for task in tasks)
-    else:
-        results = Parallel(n_jobs=n_workers, return_as="generator")(tasks)
-    for result in results:
-        merged.rows += result.rows
-        merged.timings += result.timings
-        merged.failures += result.failures
-        done += 1
+    results = run_tasks(run_chain, tasks, n_workers, isolate=isolate)
+    for done, result in enumerate(results, start=1):
+        merged.extend(result)
         if progress is not None:
-            progress(done, len(chains))
+            progress(done, len(tasks))
     return merged
-
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,4 +1,11 @@
-"""The result of a backtest: a tidy frame of forecasts and everything derived from it."""
+"""The result of a backtest: a tidy frame of forecasts and everything derived from it.
+
+Every model is scored on the same points: a (series, cutoff, step) counts only where every
+model that produced forecasts produced one there. A model that failed on some folds therefore
+shrinks the comparison for all models instead of being scored on easier points than the
+baseline; the leaderboard's ``n`` says how many points were scored and ``failures`` why some
+were not. A model that failed everywhere is listed with no scores.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +17,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tsforecast.atomic import atomic_write
 from tsforecast.metrics import METRICS, mae
-from tsforecast.significance import diebold_mariano
+from tsforecast.outputs import atomic_write, spreadsheet_safe
+from tsforecast.significance import loss_differential_test, origin_lags
 
-__all__ = ["BacktestResult", "BASELINE"]
+__all__ = ["BacktestResult", "BASELINE", "SIGNIFICANCE_LEVEL"]
 
 #: the label of the seasonal-naive baseline that every backtest runs
 BASELINE = "snaive"
+#: the level at which a Diebold-Mariano p-value counts as a significant difference
+SIGNIFICANCE_LEVEL = 0.05
 _KEYS = ["series", "cutoff", "step"]
+_POINT_METRICS = ("mae", "rmse", "mape", "smape", "coverage", "winkler")
 
 
 @dataclass
@@ -50,12 +60,22 @@ class BacktestResult:
         return list(self.model_parameters)
 
     # --------------------------------------------------------------- metrics
+    def scored(self) -> pd.DataFrame:
+        """The forecast rows every metric is computed on: the points that every model with
+        any forecast forecast (see the module docstring)."""
+        rows = self.forecasts
+        if rows.empty:
+            return rows
+        n_models = rows["model"].nunique()
+        counts = rows.groupby(_KEYS, sort=False)["model"].transform("size")
+        return rows[counts.to_numpy() == n_models]
+
     def _metric_row(self, group: pd.DataFrame) -> dict[str, float]:
         true, pred = group["actual"].to_numpy(), group["forecast"].to_numpy()
+        lower, upper = group["lower"].to_numpy(), group["upper"].to_numpy()
         row = {
-            name: METRICS[name](true, pred, lower=group["lower"].to_numpy(),
-                                upper=group["upper"].to_numpy(), coverage=self.coverage)
-            for name in ("mae", "rmse", "mape", "smape", "coverage", "winkler")
+            name: METRICS[name](true, pred, lower=lower, upper=upper, coverage=self.coverage)
+            for name in _POINT_METRICS
         }
         # MASE with a per-fold scale: the MAE of errors divided by each fold's own scale
         scale = group["scale"].to_numpy()
@@ -64,29 +84,34 @@ class BacktestResult:
         return row
 
     def leaderboard(self, by: str = "model") -> pd.DataFrame:
-        """Metrics per ``model`` (default), or per model and ``series``, ``step`` or ``fold``.
+        """Metrics per ``model`` (default), or per model and ``series``, ``step`` or ``fold``,
+        on the common points (:meth:`scored`).
 
         The per-model table is sorted by MAE and adds: ``skill`` (1 - MAE / seasonal-naive
-        MAE on the same points), mean ``fit_time`` in seconds, failures, and Diebold-Mariano
-        p-values against the best model and against the baseline.
+        MAE), mean ``fit_time`` in seconds, ``failures``, and Diebold-Mariano tests per series
+        (:meth:`significance`): with one series the p-values against the best model and the
+        baseline; with any number, ``better``/``worse``: on how many series the model's MAE is
+        significantly lower/higher than the baseline's at the 5% level. Nothing is pooled
+        across series.
         """
         groups = {"model": ["model"], "series": ["model", "series"], "step": ["model", "step"],
                   "fold": ["model", "series", "cutoff"]}
         if by not in groups:
             raise ValueError(f"by must be one of {', '.join(groups)}, got {by!r}.")
-        columns = ["mae", "rmse", "mape", "smape", "mase", "coverage", "winkler", "n"]
-        if self.forecasts.empty:
-            return pd.DataFrame(columns=groups[by] + columns)
+        columns = [*_POINT_METRICS[:4], "mase", *_POINT_METRICS[4:], "n"]
+        scored = self.scored()
         table = pd.DataFrame(
             [
                 {**dict(zip(groups[by], key if isinstance(key, tuple) else (key,), strict=True)),
                  **self._metric_row(group)}
-                for key, group in self.forecasts.groupby(groups[by], sort=False)
-            ]
+                for key, group in scored.groupby(groups[by], sort=False)
+            ],
+            columns=groups[by] + columns,
         )
         if by != "model":
             return table
-        table = table.set_index("model")
+        table = table.set_index("model").reindex(self.models)
+        table["n"] = table["n"].fillna(0).astype(int)
         baseline_mae = table["mae"].get(BASELINE, np.nan)
         table["skill"] = 1 - table["mae"] / baseline_mae
         table["fit_time"] = self.timings.groupby("model")["fit_time"].mean().reindex(table.index)
@@ -94,75 +119,91 @@ class BacktestResult:
             self.failures.groupby("model").size().reindex(table.index).fillna(0).astype(int)
             if not self.failures.empty else 0
         )
-        significance = self.significance()
-        table["p_vs_best"] = significance["p_vs_best"].reindex(table.index)
-        table["p_vs_baseline"] = significance["p_vs_baseline"].reindex(table.index)
-        return table.sort_values("mae")
-
-    def _errors(self) -> pd.DataFrame:
-        wide = self.forecasts.assign(error=self.forecasts["forecast"] - self.forecasts["actual"])
-        return wide.pivot_table(index=_KEYS, columns="model", values="error", sort=True)
+        tests = self.significance()
+        if len(self.data) == 1 and not tests.empty:
+            single = tests.droplevel("series")
+            table["p_vs_best"] = single["p_vs_best"].reindex(table.index)
+            table["p_vs_baseline"] = single["p_vs_baseline"].reindex(table.index)
+        else:
+            table["p_vs_best"] = table["p_vs_baseline"] = np.nan
+        significant = tests["p_vs_baseline"] < SIGNIFICANCE_LEVEL
+        for column, better in (("better", True), ("worse", False)):
+            hits = significant & ((tests["mean_difference"] < 0) == better)
+            counts = hits.groupby(level="model").sum() if len(hits) else pd.Series(dtype=int)
+            table[column] = counts.reindex(table.index).fillna(0).astype(int)
+        return table.sort_values("mae", na_position="last")
 
     def significance(self) -> pd.DataFrame:
-        """Diebold-Mariano tests (absolute-error loss) of each model against the model with the
-        lowest MAE and against the seasonal-naive baseline, on the points both forecast."""
-        errors = self._errors()
-        horizon = int(self.parameters["horizon"])
-        maes = errors.abs().mean()
-        best = maes.idxmin() if len(maes) else None
+        """Diebold-Mariano tests per series (absolute-error loss) of each model against the
+        series' lowest-MAE model and against the seasonal-naive baseline.
+
+        The test runs on the loss differential it assumes: one value per forecast origin (the
+        mean over the horizon's steps of ``|e_model| - |e_other|``), in time order, with
+        autocovariances up to the overlap of consecutive forecasts (``ceil(horizon / step) - 1``
+        lags). Rows are indexed by (series, model); ``mean_difference`` is the mean per-origin
+        loss difference against the baseline (negative: the model is better). With fewer than
+        three origins there is no test (NaN).
+        """
+        scored = self.scored()
+        columns = ["p_vs_best", "p_vs_baseline", "mean_difference"]
+        if scored.empty:
+            return pd.DataFrame(columns=columns, index=pd.MultiIndex.from_tuples([], names=["series", "model"]))
+        lags = origin_lags(int(self.parameters["horizon"]), int(self.parameters["step"]))
+        loss = scored.assign(loss=(scored["forecast"] - scored["actual"]).abs())
+        # per origin: the mean loss over the horizon's steps; rows cutoffs in time order
+        per_origin = loss.pivot_table(index=["series", "cutoff"], columns="model", values="loss", sort=True)
         rows = []
-        for model in errors.columns:
-            row = {"model": model}
-            for name, other in (("best", best), ("baseline", BASELINE)):
-                if other is None or other not in errors.columns or other == model:
-                    row[f"p_vs_{name}"] = np.nan
-                    continue
-                pair = errors[[model, other]].dropna()
-                test = diebold_mariano(pair[model], pair[other], horizon=horizon, power=1)
-                row[f"p_vs_{name}"] = test.p_value
-            rows.append(row)
-        return pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(
-            columns=["p_vs_best", "p_vs_baseline"])
+        for series, table in per_origin.groupby(level="series", sort=False):
+            best = table.mean().idxmin()
+            for model in table.columns:
+                row = {"series": series, "model": model}
+                for name, other in (("best", best), ("baseline", BASELINE)):
+                    if other not in table.columns or other == model:
+                        row[f"p_vs_{name}"] = np.nan
+                        continue
+                    test = loss_differential_test((table[model] - table[other]).to_numpy(), lags)
+                    row[f"p_vs_{name}"] = test.p_value
+                    if name == "baseline":
+                        row["mean_difference"] = test.mean_difference
+                rows.append(row)
+        return pd.DataFrame(rows).set_index(["series", "model"]).reindex(columns=columns)
 
     def best_model(self) -> str | None:
         """The label with the lowest MAE (the baseline included)."""
         board = self.leaderboard()
-        return None if board.empty else str(board.index[0])
+        return None if board["mae"].isna().all() else str(board.index[0])
 
     # --------------------------------------------------------------- export
-    def to_csv(self, folder: str | os.PathLike[str], stem: str = "backtest") -> list[Path]:
-        """Write ``<stem>_forecasts.csv``, ``<stem>_leaderboard.csv`` and, if any,
-        ``<stem>_failures.csv`` into ``folder``; returns the paths."""
-        folder = Path(folder)
-        written = []
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The CSV tables of a run: ``forecasts``, ``leaderboard`` and, if any, ``failures``."""
         parts = {"forecasts": self.forecasts, "leaderboard": self.leaderboard().reset_index()}
         if not self.failures.empty:
             parts["failures"] = self.failures
-        for name, frame in parts.items():
-            path = folder / f"{stem}_{name}.csv"
-            atomic_write(path, frame.to_csv(index=False))
-            written.append(path)
-        return written
+        return parts
 
-    def to_json(self, path: str | os.PathLike[str]) -> Path:
-        """Write the leaderboard, failures, parameters and metadata as JSON."""
-        path = Path(path)
-        board = self.leaderboard().reset_index()
-        payload = {
+    def summary(self) -> dict:
+        """Leaderboard, failures, parameters and metadata as JSON-ready data."""
+        return {
             "metadata": self.metadata,
             "parameters": self.parameters,
             "model_parameters": self.model_parameters,
             "repairs": self.repairs,
-            "leaderboard": json.loads(board.to_json(orient="records")),
+            "leaderboard": json.loads(self.leaderboard().reset_index().to_json(orient="records")),
             "failures": json.loads(self.failures.to_json(orient="records", date_format="iso")),
         }
-        atomic_write(path, json.dumps(payload, indent=2, default=str))
-        return path
 
-    def to_html(self, path: str | os.PathLike[str]) -> Path:
-        """Write the self-contained HTML report (see :mod:`tsforecast.report`)."""
-        from tsforecast.report import render_report
+    def to_csv(self, folder: str | os.PathLike[str]) -> list[Path]:
+        """Write :meth:`tables` as ``<name>.csv`` files into ``folder``; returns the paths.
+        Text cells that a spreadsheet would run as a formula are neutralised."""
+        return [
+            atomic_write(Path(folder) / f"{name}.csv", spreadsheet_safe(frame).to_csv(index=False))
+            for name, frame in self.tables().items()
+        ]
 
-        path = Path(path)
-        atomic_write(path, render_report(self))
-        return path
+    def to_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`summary` as JSON."""
+        return atomic_write(path, json.dumps(self.summary(), indent=2, default=str))
+
+    def _repr_html_(self) -> str:
+        """The leaderboard, for notebooks."""
+        return self.leaderboard().to_html(float_format=lambda v: f"{v:,.4g}", na_rep="–")

@@ -94,7 +94,7 @@ class AutoARIMA(StateSpaceARIMA):
         stepwise: bool = True,
         max_models: int = 94,
         approximation: bool | None = None,
-        warm_start: bool = True,
+        warm_start: bool = False,
     ) -> None:
         self.season = season
         self.seasonal = seasonal

@@ -50,19 +50,16 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Iterator
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
-import torch
 
 from tsforecast.base import Forecaster, _check_horizon
 from tsforecast.errors import ConfigError, DataError
 from tsforecast.frequency import future_index
 from tsforecast.models.conformal import conformal_quantile, floor_scale, scale_lag, window_scales
-from tsforecast.models.networks import NetworkConfig, build_network
-from tsforecast.models.training import INFERENCE_CHUNK, LOSSES, TrainConfig, predict_windows, train
-from tsforecast.models.windows import Scaler, WindowData, calendar_features
+from tsforecast.models.features import LOSS_NAMES, Scaler, calendar_features
 from tsforecast.params import (
     check_bool,
     check_choice,
@@ -75,6 +72,12 @@ from tsforecast.validation import ExogSchema, align_exog
 
 __all__ = ["NeuralForecaster", "SimpleRNN", "LSTM", "GRU", "WaveNet"]
 
+if TYPE_CHECKING:
+    import torch
+
+# PyTorch is imported inside the methods that use it: importing tsforecast (or asking the CLI
+# for --help) must not pay the seconds torch takes to load.
+
 
 @contextlib.contextmanager
 def _torch_threads(n_threads: int | None) -> Iterator[None]:
@@ -82,6 +85,8 @@ def _torch_threads(n_threads: int | None) -> Iterator[None]:
     if n_threads is None:
         yield
         return
+    import torch
+
     previous = torch.get_num_threads()
     torch.set_num_threads(int(n_threads))
     try:
@@ -203,7 +208,7 @@ class NeuralForecaster(Forecaster):
         check_float(name, "validation_fraction", self.validation_fraction, 0, 0.5, low_open=True, high_open=True)
         for param in ("layer_norm", "seq2seq", "calendar"):
             check_bool(name, param, getattr(self, param))
-        check_choice(name, "loss", self.loss, LOSSES)
+        check_choice(name, "loss", self.loss, LOSS_NAMES)
         check_choice(name, "normalize", self.normalize, ("last", "window", "global"))
         self._past_names()
         if self.progress is not None and not callable(self.progress):
@@ -259,6 +264,12 @@ class NeuralForecaster(Forecaster):
 
     # ---------------------------------------------------------------------- fit
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        import torch
+
+        from tsforecast.models.networks import NetworkConfig, build_network
+        from tsforecast.models.training import TrainConfig, predict_windows, train
+        from tsforecast.models.windows import WindowData
+
         window, horizon = self._window(), self.output_steps
         columns = [] if X is None else list(X.columns)
         self.past_columns_, self.known_columns_ = self._split_columns(columns)
@@ -344,6 +355,8 @@ class NeuralForecaster(Forecaster):
     def _forecast_batch(self, windows: torch.Tensor, future_known: torch.Tensor, horizon: int) -> np.ndarray:
         """Forecasts in original units, ``(B, horizon)``, for input ``windows`` ``(B, W, C)``
         and the known features of the ``n_blocks * output_steps`` steps after each window."""
+        import torch
+
         block = self.output_steps
         n_blocks = math.ceil(horizon / block)
         outputs = []
@@ -361,6 +374,8 @@ class NeuralForecaster(Forecaster):
         return self.y_scaler_.inverse(scaled)
 
     def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        import torch
+
         n_blocks = self._check_recursion(horizon)
         history_y = self.y_.iloc[-self.window_ :]
         history_X = None if self.X_ is None else self.X_.iloc[-self.window_ :]
@@ -379,6 +394,10 @@ class NeuralForecaster(Forecaster):
         (steps ahead). ``X`` is needed only for known-in-advance columns of steps past the
         end of the history.
         """
+        import torch
+
+        from tsforecast.models.training import INFERENCE_CHUNK
+
         self._check_fitted()
         steps = _check_horizon(horizon)
         n_blocks = self._check_recursion(steps)

@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from tsforecast.models.features import LOSS_NAMES
 from tsforecast.models.windows import WindowData
 
 __all__ = ["TrainConfig", "TrainHistory", "train", "predict_windows", "LOSSES", "INFERENCE_CHUNK"]
 
-LOSSES: dict[str, Callable[[], nn.Module]] = {
-    "huber": nn.HuberLoss,
-    "mse": nn.MSELoss,
-    "mae": nn.L1Loss,
-}
+#: loss name (the names are listed once, in :data:`LOSS_NAMES`) -> loss module
+LOSSES: dict[str, Callable[[], nn.Module]] = dict(
+    zip(LOSS_NAMES, (nn.HuberLoss, nn.MSELoss, nn.L1Loss), strict=True)
+)
 
 #: progress callback: (epoch, max_epochs, train_loss, validation_loss)
 ProgressCallback = Callable[[int, int, float, float], None]

@@ -1,22 +1,27 @@
-"""Self-contained HTML reports: a Jinja2 template (autoescape on) with inline SVG charts."""
+"""Self-contained HTML reports: a Jinja2 template (autoescape on) with inline SVG charts.
+
+The report reads a :class:`~tsforecast.backtest.BacktestResult`; the result knows nothing of
+the report (``write_report(result, path)``, not a method of the result).
+"""
 
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from tsforecast.backtest.result import BASELINE
+from tsforecast.backtest.result import BASELINE, SIGNIFICANCE_LEVEL
+from tsforecast.outputs import atomic_write
 from tsforecast.report import charts
 
 if TYPE_CHECKING:
     from tsforecast.backtest.result import BacktestResult
 
-__all__ = ["render_report", "headline"]
-
-_SIGNIFICANCE = 0.05
+__all__ = ["render_report", "write_report", "headline"]
 
 
 def _number(value: object, digits: int = 1) -> str:
@@ -32,26 +37,38 @@ def _number(value: object, digits: int = 1) -> str:
 def headline(result: BacktestResult) -> dict[str, str]:
     """The best model, its skill against seasonal naive, and whether that is significant."""
     board = result.leaderboard()
-    if board.empty:
+    if board["mae"].isna().all():
         return {"title": "No model produced forecasts", "detail": "See the failures below."}
     best = str(board.index[0])
     row = board.iloc[0]
-    if best == BASELINE:
-        runner_up = board.iloc[1] if len(board) > 1 else None
-        detail = "No model beat the seasonal-naive baseline on MAE."
-        if runner_up is not None:
-            detail += f" The closest, {board.index[1]}, was {-runner_up['skill']:.1%} worse."
-        return {"title": f"Best: {best} (the baseline)", "detail": detail}
-    p_value = row["p_vs_baseline"]
-    verdict = (
-        f"significant (Diebold-Mariano p = {p_value:.3g})" if p_value < _SIGNIFICANCE
-        else f"not significant at 5% (Diebold-Mariano p = {p_value:.3g})"
-        if math.isfinite(p_value) else "untested (too few common points)"
+    left_out = len(result.forecasts) - len(result.scored())
+    scope = (
+        f" Scored on the {int(row['n'])} points every model forecast; {left_out} forecasts on points "
+        "where some model failed were left out." if left_out else ""
     )
+    if best == BASELINE:
+        detail = "No model beat the seasonal-naive baseline on MAE."
+        if len(board) > 1 and board["mae"].notna().iloc[1]:
+            detail += f" The closest, {board.index[1]}, was {-board.iloc[1]['skill']:.1%} worse."
+        return {"title": f"Best: {best} (the baseline)", "detail": detail + scope}
+    n_series = len(result.data)
+    if n_series == 1:
+        p_value = row["p_vs_baseline"]
+        verdict = (
+            f"significant (Diebold-Mariano p = {p_value:.3g})" if p_value < SIGNIFICANCE_LEVEL
+            else f"not significant at 5% (Diebold-Mariano p = {p_value:.3g})"
+            if math.isfinite(p_value) else "untested (fewer than 3 forecast origins)"
+        )
+        verdict = f"the difference is {verdict}"
+    else:
+        verdict = (
+            f"significantly better on {row['better']} of {n_series} series and significantly worse "
+            f"on {row['worse']} (Diebold-Mariano per series, 5%)"
+        )
     return {
         "title": f"Best: {best}, {row['skill']:.1%} lower MAE than seasonal naive",
         "detail": f"MAE {_number(row['mae'])} against {_number(board.loc[BASELINE, 'mae'])} for "
-                  f"the baseline; the difference is {verdict}.",
+                  f"the baseline; {verdict}.{scope}",
     }
 
 
@@ -98,3 +115,8 @@ def render_report(result: BacktestResult) -> str:
         metadata=result.metadata,
         baseline=BASELINE,
     )
+
+
+def write_report(result: BacktestResult, path: str | os.PathLike[str]) -> Path:
+    """Write the self-contained HTML report of ``result`` to ``path`` (atomically)."""
+    return atomic_write(path, render_report(result))

@@ -1,14 +1,17 @@
-"""Report charts drawn with matplotlib and returned as inline SVG text."""
+"""Report charts drawn with matplotlib and returned as inline SVG text.
+
+Figures are built as :class:`matplotlib.figure.Figure` objects, never through pyplot: no
+display is needed and a notebook user's backend and open figures are left alone.
+"""
 
 from __future__ import annotations
 
 import io
 
 import matplotlib
-
-matplotlib.use("Agg")  # no display needed; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 __all__ = [
     "forecast_chart",
@@ -21,18 +24,18 @@ __all__ = [
 _HISTORY_SHOWN = 8  # horizons of history drawn before the first cutoff
 
 
-def _svg(fig: plt.Figure) -> str:
+def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     # svg.hashsalt keeps element ids stable, so the same run gives the same bytes
     with matplotlib.rc_context({"svg.hashsalt": "tsforecast", "svg.fonttype": "none"}):
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
 
 
-def _figure(height: float = 3.2) -> tuple[plt.Figure, plt.Axes]:
-    fig, ax = plt.subplots(figsize=(10, height))
+def _figure(height: float = 3.2) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(10, height))
+    ax = fig.add_subplot()
     ax.grid(alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
@@ -59,10 +62,10 @@ def forecast_chart(y: pd.Series, forecasts: pd.DataFrame, horizon: int) -> str:
 
 def _colour(model: str, forecasts: pd.DataFrame) -> str:
     models = list(dict.fromkeys(forecasts["model"]))
-    return plt.get_cmap("tab10")(models.index(model) % 10)
+    return matplotlib.colormaps["tab10"](models.index(model) % 10)
 
 
-def _mae_lines(table: pd.DataFrame, x: str, forecasts: pd.DataFrame, xlabel: str, title: str) -> plt.Figure:
+def _mae_lines(table: pd.DataFrame, x: str, forecasts: pd.DataFrame, xlabel: str, title: str) -> Figure:
     """One MAE line per model against column ``x`` of a leaderboard ``table``."""
     fig, ax = _figure()
     for model, group in table.groupby("model", sort=False):

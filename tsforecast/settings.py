@@ -1,0 +1,181 @@
+"""The options of ``tsforecast backtest``: one default and one check per option.
+
+A run's settings come from three layers, later ones winning: the defaults below, a TOML
+config file (``--config``), the command line. Every value, wherever it came from, passes
+the same check before any data is read, so ``jobs = "2"`` in a config file and ``--jobs 0``
+on the command line fail alike: a :class:`~tsforecast.errors.ConfigError` naming the
+option (CLI exit code 2), not an error deep inside the run.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+from tsforecast.errors import ConfigError
+from tsforecast.outputs import check_stem
+
+__all__ = ["OPTIONS", "DEFAULTS", "resolve_settings", "read_config", "parse_refit"]
+
+
+def _fail(name: str, must: str, value: object) -> ConfigError:
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    return ConfigError(f"{name.replace('_', '-')} must be {must}, got {shown}.")
+
+
+def _text(name: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(name, "a non-empty text", value)
+    return value
+
+
+def _names(name: str, value: object) -> str:
+    """A comma-separated list, or (in TOML) a list of names: returned comma-separated."""
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return ",".join(v.strip() for v in value)
+    if isinstance(value, str) and value.strip():
+        return value
+    raise _fail(name, "a comma-separated list of names (or a list of strings in a config file)", value)
+
+
+def _integer(low: int | None) -> Callable[[str, object], int]:
+    def check(name: str, value: object) -> int:
+        if not isinstance(value, Integral) or isinstance(value, bool) or (low is not None and value < low):
+            raise _fail(name, "an integer" + (f" >= {low}" if low is not None else ""), value)
+        return int(value)
+
+    return check
+
+
+def _jobs(name: str, value: object) -> int:
+    if not isinstance(value, Integral) or isinstance(value, bool) or value == 0:
+        raise _fail(name, "a positive number of workers, or -1 for all cores (-2 all but one)", value)
+    return int(value)
+
+
+def _seconds(name: str, value: object) -> float:
+    if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
+        raise _fail(name, "a positive, finite number of seconds", value)
+    return float(value)
+
+
+def _boolean(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(name, "true or false", value)
+    return value
+
+
+def _stem(name: str, value: object) -> str:
+    return check_stem(value, "--name")
+
+
+def _existing_file(name: str, value: object) -> str:
+    path = Path(_text(name, value))
+    if not path.is_file():
+        raise ConfigError(f"--data {path}: no such file.")
+    if not os.access(path, os.R_OK):
+        raise ConfigError(f"--data {path}: the file is not readable.")
+    return str(path)
+
+
+def parse_refit(name: str, value: object) -> bool | int:
+    """``true``, ``false`` or a positive integer N (refit every N folds)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Integral) and value >= 1:
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in {"true", "yes"}:
+            return True
+        if text in {"false", "no"}:
+            return False
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+    raise _fail(name, "true, false or a positive number N (refit every N folds)", value)
+
+
+def _model_params(name: str, value: object) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"model_params must be a table of tables ([model_params.lstm] hidden = 64), got {value!r}.")
+    for model, params in value.items():
+        if not isinstance(params, dict):
+            raise ConfigError(
+                f"model_params.{model} must be a table of parameters ([model_params.{model}] ...), got {params!r}."
+            )
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its default and the check every value passes (None: no value, allowed)."""
+
+    default: Any
+    check: Callable[[str, object], Any]
+
+
+#: option name -> default and check (command line > config file > these defaults)
+OPTIONS: dict[str, Option] = {
+    "models": Option("sarima,lstm", _names),
+    "dataset": Option("ridership", _text),
+    "data": Option(None, _existing_file),
+    "target": Option(None, _text),
+    "date_column": Option(None, _text),
+    "date_format": Option(None, _text),
+    "exog": Option(None, _names),
+    "horizon": Option(14, _integer(1)),
+    "windows": Option(5, _integer(1)),
+    "step": Option(None, _integer(1)),
+    "window": Option(None, _integer(1)),
+    "refit": Option(True, parse_refit),
+    "seed": Option(0, _integer(None)),
+    "jobs": Option(1, _jobs),
+    "time_limit": Option(None, _seconds),
+    "output": Option("reports", _text),
+    "name": Option(None, _stem),
+    "quiet": Option(False, _boolean),
+    "model_params": Option({}, _model_params),
+}
+
+#: option name -> default
+DEFAULTS: dict[str, Any] = {name: option.default for name, option in OPTIONS.items()}
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The options in a TOML config file, unchecked; a ConfigError if it cannot be read."""
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        config = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}).") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}.") from exc
+    unknown = sorted(set(config) - set(OPTIONS))
+    if unknown:
+        raise ConfigError(
+            f"config file {path} has unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(OPTIONS))}."
+        )
+    data = config.get("data")
+    if isinstance(data, str) and data and not Path(data).is_absolute():
+        config["data"] = str(path.parent / data)  # relative to the config file, not the cwd
+    return config
+
+
+def resolve_settings(cli: dict[str, Any], config_path: Path | None = None) -> dict[str, Any]:
+    """Defaults, then the config file, then the command line (values that are not None);
+    every value checked. Returns every option."""
+    config = read_config(config_path) if config_path is not None else {}
+    merged = {**DEFAULTS, **config, **{k: v for k, v in cli.items() if v is not None}}
+    return {
+        name: value if value is None else OPTIONS[name].check(name, value)
+        for name, value in merged.items()
+    }
