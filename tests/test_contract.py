@@ -159,13 +159,16 @@ def test_registry_unknown_parameter_lists_valid_ones():
 # values a config file or a notebook can plausibly pass by mistake, for any parameter
 BAD_VALUES = [-1, 0, 2.5, "bad", (), None, True, float("nan")]
 PARAMETERS = [(name, param) for name in NAMES for param in MODELS[name]().get_params()]
-_FLAGS = ("layer_norm", "seq2seq", "calendar", "gated", "residual", "warm_start", "seasonal", "stepwise")
+_FLAGS = ("layer_norm", "seq2seq", "calendar", "gated", "residual", "warm_start", "seasonal", "stepwise",
+          "deseasonalize")
 # which of BAD_VALUES are in fact valid, by parameter name (and by (model, name) where a
 # model differs); any other value must be refused with an error naming the parameter
 ACCEPTED: dict[object, tuple] = {
     "seed": (-1, 0),
     **{key: (None,) for key in ("season", "window", "n_threads", "trend", "progress")},
     "approximation": (None, True),
+    "damped": (None, True),
+    ("theta", "theta"): (2.5,),
     "learning_rate": (2.5,),
     **{key: (0,) for key in ("p", "q", "d", "max_p", "max_q", "max_P", "max_Q", "max_d", "dropout")},
     ("ar", "p"): (),

@@ -166,3 +166,63 @@ def test_invalid_orders_are_config_errors():
         tsforecast.get_model("sarima", seasonal_order=(1, 1)).fit(weekly_series(60))
     with pytest.raises(ConfigError, match="trend"):
         tsforecast.get_model("arima", d=1, trend="c").fit(weekly_series(60))
+
+
+def _airline_like(n: int = 120, seed: int = 0) -> pd.Series:
+    """Positive, trending, with a seasonal swing that grows with the level (multiplicative)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    level = 100 * np.exp(0.01 * t)
+    values = level * (1 + 0.25 * np.sin(2 * np.pi * t / 12)) * np.exp(rng.normal(0, 0.02, n))
+    return pd.Series(values, index=pd.date_range("2000-01", periods=n, freq="MS"))
+
+
+def test_ets_chooses_a_multiplicative_seasonal_form_by_aicc():
+    model = tsforecast.ETS().fit(_airline_like())
+    assert model.form_.endswith("M") and model.form_[1] == "A"
+    assert model.search_[model.form_] == min(model.search_.values())
+    assert "AAM" not in model.search_ and "AAdM" not in model.search_  # excluded as unstable
+    negative = tsforecast.ETS().fit(_airline_like() - 150)
+    assert negative.form_[0] == "A" and "M" not in negative.form_  # no multiplicative form below zero
+    with pytest.raises(tsforecast.ConfigError, match="strictly positive"):
+        tsforecast.ETS(model="MNN").fit(_airline_like() - 150)
+
+
+def test_ets_update_filters_without_reestimating_and_intervals_are_seeded():
+    y = _airline_like()
+    rolled = tsforecast.ETS(model="MAM", damped=False).fit(y.iloc[:-12])
+    params = rolled.results_.params.copy()
+    rolled.update(y.iloc[-12:])
+    np.testing.assert_array_equal(rolled.results_.params, params)
+    assert rolled.predict(3).index[0] == y.index[-1] + y.index.freq
+    refit = tsforecast.ETS(model="MAM", damped=False).fit(y)
+    assert not np.allclose(rolled.predict(3), refit.predict(3))  # same data, other parameters
+    first, again = rolled.predict_interval(6), rolled.predict_interval(6)
+    pd.testing.assert_frame_equal(first, again)
+    other = tsforecast.ETS(model="MAM", damped=False, seed=1).fit(y.iloc[:-12]).update(y.iloc[-12:])
+    assert not other.predict_interval(6).equals(first)
+
+
+def test_ets_intervals_cover_about_as_promised_on_data_it_generated():
+    """Simulated 80% intervals of the right model on its own kind of data: ~80% coverage."""
+    hits = []
+    for seed in range(12):
+        y = _airline_like(96, seed=seed)
+        model = tsforecast.ETS(model="MAM", damped=False, simulation_paths=500).fit(y.iloc[:-12])
+        bounds = model.predict_interval(12, coverage=0.8)
+        actual = y.iloc[-12:].to_numpy()
+        hits.append(np.mean((actual >= bounds["lower"].to_numpy()) & (actual <= bounds["upper"].to_numpy())))
+    assert 0.65 <= np.mean(hits) <= 0.95
+
+
+def test_theta_deseasonalises_seasonal_data_and_forecasts_the_trend():
+    y = _airline_like()
+    model = tsforecast.Theta().fit(y)
+    assert model.method_ == "multiplicative"
+    forecast = model.predict(12)
+    seasonal_naive = y.iloc[-12:].to_numpy()
+    # a growing series: the theta line continues up, with the seasonal shape kept
+    assert forecast.mean() > seasonal_naive.mean()
+    assert np.corrcoef(forecast, seasonal_naive)[0, 1] > 0.9
+    flat = tsforecast.Theta(deseasonalize=False).fit(y).predict(12)
+    assert np.corrcoef(flat, seasonal_naive)[0, 1] < 0.9

@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "ARIMA": "tsforecast.models.statistical",
     "SARIMA": "tsforecast.models.statistical",
     "AutoARIMA": "tsforecast.models.auto_arima",
+    "ETS": "tsforecast.models.ets",
+    "Theta": "tsforecast.models.theta",
     "SimpleRNN": "tsforecast.models.neural",
     "LSTM": "tsforecast.models.neural",
     "GRU": "tsforecast.models.neural",
@@ -99,8 +101,10 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.metrics import mae, mape, mase, rmse, smape
     from tsforecast.models.auto_arima import AutoARIMA
     from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
+    from tsforecast.models.ets import ETS
     from tsforecast.models.neural import GRU, LSTM, SimpleRNN, WaveNet
     from tsforecast.models.statistical import AR, ARIMA, ARMA, SARIMA
+    from tsforecast.models.theta import Theta
     from tsforecast.registry import available_models, get_model
     from tsforecast.report import write_report
     from tsforecast.validation import clean_series, to_series

@@ -34,7 +34,10 @@ class CSSFit:
 
 
 def _lag_polynomial(coefficients: np.ndarray, step: int, sign: float) -> np.ndarray:
-    """``1 + sign * (c1 B^step + c2 B^(2 step) + ...)`` as an array of lag coefficients."""
+    """``1 + sign * (c1 B^step + c2 B^(2 step) + ...)`` as an array of lag coefficients
+    (``[1]`` when there are no coefficients: a non-seasonal model has ``m = 0``)."""
+    if not len(coefficients):
+        return np.ones(1)
     poly = np.zeros(len(coefficients) * step + 1)
     poly[0] = 1.0
     poly[step::step] = sign * coefficients

@@ -2,7 +2,8 @@
 
 How they forecast
 -----------------
-Each model reads the last ``window`` observations (default: 8 seasons, 56 for daily data) and
+Each model reads the last ``window`` observations (default: 8 seasons, 56 for daily data,
+adapted to long seasons and short histories: :func:`default_window`) and
 outputs the next ``output_steps`` values at once (a direct multi-step head). Forecasts longer
 than ``output_steps`` continue recursively: the forecast block is appended to the input as if
 observed and the next block is predicted (not possible with ``past_covariates``, whose future
@@ -70,7 +71,27 @@ from tsforecast.params import (
 )
 from tsforecast.validation import ExogSchema, align_exog
 
-__all__ = ["NeuralForecaster", "SimpleRNN", "LSTM", "GRU", "WaveNet"]
+__all__ = ["NeuralForecaster", "SimpleRNN", "LSTM", "GRU", "WaveNet", "default_window", "min_window",
+           "MIN_TRAINING_WINDOWS"]
+
+#: training windows a fit keeps at least (besides its validation tail); shorter histories
+#: shorten the default window, down to :func:`min_window`
+MIN_TRAINING_WINDOWS = 32
+_LONGEST_DEFAULT_WINDOW = 112
+
+
+def default_window(season: int) -> int:
+    """The default input length: 8 seasons (56 days for daily data, 96 months for monthly),
+    at least 16 observations, and for long seasons (52 weeks, 24 hours) at most
+    ``max(112, 2 * season)``: two cycles of a long season are enough to read it, and eight
+    would make recurrent fits take minutes."""
+    return max(16, min(8 * season, max(_LONGEST_DEFAULT_WINDOW, 2 * season)))
+
+
+def min_window(season: int) -> int:
+    """The shortest window the default shortens to on short histories: one season (at most
+    16 observations), never fewer than 4."""
+    return max(4, min(season, 16))
 
 if TYPE_CHECKING:
     import torch
@@ -101,7 +122,10 @@ class NeuralForecaster(Forecaster):
     Parameters
     ----------
     window
-        Input length; default 8 seasons (56 for daily data).
+        Input length. Default (None): 8 seasons (56 for daily data), capped for long seasons
+        (:func:`default_window`) and shortened on short histories so that at least
+        :data:`MIN_TRAINING_WINDOWS` training windows remain (not below :func:`min_window`);
+        the window used is ``window_``.
     output_steps
         Outputs of the direct head; longer horizons continue recursively.
     hidden, num_layers, dropout, layer_norm
@@ -117,9 +141,12 @@ class NeuralForecaster(Forecaster):
         ``"last"`` (default): inputs and forecast relative to the window's last observation
         (as NLinear), so a zero output is the naive forecast; ``"window"``: relative to the
         window's running mean; ``"global"``: the training-data standardisation only.
-    max_epochs, batch_size, learning_rate, loss, patience, validation_fraction
+    max_epochs, min_epochs, batch_size, learning_rate, loss, patience, validation_fraction
         Training: Adam, ``"huber"``/``"mse"``/``"mae"`` loss, early stopping on the
-        chronologically last ``validation_fraction`` of the windows.
+        chronologically last ``validation_fraction`` of the windows. The first
+        ``min_epochs`` are a warm-up: early stopping neither stops in them nor restores their
+        weights (on short series a noisy validation loss often favoured the first epoch,
+        leaving the network untrained).
     seed
         Seeds initialisation and shuffling: the same seed gives the same numbers on CPU.
     n_threads
@@ -145,6 +172,7 @@ class NeuralForecaster(Forecaster):
         calendar: bool = True,
         normalize: str = "last",
         max_epochs: int = 200,
+        min_epochs: int = 10,
         batch_size: int = 32,
         learning_rate: float = 3e-3,
         loss: str = "huber",
@@ -165,6 +193,7 @@ class NeuralForecaster(Forecaster):
         self.calendar = calendar
         self.normalize = normalize
         self.max_epochs = max_epochs
+        self.min_epochs = min_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.loss = loss
@@ -179,13 +208,29 @@ class NeuralForecaster(Forecaster):
         return {"window": 14, "output_steps": 7, "hidden": 8, "max_epochs": 2}
 
     # --------------------------------------------------------------- configuration
-    def _window(self) -> int:
+    def _target_window(self) -> int:
+        """The window the rule aims at (see :func:`default_window`), or the one given."""
         if self.window is None:
-            return max(8 * self.season_, 16)
+            return default_window(self.season_)
         return check_int(self.short_name, "window", self.window, 2)
 
+    def _samples_needed(self) -> int:
+        """Windows a fit needs: ``MIN_TRAINING_WINDOWS`` to train on, plus the validation tail
+        and the purge gap between them (no training target inside the tail)."""
+        train = MIN_TRAINING_WINDOWS + self.output_steps - 1
+        return math.ceil(train / (1 - self.validation_fraction))
+
+    def _shortest_window(self) -> int:
+        return self._target_window() if self.window is not None else min_window(self.season_)
+
+    def _window_for(self, n: int) -> int:
+        """The window for ``n`` observations: the target, shortened (not below
+        :func:`min_window`) when the history would leave too few training windows."""
+        room = n - self.output_steps + 1 - self._samples_needed()
+        return max(self._shortest_window(), min(self._target_window(), room))
+
     def _min_length(self) -> int:
-        return self._window() + self.output_steps + 20
+        return self._shortest_window() + self.output_steps - 1 + self._samples_needed()
 
     def _network_extras(self) -> dict:
         return {"num_layers": self.num_layers}
@@ -199,7 +244,7 @@ class NeuralForecaster(Forecaster):
     def check_params(self) -> None:
         name = self.short_name
         check_int(name, "window", self.window, 2, allow_none=True)
-        for param in ("output_steps", "hidden", "max_epochs", "batch_size", "patience"):
+        for param in ("output_steps", "hidden", "max_epochs", "min_epochs", "batch_size", "patience"):
             check_int(name, param, getattr(self, param), 1)
         check_int(name, "n_threads", self.n_threads, 1, allow_none=True)
         check_int(name, "seed", self.seed, low=None)
@@ -270,7 +315,7 @@ class NeuralForecaster(Forecaster):
         from tsforecast.models.training import TrainConfig, predict_windows, train
         from tsforecast.models.windows import WindowData
 
-        window, horizon = self._window(), self.output_steps
+        window, horizon = self._window_for(len(y)), self.output_steps
         columns = [] if X is None else list(X.columns)
         self.past_columns_, self.known_columns_ = self._split_columns(columns)
         self.y_scaler_ = Scaler.fit(y.to_numpy())
@@ -307,7 +352,7 @@ class NeuralForecaster(Forecaster):
             self.history_ = train(
                 network, data, train_starts, val_starts,
                 TrainConfig(
-                    max_epochs=self.max_epochs, batch_size=self.batch_size,
+                    max_epochs=self.max_epochs, min_epochs=self.min_epochs, batch_size=self.batch_size,
                     learning_rate=self.learning_rate, loss=self.loss, patience=self.patience,
                     seq2seq=self.seq2seq, seed=self.seed,
                 ),
@@ -512,6 +557,7 @@ class WaveNet(NeuralForecaster):
         calendar: bool = True,
         normalize: str = "last",
         max_epochs: int = 200,
+        min_epochs: int = 10,
         batch_size: int = 32,
         learning_rate: float = 3e-3,
         loss: str = "huber",
@@ -534,6 +580,7 @@ class WaveNet(NeuralForecaster):
         self.calendar = calendar
         self.normalize = normalize
         self.max_epochs = max_epochs
+        self.min_epochs = min_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.loss = loss

@@ -232,6 +232,9 @@ class SARIMA(StateSpaceARIMA):
     ``seasonal_order`` is ``(P, D, Q)`` with the period taken from ``season`` (default: the
     frequency's natural cycle, 7 for daily data), or a full ``(P, D, Q, s)``. The defaults,
     ARIMA(1,0,0)(0,1,1)[s], are a sound first model for daily data with a weekly pattern.
+    Where there is no seasonal period (yearly data, ``season=1``) the seasonal part is
+    dropped and a plain ARIMA(p,d,q) is fitted: ``seasonal_fallback_`` is True and a
+    :class:`~tsforecast.errors.FitWarning` says so.
     """
 
     short_name = "sarima"
@@ -266,9 +269,21 @@ class SARIMA(StateSpaceARIMA):
     def _orders(self) -> tuple[Order, SeasonalOrder]:
         order, seasonal = self._declared_orders()
         P, D, Q, s = (*seasonal, self.season_) if len(seasonal) == 3 else seasonal
-        if s < 2 and (P or D or Q):
-            raise ConfigError(f"{self.short_name}: a seasonal order needs a period of at least 2, got s={s}.")
+        if s < 2 or not (P or D or Q):
+            # no seasonal period (yearly data, season=1) or no seasonal terms: a plain ARIMA
+            return order, (0, 0, 0, 0)
         return order, (P, D, Q, s)
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        super()._fit(y, X)
+        declared = self._declared_orders()[1]
+        self.seasonal_fallback_ = any(declared[:3]) and self.seasonal_order_[3] == 0
+        if self.seasonal_fallback_:
+            warnings.warn(
+                f"{self.short_name}: the data has no seasonal period (season {self.season_}), so the "
+                f"seasonal order {tuple(declared)} was dropped: fitted {self.label_}.",
+                FitWarning, stacklevel=3,
+            )
 
     @classmethod
     def test_params(cls) -> dict:

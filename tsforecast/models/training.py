@@ -29,6 +29,7 @@ class TrainConfig:
     """Optimisation settings (see :class:`tsforecast.models.neural.NeuralForecaster`)."""
 
     max_epochs: int = 200
+    min_epochs: int = 10
     batch_size: int = 32
     learning_rate: float = 3e-3
     loss: str = "huber"
@@ -82,7 +83,8 @@ def train(
     """Train ``model`` in place on the samples starting at ``train_starts``.
 
     Early stopping watches the loss of the direct (last-step) forecast on the chronologically
-    later ``validation_starts``; the best weights are restored at the end. The loop is
+    later ``validation_starts``; the best weights from epoch ``min_epochs`` on are restored at
+    the end (earlier epochs are a warm-up). The loop is
     deterministic for a given ``config.seed`` on CPU.
     """
     torch.manual_seed(config.seed)
@@ -96,6 +98,7 @@ def train(
     )
     history = TrainHistory()
     best_loss, best_state, waited = math.inf, copy.deepcopy(model.state_dict()), 0
+    warm_up = min(config.min_epochs, config.max_epochs)  # the first epoch whose weights count
     for epoch in range(1, config.max_epochs + 1):
         model.train()
         order = train_starts[torch.randperm(len(train_starts), generator=shuffle)]
@@ -119,7 +122,9 @@ def train(
         scheduler.step(val_loss)
         if progress is not None:
             progress(epoch, config.max_epochs, train_loss, val_loss)
-        if val_loss < best_loss - 1e-6:
+        if epoch < warm_up:
+            continue  # warm-up: no early stop, and these weights are never restored
+        if val_loss < best_loss - 1e-6 or epoch == warm_up:
             best_loss, best_state, waited = val_loss, copy.deepcopy(model.state_dict()), 0
             history.best_epoch = epoch
         else:
