@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "ARIMA": "tsforecast.models.statistical",
     "SARIMA": "tsforecast.models.statistical",
     "AutoARIMA": "tsforecast.models.auto_arima",
+    "Auto": "tsforecast.models.auto",
     "ETS": "tsforecast.models.ets",
     "Theta": "tsforecast.models.theta",
     "SimpleRNN": "tsforecast.models.neural",
@@ -99,6 +100,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
         TsforecastError,
     )
     from tsforecast.metrics import mae, mape, mase, rmse, smape
+    from tsforecast.models.auto import Auto
     from tsforecast.models.auto_arima import AutoARIMA
     from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
     from tsforecast.models.ets import ETS

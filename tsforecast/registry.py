@@ -11,6 +11,7 @@ import inspect
 
 from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError
+from tsforecast.models.auto import Auto
 from tsforecast.models.auto_arima import AutoARIMA
 from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
 from tsforecast.models.ets import ETS
@@ -23,7 +24,7 @@ __all__ = ["MODELS", "available_models", "get_model", "model_parameters"]
 MODELS: dict[str, type[Forecaster]] = {
     cls.short_name: cls
     for cls in (Naive, SeasonalNaive, Drift, Mean, AR, ARMA, ARIMA, SARIMA, AutoARIMA, ETS, Theta,
-                SimpleRNN, LSTM, GRU, WaveNet)
+                SimpleRNN, LSTM, GRU, WaveNet, Auto)
 }
 
 

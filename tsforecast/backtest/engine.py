@@ -202,13 +202,21 @@ def run_chain(task: ChainTask) -> ChainOutput:
             fitted = None  # the next fold starts afresh
             continue
         out.timings.append({**record, "fit_time": fit_time, "predict_time": predict_time,
-                            "refitted": must_fit})
+                            "refitted": must_fit, "fitted": _describe(fitted)})
         out.forecasts.append(FoldForecast(
             chain.series, chain.label, cutoff, test_index,
             y.to_numpy()[fold.train_end : fold.test_end], point.to_numpy(),
             bounds["lower"].to_numpy(), bounds["upper"].to_numpy(),
         ))
     return out
+
+
+def _describe(model: Forecaster) -> str:
+    """What a fitted model chose (orders, an ETS form, auto's pick), if it says."""
+    try:
+        return str(getattr(model, "label_", "") or "")
+    except AttributeError:
+        return ""
 
 
 def fold_scales(y: pd.Series, folds: Sequence[Fold], season: int) -> list[float]:

@@ -155,6 +155,11 @@ class ETS(Forecaster):
         _, self.form_spec_, self.results_ = best
         self.form_, self.search_ = _label(self.form_spec_), search
 
+    @property
+    def label_(self) -> str:
+        """The chosen form, e.g. ``"ETS(MAdM)"``."""
+        return f"ETS({self.form_})"
+
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         # filter the whole history with the fitted parameters: no re-estimation
         with warnings.catch_warnings(), np.errstate(all="ignore"):

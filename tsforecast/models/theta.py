@@ -73,10 +73,16 @@ class Theta(Forecaster):
         seasonal = self.deseasonalize and self.season_ > 1 and len(values) >= 2 * self.season_
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            self.results_ = ThetaModel(
-                values, period=self.season_ if seasonal else 1, deseasonalize=seasonal, method=method,
-            ).fit()
+            model = ThetaModel(values, period=self.season_ if seasonal else 1, deseasonalize=seasonal, method=method)
+            self.results_ = model.fit()
         self.method_ = method
+        # statsmodels records whether its seasonality test found a season to remove
+        self.deseasonalized_ = bool(getattr(model, "_has_seasonality", seasonal))
+
+    @property
+    def label_(self) -> str:
+        """``"Theta"``, with the seasonal adjustment when one was made."""
+        return f"Theta ({self.method_} seasonal adjustment)" if self.deseasonalized_ else "Theta"
 
     def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
         return np.asarray(self.results_.forecast(horizon, theta=self.theta), dtype="float64")

@@ -103,6 +103,11 @@ def render_report(result: BacktestResult) -> str:
                     by_fold[by_fold["series"] == name], rows)),
             })
     template = env.get_template("report.html.j2")
+    chosen = [] if result.timings.empty else [
+        {"model": model, "choices": ", ".join(f"{label} ({count} of {len(group)} fits)"
+                                              for label, count in group["fitted"].value_counts().items())}
+        for model, group in result.timings[result.timings["fitted"] != ""].groupby("model", sort=False)
+    ]
     return template.render(
         headline=headline(result),
         leaderboard=board.reset_index().to_dict(orient="records"),
@@ -114,6 +119,7 @@ def render_report(result: BacktestResult) -> str:
         model_parameters=result.model_parameters,
         metadata=result.metadata,
         baseline=BASELINE,
+        chosen=chosen,
     )
 
 
