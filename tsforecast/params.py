@@ -8,6 +8,7 @@ surfacing as a ``TypeError`` from deep inside PyTorch or statsmodels.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
 from numbers import Integral, Real
 
@@ -15,7 +16,10 @@ import numpy as np
 
 from tsforecast.errors import ConfigError
 
-__all__ = ["check_int", "check_float", "check_bool", "check_choice", "check_names", "check_int_sequence"]
+__all__ = [
+    "check_int", "check_float", "check_bool", "check_choice", "check_names", "check_int_sequence", "check_seconds",
+    "check_jobs",
+]
 
 
 def _is_int(value: object) -> bool:
@@ -101,3 +105,20 @@ def check_int_sequence(
         size = f"{length} integers" if length is not None else "a non-empty list of integers"
         raise ConfigError(f"{_prefix(owner)}{name} must be {size} >= {low}, got {value!r}.")
     return tuple(int(item) for item in items)
+
+
+def check_seconds(owner: str | None, name: str, value: object) -> float:
+    """A positive, finite number of seconds (a time limit or budget)."""
+    if not isinstance(value, Real) or isinstance(value, bool) or not 0 < value < math.inf:
+        raise ConfigError(f"{_prefix(owner)}{name} must be a positive, finite number of seconds, got {value!r}.")
+    return float(value)
+
+
+def check_jobs(owner: str | None, name: str, value: object) -> int:
+    """A number of worker processes: positive, or joblib's negative counts (-1: all cores)."""
+    if not _is_int(value) or value == 0:
+        raise ConfigError(
+            f"{_prefix(owner)}{name} must be a positive number of workers, or -1 for all cores "
+            f"(-2 all but one), got {value!r}."
+        )
+    return int(value)

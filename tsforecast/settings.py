@@ -9,17 +9,17 @@ option (CLI exit code 2), not an error deep inside the run.
 
 from __future__ import annotations
 
-import math
 import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 from tsforecast.errors import ConfigError
 from tsforecast.outputs import check_stem
+from tsforecast.params import check_jobs, check_seconds
 
 __all__ = ["OPTIONS", "DEFAULTS", "resolve_settings", "read_config", "parse_refit"]
 
@@ -54,15 +54,11 @@ def _integer(low: int | None) -> Callable[[str, object], int]:
 
 
 def _jobs(name: str, value: object) -> int:
-    if not isinstance(value, Integral) or isinstance(value, bool) or value == 0:
-        raise _fail(name, "a positive number of workers, or -1 for all cores (-2 all but one)", value)
-    return int(value)
+    return check_jobs(None, name.replace("_", "-"), value)
 
 
 def _seconds(name: str, value: object) -> float:
-    if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
-        raise _fail(name, "a positive, finite number of seconds", value)
-    return float(value)
+    return check_seconds(None, name.replace("_", "-"), value)
 
 
 def _boolean(name: str, value: object) -> bool:

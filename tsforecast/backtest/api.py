@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -19,7 +18,7 @@ from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError
 from tsforecast.frequency import freq_label, infer_season
 from tsforecast.models.baseline import SeasonalNaive
-from tsforecast.params import check_int
+from tsforecast.params import check_jobs, check_seconds
 from tsforecast.registry import get_model
 from tsforecast.validation import clean_series, exog_on_index, to_frame
 
@@ -125,12 +124,9 @@ def backtest(
     started = time.perf_counter()
     if not isinstance(coverage, Real) or not 0 < coverage < 1:
         raise ConfigError(f"coverage must be strictly between 0 and 1, got {coverage!r}.")
-    if time_limit is not None and (
-        not isinstance(time_limit, Real) or isinstance(time_limit, bool) or not 0 < time_limit < math.inf
-    ):
-        raise ConfigError(f"time_limit must be a positive, finite number of seconds, got {time_limit!r}.")
-    if check_int(None, "n_jobs", n_jobs, None) == 0:
-        raise ConfigError("n_jobs must be a positive number of workers or -1 for all cores, got 0.")
+    if time_limit is not None:
+        check_seconds(None, "time_limit", time_limit)
+    check_jobs(None, "n_jobs", n_jobs)
     if isinstance(data, pd.DataFrame):
         frame, repairs = to_frame(data)
     else:

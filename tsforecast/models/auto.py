@@ -38,7 +38,7 @@ from sklearn.base import clone
 from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError, DataError
 from tsforecast.models.conformal import conformal_quantile
-from tsforecast.params import check_choice, check_float, check_int, check_names
+from tsforecast.params import check_choice, check_int, check_names, check_seconds
 
 __all__ = ["Auto", "DEFAULT_CANDIDATES"]
 
@@ -115,7 +115,7 @@ class Auto(Forecaster):
         check_int(name, "top_k", self.top_k, 1)
         check_int(name, "horizon", self.horizon, 1, allow_none=True)
         check_int(name, "n_windows", self.n_windows, 1)
-        check_float(name, "time_budget", self.time_budget, 0, low_open=True)
+        check_seconds(name, "time_budget", self.time_budget)
         check_int(name, "neural_min_length", self.neural_min_length, 1)
         check_int(name, "seed", self.seed, low=None)
 
