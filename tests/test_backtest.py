@@ -264,3 +264,11 @@ def test_sarima_keeps_no_per_observation_filter_output():
 def test_bad_run_arguments_fail_before_any_fit(argument, value, message):
     with pytest.raises(ConfigError, match=message):
         backtest(weekly_series(100), ["naive"], horizon=7, n_windows=2, **{argument: value})
+
+
+def test_timezone_aware_series_keep_their_timezone_through_a_backtest():
+    y = weekly_series(120).tz_localize("America/Chicago")
+    result = backtest(y, ["naive"], horizon=7, n_windows=2)
+    assert str(result.forecasts["timestamp"].dt.tz) == "America/Chicago"
+    assert str(result.forecasts["cutoff"].dt.tz) == "America/Chicago"
+    assert result.forecasts["timestamp"].iloc[0] == y.index[-14]

@@ -78,9 +78,11 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
             text = values.astype("string")
             risky = text.str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
-            is_text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-            if (risky & is_text).any():
-                out[column] = values.where(~(risky & is_text), "'" + text)
+            if values.dtype == object and risky.any():
+                # in a mixed column only real text is touched, not a number shown as text
+                risky &= values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+            if risky.any():
+                out[column] = values.where(~risky, "'" + text)
     return out
 
 

@@ -88,10 +88,9 @@ class ChainOutput:
         return pd.DataFrame({
             "series": np.repeat(np.array([f.series for f in self.forecasts], dtype=object), lengths),
             "model": np.repeat(np.array([f.model for f in self.forecasts], dtype=object), lengths),
-            "cutoff": pd.DatetimeIndex(np.repeat(
-                pd.DatetimeIndex([f.cutoff for f in self.forecasts]), lengths)),
-            "timestamp": pd.DatetimeIndex(np.concatenate([f.timestamps.to_numpy() for f in self.forecasts]))
-            .tz_localize(self.forecasts[0].timestamps.tz),
+            # Index.repeat / append keep a timezone, which a numpy round trip would drop
+            "cutoff": pd.DatetimeIndex([f.cutoff for f in self.forecasts]).repeat(lengths),
+            "timestamp": self.forecasts[0].timestamps.append([f.timestamps for f in self.forecasts[1:]]),
             "step": np.concatenate([np.arange(1, n + 1) for n in lengths]),
             "actual": np.concatenate([f.actual for f in self.forecasts]),
             "forecast": np.concatenate([f.forecast for f in self.forecasts]),
