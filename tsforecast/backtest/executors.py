@@ -77,6 +77,9 @@ def _init_worker(threads: int) -> None:
 
 
 def _run_payload(payload: bytes) -> Any:
+    # the payload is what this run's own parent process pickled a moment ago and sent over
+    # the pool's pipe (as multiprocessing does with pickle): never a file, a saved model or
+    # anything a user hands in
     function, task = cloudpickle.loads(payload)
     return function(task)
 
