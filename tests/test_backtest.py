@@ -272,3 +272,15 @@ def test_timezone_aware_series_keep_their_timezone_through_a_backtest():
     assert str(result.forecasts["timestamp"].dt.tz) == "America/Chicago"
     assert str(result.forecasts["cutoff"].dt.tz) == "America/Chicago"
     assert result.forecasts["timestamp"].iloc[0] == y.index[-14]
+
+
+def test_a_model_needing_more_history_than_a_fold_fails_there_without_stopping_the_others():
+    y = pd.Series(np.random.default_rng(1).normal(100, 5, 100), pd.date_range("1900", periods=100, freq="YS"))
+    result = backtest(y, ["ets", "lstm"], horizon=8, n_windows=5)
+    board = result.leaderboard()
+    needed = tsforecast.get_model("lstm").required_length(y.index.freq)
+    too_short = sum(len(y) - 8 * (5 - k) < needed for k in range(5))  # folds training on fewer
+    assert 0 < too_short < 5  # some folds are too short for lstm, and not all
+    assert np.isfinite(board.loc["ets", "mase"]) and board.loc["lstm", "failures"] == too_short
+    messages = result.failures.loc[result.failures["model"] == "lstm", "message"]
+    assert messages.str.contains("needs at least").all(), messages.tolist()

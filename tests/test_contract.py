@@ -106,6 +106,63 @@ def test_pickle_round_trip(name, fitted):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_save_and_load_round_trip(name, y, tmp_path):
+    """A loaded model forecasts exactly what the saved one did, before and after update."""
+    model = make(name).fit(y.iloc[:-3])
+    restored = tsforecast.load(model.save(tmp_path / f"{name}.tsf"))
+    assert type(restored) is type(model) and restored.get_params() == model.get_params()
+    pd.testing.assert_series_equal(restored.predict(6), model.predict(6))
+    pd.testing.assert_frame_equal(restored.predict_interval(6, 0.9), model.predict_interval(6, 0.9))
+    model.update(y.iloc[-3:])
+    restored.update(y.iloc[-3:])
+    pd.testing.assert_series_equal(restored.predict(6), model.predict(6))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_quantiles_are_ordered_and_bound_the_interval_of_the_same_coverage(name, fitted):
+    model = fitted[name]
+    quantiles = model.predict_quantiles(6, (0.9, 0.1, 0.5, 0.25, 0.75))
+    assert list(quantiles.columns) == [0.1, 0.25, 0.5, 0.75, 0.9]
+    assert (np.diff(quantiles.to_numpy(), axis=1) >= 0).all()
+    bounds = model.predict_interval(6, 0.8)
+    np.testing.assert_allclose(quantiles[0.1], bounds["lower"], rtol=1e-9)
+    np.testing.assert_allclose(quantiles[0.9], bounds["upper"], rtol=1e-9)
+    with pytest.raises(TsforecastError, match="quantiles must be"):
+        model.predict_quantiles(6, (0.1, 1.0))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sample_paths_are_seeded_and_scaled_by_temperature(name, fitted):
+    model = fitted[name]
+    if name == "auto" and len(model.models_) > 1:
+        with pytest.raises(TsforecastError, match="no generative form"):
+            model.sample_paths(6, 50)
+        return
+    paths = model.sample_paths(6, 200, seed=3)
+    assert paths.shape == (6, 200) and paths.index.equals(model.predict(6).index)
+    pd.testing.assert_frame_equal(paths, model.sample_paths(6, 200, seed=3))
+    assert not paths.equals(model.sample_paths(6, 200, seed=4))
+    spread = paths.std(axis=1).to_numpy()
+    assert (spread > 0).all()
+    calm = model.sample_paths(6, 200, seed=3, temperature=0.5).std(axis=1).to_numpy()
+    assert (calm < spread).all()
+    assert np.allclose(model.sample_paths(6, 20, seed=3, temperature=0).std(axis=1), 0, atol=1e-6 * spread.max())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fitted_values_are_one_step_forecasts_aligned_with_the_history(name, fitted, y):
+    model = fitted[name]
+    values, residuals = model.fitted_values(), model.residuals()
+    assert values.index.equals(y.index) and residuals.index.equals(y.index)
+    finite = values.notna()
+    assert finite.iloc[len(y) // 2 :].all(), "the second half of the history has fitted values"
+    np.testing.assert_allclose(residuals[finite], (y - values)[finite])
+    # a one-step forecast aligned a step off would carry the weekly swing in its errors
+    naive_spread = y.diff().std()
+    assert 0.05 * naive_spread < residuals[finite].std() < 2 * naive_spread
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_update_moves_the_cutoff(name, y):
     model = make(name).fit(y.iloc[:-7])
     model.update(y.iloc[-7:])

@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "WaveNet": "tsforecast.models.neural",
     "BacktestResult": "tsforecast.backtest.result",
     "write_report": "tsforecast.report",
+    "load": "tsforecast.persistence",
     "available_models": "tsforecast.registry",
     "get_model": "tsforecast.registry",
     "available_datasets": "tsforecast.datasets",
@@ -55,12 +56,13 @@ _EXPORTS: dict[str, str] = {
     "ConfigError": "tsforecast.errors",
     "ModelError": "tsforecast.errors",
     "NotFittedError": "tsforecast.errors",
+    "ModelFileError": "tsforecast.errors",
     "DataRepairWarning": "tsforecast.errors",
     "FitWarning": "tsforecast.errors",
 }
 
 # subpackages reachable as attributes after a bare ``import tsforecast``
-_SUBPACKAGES = ("backtest", "report")
+_SUBPACKAGES = ("backtest", "report", "persistence")
 
 __all__ = [*_EXPORTS, *_SUBPACKAGES, "__version__"]
 
@@ -80,7 +82,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real names
-    from tsforecast import backtest, report
+    from tsforecast import backtest, persistence, report
     from tsforecast.backtest.result import BacktestResult
     from tsforecast.base import Forecaster
     from tsforecast.datasets import (
@@ -96,6 +98,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
         DataRepairWarning,
         FitWarning,
         ModelError,
+        ModelFileError,
         NotFittedError,
         TsforecastError,
     )
@@ -107,6 +110,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.models.neural import GRU, LSTM, SimpleRNN, WaveNet
     from tsforecast.models.statistical import AR, ARIMA, ARMA, SARIMA
     from tsforecast.models.theta import Theta
+    from tsforecast.persistence import load
     from tsforecast.registry import available_models, get_model
     from tsforecast.report import write_report
     from tsforecast.validation import clean_series, to_series

@@ -9,8 +9,11 @@ and, for models that use them, exogenous regressors as a float DataFrame on the 
 
 from __future__ import annotations
 
+import os
 import warnings
-from typing import ClassVar
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -20,7 +23,7 @@ from sklearn.base import BaseEstimator, clone
 
 from tsforecast.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError
 from tsforecast.frequency import future_index, infer_season
-from tsforecast.params import check_int
+from tsforecast.params import check_int, check_quantiles
 from tsforecast.validation import ExogSchema, align_exog, clean_series, infer_exog_schema
 
 __all__ = ["Forecaster", "normal_interval"]
@@ -99,6 +102,62 @@ class Forecaster(BaseEstimator):
         )
         return frame
 
+    def predict_quantiles(
+        self, horizon: int, quantiles: Sequence[float] = (0.1, 0.5, 0.9), X: object | None = None
+    ) -> pd.DataFrame:
+        """Forecast quantiles: one column per level in ``quantiles`` (each strictly between 0
+        and 1), one row per forecast timestamp; the 0.1 and 0.9 columns are the bounds of the
+        80% interval. Non-decreasing across levels."""
+        levels = check_quantiles(quantiles)
+        steps, index, exog = self._prepare_forecast(horizon, X)
+        values = np.asarray(self._predict_quantiles(steps, levels, exog), dtype="float64").reshape(steps, len(levels))
+        self._finite(values, "quantile")
+        # Monte Carlo quantiles of neighbouring levels can cross by a hair; never let them
+        values = np.maximum.accumulate(values, axis=1)
+        return pd.DataFrame(values, index=index, columns=pd.Index(levels, name="quantile"))
+
+    def sample_paths(
+        self, horizon: int, n: int = 1000, seed: int | None = 0, X: object | None = None,
+        temperature: float = 1.0,
+    ) -> pd.DataFrame:
+        """``n`` simulated future paths (columns) over the ``horizon`` forecast timestamps
+        (rows), from the model's generative form; ``seed`` makes them reproducible.
+
+        ``temperature`` scales the sampled noise: 1 is the fitted model's own, below 1 more
+        conservative paths, above 1 more dispersed ones. Raises
+        :class:`~tsforecast.errors.ModelError` for a model without a generative form.
+        """
+        count = check_int(None, "n", n, 1)
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not (
+            0 <= temperature < float("inf")
+        ):
+            raise ConfigError(f"temperature must be a finite number >= 0, got {temperature!r}.")
+        steps, index, exog = self._prepare_forecast(horizon, X)
+        rng = np.random.default_rng(seed)
+        try:
+            paths = self._sample_paths(steps, count, rng, float(temperature), exog)
+        except NotImplementedError:
+            raise ModelError(
+                f"{self.short_name} has no generative form to simulate paths from; use "
+                "predict_quantiles for its forecast distribution."
+            ) from None
+        paths = self._finite(paths, "sample path").reshape(steps, count)
+        return pd.DataFrame(paths, index=index, columns=pd.RangeIndex(count, name="path"))
+
+    def fitted_values(self) -> pd.Series:
+        """In-sample one-step-ahead forecasts over the training history (``y_``, updates
+        included): the value at ``t`` is forecast from the data before ``t`` with the fitted
+        parameters; NaN where the model has no forecast yet (its first observations)."""
+        self._check_fitted()
+        y = self.y_
+        values = np.asarray(self._fitted_values(), dtype="float64").reshape(-1)
+        return pd.Series(values, index=y.index, name="fitted")
+
+    def residuals(self) -> pd.Series:
+        """In-sample one-step-ahead errors, ``y_ - fitted_values()`` (NaN where there is no
+        fitted value)."""
+        return (self.y_ - self.fitted_values()).rename("residual")
+
     def update(self, y_new: object, X_new: object | None = None) -> Forecaster:
         """Append observations that follow the training data; returns ``self``.
 
@@ -123,6 +182,46 @@ class Forecaster(BaseEstimator):
             raise
         self.cutoff_ = new.index[-1]
         return self
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the fitted model to ``path`` (a safetensors file with JSON metadata; no
+        pickle) and return the path. Load it back with :func:`tsforecast.load`."""
+        from tsforecast.persistence import save_model
+
+        return save_model(self, path)
+
+    # ----------------------------------------------------------------- saving and loading
+    def _saved_state(self) -> dict[str, Any]:
+        """The fitted attributes a model file keeps (the history is saved on its own).
+
+        Values must be JSON-like, numpy arrays, pandas objects, trusted dataclasses or models
+        (see :mod:`tsforecast.persistence.codec`). Statsmodels results in ``results_`` are
+        kept as their parameters and rebuilt by :meth:`_rebuild_results`; models holding
+        other objects (networks) replace them here and rebuild them in :meth:`_restore_state`.
+        """
+        state = {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+        if "results_" in state:
+            state["results_"] = np.asarray(state["results_"].params, dtype="float64")
+        return state
+
+    def _restore_state(self, state: dict[str, Any]) -> None:
+        """Set the saved fitted attributes back (the history is already in place)."""
+        params = state.pop("results_", None)
+        for name, value in state.items():
+            setattr(self, name, value)
+        if params is not None:
+            self._rebuild_results(params)
+
+    def _rebuild_results(self, params: np.ndarray) -> None:
+        """Recreate ``results_`` from saved parameters on the restored history, without
+        estimating anything (models that keep statsmodels results implement it)."""
+        raise NotImplementedError
+
+    def _restore_fitted(self, y: pd.Series, X: pd.DataFrame | None, state: dict[str, Any]) -> None:
+        """Make a freshly built model the saved fitted one: history, then fitted state."""
+        self.y_ = y
+        self.X_ = X
+        self._restore_state(state)
 
     # ------------------------------------------------------- training history
     # update() appends to a list of parts and y_/X_ concatenate them only when read: copying
@@ -191,6 +290,32 @@ class Forecaster(BaseEstimator):
     def _predict_interval(
         self, horizon: int, coverage: float, X: pd.DataFrame | None
     ) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _predict_quantiles(self, horizon: int, levels: tuple[float, ...], X: pd.DataFrame | None) -> np.ndarray:
+        """Quantiles, shape ``(horizon, len(levels))``. Default: level ``q`` is a bound of the
+        central interval holding ``|2q - 1|`` (one interval call per pair of levels), and 0.5
+        the point forecast."""
+        out = np.empty((horizon, len(levels)))
+        intervals: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        for j, level in enumerate(levels):
+            if level == 0.5:
+                out[:, j] = self._predict(horizon, X)
+                continue
+            coverage = round(abs(2 * level - 1), 12)
+            if coverage not in intervals:
+                intervals[coverage] = self._predict_interval(horizon, coverage, X)
+            out[:, j] = intervals[coverage][0 if level < 0.5 else 1]
+        return out
+
+    def _sample_paths(
+        self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
+    ) -> np.ndarray:
+        """Simulated paths, shape ``(horizon, n)``; models with a generative form implement it."""
+        raise NotImplementedError
+
+    def _fitted_values(self) -> np.ndarray:
+        """One-step-ahead in-sample forecasts, one per observation of ``y_`` (NaN allowed)."""
         raise NotImplementedError
 
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:

@@ -29,7 +29,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from tsforecast.errors import ConfigError, TsforecastError
+from tsforecast.errors import ConfigError, DataRepairWarning, TsforecastError
 from tsforecast.settings import DEFAULTS, resolve_settings
 
 # The library (pandas, statsmodels, PyTorch) is imported inside the commands, so that
@@ -154,8 +154,12 @@ def _models(spec: str, params: dict[str, dict]) -> dict[str, Any]:
     return {name: get_model(name, **params.get(name, {})) for name in names}
 
 
-def _load_frame(settings: dict[str, Any]):
-    """The data, the target column and a human-readable description of where it came from."""
+def _load_frame(settings: dict[str, Any], preferred_target: str | None = None):
+    """The data, the target column and a human-readable description of where it came from.
+
+    Without ``--target``, ``preferred_target`` is used when the data has such a column (a
+    saved model's own column), else the file's only value column or the dataset's default.
+    """
     import pandas as pd
 
     from tsforecast.datasets import DATASETS, default_target, load_csv, load_dataset
@@ -164,6 +168,8 @@ def _load_frame(settings: dict[str, Any]):
         path = Path(settings["data"])
         frame = load_csv(path, settings["date_column"], settings["date_format"])
         target = settings["target"]
+        if target is None and preferred_target in frame.columns:
+            target = preferred_target
         if target is None:
             numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)]
             if frame.shape[1] == 1:
@@ -180,7 +186,7 @@ def _load_frame(settings: dict[str, Any]):
         if name not in DATASETS:
             raise ConfigError(f"unknown dataset {name!r}; built-in datasets: {', '.join(DATASETS)}.")
         frame = load_dataset(name)
-        target = settings["target"] or default_target(name)
+        target = settings["target"] or (preferred_target if preferred_target in frame.columns else default_target(name))
         where = f"built-in dataset {name}"
     for option, columns in (("--target", [target]), ("--exog", _exog_columns(settings))):
         absent = [c for c in columns if c not in frame.columns]
@@ -341,48 +347,172 @@ def _print_leaderboard(result) -> None:
     _err.print(table)
 
 
+_MODEL_HELP = f"Model name (see `tsforecast models`). [default: {DEFAULTS['model']}]"
+_SEED_HELP = f"Seed for models that have one. [default: {DEFAULTS['seed']}]"
+_CONFIG_HELP = "TOML file with any of these options and a [model_params.<model>] table."
+
+
+def _one_model(settings: dict[str, Any]):
+    """The model of ``fit``/``forecast``, with its config parameters and the seed. A shared
+    config may hold parameters of other models; names that are no model at all are refused."""
+    from tsforecast.registry import available_models
+
+    name, params = settings["model"], settings["model_params"]
+    unknown = sorted(set(params) - set(available_models()))
+    if unknown:
+        raise ConfigError(f"model_params for {', '.join(unknown)}, which is not a model; models: "
+                          f"{', '.join(available_models())}.")
+    chosen = next(iter(_models(name, {name: params[name]} if name in params else {}).values()))
+    if "seed" in chosen.get_params():
+        chosen.set_params(seed=settings["seed"])
+    return chosen
+
+
+def _train(chosen, frame, target: str, quiet: bool):
+    """Fit ``chosen`` on ``frame[target]``, with a progress bar for neural models."""
+    with _progress(not quiet and _err.is_terminal, f"training {chosen.short_name}") as progress:
+        if progress is not None and "progress" in chosen.get_params():
+            # neural models report every epoch: (epoch, max_epochs, train_loss, val_loss)
+            chosen.set_params(progress=lambda epoch, total, *_: progress(epoch, total))
+        fitted = chosen.fit(frame[target])
+    if "progress" in fitted.get_params():
+        fitted.set_params(progress=None)
+    return fitted
+
+
 @app.command()
-def forecast(
-    model: Annotated[str, typer.Option(help="Model name (see `tsforecast models`).")] = "sarima",
-    horizon: Annotated[int, typer.Option(help="Steps to forecast.")] = 14,
-    dataset: Annotated[str, typer.Option(help="Built-in dataset when --data is not given.")] = DEFAULTS["dataset"],
+def fit(
+    model: Annotated[str | None, typer.Option(help=_MODEL_HELP)] = None,
+    save: Annotated[Path | None, typer.Option(
+        help="Where to write the fitted model (a .tsf file: safetensors and JSON, no pickle). Required.")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help=f"Built-in dataset when --data is not given. [default: {DEFAULTS['dataset']}]")] = None,
     data: Annotated[Path | None, typer.Option(help=_DATA_HELP)] = None,
     target: Annotated[str | None, typer.Option(help="Column to forecast.")] = None,
     date_column: Annotated[str | None, typer.Option(help=_DATE_COLUMN_HELP)] = None,
     date_format: Annotated[str | None, typer.Option(help=_DATE_FORMAT_HELP)] = None,
-    coverage: Annotated[float, typer.Option(help="Prediction interval coverage.")] = 0.8,
-    seed: Annotated[int, typer.Option(help="Seed for models that have one.")] = DEFAULTS["seed"],
-    output: Annotated[Path, typer.Option(
-        help="Directory in which the run's folder is written.")] = Path(DEFAULTS["output"]),
+    seed: Annotated[int | None, typer.Option(help=_SEED_HELP)] = None,
+    config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+) -> None:
+    """Fit one model on all the data and save it, for `tsforecast forecast --from` (e.g. weekly)."""
+    with _exit_codes():
+        from tsforecast.outputs import OutputError, check_output_file
+
+        settings = resolve_settings({
+            "model": model, "model_file": str(save) if save else None, "dataset": dataset,
+            "data": str(data) if data else None, "target": target, "date_column": date_column,
+            "date_format": date_format, "seed": seed, "quiet": quiet or None}, config)
+        if settings["model_file"] is None:
+            raise ConfigError("--save is required: where to write the fitted model, e.g. --save models/rail.tsf.")
+        path = check_output_file(settings["model_file"], "--save")
+        chosen = _one_model(settings)
+        frame, target, source = _load_frame(settings)
+        fitted = _train(chosen, frame, target, settings["quiet"])
+        try:
+            fitted.save(path)
+        except OSError as exc:
+            raise OutputError(exc.errno, f"could not write {path}: {exc.strerror or exc}; nothing was written") from exc
+        if not settings["quiet"]:
+            y = fitted.y_
+            _err.print(f"saved {getattr(fitted, 'label_', fitted.short_name)} fitted on {len(y)} observations of "
+                       f"{source}, {y.index[0]} to {y.index[-1]}: {path}", highlight=False, markup=False)
+
+
+def _explicit(cli: dict[str, Any], config: Path | None, key: str) -> bool:
+    """Whether ``key`` was set on the command line or in the config file (not a default)."""
+    from tsforecast.settings import read_config
+
+    return cli.get(key) is not None or (config is not None and key in read_config(config))
+
+
+@app.command()
+def forecast(
+    model: Annotated[str | None, typer.Option(help=_MODEL_HELP)] = None,
+    from_file: Annotated[Path | None, typer.Option(
+        "--from", help="A model saved by `tsforecast fit`: forecast from it instead of fitting. With --data, "
+        "the observations newer than the model's are appended first (no refit).")] = None,
+    horizon: Annotated[int | None, typer.Option(help=f"Steps to forecast. [default: {DEFAULTS['horizon']}]")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help=f"Built-in dataset when --data is not given. [default: {DEFAULTS['dataset']}; none with --from]")] = None,
+    data: Annotated[Path | None, typer.Option(help=_DATA_HELP)] = None,
+    target: Annotated[str | None, typer.Option(
+        help="Column to forecast. [default: with --from, the column the model was fitted on]")] = None,
+    date_column: Annotated[str | None, typer.Option(help=_DATE_COLUMN_HELP)] = None,
+    date_format: Annotated[str | None, typer.Option(help=_DATE_FORMAT_HELP)] = None,
+    coverage: Annotated[float | None, typer.Option(
+        help=f"Prediction interval coverage. [default: {DEFAULTS['coverage']}]")] = None,
+    seed: Annotated[int | None, typer.Option(help=_SEED_HELP)] = None,
+    output: Annotated[Path | None, typer.Option(
+        help=f"Directory in which the run's folder is written. [default: {DEFAULTS['output']}]")] = None,
     name: Annotated[str | None, typer.Option(
         help="Fixed name of the run's folder (a rerun replaces it); default: unique to the run.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        help=_CONFIG_HELP + " With model_file set, forecasts from that saved model.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
-    """Fit one model on all the data and write its future forecast (CSV and SVG chart)."""
+    """Forecast the future: fit one model on all the data, or load one saved by `tsforecast fit`
+    (--from) and roll it forward onto newer data; writes forecast.csv, a chart and run.json."""
     published = _Published()
     with _exit_codes(published):
-        from tsforecast.registry import get_model
+        import json
+
         from tsforecast.report.charts import forecast_with_interval_chart
 
-        settings = resolve_settings({"dataset": dataset, "data": str(data) if data else None, "target": target,
-                                     "date_column": date_column, "date_format": date_format,
-                                     "horizon": horizon, "seed": seed, "output": str(output), "name": name})
-        chosen = get_model(model)
-        if "seed" in chosen.get_params():
-            chosen.set_params(seed=settings["seed"])
-        with _run_directory(settings, f"forecast_{chosen.short_name}") as run:
-            frame, target, _ = _load_frame(settings)
-            with _progress(_err.is_terminal, f"training {model}") as progress:
-                if progress is not None and "progress" in chosen.get_params():
-                    # neural models report every epoch: (epoch, max_epochs, train_loss, val_loss)
-                    chosen.set_params(progress=lambda epoch, total, *_: progress(epoch, total))
-                fitted = chosen.fit(frame[target])
-            table = fitted.predict_interval(settings["horizon"], coverage)
-            table.insert(0, "forecast", fitted.predict(settings["horizon"]))
+        cli = {"model": model, "model_file": str(from_file) if from_file else None, "dataset": dataset,
+               "data": str(data) if data else None, "target": target, "date_column": date_column,
+               "date_format": date_format, "horizon": horizon, "coverage": coverage, "seed": seed,
+               "output": str(output) if output else None, "name": name, "quiet": quiet or None}
+        settings = resolve_settings(cli, config)
+        from_saved = settings["model_file"] is not None
+        if from_saved and model is not None:
+            raise ConfigError("--model and --from exclude each other: the saved model is the model.")
+        kind = "forecast_saved" if from_saved else f"forecast_{settings['model']}"
+        with _run_directory(settings, kind) as run:
+            if from_saved:
+                fitted, provenance = _roll_saved_model(settings, cli, config)
+            else:
+                frame, target, source = _load_frame(settings)
+                fitted = _train(_one_model(settings), frame, target, settings["quiet"])
+                provenance = {"model": fitted.short_name, "data": source}
+            horizon, level = settings["horizon"], settings["coverage"]
+            table = fitted.predict_interval(horizon, level)
+            table.insert(0, "forecast", fitted.predict(horizon))
             table.index.name = "timestamp"
+            label = getattr(fitted, "label_", fitted.short_name)
             run.write("forecast.csv", table.to_csv())
-            run.write("forecast.svg", forecast_with_interval_chart(fitted.y_, table, coverage, model))
+            run.write("forecast.svg", forecast_with_interval_chart(fitted.y_, table, level, label))
+            run.write("run.json", json.dumps({
+                **provenance, "fitted": label, "horizon": horizon, "coverage": level,
+                "history_end": str(fitted.cutoff_), "observations": len(fitted.y_),
+            }, indent=2, default=str))
             published.path = run.publish()
-        _err.print(f"forecast: {published.path / 'forecast.csv'}", highlight=False, markup=False)
+        if not settings["quiet"]:
+            _err.print(f"forecast: {published.path / 'forecast.csv'}", highlight=False, markup=False)
+
+
+def _roll_saved_model(settings: dict[str, Any], cli: dict[str, Any], config: Path | None):
+    """The saved model, rolled forward onto the newer observations of --data (if any), and
+    what the run's ``run.json`` records about it."""
+    from tsforecast.continuation import continue_with
+    from tsforecast.persistence import load, read_metadata
+    from tsforecast.provenance import data_hash
+    from tsforecast.validation import clean_series
+
+    path = Path(settings["model_file"])
+    fitted = load(path)
+    saved = read_metadata(path)
+    provenance = {"model_file": str(path), "model": saved["model"], "saved_at": saved["saved_at"],
+                  "saved_by": saved["tsforecast_version"], "trained_until": saved["training"]["last"],
+                  "training_data_sha256": saved["training"]["data_sha256"], "appended": 0}
+    if settings["data"] or _explicit(cli, config, "dataset"):
+        frame, target, source = _load_frame(settings, preferred_target=fitted.y_.name)
+        cleaned = clean_series(frame[target].rename(target))
+        if cleaned.repairs:
+            warnings.warn("; ".join(cleaned.repairs), DataRepairWarning, stacklevel=2)
+        series = cleaned.series
+        provenance.update(data=source, data_sha256=data_hash(series), appended=continue_with(fitted, series))
+    return fitted, provenance
 
 
 def _print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

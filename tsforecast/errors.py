@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "ModelError",
     "NotFittedError",
+    "ModelFileError",
     "DataRepairWarning",
     "FitWarning",
 ]
@@ -39,6 +40,11 @@ class NotFittedError(TsforecastError, ValueError, AttributeError):
 
     The same bases as scikit-learn's ``NotFittedError`` (ValueError, AttributeError), without
     importing scikit-learn here: this module is loaded by ``tsforecast --help``."""
+
+
+class ModelFileError(TsforecastError, ValueError):
+    """A model file cannot be loaded: missing, not a model file, damaged, modified, or saved
+    in a newer format."""
 
 
 class DataRepairWarning(UserWarning):

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "atomic_write", "spreadsheet_safe", "check_stem", "dated_stem", "check_output_folder", "RunDirectory",
+    "atomic_write", "spreadsheet_safe", "check_stem", "dated_stem", "check_output_folder", "check_output_file",
+    "RunDirectory",
     "OutputError",
 ]
 
@@ -48,12 +49,25 @@ class OutputError(OSError):
     """The outputs could not be written (disk full, permissions); nothing was published."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: the process's file-creation mask, read once at import (reading it means setting it)
+_UMASK = _umask()
+
+
 def atomic_write(path: str | os.PathLike[str], text: str | bytes) -> Path:
     """Write ``text`` (or bytes) to ``path`` through a unique temporary file beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
+        # mkstemp makes the file private (0600); the output gets the permissions of a file
+        # created the ordinary way
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
@@ -98,18 +112,28 @@ def check_stem(name: object, option: str = "--name") -> str:
     return name
 
 
-def check_output_folder(folder: str | os.PathLike[str]) -> Path:
+def check_output_folder(folder: str | os.PathLike[str], option: str = "--output") -> Path:
     """``folder`` if outputs can be written there (it, or the nearest folder above it that
-    exists, is a writable directory); checked before a run computes anything."""
+    exists, is a writable directory); checked before a run computes anything. ``option``
+    names the setting in the message."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"--output {folder} is a file, not a directory.")
+        raise ConfigError(f"{option} {folder} is a file, not a directory.")
     existing = folder
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"--output {folder}: {existing} is not a writable directory.")
+        raise ConfigError(f"{option} {folder}: {existing} is not a writable directory.")
     return folder
+
+
+def check_output_file(path: str | os.PathLike[str], option: str) -> Path:
+    """``path`` if a file can be written there (replacing a file, never a directory)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{option} {path} is a directory; give a file name such as {path / 'model.tsf'}.")
+    check_output_folder(path.parent, option)
+    return path
 
 
 def dated_stem(kind: str, source: str) -> str:

@@ -18,7 +18,7 @@ from tsforecast.errors import ConfigError
 
 __all__ = [
     "check_int", "check_float", "check_bool", "check_choice", "check_names", "check_int_sequence", "check_seconds",
-    "check_jobs",
+    "check_jobs", "check_quantiles",
 ]
 
 
@@ -122,3 +122,16 @@ def check_jobs(owner: str | None, name: str, value: object) -> int:
             f"(-2 all but one), got {value!r}."
         )
     return int(value)
+
+
+def check_quantiles(quantiles: object) -> tuple[float, ...]:
+    """Quantile levels: a non-empty sequence of numbers strictly between 0 and 1, returned
+    sorted and without repeats."""
+    values = [quantiles] if isinstance(quantiles, Real) else quantiles
+    ok = isinstance(values, (Sequence, np.ndarray)) and not isinstance(values, str) and len(values) > 0
+    if ok:
+        values = list(values)
+        ok = all(isinstance(q, Real) and not isinstance(q, bool) and 0 < q < 1 for q in values)
+    if not ok:
+        raise ConfigError(f"quantiles must be numbers strictly between 0 and 1, got {quantiles!r}.")
+    return tuple(sorted({float(q) for q in values}))

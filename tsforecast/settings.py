@@ -1,4 +1,4 @@
-"""The options of ``tsforecast backtest``: one default and one check per option.
+"""The options of the ``tsforecast`` commands: one default and one check per option.
 
 A run's settings come from three layers, later ones winning: the defaults below, a TOML
 config file (``--config``), the command line. Every value, wherever it came from, passes
@@ -80,6 +80,16 @@ def _existing_file(name: str, value: object) -> str:
     return str(path)
 
 
+def _fraction(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise _fail(name, "a number strictly between 0 and 1", value)
+    return float(value)
+
+
+def _model_name(name: str, value: object) -> str:
+    return _text(name, value).strip().lower()
+
+
 def parse_refit(name: str, value: object) -> bool | int:
     """``true``, ``false`` or a positive integer N (refit every N folds)."""
     if isinstance(value, bool):
@@ -119,6 +129,9 @@ class Option:
 #: option name -> default and check (command line > config file > these defaults)
 OPTIONS: dict[str, Option] = {
     "models": Option("sarima,lstm", _names),
+    "model": Option("sarima", _model_name),  # fit and forecast: one model
+    "model_file": Option(None, _text),  # fit --save / forecast --from
+    "coverage": Option(0.8, _fraction),
     "dataset": Option("ridership", _text),
     "data": Option(None, _existing_file),
     "target": Option(None, _text),
@@ -160,9 +173,10 @@ def read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"config file {path} has unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(OPTIONS))}."
         )
-    data = config.get("data")
-    if isinstance(data, str) and data and not Path(data).is_absolute():
-        config["data"] = str(path.parent / data)  # relative to the config file, not the cwd
+    for key in ("data", "model_file"):
+        value = config.get(key)
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            config[key] = str(path.parent / value)  # relative to the config file, not the cwd
     return config
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
@@ -11,7 +9,7 @@ from numbers import Real
 import pandas as pd
 from sklearn.base import clone
 
-from tsforecast.backtest.engine import fold_scales, plan_chains, run_chains
+from tsforecast.backtest.engine import fold_scales, plan_chains, quantile_levels, run_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
 from tsforecast.backtest.splits import make_folds
 from tsforecast.base import Forecaster
@@ -19,18 +17,13 @@ from tsforecast.errors import ConfigError
 from tsforecast.frequency import freq_label, infer_season
 from tsforecast.models.baseline import SeasonalNaive
 from tsforecast.params import check_jobs, check_seconds
+from tsforecast.provenance import data_hash, versions
 from tsforecast.registry import get_model
 from tsforecast.validation import clean_series, exog_on_index, to_frame
 
 __all__ = ["backtest", "data_hash"]
 
 ModelSpec = str | Forecaster
-
-
-def data_hash(frame: pd.DataFrame | pd.Series) -> str:
-    """SHA-256 of the validated data (index and values), to identify a run's input."""
-    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
 def _labelled_models(
@@ -139,14 +132,20 @@ def backtest(
     if X is not None:
         X = exog_on_index(X, index)
     season = infer_season(index.freq)
-    min_train = max(model.required_length(index.freq) for model in labelled.values())
+    # The folds need only as much history as the seasonal-naive baseline. A model that needs
+    # more than a fold trains on fails on that fold with its own clear DataError (recorded,
+    # and the others are compared without those points), so one history-hungry model never
+    # stops the backtest of all the others. A sliding window is the user's explicit choice:
+    # one too small for some model can never work for it, so that is refused up front.
+    needs = {label: model.required_length(index.freq) for label, model in labelled.items()}
+    min_train = needs[BASELINE] if window_type != "sliding" else max(needs.values())
     folds = make_folds(len(index), horizon, n_windows, step, window_type, window_size, min_train)
     chains = plan_chains(list(series), list(labelled), folds, refit)
     output = run_chains(
         chains, labelled, series, X, refit=refit, coverage=coverage, time_limit=time_limit,
         n_jobs=n_jobs, progress=progress,
     )
-    forecasts = output.forecast_frame()
+    forecasts = output.forecast_frame(quantile_levels(coverage))
     scales = pd.DataFrame(
         [
             {"series": name, "cutoff": y.index[f.train_end - 1], "scale": s}
@@ -166,17 +165,18 @@ def backtest(
     parameters = {
         "horizon": horizon, "n_windows": n_windows, "step": step or horizon,
         "window_type": window_type, "window_size": window_size, "refit": refit,
-        "coverage": coverage, "n_jobs": n_jobs, "seed": seed, "time_limit": time_limit,
+        "coverage": coverage, "quantiles": list(quantile_levels(coverage)),
+        "n_jobs": n_jobs, "seed": seed, "time_limit": time_limit,
         "exogenous": None if X is None else [str(c) for c in X.columns],
     }
     metadata = {
-        "data_hash": data_hash(frame if X is None else pd.concat([frame, X.add_prefix("X:")], axis=1)),
+        "data_hash": data_hash(frame, X),
         "series": list(series),
         "start": str(index[0]), "end": str(index[-1]), "observations": len(index),
         "frequency": freq_label(index.freq), "season": season,
         "cutoffs": [str(index[f.train_end - 1]) for f in folds],
         "duration_seconds": round(time.perf_counter() - started, 3),
-        "versions": _versions(),
+        "versions": versions(),
     }
     return BacktestResult(
         forecasts=forecasts,
@@ -199,14 +199,3 @@ def _plain_params(model: Forecaster) -> dict:
         )
     return out
 
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for package in ("tsforecast", "pandas", "numpy", "statsmodels", "torch", "scikit-learn"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            found[package] = "not installed"
-    return found

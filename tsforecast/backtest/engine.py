@@ -32,14 +32,32 @@ from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError, TsforecastError
 from tsforecast.metrics import seasonal_naive_scale
 
-__all__ = ["Chain", "ChainOutput", "FoldForecast", "plan_chains", "run_chains", "fold_scales", "FORECAST_COLUMNS"]
+__all__ = [
+    "Chain", "ChainOutput", "FoldForecast", "plan_chains", "run_chains", "fold_scales", "FORECAST_COLUMNS",
+    "QUANTILE_LEVELS", "quantile_levels", "quantile_column",
+]
 
 # With refit=True, folds are split into this many chains per (series, model) pair: enough to
 # keep two or four workers busy. Results do not depend on it (see the module docstring).
 REFIT_CHAINS = 4
 
-#: the columns of a backtest's tidy forecast frame, in order
+#: the columns of a backtest's tidy forecast frame, in order (then one per quantile level)
 FORECAST_COLUMNS = ["series", "model", "cutoff", "timestamp", "step", "actual", "forecast", "lower", "upper"]
+
+#: forecast quantiles every backtest records: the bounds of the 50, 80, 90 and 95% central
+#: intervals and the median, for pinball loss, CRPS and the calibration of several levels
+QUANTILE_LEVELS = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
+
+
+def quantile_levels(coverage: float) -> tuple[float, ...]:
+    """:data:`QUANTILE_LEVELS` plus the bounds of the ``coverage`` interval."""
+    bounds = (round((1 - coverage) / 2, 12), round((1 + coverage) / 2, 12))
+    return tuple(sorted(set(QUANTILE_LEVELS) | set(bounds)))
+
+
+def quantile_column(level: float) -> str:
+    """The forecast frame's column for quantile ``level``: ``q0.025``, ``q0.5``, ..."""
+    return f"q{level:g}"
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,7 @@ class FoldForecast:
     forecast: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    quantiles: np.ndarray  # (horizon, levels)
 
 
 @dataclass
@@ -78,13 +97,17 @@ class ChainOutput:
         self.timings += other.timings
         self.failures += other.failures
 
-    def forecast_frame(self) -> pd.DataFrame:
-        """The tidy frame (:data:`FORECAST_COLUMNS`), assembled from the fold arrays at once."""
+    def forecast_frame(self, levels: tuple[float, ...]) -> pd.DataFrame:
+        """The tidy frame (:data:`FORECAST_COLUMNS`, then a column per quantile of
+        ``levels``), assembled from the fold arrays at once."""
+        quantile_names = [quantile_column(level) for level in levels]
         if not self.forecasts:
+            dtypes = ["object", "object", "datetime64[ns]", "datetime64[ns]", "int64"] + ["float64"] * (
+                4 + len(levels))
             return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in zip(
-                FORECAST_COLUMNS, ["object", "object", "datetime64[ns]", "datetime64[ns]", "int64",
-                                   "float64", "float64", "float64", "float64"], strict=True)})
+                FORECAST_COLUMNS + quantile_names, dtypes, strict=True)})
         lengths = np.array([len(f.actual) for f in self.forecasts])
+        quantiles = np.concatenate([f.quantiles for f in self.forecasts])
         return pd.DataFrame({
             "series": np.repeat(np.array([f.series for f in self.forecasts], dtype=object), lengths),
             "model": np.repeat(np.array([f.model for f in self.forecasts], dtype=object), lengths),
@@ -96,6 +119,7 @@ class ChainOutput:
             "forecast": np.concatenate([f.forecast for f in self.forecasts]),
             "lower": np.concatenate([f.lower for f in self.forecasts]),
             "upper": np.concatenate([f.upper for f in self.forecasts]),
+            **{name: quantiles[:, j] for j, name in enumerate(quantile_names)},
         })
 
 
@@ -192,7 +216,8 @@ def run_chain(task: ChainTask) -> ChainOutput:
             test_index = y.index[fold.train_end : fold.test_end]
             future_X = X.loc[test_index] if use_X else None
             point = fitted.predict(fold.horizon, future_X)
-            bounds = fitted.predict_interval(fold.horizon, task.coverage, future_X)
+            levels = quantile_levels(task.coverage)
+            quantiles = fitted.predict_quantiles(fold.horizon, levels, future_X).to_numpy()
             predict_time = time.perf_counter() - start
         except Exception as exc:  # noqa: BLE001 - fault isolation: record and go on
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -205,7 +230,8 @@ def run_chain(task: ChainTask) -> ChainOutput:
         out.forecasts.append(FoldForecast(
             chain.series, chain.label, cutoff, test_index,
             y.to_numpy()[fold.train_end : fold.test_end], point.to_numpy(),
-            bounds["lower"].to_numpy(), bounds["upper"].to_numpy(),
+            quantiles[:, levels.index(round((1 - task.coverage) / 2, 12))],
+            quantiles[:, levels.index(round((1 + task.coverage) / 2, 12))], quantiles,
         ))
     return out
 

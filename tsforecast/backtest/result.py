@@ -19,6 +19,7 @@ import pandas as pd
 
 from tsforecast.metrics import METRICS, mae
 from tsforecast.outputs import atomic_write, spreadsheet_safe
+from tsforecast.scoring import crps_from_quantiles, pinball_loss
 from tsforecast.significance import loss_differential_test, origin_lags
 
 __all__ = ["BacktestResult", "BASELINE", "SIGNIFICANCE_LEVEL"]
@@ -36,8 +37,9 @@ class BacktestResult:
     """Everything a backtest produced.
 
     ``forecasts`` is tidy: one row per (series, model, cutoff, step) with ``timestamp``,
-    ``actual``, ``forecast``, ``lower``, ``upper`` (the ``coverage`` prediction interval) and
-    ``scale`` (the fold's in-sample seasonal-naive MAE, the MASE denominator). ``timings``
+    ``actual``, ``forecast``, ``lower``, ``upper`` (the ``coverage`` prediction interval),
+    forecast quantiles ``q0.025`` ... ``q0.975`` (:attr:`quantile_levels`) and ``scale`` (the
+    fold's in-sample seasonal-naive MAE, the MASE denominator). ``timings``
     holds fit and predict seconds per fold; ``failures`` every fit/update/predict that raised.
     """
 
@@ -70,6 +72,11 @@ class BacktestResult:
         counts = rows.groupby(_KEYS, sort=False)["model"].transform("size")
         return rows[counts.to_numpy() == n_models]
 
+    @property
+    def quantile_levels(self) -> list[float]:
+        """The forecast quantile levels recorded in :attr:`forecasts` (columns ``q<level>``)."""
+        return [float(level) for level in self.parameters.get("quantiles", [])]
+
     def _metric_row(self, group: pd.DataFrame) -> dict[str, float]:
         true, pred = group["actual"].to_numpy(), group["forecast"].to_numpy()
         lower, upper = group["lower"].to_numpy(), group["upper"].to_numpy()
@@ -77,11 +84,37 @@ class BacktestResult:
             name: METRICS[name](true, pred, lower=lower, upper=upper, coverage=self.coverage)
             for name in _POINT_METRICS
         }
+        levels = self.quantile_levels
+        if levels:
+            quantiles = group[[f"q{level:g}" for level in levels]].to_numpy()
+            row["pinball"] = pinball_loss(true, quantiles, levels)
+            row["crps"] = crps_from_quantiles(true, quantiles, levels)
+        else:
+            row["pinball"] = row["crps"] = float("nan")
         # MASE with a per-fold scale: the MAE of errors divided by each fold's own scale
         scale = group["scale"].to_numpy()
         row["mase"] = mae(true / scale, pred / scale) if np.all(scale > 0) else float("nan")
         row["n"] = len(group)
         return row
+
+    def calibration(self) -> pd.DataFrame:
+        """Observed coverage of every central interval the recorded quantiles bound (50%,
+        80%, 90%, 95% by default), per model, on the common points: rows models, columns the
+        nominal coverage. A calibrated model's row reads its column labels."""
+        levels = self.quantile_levels
+        nominal = sorted({round(2 * q - 1, 12) for q in levels if q > 0.5 and round(1 - q, 12) in levels})
+        scored = self.scored()
+        rows = {}
+        for model, group in scored.groupby("model", sort=False):
+            actual = group["actual"].to_numpy()
+            rows[model] = {
+                c: float(np.mean((actual >= group[f"q{round((1 - c) / 2, 12):g}"].to_numpy())
+                                 & (actual <= group[f"q{round((1 + c) / 2, 12):g}"].to_numpy())))
+                for c in nominal
+            }
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=nominal)
+        table.index.name, table.columns.name = "model", "nominal"
+        return table.reindex([m for m in self.models if m in table.index])
 
     def leaderboard(self, by: str = "model") -> pd.DataFrame:
         """Metrics per ``model`` (default), or per model and ``series``, ``step`` or ``fold``,
@@ -98,7 +131,7 @@ class BacktestResult:
                   "fold": ["model", "series", "cutoff"]}
         if by not in groups:
             raise ValueError(f"by must be one of {', '.join(groups)}, got {by!r}.")
-        columns = [*_POINT_METRICS[:4], "mase", *_POINT_METRICS[4:], "n"]
+        columns = [*_POINT_METRICS[:4], "mase", *_POINT_METRICS[4:], "pinball", "crps", "n"]
         scored = self.scored()
         table = pd.DataFrame(
             [

@@ -249,6 +249,19 @@ class Auto(Forecaster):
             factor = float(conformal_quantile(self.calibration_scores_[:, None], coverage)[0])
         return point - factor * scale, point + factor * scale
 
+    def _fitted_values(self) -> np.ndarray:
+        # the combination of the members' one-step forecasts (NaN until every member has one)
+        return self._combine(np.stack([m.fitted_values().to_numpy() for m in self.models_.values()]))
+
+    def _sample_paths(
+        self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
+    ) -> np.ndarray:
+        # a combination of several models has no generative form of its own; one model has
+        if len(self.models_) > 1:
+            raise NotImplementedError
+        (model,) = self.models_.values()
+        return model._sample_paths(horizon, n, rng, temperature, X)
+
     @property
     def label_(self) -> str:
         """What was chosen, e.g. ``"mean of ets, theta, auto_arima"``."""

@@ -2,7 +2,10 @@
 
 Intervals follow the standard benchmark-method formulas (Hyndman & Athanasopoulos,
 *Forecasting: Principles and Practice*, 3rd ed., section 5.5): a normal distribution around
-the point forecast whose spread grows with the horizon as each method implies.
+the point forecast whose spread grows with the horizon as each method implies. Sample paths
+come from the model each formula is derived from (a random walk, a seasonal random walk, a
+random walk with an estimated drift, white noise around an estimated mean), so their
+quantiles converge to the intervals.
 """
 
 from __future__ import annotations
@@ -35,6 +38,25 @@ class _Baseline(Forecaster):
     ) -> tuple[np.ndarray, np.ndarray]:
         return normal_interval(self._predict(horizon, X), self._sigma_by_step(horizon), coverage)
 
+    def _sample_paths(
+        self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
+    ) -> np.ndarray:
+        scale = self.sigma_ * temperature
+        shocks = rng.standard_normal((horizon, n)) * scale
+        return self._predict(horizon, X)[:, None] + self._accumulate(shocks, rng, scale)
+
+    def _accumulate(self, shocks: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+        """The paths' deviations from the point forecast, built from the innovations."""
+        raise NotImplementedError
+
+    def _fitted_values(self) -> np.ndarray:
+        # the in-sample one-step forecasts are the values minus the residuals sigma_ came from
+        values = self.y_.to_numpy()
+        residuals = self._residuals(values)
+        fitted = np.full(len(values), np.nan)
+        fitted[len(values) - len(residuals):] = values[len(values) - len(residuals):] - residuals
+        return fitted
+
     @classmethod
     def test_params(cls) -> dict:
         """Tiny parameters for the contract test suite."""
@@ -57,6 +79,9 @@ class Naive(_Baseline):
 
     def _sigma_by_step(self, horizon: int) -> np.ndarray:
         return self.sigma_ * np.sqrt(np.arange(1, horizon + 1))
+
+    def _accumulate(self, shocks: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+        return np.cumsum(shocks, axis=0)  # a random walk
 
 
 class SeasonalNaive(_Baseline):
@@ -86,6 +111,15 @@ class SeasonalNaive(_Baseline):
         full_seasons = (np.arange(1, horizon + 1) - 1) // self.season_
         return self.sigma_ * np.sqrt(full_seasons + 1)
 
+    def _accumulate(self, shocks: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+        # a random walk per position in the season: step h adds to step h - season
+        horizon, n = shocks.shape
+        seasons = -(-horizon // self.season_)
+        padded = np.zeros((seasons * self.season_, n))
+        padded[:horizon] = shocks
+        walks = np.cumsum(padded.reshape(seasons, self.season_, n), axis=0)
+        return walks.reshape(-1, n)[:horizon]
+
 
 class Drift(_Baseline):
     """Extend the line from the first to the last observation."""
@@ -114,6 +148,12 @@ class Drift(_Baseline):
         n = len(self.last_values_)
         return self.sigma_ * np.sqrt(h * (1 + h / max(n - 1, 1)))
 
+    def _accumulate(self, shocks: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+        # a random walk, plus the uncertainty of the estimated slope (variance sigma^2/(n-1))
+        slope_error = rng.standard_normal(shocks.shape[1]) * scale / np.sqrt(max(len(self.last_values_) - 1, 1))
+        steps = np.arange(1, shocks.shape[0] + 1)[:, None]
+        return np.cumsum(shocks, axis=0) + steps * slope_error
+
 
 class Mean(_Baseline):
     """Forecast the mean of the training data."""
@@ -132,3 +172,8 @@ class Mean(_Baseline):
     def _sigma_by_step(self, horizon: int) -> np.ndarray:
         n = len(self.last_values_)
         return np.full(horizon, self.sigma_ * np.sqrt(1 + 1 / n))
+
+    def _accumulate(self, shocks: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+        # white noise, plus the uncertainty of the estimated mean (variance sigma^2/n)
+        mean_error = rng.standard_normal(shocks.shape[1]) * scale / np.sqrt(len(self.last_values_))
+        return shocks + mean_error

@@ -167,18 +167,38 @@ class ETS(Forecaster):
             model = self._statsmodels(self.y_.to_numpy(), self.form_spec_)
             self.results_ = model.smooth(self.results_.params)
 
+    def _rebuild_results(self, params: np.ndarray) -> None:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            self.results_ = self._statsmodels(self.y_.to_numpy(), self.form_spec_).smooth(params)
+
     def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
         return np.asarray(self.results_.forecast(horizon), dtype="float64")
 
-    def _simulate(self, horizon: int) -> np.ndarray:
-        """``simulation_paths`` simulated future paths, shape ``(horizon, paths)``, seeded."""
+    def _simulate(self, horizon: int, n: int | None = None, rng: np.random.Generator | None = None,
+                  temperature: float = 1.0) -> np.ndarray:
+        """Simulated future paths, shape ``(horizon, n)``: ``simulation_paths`` seeded with
+        ``seed`` by default. The model's normal errors (standard deviation from the fit) are
+        drawn here so that ``temperature`` can scale them."""
+        n = self.simulation_paths if n is None else n
+        rng = np.random.default_rng(self.seed) if rng is None else rng
+        errors = rng.standard_normal((horizon, n)) * np.sqrt(self.results_.scale) * temperature
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            paths = self.results_.simulate(
-                horizon, anchor="end", repetitions=self.simulation_paths,
-                rng=np.random.default_rng(self.seed),
-            )
+            paths = self.results_.simulate(horizon, anchor="end", repetitions=n, random_errors=errors)
         return np.asarray(paths, dtype="float64").reshape(horizon, -1)
+
+    def _fitted_values(self) -> np.ndarray:
+        return np.asarray(self.results_.fittedvalues, dtype="float64")
+
+    def _sample_paths(
+        self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
+    ) -> np.ndarray:
+        return self._simulate(horizon, n, rng, temperature)
+
+    def _predict_quantiles(self, horizon: int, levels: tuple[float, ...], X: pd.DataFrame | None) -> np.ndarray:
+        # one simulation serves every level
+        return np.nanquantile(self._simulate(horizon), levels, axis=1).T
 
     def _predict_interval(
         self, horizon: int, coverage: float, X: pd.DataFrame | None

@@ -111,3 +111,29 @@ class KalmanState:
             a = T @ a + self.state_intercept
             P = T @ P @ T.T + self.state_noise
         return mean, variance
+
+    def simulate(
+        self, steps: int, n: int, rng: np.random.Generator, temperature: float = 1.0, X: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``n`` paths of the next ``steps`` observations, shape ``(steps, n)``: the state drawn
+        from its current distribution, then the model's own Gaussian noise (state and
+        observation), each scaled by ``temperature``. Their per-step variance is the one
+        :meth:`forecast` gives (at temperature 1)."""
+        Z, T = self.design, self.transition
+        intercepts = self._intercepts(X, steps)
+        state_root = _psd_root(self.state_noise) * temperature
+        a = self.a[None, :] + rng.standard_normal((n, len(self.a))) @ (_psd_root(self.P).T * temperature)
+        obs_sd = np.sqrt(max(self.obs_var, 0.0)) * temperature
+        paths = np.empty((steps, n))
+        for i in range(steps):
+            paths[i] = a @ Z + intercepts[i] + obs_sd * rng.standard_normal(n)
+            a = a @ T.T + self.state_intercept + rng.standard_normal((n, len(Z))) @ state_root.T
+        return paths
+
+
+def _psd_root(matrix: np.ndarray) -> np.ndarray:
+    """A square root ``L`` with ``L @ L.T == matrix`` of a symmetric positive semi-definite
+    matrix (eigendecomposition: exact for the singular covariances of differenced models,
+    where Cholesky fails)."""
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))

@@ -30,17 +30,18 @@ day-of-year features computed from the timestamps.
 
 Training and intervals
 ----------------------
-Adam, Huber loss by default, gradient-norm clipping, a chronological validation tail
-(``validation_fraction`` of the windows, purged so no training target overlaps it) for early
-stopping with best-weight restore and a plateau learning-rate schedule. Prediction intervals
-are split-conformal, locally scaled (:mod:`tsforecast.models.conformal`): each validation
-residual, per horizon step, is divided by the mean absolute seasonal difference of the window
-the forecast read, and a forecast's half-width is the conformal quantile of those ratios times
-its own window's scale, so intervals widen when the series turns volatile. Step ``j`` past
-``output_steps`` (block ``b``) is forecast from forecasts, so its variance adds ``b`` times
-the last in-block step's to that of its position in the block. The validation tail serves
-both early stopping and calibration, so with very short series the intervals can be slightly
-optimistic.
+Adam, Huber loss by default, gradient-norm clipping, and a chronological held-out tail
+(``validation_fraction`` of the windows, purged so no training target overlaps it) cut in two:
+its first half drives early stopping (best-weight restore, a plateau learning-rate schedule),
+its second, most recent half calibrates the intervals. Calibration never reuses the windows
+that chose the weights: their errors are optimistic by selection (on daily ridership that cost
+several points of coverage). Prediction intervals are split-conformal, locally scaled
+(:mod:`tsforecast.models.conformal`): each calibration residual, per horizon step, is divided
+by the mean absolute seasonal difference of the window the forecast read, and a forecast's
+half-width is the conformal quantile of those ratios times its own window's scale, so
+intervals widen when the series turns volatile. Step ``j`` past ``output_steps`` (block
+``b``) is forecast from forecasts, so its variance adds ``b`` times the last in-block step's
+to that of its position in the block.
 
 :meth:`update` only appends observations: the network needs nothing but the latest window,
 so a trained model rolls forward without retraining.
@@ -51,7 +52,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -142,8 +143,9 @@ class NeuralForecaster(Forecaster):
         (as NLinear), so a zero output is the naive forecast; ``"window"``: relative to the
         window's running mean; ``"global"``: the training-data standardisation only.
     max_epochs, min_epochs, batch_size, learning_rate, loss, patience, validation_fraction
-        Training: Adam, ``"huber"``/``"mse"``/``"mae"`` loss, early stopping on the
-        chronologically last ``validation_fraction`` of the windows. The first
+        Training: Adam, ``"huber"``/``"mse"``/``"mae"`` loss; the chronologically last
+        ``validation_fraction`` of the windows is held out, its first half for early stopping
+        and its second half for interval calibration. The first
         ``min_epochs`` are a warm-up: early stopping neither stops in them nor restores their
         weights (on short series a noisy validation loss often favoured the first epoch,
         leaving the network untrained).
@@ -326,14 +328,16 @@ class NeuralForecaster(Forecaster):
         inputs, known = self._inputs(y, X)
         data = WindowData(inputs, known, window, horizon)
         n = data.n_samples
-        n_val = max(1, int(round(n * self.validation_fraction)))
+        n_val = max(2, int(round(n * self.validation_fraction)))
         n_train = n - n_val - (horizon - 1)  # purge: no training target inside the tail
         if n_train < 1:
             raise DataError(
                 f"{self.short_name}: {len(y)} observations leave no training windows with "
                 f"window={window} and output_steps={horizon}; provide more history."
             )
-        train_starts, val_starts = torch.arange(n_train), torch.arange(n - n_val, n)
+        train_starts = torch.arange(n_train)
+        # the held-out tail: early stopping on its first half, calibration on its latest half
+        stop_starts, calibration_starts = torch.arange(n - n_val, n).split([n_val // 2, n_val - n_val // 2])
         config = NetworkConfig(
             kind=self.kind,
             n_inputs=inputs.shape[1],
@@ -350,7 +354,7 @@ class NeuralForecaster(Forecaster):
             torch.manual_seed(self.seed)
             network = build_network(config)
             self.history_ = train(
-                network, data, train_starts, val_starts,
+                network, data, train_starts, stop_starts,
                 TrainConfig(
                     max_epochs=self.max_epochs, min_epochs=self.min_epochs, batch_size=self.batch_size,
                     learning_rate=self.learning_rate, loss=self.loss, patience=self.patience,
@@ -358,16 +362,37 @@ class NeuralForecaster(Forecaster):
                 ),
                 self.progress,
             )
-            predicted, target = predict_windows(network, data, val_starts)
+            predicted, target = predict_windows(network, data, calibration_starts)
         self.network_ = network
+        self.network_config_ = config
         self.window_ = window
         actual = self.y_scaler_.inverse(target.numpy())
-        self.residuals_ = np.abs(actual - self.y_scaler_.inverse(predicted.numpy()))
-        # conformity scores: residuals relative to the scale of the window each forecast read
+        errors = actual - self.y_scaler_.inverse(predicted.numpy())
+        self.residuals_ = np.abs(errors)
+        # conformity scores: residuals relative to the scale of the window each forecast read;
+        # the signed ratios are what sample paths draw their noise from
         self.scale_lag_ = scale_lag(self.season_, window)
         self.scale_floor_ = floor_scale(y.to_numpy(), self.scale_lag_)
-        scales = window_scales(y.to_numpy(), val_starts.numpy(), window, self.scale_lag_)
-        self.conformity_scores_ = self.residuals_ / np.maximum(scales, self.scale_floor_)[:, None]
+        scales = window_scales(y.to_numpy(), calibration_starts.numpy(), window, self.scale_lag_)
+        self.calibration_errors_ = errors / np.maximum(scales, self.scale_floor_)[:, None]
+        self.conformity_scores_ = np.abs(self.calibration_errors_)
+
+    def _saved_state(self) -> dict[str, Any]:
+        # the network as its weights (float32 arrays); rebuilt from network_config_ on load
+        state = super()._saved_state()
+        state["network_"] = {name: tensor.detach().cpu().numpy() for name, tensor in self.network_.state_dict().items()}
+        return state
+
+    def _restore_state(self, state: dict[str, Any]) -> None:
+        import torch
+
+        from tsforecast.models.networks import build_network
+
+        weights = state.pop("network_")
+        super()._restore_state(state)
+        network = build_network(self.network_config_)
+        network.load_state_dict({name: torch.from_numpy(np.array(array)) for name, array in weights.items()})
+        self.network_ = network.eval()
 
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         """Nothing to re-estimate: forecasts read the latest window of the extended history."""
@@ -418,16 +443,63 @@ class NeuralForecaster(Forecaster):
         scaled = torch.cat(outputs, dim=1)[:, :horizon].numpy()
         return self.y_scaler_.inverse(scaled)
 
+    def _latest_inputs(self) -> np.ndarray:
+        """The network's input matrix for the latest window: what a forecast now reads."""
+        X = None if self.X_ is None else self.X_.iloc[-self.window_ :]
+        return self._inputs(self.y_.iloc[-self.window_ :], X)[0]
+
     def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
         import torch
 
         n_blocks = self._check_recursion(horizon)
-        history_y = self.y_.iloc[-self.window_ :]
-        history_X = None if self.X_ is None else self.X_.iloc[-self.window_ :]
-        inputs, _ = self._inputs(history_y, history_X)
+        inputs = self._latest_inputs()
         extended = future_index(self.cutoff_, self.freq_, n_blocks * self.output_steps)
         future_known = torch.from_numpy(self._future_known(extended, X)).unsqueeze(0)
         return self._forecast_batch(torch.from_numpy(inputs).unsqueeze(0), future_known, horizon)[0]
+
+    def _sample_paths(
+        self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
+    ) -> np.ndarray:
+        """Paths built one step at a time: forecast the next value from each path's window,
+        add an error drawn from the calibration errors of one-step forecasts (relative to
+        their window's scale, times this window's scale and ``temperature``), feed the value
+        back as the newest observation, repeat."""
+        import torch
+
+        if self.past_columns_:
+            raise ConfigError(
+                f"{self.short_name} uses past covariates, whose future values are unknown; it "
+                "cannot simulate paths. Use predict_quantiles."
+            )
+        block = self.output_steps
+        extended = future_index(self.cutoff_, self.freq_, horizon + block)
+        future_known = torch.from_numpy(self._future_known(extended, X)).unsqueeze(0).expand(n, -1, -1)
+        inputs = self._latest_inputs()
+        windows = torch.from_numpy(inputs).unsqueeze(0).repeat(n, 1, 1)
+        recent = np.repeat(self.y_.to_numpy()[None, -self.window_ :], n, axis=0)  # original units
+        one_step = self.calibration_errors_[:, 0]
+        paths = np.empty((horizon, n))
+        lag = self.scale_lag_
+        with _torch_threads(self.n_threads), torch.no_grad():
+            for t in range(horizon):
+                future = future_known[:, t : t + block]
+                point = self.y_scaler_.inverse(self.network_(windows, future)[:, :1].numpy())[:, 0]
+                scale = np.maximum(np.abs(recent[:, lag:] - recent[:, :-lag]).mean(axis=1), self.scale_floor_)
+                values = point + rng.choice(one_step, size=n) * scale * temperature
+                paths[t] = values
+                recent = np.concatenate([recent[:, 1:], values[:, None]], axis=1)
+                scaled = torch.from_numpy(self.y_scaler_.transform(values).reshape(n, 1, 1))
+                new_row = torch.cat([scaled.to(windows.dtype), future[:, :1]], dim=2)
+                windows = torch.cat([windows[:, 1:], new_row], dim=1)
+        return paths
+
+    def _fitted_values(self) -> np.ndarray:
+        # one batched pass: the one-step forecast from every origin that has a full window
+        y = self.y_
+        fitted = np.full(len(y), np.nan)
+        if len(y) > self.window_:
+            fitted[self.window_ :] = self.predict_at(y.index[self.window_ - 1 : -1], 1).iloc[:, 0].to_numpy()
+        return fitted
 
     def predict_at(self, cutoffs: object, horizon: int, X: object | None = None) -> pd.DataFrame:
         """Forecasts from many origins inside the history, in one batched forward pass.

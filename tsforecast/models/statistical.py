@@ -145,6 +145,15 @@ class StateSpaceARIMA(Forecaster):
         if notes:
             warnings.warn(f"{self.label_}: {'; '.join(notes)}", FitWarning, stacklevel=4)
 
+    def _rebuild_results(self, params: np.ndarray) -> None:
+        # forecasts read only the saved Kalman state (which includes any updates); the results
+        # are the saved history filtered with the saved parameters, for warm starts and
+        # in-sample diagnostics
+        y, X = self.y_, self.X_
+        model = _SMARIMA(y.to_numpy(), exog=None if X is None else X.to_numpy(), order=self.order_,
+                         seasonal_order=self.seasonal_order_, trend=self.trend_)
+        self.results_ = model.filter(params, low_memory=True)
+
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         self.state_.advance(y_new.to_numpy(), None if X_new is None else X_new.to_numpy())
 
@@ -156,6 +165,29 @@ class StateSpaceARIMA(Forecaster):
     ) -> tuple[np.ndarray, np.ndarray]:
         mean, variance = self.state_.forecast(horizon, None if X is None else X.to_numpy())
         return normal_interval(mean, np.sqrt(variance), coverage)
+
+    def _sample_paths(
+        self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
+    ) -> np.ndarray:
+        return self.state_.simulate(horizon, n, rng, temperature, None if X is None else X.to_numpy())
+
+    def _fitted_values(self) -> np.ndarray:
+        from statsmodels.tsa.statespace import kalman_filter as kf
+
+        y, X = self.y_, self.X_
+        model = _SMARIMA(y.to_numpy(), exog=None if X is None else X.to_numpy(), order=self.order_,
+                         seasonal_order=self.seasonal_order_, trend=self.trend_)
+        # keep the one-step forecasts, drop what a long history cannot afford (the state
+        # covariances alone are m x m per observation)
+        model.ssm.set_conserve_memory(
+            kf.MEMORY_NO_FILTERED | kf.MEMORY_NO_LIKELIHOOD | kf.MEMORY_NO_GAIN | kf.MEMORY_NO_SMOOTHING
+            | kf.MEMORY_NO_STD_FORECAST | kf.MEMORY_NO_PREDICTED_COV
+        )
+        fitted = np.array(model.filter(np.asarray(self.results_.params)).fittedvalues, dtype="float64")
+        # the diffuse start has no real forecast until the differences are defined
+        (_, d, _), (_, D, _, s) = self.order_, self.seasonal_order_
+        fitted[: max(1, d + D * s)] = np.nan
+        return fitted
 
 
 class AR(StateSpaceARIMA):

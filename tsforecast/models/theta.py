@@ -4,9 +4,16 @@ Simple exponential smoothing plus half the slope of a linear trend (the theta = 
 which won the M3 competition and stays a strong member of combinations. When the series has
 a seasonal period, at least two full seasons and passes statsmodels' seasonality test (an
 autocorrelation test at the 90% level), it is deseasonalised first (multiplicatively for
-positive data, additively otherwise) and the forecast reseasonalised. Intervals are
-statsmodels' (from the SES state-space form). :meth:`update` refits: the fit is one
-exponential-smoothing estimate, milliseconds.
+positive data, additively otherwise) and the forecast reseasonalised. :meth:`update` refits:
+the fit is one exponential-smoothing estimate, milliseconds.
+
+Intervals follow Hyndman & Billah (2003, "Unmasking the Theta method"): the method is simple
+exponential smoothing with drift, so the h-step error variance of the seasonally adjusted
+series is ``sigma^2 (1 + (h - 1) alpha^2)``, with ``sigma^2`` the variance of its one-step
+smoothing errors; the half-width is then reseasonalised like the forecast. statsmodels'
+own ``prediction_intervals`` is not used: it estimates ``sigma^2`` on the *unadjusted* series
+(so on daily ridership the weekly swings count as noise: 80% intervals 13x too wide, every
+point inside) and grows it by ``1 + (alpha - 1)^2`` per step instead of ``alpha^2``.
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy.signal import lfilter
+from scipy.stats import norm
 
 from tsforecast.base import Forecaster
+from tsforecast.errors import ModelFileError
 from tsforecast.params import check_bool, check_choice, check_float, check_int
 
 __all__ = ["Theta"]
@@ -78,6 +88,18 @@ class Theta(Forecaster):
         self.method_ = method
         # statsmodels records whether its seasonality test found a season to remove
         self.deseasonalized_ = bool(getattr(model, "_has_seasonality", seasonal))
+        self.sigma_ = _one_step_sigma(self._adjusted(), float(self.results_.params["alpha"]))
+
+    def _rebuild_results(self, saved: np.ndarray) -> None:
+        # statsmodels builds Theta results only by fitting; the fit is deterministic and takes
+        # milliseconds, so loading repeats it on the saved history (as update does) and checks
+        # that it lands on the saved parameters
+        self._fit(self.y_, None)
+        if not np.allclose(np.asarray(self.results_.params, dtype="float64"), saved, rtol=1e-9, atol=0):
+            raise ModelFileError(
+                "theta: refitting on the saved history gave other parameters than the saved ones "
+                "(was it saved with another statsmodels version?)."
+            )
 
     @property
     def label_(self) -> str:
@@ -90,5 +112,60 @@ class Theta(Forecaster):
     def _predict_interval(
         self, horizon: int, coverage: float, X: pd.DataFrame | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        bounds = self.results_.prediction_intervals(horizon, theta=self.theta, alpha=1 - coverage)
-        return np.asarray(bounds["lower"], dtype="float64"), np.asarray(bounds["upper"], dtype="float64")
+        point = self._predict(horizon, X)
+        alpha = float(self.results_.params["alpha"])
+        steps = np.arange(horizon)
+        half = norm.ppf(0.5 + coverage / 2) * self.sigma_ * np.sqrt(1 + steps * alpha**2)
+        return point - half * self._error_factor(horizon), point + half * self._error_factor(horizon)
+
+    def _error_factor(self, horizon: int) -> np.ndarray | float:
+        """What an error of the adjusted series becomes on the data's scale: the seasonal
+        index after a multiplicative adjustment, else 1."""
+        if self.deseasonalized_ and self.results_.model.method.startswith("mul"):
+            return np.asarray(self.results_.forecast_components(horizon)["seasonal"], dtype="float64")
+        return 1.0
+
+    def _fitted_values(self) -> np.ndarray:
+        # SES with drift on the adjusted series (the drift is the errors' mean), then the
+        # adjustment undone: the one-step forecasts the intervals are built on
+        y = self.y_.to_numpy()
+        adjusted = self._adjusted()
+        errors = _one_step_errors(adjusted, float(self.results_.params["alpha"]))
+        one_step = adjusted[1:] - errors + errors.mean()
+        fitted = np.full(len(y), np.nan)
+        multiplicative = self.deseasonalized_ and self.results_.model.method.startswith("mul")
+        fitted[1:] = one_step * (y[1:] / adjusted[1:]) if multiplicative else one_step + (y[1:] - adjusted[1:])
+        return fitted
+
+    def _adjusted(self) -> np.ndarray:
+        """The series the smoothing was fitted to: seasonally adjusted as the fit did
+        (statsmodels keeps it internal; this repeats its decomposition with the method it
+        settled on), or the data itself when it found no season."""
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return np.asarray(self.results_.model._deseasonalize_data()[0], dtype="float64")
+
+    def _sample_paths(
+        self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
+    ) -> np.ndarray:
+        # SES with drift: the step-h error is e_h plus alpha times every earlier shock
+        alpha = float(self.results_.params["alpha"])
+        shocks = rng.standard_normal((horizon, n)) * self.sigma_ * temperature
+        earlier = np.vstack([np.zeros((1, n)), np.cumsum(shocks, axis=0)[:-1]])
+        factor = np.reshape(self._error_factor(horizon), (-1, 1))
+        return self._predict(horizon, X)[:, None] + (shocks + alpha * earlier) * factor
+
+
+def _one_step_errors(adjusted: np.ndarray, alpha: float) -> np.ndarray:
+    """Simple exponential smoothing's one-step errors on ``adjusted`` (from its second value)."""
+    # level_t = alpha * y_t + (1 - alpha) * level_{t-1}, started at the first value as
+    # statsmodels' fit does; the one-step forecast of y_t is level_{t-1}
+    level = lfilter([alpha], [1.0, alpha - 1.0], adjusted[1:], zi=[(1 - alpha) * adjusted[0]])[0]
+    return adjusted[1:] - np.concatenate([[adjusted[0]], level[:-1]])
+
+
+def _one_step_sigma(adjusted: np.ndarray, alpha: float) -> float:
+    """Standard deviation of the one-step errors (centred: their mean is the drift the
+    Theta line adds)."""
+    errors = _one_step_errors(adjusted, alpha)
+    return float(np.std(errors, ddof=1)) if len(errors) > 1 else 0.0

@@ -102,6 +102,11 @@ def render_report(result: BacktestResult) -> str:
                 "by_fold": Markup(charts.error_by_fold_chart(
                     by_fold[by_fold["series"] == name], rows)),
             })
+    calibration = result.calibration() if not result.forecasts.empty and result.quantile_levels else None
+    calibration_svg = (
+        Markup(charts.calibration_chart(calibration, result.forecasts))
+        if calibration is not None and not calibration.empty else None
+    )
     template = env.get_template("report.html.j2")
     chosen = [] if result.timings.empty else [
         {"model": model, "choices": ", ".join(f"{label} ({count} of {len(group)} fits)"
@@ -120,6 +125,11 @@ def render_report(result: BacktestResult) -> str:
         metadata=result.metadata,
         baseline=BASELINE,
         chosen=chosen,
+        calibration_chart=calibration_svg,
+        calibration=None if calibration is None else [
+            {"model": model, "cells": [(f"{c:.0%}", row[c]) for c in calibration.columns]}
+            for model, row in calibration.iterrows()
+        ],
     )
 
 

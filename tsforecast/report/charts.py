@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 import matplotlib
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -121,4 +122,23 @@ def forecast_with_interval_chart(
     ax.set_title(f"{label} forecast")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     fig.autofmt_xdate()
+    return _svg(fig)
+
+
+def calibration_chart(calibration: pd.DataFrame, forecasts: pd.DataFrame) -> str:
+    """Observed against nominal coverage of the central intervals, one line per model; the
+    diagonal is perfect calibration (above it: intervals too wide, below: too narrow)."""
+    fig, ax = _figure(3.4)
+    nominal = np.asarray(calibration.columns, dtype="float64")
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="calibrated")
+    for model, row in calibration.iterrows():
+        ax.plot(nominal, row.to_numpy(dtype="float64"), marker="o", ms=3, label=model,
+                color=_colour(model, forecasts))
+    low = max(0.0, min(nominal.min(), np.nanmin(calibration.to_numpy(dtype="float64"))) - 0.05)
+    ax.set_xlim(low, 1.0)
+    ax.set_ylim(low, 1.0)
+    ax.set_xlabel("nominal coverage")
+    ax.set_ylabel("observed coverage")
+    ax.set_title("Calibration of the prediction intervals")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
     return _svg(fig)

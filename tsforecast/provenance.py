@@ -1,0 +1,33 @@
+"""What identifies a run's or a saved model's inputs and software: a data fingerprint and
+the versions of the libraries that produced the numbers."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+
+import pandas as pd
+
+__all__ = ["data_hash", "versions"]
+
+
+def data_hash(frame: pd.DataFrame | pd.Series, X: pd.DataFrame | None = None) -> str:
+    """SHA-256 of validated data (index and values), with its regressors ``X`` when given, to
+    identify a run's or a model's input."""
+    if X is not None:
+        frame = pd.concat([frame, X.add_prefix("X:")], axis=1)
+    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the libraries behind the numbers."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("tsforecast", "pandas", "numpy", "statsmodels", "torch", "scikit-learn"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
