@@ -284,3 +284,14 @@ def test_a_model_needing_more_history_than_a_fold_fails_there_without_stopping_t
     assert np.isfinite(board.loc["ets", "mase"]) and board.loc["lstm", "failures"] == too_short
     messages = result.failures.loc[result.failures["model"] == "lstm", "message"]
     assert messages.str.contains("needs at least").all(), messages.tolist()
+
+
+def test_residual_diagnostics_flag_a_model_that_missed_the_season():
+    y = weekly_series(200, trend=0.0)
+    result = backtest(y, ["naive", "ets"], horizon=7, n_windows=3)
+    diagnostics = result.diagnostics.set_index("model")
+    assert set(diagnostics.index) == {"snaive", "naive", "ets"}
+    assert (diagnostics["cutoff"] == y.index[-8]).all() and (diagnostics["lags"] == 14).all()
+    assert diagnostics.loc["naive", "ljung_box_p"] < 1e-6  # the weekly swing is left in its errors
+    assert diagnostics.loc["ets", "ljung_box_p"] > 0.01
+    assert "Residual diagnostics" in tsforecast.report.render_report(result)

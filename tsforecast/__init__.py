@@ -11,7 +11,12 @@ The public names below are imported on first use (PEP 562), so ``import tsforeca
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
+
+# The library logs through the standard logging module and prints nothing: without a
+# handler configured by the application, its records go nowhere.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __version__ = "0.1.0"
 
@@ -36,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "WaveNet": "tsforecast.models.neural",
     "BacktestResult": "tsforecast.backtest.result",
     "write_report": "tsforecast.report",
+    "plot_forecast": "tsforecast.plotting",
     "load": "tsforecast.persistence",
     "available_models": "tsforecast.registry",
     "get_model": "tsforecast.registry",
@@ -61,8 +67,8 @@ _EXPORTS: dict[str, str] = {
     "FitWarning": "tsforecast.errors",
 }
 
-# subpackages reachable as attributes after a bare ``import tsforecast``
-_SUBPACKAGES = ("backtest", "report", "persistence")
+# subpackages and modules reachable as attributes after a bare ``import tsforecast``
+_SUBPACKAGES = ("backtest", "report", "persistence", "scoring", "plotting")
 
 __all__ = [*_EXPORTS, *_SUBPACKAGES, "__version__"]
 
@@ -82,7 +88,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real names
-    from tsforecast import backtest, persistence, report
+    from tsforecast import backtest, persistence, plotting, report, scoring
     from tsforecast.backtest.result import BacktestResult
     from tsforecast.base import Forecaster
     from tsforecast.datasets import (
@@ -111,6 +117,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.models.statistical import AR, ARIMA, ARMA, SARIMA
     from tsforecast.models.theta import Theta
     from tsforecast.persistence import load
+    from tsforecast.plotting import plot_forecast
     from tsforecast.registry import available_models, get_model
     from tsforecast.report import write_report
     from tsforecast.validation import clean_series, to_series

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
@@ -24,6 +25,7 @@ from tsforecast.validation import clean_series, exog_on_index, to_frame
 __all__ = ["backtest", "data_hash"]
 
 ModelSpec = str | Forecaster
+_log = logging.getLogger(__name__)
 
 
 def _labelled_models(
@@ -70,6 +72,7 @@ def backtest(
     seed: int | None = 0,
     time_limit: float | None = None,
     progress: Callable[[int, int], None] | None = None,
+    diagnose: bool = True,
 ) -> BacktestResult:
     """Backtest ``models`` on rolling-origin folds of ``data``.
 
@@ -113,6 +116,10 @@ def backtest(
         milliseconds.
     progress
         Called as ``progress(done, total)`` after each chunk of work.
+    diagnose
+        Check the in-sample residuals of every model fitted at the last cutoff
+        (:attr:`BacktestResult.diagnostics`); ``False`` saves that work (``auto`` does, for
+        its inner validation).
     """
     started = time.perf_counter()
     if not isinstance(coverage, Real) or not 0 < coverage < 1:
@@ -141,9 +148,11 @@ def backtest(
     min_train = needs[BASELINE] if window_type != "sliding" else max(needs.values())
     folds = make_folds(len(index), horizon, n_windows, step, window_type, window_size, min_train)
     chains = plan_chains(list(series), list(labelled), folds, refit)
+    _log.info("backtest: %d series x %d models x %d folds of horizon %d, %d chains of work",
+              len(series), len(labelled), len(folds), horizon, len(chains))
     output = run_chains(
         chains, labelled, series, X, refit=refit, coverage=coverage, time_limit=time_limit,
-        n_jobs=n_jobs, progress=progress,
+        n_jobs=n_jobs, progress=progress, diagnose=diagnose,
     )
     forecasts = output.forecast_frame(quantile_levels(coverage))
     scales = pd.DataFrame(
@@ -162,6 +171,8 @@ def backtest(
         "series", "model", "cutoff", "fit_time", "predict_time", "refitted", "fitted"])
     failures = pd.DataFrame(output.failures, columns=[
         "series", "model", "cutoff", "stage", "error", "message"])
+    diagnostics = pd.DataFrame(output.diagnostics, columns=[
+        "series", "model", "cutoff", "n", "lags", "ljung_box_p", "acf"])
     parameters = {
         "horizon": horizon, "n_windows": n_windows, "step": step or horizon,
         "window_type": window_type, "window_size": window_size, "refit": refit,
@@ -178,6 +189,7 @@ def backtest(
         "duration_seconds": round(time.perf_counter() - started, 3),
         "versions": versions(),
     }
+    _log.info("backtest finished in %.1f s with %d failed fits", time.perf_counter() - started, len(failures))
     return BacktestResult(
         forecasts=forecasts,
         timings=timings,
@@ -187,6 +199,7 @@ def backtest(
         model_parameters={label: _plain_params(m) for label, m in labelled.items()},
         repairs=repairs,
         metadata=metadata,
+        diagnostics=diagnostics,
     )
 
 

@@ -86,16 +86,19 @@ class FoldForecast:
 
 @dataclass
 class ChainOutput:
-    """What one chain produced: fold forecasts, timings and failures."""
+    """What one chain produced: fold forecasts, timings, failures and, for the chains that
+    end at the last cutoff, the residual diagnostics of the model fitted there."""
 
     forecasts: list[FoldForecast] = field(default_factory=list)
     timings: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
+    diagnostics: list[dict] = field(default_factory=list)
 
     def extend(self, other: ChainOutput) -> None:
         self.forecasts += other.forecasts
         self.timings += other.timings
         self.failures += other.failures
+        self.diagnostics += other.diagnostics
 
     def forecast_frame(self, levels: tuple[float, ...]) -> pd.DataFrame:
         """The tidy frame (:data:`FORECAST_COLUMNS`, then a column per quantile of
@@ -181,6 +184,7 @@ class ChainTask:
     refit: bool | int
     coverage: float
     time_limit: float | None
+    diagnose: bool = False  # the chain ends at the last cutoff: diagnose the model fitted there
 
 
 def run_chain(task: ChainTask) -> ChainOutput:
@@ -233,7 +237,23 @@ def run_chain(task: ChainTask) -> ChainOutput:
             quantiles[:, levels.index(round((1 - task.coverage) / 2, 12))],
             quantiles[:, levels.index(round((1 + task.coverage) / 2, 12))], quantiles,
         ))
+    if task.diagnose and fitted is not None and out.forecasts and out.forecasts[-1].cutoff == y.index[
+            chain.folds[-1].train_end - 1]:
+        out.diagnostics.append(_diagnose(fitted, chain, out.forecasts[-1].cutoff))
     return out
+
+
+def _diagnose(fitted: Forecaster, chain: Chain, cutoff: pd.Timestamp) -> dict:
+    """Residual diagnostics of the model fitted at the last cutoff (none if it has no
+    in-sample forecasts)."""
+    from tsforecast.diagnostics import residual_diagnostics
+
+    record = {"series": chain.series, "model": chain.label, "cutoff": cutoff}
+    try:
+        return {**record, **residual_diagnostics(fitted.residuals(), fitted.season_)}
+    except Exception as exc:  # noqa: BLE001 - a diagnostic must never fail the backtest
+        return {**record, "n": 0, "lags": 0, "ljung_box_p": float("nan"), "acf": [],
+                "error": f"{type(exc).__name__}: {exc}"}
 
 
 def _describe(model: Forecaster) -> str:
@@ -261,10 +281,13 @@ def run_chains(
     time_limit: float | None,
     n_jobs: int,
     progress: Callable[[int, int], None] | None = None,
+    diagnose: bool = True,
 ) -> ChainOutput:
     """Run every chain, in worker processes when ``n_jobs`` allows more than one (at most one
     per chain and per core), and merge the outputs in chain order."""
-    tasks = [ChainTask(c, models[c.label], data[c.series], X, refit, coverage, time_limit) for c in chains]
+    last_end = max((c.folds[-1].train_end for c in chains), default=0)
+    tasks = [ChainTask(c, models[c.label], data[c.series], X, refit, coverage, time_limit,
+                       diagnose=diagnose and c.folds[-1].train_end == last_end) for c in chains]
     n_workers = worker_count(n_jobs, len(tasks))
     # SIGALRM only reaches a main thread: called from another thread (a web server, a
     # notebook's executor), limited fits run in a worker process, where they are stoppable

@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ from tsforecast.metrics import METRICS, mae
 from tsforecast.outputs import atomic_write, spreadsheet_safe
 from tsforecast.scoring import crps_from_quantiles, pinball_loss
 from tsforecast.significance import loss_differential_test, origin_lags
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["BacktestResult", "BASELINE", "SIGNIFICANCE_LEVEL"]
 
@@ -40,7 +44,8 @@ class BacktestResult:
     ``actual``, ``forecast``, ``lower``, ``upper`` (the ``coverage`` prediction interval),
     forecast quantiles ``q0.025`` ... ``q0.975`` (:attr:`quantile_levels`) and ``scale`` (the
     fold's in-sample seasonal-naive MAE, the MASE denominator). ``timings``
-    holds fit and predict seconds per fold; ``failures`` every fit/update/predict that raised.
+    holds fit and predict seconds per fold; ``failures`` every fit/update/predict that raised;
+    ``diagnostics`` the residual checks of the models fitted at the last cutoff.
     """
 
     forecasts: pd.DataFrame
@@ -51,6 +56,10 @@ class BacktestResult:
     model_parameters: dict[str, dict]
     repairs: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
+    #: per (series, model): in-sample residual diagnostics of the model fitted at the last
+    #: cutoff (``n``, ``lags``, Ljung-Box ``ljung_box_p``, ``acf`` at lags 1..lags)
+    diagnostics: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["series", "model", "cutoff", "n", "lags", "ljung_box_p", "acf"]))
 
     @property
     def coverage(self) -> float:
@@ -96,6 +105,49 @@ class BacktestResult:
         row["mase"] = mae(true / scale, pred / scale) if np.all(scale > 0) else float("nan")
         row["n"] = len(group)
         return row
+
+    def plot(self, kind: str = "forecasts", series: str | None = None, ax: Axes | None = None) -> Axes:
+        """Draw one of the report's charts on ``ax`` (or a new figure) and return the Axes.
+
+        ``kind``: ``"forecasts"`` (every fold's forecasts against the actuals), ``"last"``
+        (the last cutoff with prediction intervals), ``"step"`` (MAE by steps ahead),
+        ``"fold"`` (MAE per fold) or ``"calibration"`` (observed against nominal coverage).
+        ``series`` picks one series of a multi-series backtest (default: the first).
+        """
+        from tsforecast import plotting
+
+        kinds = ("forecasts", "last", "step", "fold", "calibration")
+        if kind not in kinds:
+            raise ValueError(f"kind must be one of {', '.join(kinds)}, got {kind!r}.")
+        name = next(iter(self.data)) if series is None else series
+        if name not in self.data:
+            raise ValueError(f"series {name!r} is not in this backtest; it has {', '.join(self.data)}.")
+        rows = self.forecasts[self.forecasts["series"] == name]
+        horizon = int(self.parameters["horizon"])
+        ax = plotting.new_axes() if ax is None else ax
+        if kind == "forecasts":
+            plotting.draw_backtest_forecasts(ax, self.data[name], rows, horizon)
+        elif kind == "last":
+            plotting.draw_last_cutoff(ax, self.data[name], rows, self.coverage, horizon)
+        elif kind == "step":
+            table = self.leaderboard(by="step") if len(self.data) == 1 else self._series_table(name, "step")
+            plotting.draw_error_lines(ax, table, "step", rows, "steps ahead", "Error by forecast step")
+        elif kind == "fold":
+            table = self.leaderboard(by="fold")
+            plotting.draw_error_lines(ax, table[table["series"] == name], "cutoff", rows, "cutoff",
+                                      "Error per fold over time")
+        else:
+            plotting.draw_calibration(ax, self.calibration(), self.forecasts)
+        if kind in ("forecasts", "last", "fold"):
+            ax.figure.autofmt_xdate()
+        return ax
+
+    def _series_table(self, name: str, by: str) -> pd.DataFrame:
+        """Metrics per model and ``by`` on one series' common points."""
+        scored = self.scored()
+        scored = scored[scored["series"] == name]
+        return pd.DataFrame([{"model": model, by: key, **self._metric_row(group)}
+                             for (model, key), group in scored.groupby(["model", by], sort=False)])
 
     def calibration(self) -> pd.DataFrame:
         """Observed coverage of every central interval the recorded quantiles bound (50%,
@@ -223,6 +275,7 @@ class BacktestResult:
             "repairs": self.repairs,
             "leaderboard": json.loads(self.leaderboard().reset_index().to_json(orient="records")),
             "failures": json.loads(self.failures.to_json(orient="records", date_format="iso")),
+            "diagnostics": json.loads(self.diagnostics.to_json(orient="records", date_format="iso")),
         }
 
     def to_csv(self, folder: str | os.PathLike[str]) -> list[Path]:

@@ -28,6 +28,7 @@ became of it, ``horizon_`` and ``n_windows_`` the validation actually run.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -45,6 +46,7 @@ __all__ = ["Auto", "DEFAULT_CANDIDATES"]
 #: the statistical candidates, cheap first
 DEFAULT_CANDIDATES = ("snaive", "naive", "theta", "ets", "auto_arima")
 _NEURAL_CANDIDATE = "lstm"
+_log = logging.getLogger(__name__)
 _MIN_CALIBRATION = 10  # validation errors needed before intervals are recalibrated
 _REFERENCE_COVERAGE = 0.8  # coverage of the validation intervals that set each point's scale
 
@@ -167,7 +169,7 @@ class Auto(Forecaster):
             began = time.perf_counter()
             # the rest of the budget bounds each of this candidate's fits too
             result = backtest(y, {name: model}, horizon=horizon, n_windows=n_windows, seed=None,
-                              time_limit=remaining)
+                              time_limit=remaining, diagnose=False)
             record["seconds"] = time.perf_counter() - began
             if not result.failures.empty:
                 first = result.failures.iloc[0]
@@ -208,6 +210,8 @@ class Auto(Forecaster):
             if name in fitted:
                 validation.loc[name, "status"] = "chosen"
         self.models_, self.chosen_, self.validation_ = fitted, list(fitted), validation
+        _log.info("auto on %d observations: %s; validation MASE %s", len(y), self.label_, ", ".join(
+            f"{name} {row['mase']:.3f} ({row['status']})" for name, row in validation.iterrows()))
         self.calibration_scores_ = self._calibration_scores(forecasts)
 
     def _calibration_scores(self, forecasts: dict[str, pd.DataFrame]) -> np.ndarray:

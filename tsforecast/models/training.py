@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ __all__ = ["TrainConfig", "TrainHistory", "train", "predict_windows", "LOSSES", 
 LOSSES: dict[str, Callable[[], nn.Module]] = dict(
     zip(LOSS_NAMES, (nn.HuberLoss, nn.MSELoss, nn.L1Loss), strict=True)
 )
+
+_log = logging.getLogger(__name__)
 
 #: progress callback: (epoch, max_epochs, train_loss, validation_loss)
 ProgressCallback = Callable[[int, int, float, float], None]
@@ -122,6 +125,7 @@ def train(
         scheduler.step(val_loss)
         if progress is not None:
             progress(epoch, config.max_epochs, train_loss, val_loss)
+        _log.debug("epoch %d/%d: train loss %.5f, validation loss %.5f", epoch, config.max_epochs, train_loss, val_loss)
         if epoch < warm_up:
             continue  # warm-up: no early stop, and these weights are never restored
         if val_loss < best_loss - 1e-6 or epoch == warm_up:
@@ -133,4 +137,5 @@ def train(
                 break
     model.load_state_dict(best_state)
     model.eval()
+    _log.info("trained %d epochs; restored the weights of epoch %d", len(history.train_loss), history.best_epoch)
     return history

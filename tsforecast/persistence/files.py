@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import logging
 import struct
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ FORMAT = "tsforecast.model"
 #: bump when a change would make older tsforecast misread new files
 FORMAT_VERSION = 1
 _MAX_HEADER = 100 * 2**20  # safetensors' own bound on the JSON header
+_log = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------- saving
@@ -100,6 +102,7 @@ def save_model(model: Any, path: str | Path) -> Path:
     payload = save(encoder.arrays, metadata={"tsforecast": document, "sha256": _checksum(document, encoder.arrays)})
     path = Path(path)
     atomic_write(path, payload)
+    _log.info("saved %s (%d bytes, %d arrays) to %s", model.short_name, len(payload), len(encoder.arrays), path)
     return path
 
 
@@ -196,6 +199,8 @@ def load(path: str | Path) -> Any:
     """
     path = Path(path)
     info, arrays = _read(path, with_arrays=True)
+    _log.info("loading %s saved by tsforecast %s at %s from %s", info.get("model"),
+              info.get("tsforecast_version"), info.get("saved_at"), path)
     try:
         return _decode_model(info["tree"], Decoder(arrays, _decode_model))
     except ModelFileError:

@@ -107,6 +107,19 @@ def render_report(result: BacktestResult) -> str:
         Markup(charts.calibration_chart(calibration, result.forecasts))
         if calibration is not None and not calibration.empty else None
     )
+    diagnostics = []
+    for name in result.data:
+        rows = result.diagnostics[result.diagnostics["series"] == name]
+        if rows.empty:
+            continue
+        diagnostics.append({
+            "series": name,
+            "rows": [{"model": r["model"], "n": r["n"], "lags": r["lags"], "p": r["ljung_box_p"],
+                      "largest": max((abs(v) for v in r["acf"]), default=float("nan"))}
+                     for _, r in rows.iterrows()],
+            # charts for the first series only: a report for many series stays small
+            "chart": Markup(charts.residual_acf_chart(rows, result.forecasts)) if not diagnostics else None,
+        })
     template = env.get_template("report.html.j2")
     chosen = [] if result.timings.empty else [
         {"model": model, "choices": ", ".join(f"{label} ({count} of {len(group)} fits)"
@@ -126,6 +139,7 @@ def render_report(result: BacktestResult) -> str:
         baseline=BASELINE,
         chosen=chosen,
         calibration_chart=calibration_svg,
+        diagnostics=diagnostics,
         calibration=None if calibration is None else [
             {"model": model, "cells": [(f"{c:.0%}", row[c]) for c in calibration.columns]}
             for model, row in calibration.iterrows()
