@@ -171,7 +171,8 @@ def _load_frame(settings: dict[str, Any], preferred_target: str | None = None):
         if target is None and preferred_target in frame.columns:
             target = preferred_target
         if target is None:
-            numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)]
+            numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)
+                       and c != settings.get("id_column")]
             if frame.shape[1] == 1:
                 numeric = list(frame.columns)  # the only column; validation checks its values
             if len(numeric) != 1:
@@ -188,7 +189,8 @@ def _load_frame(settings: dict[str, Any], preferred_target: str | None = None):
         frame = load_dataset(name)
         target = settings["target"] or (preferred_target if preferred_target in frame.columns else default_target(name))
         where = f"built-in dataset {name}"
-    for option, columns in (("--target", [target]), ("--exog", _exog_columns(settings))):
+    id_column = [settings["id_column"]] if settings.get("id_column") else []
+    for option, columns in (("--target", [target]), ("--exog", _exog_columns(settings)), ("--id-column", id_column)):
         absent = [c for c in columns if c not in frame.columns]
         if absent:
             raise ConfigError(
@@ -253,6 +255,9 @@ def backtest(
         help="Column to forecast. [default: rail for ridership; the only value column of a file]")] = None,
     date_column: Annotated[str | None, typer.Option(help=_DATE_COLUMN_HELP)] = None,
     date_format: Annotated[str | None, typer.Option(help=_DATE_FORMAT_HELP)] = None,
+    id_column: Annotated[str | None, typer.Option(
+        help="Long format: the column naming each row's series (one row per series and date); every "
+        "series is backtested on folds cut from its own end.")] = None,
     horizon: Annotated[int | None, typer.Option(
         help=f"Steps forecast from each cutoff; all are scored. [default: {DEFAULTS['horizon']}]")] = None,
     windows: Annotated[int | None, typer.Option(
@@ -285,7 +290,7 @@ def backtest(
         from tsforecast.backtest import backtest as run_backtest
 
         cli = {"models": models, "dataset": dataset, "data": str(data) if data else None,
-               "target": target, "date_column": date_column, "date_format": date_format,
+               "target": target, "date_column": date_column, "date_format": date_format, "id_column": id_column,
                "horizon": horizon, "windows": windows, "step": step, "window": window, "exog": exog,
                "refit": refit, "seed": seed, "jobs": jobs, "time_limit": time_limit,
                "output": str(output) if output else None, "name": name, "quiet": quiet or None}
@@ -296,12 +301,18 @@ def backtest(
             chosen = _models(settings["models"], settings["model_params"])
             frame, target, source = _load_frame(settings)
             exog_columns = _exog_columns(settings)
-            X = frame[exog_columns] if exog_columns else None
             if exog_columns:
                 source += f", regressors {', '.join(exog_columns)}"
+            if settings["id_column"]:
+                # long format: one row per series and date; the panel validates each series
+                source += f", series by {settings['id_column']}"
+                data = {"data": frame.reset_index(), "id_col": settings["id_column"], "time_col": frame.index.name,
+                        "target_col": target, "exog_columns": exog_columns}
+            else:
+                data = {"data": frame[target], "X": frame[exog_columns] if exog_columns else None}
             with _progress(not quiet and _err.is_terminal, "backtesting") as progress:
                 result = run_backtest(
-                    frame[target], chosen, X=X, horizon=settings["horizon"], n_windows=settings["windows"],
+                    **data, models=chosen, horizon=settings["horizon"], n_windows=settings["windows"],
                     step=settings["step"],
                     window_type="sliding" if settings["window"] is not None else "expanding",
                     window_size=settings["window"], refit=settings["refit"],

@@ -136,6 +136,7 @@ OPTIONS: dict[str, Option] = {
     "data": Option(None, _existing_file),
     "target": Option(None, _text),
     "date_column": Option(None, _text),
+    "id_column": Option(None, _text),  # long format: the column naming each row's series
     "date_format": Option(None, _text),
     "exog": Option(None, _names),
     "horizon": Option(14, _integer(1)),

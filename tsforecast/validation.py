@@ -48,7 +48,7 @@ from tsforecast.errors import DataError, DataRepairWarning
 from tsforecast.frequency import infer_regular_freq
 
 __all__ = [
-    "CleanSeries", "clean_series", "to_series", "to_frame", "align_exog", "infer_exog_schema", "exog_on_index",
+    "CleanSeries", "clean_series", "to_series", "align_exog", "infer_exog_schema", "exog_on_index",
     "ExogSchema",
 ]
 
@@ -365,36 +365,6 @@ def to_series(
     if result.repairs:
         warnings.warn("; ".join(result.repairs), DataRepairWarning, stacklevel=2)
     return result.series
-
-
-def to_frame(
-    data: pd.DataFrame,
-    columns: Sequence[Hashable] | None = None,
-    date_column: Hashable | None = None,
-    *,
-    freq: str | BaseOffset | None = None,
-    missing: str = "interpolate",
-) -> tuple[pd.DataFrame, list[str]]:
-    """Validate several numeric columns of ``data`` onto one common regular grid.
-
-    Returns the frame and the repairs, each prefixed with its column name.
-    """
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"expected a DataFrame of series, got {type(data).__name__}.")
-    frame = data.set_index(date_column) if date_column is not None else data
-    if columns is None:
-        columns = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)]
-        if not columns:
-            raise DataError("the DataFrame has no numeric columns to forecast.")
-    cleaned: dict[Hashable, pd.Series] = {}
-    repairs: list[str] = []
-    for column in columns:
-        result = clean_series(frame, column, freq=freq, missing=missing)
-        cleaned[column] = result.series
-        repairs += [f"{column}: {note}" for note in result.repairs]
-    out = pd.DataFrame(cleaned)
-    out.index.freq = next(iter(cleaned.values())).index.freq
-    return out, repairs
 
 
 @dataclass(frozen=True)

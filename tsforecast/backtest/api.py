@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from numbers import Real
 
 import pandas as pd
@@ -12,15 +12,15 @@ from sklearn.base import clone
 
 from tsforecast.backtest.engine import fold_scales, plan_chains, quantile_levels, run_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
-from tsforecast.backtest.splits import make_folds
+from tsforecast.backtest.splits import Fold, make_folds
 from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError
 from tsforecast.frequency import freq_label, infer_season
 from tsforecast.models.baseline import SeasonalNaive
+from tsforecast.panel import Panel, panel_from_long, panel_from_series, panel_from_wide
 from tsforecast.params import check_jobs, check_seconds
 from tsforecast.provenance import data_hash, versions
 from tsforecast.registry import get_model
-from tsforecast.validation import clean_series, exog_on_index, to_frame
 
 __all__ = ["backtest", "data_hash"]
 
@@ -56,6 +56,35 @@ def _labelled_models(
     return labelled
 
 
+def _panel(
+    data: object, X: pd.DataFrame | None, id_col: Hashable | None, time_col: Hashable | None,
+    target_col: Hashable | None, exog_columns: Sequence[Hashable],
+) -> Panel:
+    if id_col is not None:
+        if X is not None:
+            raise ConfigError("with id_col, regressors are columns of the long table: pass exog_columns, not X.")
+        return panel_from_long(data, id_col, time_col or "ds", target_col or "y", exog_columns)
+    if time_col is not None or target_col is not None or exog_columns:
+        raise ConfigError("time_col, target_col and exog_columns describe a long table; give id_col too.")
+    if isinstance(data, pd.DataFrame):
+        return panel_from_wide(data, X)
+    return panel_from_series(data, X)
+
+
+def _panel_hash(panel: Panel) -> str:
+    """One fingerprint of every series and its regressors, in order."""
+    import hashlib
+
+    if len(panel.series) == 1:  # a single series: the same fingerprint a model saved from it records
+        ((name, y),) = panel.series.items()
+        return data_hash(y, None if panel.X is None else panel.X[name])
+    digest = hashlib.sha256()
+    for name, y in panel.series.items():
+        digest.update(name.encode())
+        digest.update(data_hash(y, None if panel.X is None else panel.X[name]).encode())
+    return digest.hexdigest()
+
+
 def backtest(
     data: pd.Series | pd.DataFrame,
     models: Sequence[ModelSpec] | Mapping[str, ModelSpec],
@@ -73,14 +102,21 @@ def backtest(
     time_limit: float | None = None,
     progress: Callable[[int, int], None] | None = None,
     diagnose: bool = True,
+    id_col: Hashable | None = None,
+    time_col: Hashable | None = None,
+    target_col: Hashable | None = None,
+    exog_columns: Sequence[Hashable] = (),
 ) -> BacktestResult:
     """Backtest ``models`` on rolling-origin folds of ``data``.
 
     Parameters
     ----------
     data
-        A Series, or a DataFrame whose numeric columns are each backtested as a series.
-        Validated as in :mod:`tsforecast.validation`; repairs are recorded in the result.
+        A Series; a wide DataFrame whose numeric columns are each a series; or, with
+        ``id_col``, a long DataFrame with one row per (series, time) (see
+        :mod:`tsforecast.panel`). Every series is validated on its own (repairs are recorded
+        in the result) and keeps its own span: folds are cut per series from its own end, and
+        a series too short for them is skipped and listed in ``metadata["skipped"]``.
     models
         Registered names (``"sarima"``), Forecaster instances, or a mapping label -> either.
         The seasonal-naive baseline (label ``snaive``) is always added.
@@ -116,6 +152,10 @@ def backtest(
         milliseconds.
     progress
         Called as ``progress(done, total)`` after each chunk of work.
+    id_col, time_col, target_col, exog_columns
+        For long-format ``data``: the column naming each row's series, its time, the value to
+        forecast (defaults ``ds`` and ``y``, Nixtla's names) and the known-in-advance
+        regressors that ride along per series.
     diagnose
         Check the in-sample residuals of every model fitted at the last cutoff
         (:attr:`BacktestResult.diagnostics`); ``False`` saves that work (``auto`` does, for
@@ -127,39 +167,45 @@ def backtest(
     if time_limit is not None:
         check_seconds(None, "time_limit", time_limit)
     check_jobs(None, "n_jobs", n_jobs)
-    if isinstance(data, pd.DataFrame):
-        frame, repairs = to_frame(data)
-    else:
-        cleaned = clean_series(data)
-        frame = cleaned.series.to_frame()
-        repairs = cleaned.repairs
-    series = {str(column): frame[column] for column in frame.columns}
+    panel = _panel(data, X, id_col, time_col, target_col, exog_columns)
+    series = panel.series
     labelled = _labelled_models(models, seed)
-    index = frame.index
-    if X is not None:
-        X = exog_on_index(X, index)
-    season = infer_season(index.freq)
+    freq = panel.freq
+    season = infer_season(freq)
     # The folds need only as much history as the seasonal-naive baseline. A model that needs
     # more than a fold trains on fails on that fold with its own clear DataError (recorded,
     # and the others are compared without those points), so one history-hungry model never
     # stops the backtest of all the others. A sliding window is the user's explicit choice:
     # one too small for some model can never work for it, so that is refused up front.
-    needs = {label: model.required_length(index.freq) for label, model in labelled.items()}
+    needs = {label: model.required_length(freq) for label, model in labelled.items()}
     min_train = needs[BASELINE] if window_type != "sliding" else max(needs.values())
-    folds = make_folds(len(index), horizon, n_windows, step, window_type, window_size, min_train)
-    chains = plan_chains(list(series), list(labelled), folds, refit)
-    _log.info("backtest: %d series x %d models x %d folds of horizon %d, %d chains of work",
-              len(series), len(labelled), len(folds), horizon, len(chains))
+    # folds are cut per series from its own end; a series too short for them is skipped and
+    # reported (alone, it is an error)
+    folds: dict[str, list[Fold]] = {}
+    skipped = []
+    for name, y in series.items():
+        try:
+            folds[name] = make_folds(len(y), horizon, n_windows, step, window_type, window_size, min_train)
+        except ConfigError as exc:
+            if len(series) == 1:
+                raise
+            skipped.append({"series": name, "observations": len(y), "reason": str(exc)})
+    if not folds:
+        raise ConfigError(f"every series is too short for {n_windows} folds of horizon {horizon}: "
+                          f"{skipped[0]['reason']}")
+    chains = plan_chains(folds, list(labelled), refit)
+    _log.info("backtest: %d series x %d models x %d folds of horizon %d, %d chains of work, %d series skipped",
+              len(folds), len(labelled), n_windows, horizon, len(chains), len(skipped))
     output = run_chains(
-        chains, labelled, series, X, refit=refit, coverage=coverage, time_limit=time_limit,
+        chains, labelled, series, panel.X, refit=refit, coverage=coverage, time_limit=time_limit,
         n_jobs=n_jobs, progress=progress, diagnose=diagnose,
     )
     forecasts = output.forecast_frame(quantile_levels(coverage))
     scales = pd.DataFrame(
         [
-            {"series": name, "cutoff": y.index[f.train_end - 1], "scale": s}
-            for name, y in series.items()
-            for f, s in zip(folds, fold_scales(y, folds, season), strict=True)
+            {"series": name, "cutoff": series[name].index[f.train_end - 1], "scale": s}
+            for name, series_folds in folds.items()
+            for f, s in zip(series_folds, fold_scales(series[name], series_folds, season), strict=True)
         ]
     )
     forecasts = forecasts.merge(scales, on=["series", "cutoff"], how="left")
@@ -173,19 +219,25 @@ def backtest(
         "series", "model", "cutoff", "stage", "error", "message"])
     diagnostics = pd.DataFrame(output.diagnostics, columns=[
         "series", "model", "cutoff", "n", "lags", "ljung_box_p", "acf"])
+    exogenous = None if panel.X is None else [str(c) for c in next(iter(panel.X.values())).columns]
     parameters = {
         "horizon": horizon, "n_windows": n_windows, "step": step or horizon,
         "window_type": window_type, "window_size": window_size, "refit": refit,
         "coverage": coverage, "quantiles": list(quantile_levels(coverage)),
-        "n_jobs": n_jobs, "seed": seed, "time_limit": time_limit,
-        "exogenous": None if X is None else [str(c) for c in X.columns],
+        "n_jobs": n_jobs, "seed": seed, "time_limit": time_limit, "exogenous": exogenous,
     }
+    used = {name: series[name] for name in folds}
+    first_series = next(iter(used.values()))
     metadata = {
-        "data_hash": data_hash(frame, X),
-        "series": list(series),
-        "start": str(index[0]), "end": str(index[-1]), "observations": len(index),
-        "frequency": freq_label(index.freq), "season": season,
-        "cutoffs": [str(index[f.train_end - 1]) for f in folds],
+        "data_hash": _panel_hash(panel),
+        "series": list(used),
+        "start": str(min(y.index[0] for y in used.values())),
+        "end": str(max(y.index[-1] for y in used.values())),
+        "observations": int(sum(len(y) for y in used.values())),
+        "frequency": freq_label(freq), "season": season,
+        # one series: its cutoffs; a panel: those of its first series (each is cut from its end)
+        "cutoffs": [str(first_series.index[f.train_end - 1]) for f in folds[first_series.name]],
+        "skipped": skipped,
         "duration_seconds": round(time.perf_counter() - started, 3),
         "versions": versions(),
     }
@@ -194,10 +246,10 @@ def backtest(
         forecasts=forecasts,
         timings=timings,
         failures=failures,
-        data=series,
+        data=used,
         parameters=parameters,
         model_parameters={label: _plain_params(m) for label, m in labelled.items()},
-        repairs=repairs,
+        repairs=panel.repairs,
         metadata=metadata,
         diagnostics=diagnostics,
     )

@@ -19,7 +19,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -127,24 +127,25 @@ class ChainOutput:
 
 
 def plan_chains(
-    series_names: Sequence[str],
+    folds: Mapping[str, Sequence[Fold]],
     labels: Sequence[str],
-    folds: Sequence[Fold],
     refit: bool | int,
     refit_chains: int | None = None,
 ) -> list[Chain]:
-    """Cut the folds into chains according to ``refit`` (see the module docstring);
-    ``refit_chains`` (default :data:`REFIT_CHAINS`) chains per pair when ``refit=True``."""
-    if refit is True:
-        size = max(1, math.ceil(len(folds) / (refit_chains or REFIT_CHAINS)))
-    elif refit is False:
-        size = len(folds)
-    elif isinstance(refit, int) and refit >= 1:
-        size = refit
-    else:
+    """Cut each series' folds (``folds``: series name -> its folds) into chains according to
+    ``refit`` (see the module docstring); ``refit_chains`` (default :data:`REFIT_CHAINS`)
+    chains per pair when ``refit=True``."""
+    if not (refit is True or refit is False or (isinstance(refit, int) and refit >= 1)):
         raise ConfigError(f"refit must be True, False or a positive integer, got {refit!r}.")
-    groups = [tuple(folds[i : i + size]) for i in range(0, len(folds), size)]
-    return [Chain(s, label, group) for s in series_names for label in labels for group in groups]
+    chains = []
+    for name, series_folds in folds.items():
+        if refit is True:
+            size = max(1, math.ceil(len(series_folds) / (refit_chains or REFIT_CHAINS)))
+        else:
+            size = len(series_folds) if refit is False else int(refit)
+        groups = [tuple(series_folds[i : i + size]) for i in range(0, len(series_folds), size)]
+        chains += [Chain(name, label, group) for label in labels for group in groups]
+    return chains
 
 
 class _FitTimeout(TsforecastError):
@@ -274,7 +275,7 @@ def run_chains(
     chains: Sequence[Chain],
     models: dict[str, Forecaster],
     data: dict[str, pd.Series],
-    X: pd.DataFrame | None,
+    X: Mapping[str, pd.DataFrame] | None,
     *,
     refit: bool | int,
     coverage: float,
@@ -285,9 +286,13 @@ def run_chains(
 ) -> ChainOutput:
     """Run every chain, in worker processes when ``n_jobs`` allows more than one (at most one
     per chain and per core), and merge the outputs in chain order."""
-    last_end = max((c.folds[-1].train_end for c in chains), default=0)
-    tasks = [ChainTask(c, models[c.label], data[c.series], X, refit, coverage, time_limit,
-                       diagnose=diagnose and c.folds[-1].train_end == last_end) for c in chains]
+    # each series' folds end at its own last observation: the chain holding that fold diagnoses
+    last_end: dict[str, int] = {}
+    for c in chains:
+        last_end[c.series] = max(last_end.get(c.series, 0), c.folds[-1].train_end)
+    tasks = [ChainTask(c, models[c.label], data[c.series], None if X is None else X[c.series], refit, coverage,
+                       time_limit, diagnose=diagnose and c.folds[-1].train_end == last_end[c.series])
+             for c in chains]
     n_workers = worker_count(n_jobs, len(tasks))
     # SIGALRM only reaches a main thread: called from another thread (a web server, a
     # notebook's executor), limited fits run in a worker process, where they are stoppable

@@ -1,0 +1,132 @@
+"""Many series from one long table: ragged series, per-series folds equal to single-series
+backtests, exogenous columns per series, and bad panels refused by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import tsforecast
+from tsforecast.backtest import backtest
+from tsforecast.cli import app
+from tsforecast.errors import ConfigError, DataError
+
+from .conftest import weekly_series
+
+MODELS = ["naive", "ets"]
+
+
+def long_panel() -> pd.DataFrame:
+    """Three daily series of different lengths and start dates, in long format."""
+    parts = []
+    for k, (n, start) in enumerate([(120, "2020-01-01"), (90, "2020-02-15"), (150, "2019-12-01")]):
+        y = weekly_series(n, start=start, seed=k) * (1 + k)
+        parts.append(pd.DataFrame({"store": f"s{k}", "day": y.index, "sales": y.to_numpy(),
+                                   "promo": (np.arange(n) % 6 == 0).astype(float)}))
+    return pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=0)  # any row order
+
+
+def _scores(result, series: str) -> pd.Series:
+    rows = result.forecasts[result.forecasts["series"] == series]
+    return rows.set_index(["model", "cutoff", "step"])["forecast"]
+
+
+def test_each_series_of_a_long_panel_scores_as_its_own_backtest():
+    panel = long_panel()
+    result = backtest(panel, MODELS, horizon=7, n_windows=3, id_col="store", time_col="day", target_col="sales")
+    assert list(result.data) == ["s0", "s1", "s2"] and np.isfinite(result.leaderboard()["mase"]).all()
+    for name in ("s0", "s1", "s2"):
+        rows = panel[panel["store"] == name].set_index("day")["sales"].sort_index().rename(name)
+        alone = backtest(rows, MODELS, horizon=7, n_windows=3)
+        pd.testing.assert_series_equal(_scores(result, name), _scores(alone, name))
+        # folds are cut from each series' own end
+        assert result.forecasts.loc[result.forecasts["series"] == name, "timestamp"].max() == rows.index[-1]
+
+
+def test_a_ragged_wide_frame_is_no_longer_padded_with_nan():
+    a, b = weekly_series(120), weekly_series(80, start="2020-02-10", seed=3)
+    result = backtest(pd.DataFrame({"a": a, "b": b}), MODELS, horizon=7, n_windows=3)
+    board = result.leaderboard(by="series")
+    assert np.isfinite(board["mase"]).all() and len(board) == 6
+    pd.testing.assert_series_equal(_scores(result, "b"), _scores(backtest(b.rename("b"), MODELS, horizon=7,
+                                                                          n_windows=3), "b"))
+
+
+def test_exogenous_columns_ride_along_per_series():
+    panel = long_panel()
+    result = backtest(panel, ["sarima"], horizon=7, n_windows=2, id_col="store", time_col="day",
+                      target_col="sales", exog_columns=["promo"])
+    rows = panel[panel["store"] == "s1"].set_index("day").sort_index()
+    alone = backtest(rows["sales"].rename("s1"), ["sarima"], horizon=7, n_windows=2, X=rows[["promo"]])
+    pd.testing.assert_series_equal(_scores(result, "s1"), _scores(alone, "s1"))
+    assert result.parameters["exogenous"] == ["promo"]
+
+
+def test_series_too_short_for_the_folds_are_skipped_and_reported():
+    panel = long_panel()
+    short = pd.DataFrame({"store": "tiny", "day": pd.date_range("2020-01-01", periods=12), "sales": np.arange(12.0),
+                          "promo": 0.0})
+    result = backtest(pd.concat([panel, short]), MODELS, horizon=7, n_windows=3, id_col="store", time_col="day",
+                      target_col="sales")
+    assert "tiny" not in result.data and "tiny" not in set(result.forecasts["series"])
+    (skipped,) = result.metadata["skipped"]
+    assert skipped["series"] == "tiny" and skipped["observations"] == 12 and "too few" in skipped["reason"]
+    assert "Skipped series" in tsforecast.report.render_report(result)
+    with pytest.raises(ConfigError, match="every series is too short"):
+        backtest(pd.concat([short, short.assign(store="tiny2")]), MODELS, horizon=7, n_windows=3, id_col="store",
+                 time_col="day", target_col="sales")
+
+
+def _refused(frame: pd.DataFrame, *fragments: str) -> None:
+    with pytest.raises((DataError, ConfigError)) as error:
+        backtest(frame, MODELS, horizon=7, n_windows=2, id_col="store", time_col="day", target_col="sales")
+    for fragment in fragments:
+        assert fragment in str(error.value), str(error.value)
+
+
+def test_bad_panels_are_refused_naming_the_ids_and_rows():
+    panel = long_panel().reset_index(drop=True)
+    conflicting = pd.concat([panel, panel.iloc[[0]].assign(sales=-1.0)])
+    _refused(conflicting, "appear more than once with different values", repr(panel.loc[0, "store"]))
+    no_id = panel.copy()
+    no_id.loc[[3, 7], "store"] = None
+    _refused(no_id, "2 row(s) have no store", "rows 3, 7")
+    weekly = pd.DataFrame({"store": "w", "day": pd.date_range("2020-01-05", periods=40, freq="W-SUN"),
+                           "sales": np.arange(40.0)})
+    _refused(pd.concat([panel, weekly]), "different frequencies", "'w'")
+    empty = pd.DataFrame({"store": "gone", "day": pd.date_range("2020-01-01", periods=30), "sales": np.nan})
+    _refused(pd.concat([panel, empty]), "'gone'")
+    with pytest.raises(ConfigError, match="'nope'"):
+        backtest(panel, MODELS, id_col="store", time_col="day", target_col="nope")
+
+
+def test_exact_duplicate_rows_are_dropped_and_recorded_per_series():
+    panel = long_panel()
+    doubled = pd.concat([panel, panel[panel["store"] == "s1"].iloc[:2]])
+    result = backtest(doubled, MODELS, horizon=7, n_windows=2, id_col="store", time_col="day", target_col="sales")
+    assert any(note.startswith("s1: dropped 2 exact duplicate") for note in result.repairs)
+
+
+def test_hostile_ids_stay_text_in_the_report_and_the_csv(tmp_path):
+    panel = long_panel()
+    hostile = {"s0": "<script>alert(1)</script>", "s1": "../../etc/passwd", "s2": "=HYPERLINK(1)"}
+    panel["store"] = panel["store"].map(hostile)
+    result = backtest(panel, MODELS, horizon=7, n_windows=2, id_col="store", time_col="day", target_col="sales")
+    html = tsforecast.report.render_report(result)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    result.to_csv(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} >= {"forecasts.csv", "leaderboard.csv"}
+    assert "'=HYPERLINK(1)" in (tmp_path / "forecasts.csv").read_text()
+
+
+def test_the_cli_backtests_a_long_csv_with_id_column(tmp_path):
+    path = tmp_path / "panel.csv"
+    long_panel().to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["backtest", "--data", str(path), "--id-column", "store", "--date-column", "day",
+                                      "--target", "sales", "--models", "naive", "--horizon", "7", "--windows", "2",
+                                      "--output", str(tmp_path / "out"), "--name", "panel", "--quiet"])
+    assert result.exit_code == 0, result.output
+    forecasts = pd.read_csv(tmp_path / "out" / "panel" / "forecasts.csv")
+    assert set(forecasts["series"]) == {"s0", "s1", "s2"}
