@@ -14,6 +14,7 @@ Outputs of a run are published together (:class:`tsforecast.outputs.RunDirectory
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -133,13 +134,22 @@ def _exit_codes(published: _Published | None = None) -> Iterator[None]:
         raise typer.Exit(EXIT_OUTPUT) from None
     except KeyboardInterrupt:
         _err.print(f"interrupted; {written()}")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        _exit_now(EXIT_INTERRUPTED)
     except _Terminated:
         _err.print(f"terminated; {written()}")
-        raise typer.Exit(EXIT_TERMINATED) from None
+        _exit_now(EXIT_TERMINATED)
     except Exception as exc:  # noqa: BLE001 - the CLI boundary: no tracebacks for users
         _err.print(f"internal error: {type(exc).__name__}: {exc}", highlight=False, markup=False)
         raise typer.Exit(EXIT_FAILURE) from None
+
+
+def _exit_now(code: int) -> None:
+    """End an interrupted run at once. The outputs are already cleaned up (or complete);
+    skipping the interpreter's exit handlers means nothing can wait on a worker process
+    that the interrupt caught half-started (the workers die with this process)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _models(spec: str, params: dict[str, dict]) -> dict[str, Any]:

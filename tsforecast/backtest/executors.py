@@ -133,7 +133,13 @@ def run_tasks(
             yield result
     finally:
         # normally a no-op; on an error, an interrupt or an abandoned generator it stops the
-        # workers instead of letting them finish the work in flight
-        for process in list((getattr(executor, "_processes", None) or {}).values()):
+        # workers instead of letting them finish the work in flight. The pool is not waited
+        # for: a signal that lands while a worker is still being spawned can leave the pool's
+        # bookkeeping waiting on a process that never started, and an interrupted run must
+        # end at once (the workers are terminated and joined here, with a bound)
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        for process in processes:
             process.terminate()
-        executor.shutdown(wait=True, cancel_futures=True)
+        for process in processes:
+            process.join(timeout=5)
+        executor.shutdown(wait=False, cancel_futures=True)
