@@ -24,12 +24,9 @@ import pandas as pd
 
 from tsforecast.errors import ConfigError, DataError
 from tsforecast.frequency import freq_label
-from tsforecast.validation import clean_series, exog_on_index
+from tsforecast.validation import clean_series, exog_on_index, listed
 
 __all__ = ["Panel", "panel_from_long", "panel_from_wide", "panel_from_series"]
-
-_SHOWN = 5  # ids or rows quoted in an error message
-
 
 @dataclass
 class Panel:
@@ -45,9 +42,9 @@ class Panel:
         return next(iter(self.series.values())).index.freq
 
 
-def _listed(items: Sequence[object]) -> str:
-    shown = ", ".join(repr(i) if isinstance(i, str) else str(i) for i in items[:_SHOWN])
-    return shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
+def _quoted(items: Sequence[object]) -> str:
+    """Ids for a message: quoted, so that hostile or blank ids stay visible as text."""
+    return listed([repr(i) if isinstance(i, str) else str(i) for i in items])
 
 
 def _clean_each(raw: dict[str, pd.Series]) -> tuple[dict[str, pd.Series], list[str]]:
@@ -62,8 +59,7 @@ def _clean_each(raw: dict[str, pd.Series]) -> tuple[dict[str, pd.Series], list[s
         series[name] = result.series
         repairs += [f"{name}: {note}" for note in result.repairs]
     if problems:
-        raise DataError(f"{len(problems)} series cannot be used: " + "; ".join(problems[:_SHOWN])
-                        + (f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""))
+        raise DataError(f"{len(problems)} series cannot be used: {listed(problems)}")
     _check_one_frequency(series)
     return series, repairs
 
@@ -73,7 +69,7 @@ def _check_one_frequency(series: dict[str, pd.Series]) -> None:
     for name, values in series.items():
         by_freq.setdefault(freq_label(values.index.freq), []).append(name)
     if len(by_freq) > 1:
-        groups = "; ".join(f"{label}: {_listed(names)}" for label, names in by_freq.items())
+        groups = "; ".join(f"{label}: {_quoted(names)}" for label, names in by_freq.items())
         raise DataError(
             f"the series have different frequencies ({groups}); a panel needs one. Fix: resample "
             "them to a common frequency, or backtest each group separately."
@@ -95,14 +91,14 @@ def panel_from_long(
     absent = [c for c in needed if c not in data.columns]
     if absent:
         raise ConfigError(
-            f"column(s) {_listed([str(c) for c in absent])} not in the data; its columns are "
-            f"{_listed([str(c) for c in data.columns])}."
+            f"column(s) {_quoted([str(c) for c in absent])} not in the data; its columns are "
+            f"{_quoted([str(c) for c in data.columns])}."
         )
     missing_ids = data[id_col].isna().to_numpy()
     if missing_ids.any():
         rows = [int(i) for i in missing_ids.nonzero()[0]]
         raise DataError(
-            f"{len(rows)} row(s) have no {id_col!s} (rows {_listed(rows)}, counting from 0); every "
+            f"{len(rows)} row(s) have no {id_col!s} (rows {listed(rows)}, counting from 0); every "
             "row needs the id of its series."
         )
     keys = data[[id_col, time_col]].astype({id_col: str})
@@ -113,11 +109,10 @@ def panel_from_long(
             dropna=False)
         conflicts = conflicts[conflicts > 1]
         if len(conflicts):
-            pairs = [f"{i!r} at {t}" for i, t in conflicts.index[:_SHOWN]]
+            pairs = [f"{i!r} at {t}" for i, t in conflicts.index]
             raise DataError(
                 f"{len(conflicts)} (id, time) pair(s) appear more than once with different values: "
-                f"{', '.join(pairs)}{' and more' if len(conflicts) > _SHOWN else ''}. Fix: keep one row per "
-                "series and time, e.g. df.groupby([id, time]).sum()."
+                f"{listed(pairs)}. Fix: keep one row per series and time, e.g. df.groupby([id, time]).sum()."
             )
     ids = data[id_col].astype(str)
     frame = data.set_index(time_col)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import platform
+from collections.abc import Mapping
 
 import pandas as pd
 
-__all__ = ["data_hash", "versions"]
+__all__ = ["data_hash", "panel_hash", "versions"]
 
 
 def data_hash(frame: pd.DataFrame | pd.Series, X: pd.DataFrame | None = None) -> str:
@@ -18,6 +19,19 @@ def data_hash(frame: pd.DataFrame | pd.Series, X: pd.DataFrame | None = None) ->
         frame = pd.concat([frame, X.add_prefix("X:")], axis=1)
     hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
     return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def panel_hash(series: Mapping[str, pd.Series], X: Mapping[str, pd.DataFrame] | None = None) -> str:
+    """One fingerprint of several series and their regressors, in order; for one series,
+    its :func:`data_hash` (what a model saved from it records)."""
+    if len(series) == 1:
+        ((name, y),) = series.items()
+        return data_hash(y, None if X is None else X[name])
+    digest = hashlib.sha256()
+    for name, y in series.items():
+        digest.update(name.encode())
+        digest.update(data_hash(y, None if X is None else X[name]).encode())
+    return digest.hexdigest()
 
 
 def versions() -> dict[str, str]:

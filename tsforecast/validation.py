@@ -49,7 +49,7 @@ from tsforecast.frequency import infer_regular_freq
 
 __all__ = [
     "CleanSeries", "clean_series", "to_series", "align_exog", "infer_exog_schema", "exog_on_index",
-    "ExogSchema",
+    "ExogSchema", "listed",
 ]
 
 _MAX_LISTED = 3
@@ -66,7 +66,8 @@ class CleanSeries:
     repairs: list[str] = field(default_factory=list)
 
 
-def _listed(items: Sequence[object]) -> str:
+def listed(items: Sequence[object]) -> str:
+    """The first few ``items`` joined for a message, with how many more there are."""
     shown = ", ".join(str(item) for item in list(items)[:_MAX_LISTED])
     more = len(items) - _MAX_LISTED
     return shown + (f" (and {more} more)" if more > 0 else "")
@@ -77,21 +78,21 @@ def _stamp(ts: pd.Timestamp) -> str:
 
 
 def _stamps(index: pd.Index) -> str:
-    return _listed([_stamp(ts) for ts in index])
+    return listed([_stamp(ts) for ts in index])
 
 
 def _select_column(data: pd.DataFrame, target: Hashable | None) -> pd.Series:
     if target is not None:
         if target not in data.columns:
             raise DataError(
-                f"column {target!r} not found; available columns: {_listed(list(data.columns))}. "
+                f"column {target!r} not found; available columns: {listed(list(data.columns))}. "
                 "Fix: pass one of those as the target."
             )
         return data[target]
     if data.shape[1] == 1:
         return data.iloc[:, 0]
     raise DataError(
-        f"the DataFrame has {data.shape[1]} columns ({_listed(list(data.columns))}); "
+        f"the DataFrame has {data.shape[1]} columns ({listed(list(data.columns))}); "
         "name the one to forecast with target=..."
     )
 
@@ -112,7 +113,7 @@ def _to_datetime_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
     if result.hasnans:
         positions = np.flatnonzero(result.isna())
         raise DataError(
-            f"{what} has missing dates at rows {_listed(list(positions))}. "
+            f"{what} has missing dates at rows {listed(list(positions))}. "
             "Fix: remove those rows or fill in their dates."
         )
     return result
@@ -128,7 +129,7 @@ def _as_raw_series(
             if date_column not in frame.columns:
                 raise DataError(
                     f"date column {date_column!r} not found; available columns: "
-                    f"{_listed(list(frame.columns))}. Fix: pass date_column=<name of the dates>."
+                    f"{listed(list(frame.columns))}. Fix: pass date_column=<name of the dates>."
                 )
             frame = frame.set_index(date_column)
         series = _select_column(frame, target)
@@ -176,7 +177,7 @@ def _to_float(series: pd.Series) -> pd.Series:
         bad = converted.isna() & values.notna()
         if bad.any():
             where = values.index[bad.to_numpy()]
-            shown = _listed([f"{_stamp(ts)}={values[ts]!r}" for ts in where[:_MAX_LISTED]])
+            shown = listed([f"{_stamp(ts)}={values[ts]!r}" for ts in where[:_MAX_LISTED]])
             raise DataError(
                 f"{int(bad.sum())} non-numeric value(s) in {series.name or 'the series'!s}: "
                 f"{shown}. Fix: correct them, or make them empty to have them treated as missing."
@@ -202,7 +203,7 @@ def _deduplicate(series: pd.Series, repairs: list[str]) -> pd.Series:
     spread = dups.groupby(level=0).agg(lambda v: v.nunique(dropna=False))
     conflicting = spread[spread > 1].index
     if len(conflicting):
-        shown = _listed(
+        shown = listed(
             [f"{_stamp(ts)} -> {sorted(set(dups.loc[ts].tolist()))}" for ts in conflicting]
         )
         raise DataError(
@@ -419,7 +420,7 @@ def align_exog(X: object, index: pd.DatetimeIndex, schema: ExogSchema) -> pd.Dat
     frame = _exog_frame(X)
     missing_cols = [c for c in schema.columns if c not in frame.columns]
     if missing_cols:
-        raise DataError(f"X lacks column(s) {_listed(missing_cols)} that the model was fitted with.")
+        raise DataError(f"X lacks column(s) {listed(missing_cols)} that the model was fitted with.")
     # set_axis instead of copy-then-assign: with copy-on-write no data is copied, so passing
     # the whole X to every one-day update stays cheap
     frame = frame.set_axis(_to_datetime_index(frame.index, "X's index"), axis=0)
@@ -448,8 +449,8 @@ def align_exog(X: object, index: pd.DatetimeIndex, schema: ExogSchema) -> pd.Dat
             unseen = sorted(set(values.dropna().unique().tolist()) - set(levels), key=str)
             if unseen:
                 raise DataError(
-                    f"X column {column!r} has value(s) {_listed(unseen)} not seen in fitting "
-                    f"(known: {_listed(list(levels))})."
+                    f"X column {column!r} has value(s) {listed(unseen)} not seen in fitting "
+                    f"(known: {listed(list(levels))})."
                 )
             cat = pd.Categorical(values, categories=list(levels))
             dummies = pd.get_dummies(cat, prefix=str(column), prefix_sep="=", dtype="float64")

@@ -19,7 +19,7 @@ from tsforecast.frequency import freq_label, infer_season
 from tsforecast.models.baseline import SeasonalNaive
 from tsforecast.panel import Panel, panel_from_long, panel_from_series, panel_from_wide
 from tsforecast.params import check_jobs, check_seconds
-from tsforecast.provenance import data_hash, versions
+from tsforecast.provenance import data_hash, panel_hash, versions
 from tsforecast.registry import get_model
 
 __all__ = ["backtest", "data_hash"]
@@ -69,20 +69,6 @@ def _panel(
     if isinstance(data, pd.DataFrame):
         return panel_from_wide(data, X)
     return panel_from_series(data, X)
-
-
-def _panel_hash(panel: Panel) -> str:
-    """One fingerprint of every series and its regressors, in order."""
-    import hashlib
-
-    if len(panel.series) == 1:  # a single series: the same fingerprint a model saved from it records
-        ((name, y),) = panel.series.items()
-        return data_hash(y, None if panel.X is None else panel.X[name])
-    digest = hashlib.sha256()
-    for name, y in panel.series.items():
-        digest.update(name.encode())
-        digest.update(data_hash(y, None if panel.X is None else panel.X[name]).encode())
-    return digest.hexdigest()
 
 
 def backtest(
@@ -229,7 +215,7 @@ def backtest(
     used = {name: series[name] for name in folds}
     first_series = next(iter(used.values()))
     metadata = {
-        "data_hash": _panel_hash(panel),
+        "data_hash": panel_hash(panel.series, panel.X),
         "series": list(used),
         "start": str(min(y.index[0] for y in used.values())),
         "end": str(max(y.index[-1] for y in used.values())),

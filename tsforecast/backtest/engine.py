@@ -195,6 +195,9 @@ def run_chain(task: ChainTask) -> ChainOutput:
     fitted: Forecaster | None = None
     position = 0  # how far the fitted model has seen
     use_X = X is not None and model.supports_exog
+    levels = quantile_levels(task.coverage)
+    lower_at = levels.index(round((1 - task.coverage) / 2, 12))
+    upper_at = levels.index(round((1 + task.coverage) / 2, 12))
     for fold in chain.folds:
         cutoff = y.index[fold.train_end - 1]
         record = {"series": chain.series, "model": chain.label, "cutoff": cutoff}
@@ -221,7 +224,6 @@ def run_chain(task: ChainTask) -> ChainOutput:
             test_index = y.index[fold.train_end : fold.test_end]
             future_X = X.loc[test_index] if use_X else None
             point = fitted.predict(fold.horizon, future_X)
-            levels = quantile_levels(task.coverage)
             quantiles = fitted.predict_quantiles(fold.horizon, levels, future_X).to_numpy()
             predict_time = time.perf_counter() - start
         except Exception as exc:  # noqa: BLE001 - fault isolation: record and go on
@@ -235,8 +237,7 @@ def run_chain(task: ChainTask) -> ChainOutput:
         out.forecasts.append(FoldForecast(
             chain.series, chain.label, cutoff, test_index,
             y.to_numpy()[fold.train_end : fold.test_end], point.to_numpy(),
-            quantiles[:, levels.index(round((1 - task.coverage) / 2, 12))],
-            quantiles[:, levels.index(round((1 + task.coverage) / 2, 12))], quantiles,
+            quantiles[:, lower_at], quantiles[:, upper_at], quantiles,
         ))
     if task.diagnose and fitted is not None and out.forecasts and out.forecasts[-1].cutoff == y.index[
             chain.folds[-1].train_end - 1]:

@@ -141,7 +141,7 @@ def _read(path: Path, with_arrays: bool) -> tuple[dict, dict[str, np.ndarray]]:
     from safetensors.numpy import load as load_arrays
 
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if with_arrays else _read_head(path)
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such model file.") from None
     except IsADirectoryError:
@@ -174,6 +174,17 @@ def _read(path: Path, with_arrays: bool) -> tuple[dict, dict[str, np.ndarray]]:
             "refusing to load it."
         )
     return info, arrays
+
+
+def _read_head(path: Path) -> bytes:
+    """The header length and the header of a file: all the metadata needs, whatever the
+    size of the arrays after it."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+        if len(head) < 8:
+            return head
+        size = min(int.from_bytes(head, "little"), _MAX_HEADER + 1)
+        return head + handle.read(size)
 
 
 def _decode_model(body: dict, decoder: Decoder) -> Any:
