@@ -22,7 +22,17 @@ DATASETS_DIR = Path(__file__).resolve().parents[1] / "datasets"
 
 
 def test_available_datasets():
-    assert set(tsforecast.available_datasets()) == {"ridership", "stock"}
+    assert set(tsforecast.available_datasets()) == {"ridership", "stock", "stations"}
+
+
+def test_the_stations_panel_is_ragged_long_format():
+    frame = tsforecast.load_dataset("stations").reset_index()
+    assert list(frame.columns) == ["date", "station", "riders"]
+    lengths = frame.groupby("station").size()
+    assert len(lengths) == 30 and lengths.min() >= 120 and lengths.max() <= 1461 and lengths.nunique() > 20
+    starts = frame.groupby("station")["date"].min()
+    assert starts.nunique() > 20  # stations open on different days
+    assert not frame.duplicated(["station", "date"]).any() and (frame["riders"] > 0).all()
 
 
 def test_ridership_has_the_properties_of_the_real_thing():

@@ -130,3 +130,15 @@ def test_the_cli_backtests_a_long_csv_with_id_column(tmp_path):
     assert result.exit_code == 0, result.output
     forecasts = pd.read_csv(tmp_path / "out" / "panel" / "forecasts.csv")
     assert set(forecasts["series"]) == {"s0", "s1", "s2"}
+
+
+def test_the_bundled_panel_backtests_from_the_cli_and_fit_refuses_it(tmp_path):
+    runner = CliRunner()
+    done = runner.invoke(app, ["backtest", "--dataset", "stations", "--models", "naive", "--windows", "2",
+                               "--horizon", "7", "--quiet", "--output", str(tmp_path), "--name", "panel"])
+    assert done.exit_code == 0, done.output
+    forecasts = pd.read_csv(tmp_path / "panel" / "forecasts.csv")
+    assert forecasts["series"].nunique() == 30 and set(forecasts["model"]) == {"snaive", "naive"}
+    refused = runner.invoke(app, ["fit", "--dataset", "stations", "--save", str(tmp_path / "m.tsf")])
+    assert refused.exit_code == 2 and "is a panel of many series" in refused.output
+    assert not (tmp_path / "m.tsf").exists()

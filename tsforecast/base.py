@@ -9,6 +9,7 @@ and, for models that use them, exogenous regressors as a float DataFrame on the 
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
-from scipy.stats import norm
+from scipy.special import ndtri
 from sklearn.base import BaseEstimator, clone
 
 from tsforecast.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError
@@ -26,15 +27,34 @@ from tsforecast.frequency import future_index, infer_season
 from tsforecast.params import check_int, check_quantiles
 from tsforecast.validation import ExogSchema, align_exog, clean_series, infer_exog_schema
 
-__all__ = ["Forecaster", "normal_interval"]
+__all__ = ["Forecaster", "normal_interval", "normal_quantiles"]
 
 
 def normal_interval(
     mean: np.ndarray, sigma: np.ndarray, coverage: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Central interval of a normal forecast distribution holding ``coverage`` of its mass."""
-    z = norm.ppf(0.5 + coverage / 2)
+    z = ndtri(0.5 + coverage / 2)  # scipy.stats.norm.ppf's kernel without its checks
     return mean - z * sigma, mean + z * sigma
+
+
+def normal_quantiles(mean: np.ndarray, sigma: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+    """Quantiles ``levels`` of normal forecast distributions, shape ``(len(mean), len(levels))``:
+    exactly the bounds :func:`normal_interval` gives for the central interval holding
+    ``|2q - 1|`` (so an interval and the quantiles of its bounds agree to the last bit), and
+    the mean at 0.5."""
+    z = _standard_normal_quantiles(tuple(float(q) for q in levels))
+    return np.asarray(mean)[:, None] + np.asarray(sigma)[:, None] * z[None, :]
+
+
+@functools.lru_cache(maxsize=64)
+def _standard_normal_quantiles(levels: tuple[float, ...]) -> np.ndarray:
+    """The z of each level, as :func:`normal_interval` computes it for the interval it bounds."""
+    coverage = np.round(np.abs(2 * np.asarray(levels) - 1), 12)
+    z = np.where(np.asarray(levels) < 0.5, -1.0, 1.0) * ndtri(0.5 + coverage / 2)
+    z[np.asarray(levels) == 0.5] = 0.0
+    z.flags.writeable = False  # shared by every caller
+    return z
 
 
 def _check_horizon(horizon: object) -> int:
@@ -356,19 +376,23 @@ class Forecaster(BaseEstimator):
         return result.series
 
     def _check_training(self, series: pd.Series) -> None:
-        # the minimum length may depend on the season, which depends on the frequency
-        self.freq_ = series.index.freq
-        self.season_ = self._resolve_season()
-        needed = self._min_length()
-        if len(series) < needed:
-            raise DataError(
-                f"{self.short_name} needs at least {needed} observations with these parameters; "
-                f"the series has {len(series)}. Fix: provide more history or smaller parameters."
-            )
+        self._check_training_length(series.index.freq, len(series))
         if self.requires_variance and np.ptp(series.to_numpy()) == 0:
             raise DataError(
                 f"the series is constant (every value is {series.iloc[0]:g}); {self.short_name} "
                 "cannot estimate anything from it. Fix: use 'naive' or 'mean' for constant data."
+            )
+
+    def _check_training_length(self, freq: object, n_obs: int) -> None:
+        """Set ``freq_`` and ``season_``; raise when ``n_obs`` observations are too few (the
+        minimum may depend on the season, which depends on the frequency)."""
+        self.freq_ = freq
+        self.season_ = self._resolve_season()
+        needed = self._min_length()
+        if n_obs < needed:
+            raise DataError(
+                f"{self.short_name} needs at least {needed} observations with these parameters; "
+                f"the series has {n_obs}. Fix: provide more history or smaller parameters."
             )
 
     def _training_exog(self, X: object | None, index: pd.DatetimeIndex) -> pd.DataFrame | None:

@@ -164,15 +164,16 @@ def _models(spec: str, params: dict[str, dict]) -> dict[str, Any]:
     return {name: get_model(name, **params.get(name, {})) for name in names}
 
 
-def _load_frame(settings: dict[str, Any], preferred_target: str | None = None):
+def _load_frame(settings: dict[str, Any], preferred_target: str | None = None, allow_panel: bool = False):
     """The data, the target column and a human-readable description of where it came from.
 
     Without ``--target``, ``preferred_target`` is used when the data has such a column (a
     saved model's own column), else the file's only value column or the dataset's default.
+    A bundled panel sets ``id_column`` when ``allow_panel`` (backtest), else is refused.
     """
     import pandas as pd
 
-    from tsforecast.datasets import DATASETS, default_target, load_csv, load_dataset
+    from tsforecast.datasets import DATASET_ID_COLUMNS, DATASETS, default_target, load_csv, load_dataset
 
     if settings["data"]:
         path = Path(settings["data"])
@@ -197,6 +198,12 @@ def _load_frame(settings: dict[str, Any], preferred_target: str | None = None):
         if name not in DATASETS:
             raise ConfigError(f"unknown dataset {name!r}; built-in datasets: {', '.join(DATASETS)}.")
         frame = load_dataset(name)
+        if name in DATASET_ID_COLUMNS:
+            if not allow_panel:
+                raise ConfigError(f"built-in dataset {name!r} is a panel of many series; this command takes one. "
+                                  "Fix: backtest it, or give one series with --data.")
+            if not settings["id_column"]:
+                settings["id_column"] = DATASET_ID_COLUMNS[name]  # a bundled panel names its series column
         target = settings["target"] or (preferred_target if preferred_target in frame.columns else default_target(name))
         where = f"built-in dataset {name}"
     id_column = [settings["id_column"]] if settings.get("id_column") else []
@@ -286,6 +293,12 @@ def backtest(
         help="Worker processes (-1: all cores); never more than the cores or the work. [default: 1]")] = None,
     time_limit: Annotated[float | None, typer.Option(
         help="Seconds one fit may take before it counts as a failure.")] = None,
+    engine: Annotated[str | None, typer.Option(
+        help="local (this machine, --jobs workers) or dask (a Dask cluster; pip install \"tsforecast[dask]\"). "
+        "[default: local]")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="With --engine dask: the address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786. "
+        "[default: a local cluster of --jobs workers]")] = None,
     output: Annotated[Path | None, typer.Option(
         help=f"Directory in which the run's folder is written. [default: {DEFAULTS['output']}]")] = None,
     name: Annotated[str | None, typer.Option(
@@ -302,14 +315,15 @@ def backtest(
         cli = {"models": models, "dataset": dataset, "data": str(data) if data else None,
                "target": target, "date_column": date_column, "date_format": date_format, "id_column": id_column,
                "horizon": horizon, "windows": windows, "step": step, "window": window, "exog": exog,
-               "refit": refit, "seed": seed, "jobs": jobs, "time_limit": time_limit,
-               "output": str(output) if output else None, "name": name, "quiet": quiet or None}
+               "refit": refit, "seed": seed, "jobs": jobs, "time_limit": time_limit, "engine": engine,
+               "scheduler": scheduler, "output": str(output) if output else None, "name": name,
+               "quiet": quiet or None}
         settings = resolve_settings(cli, config)
         quiet = settings["quiet"]
         # entering checks the output folder (before any work) and creates nothing yet
         with _run_directory(settings, "backtest") as run:
             chosen = _models(settings["models"], settings["model_params"])
-            frame, target, source = _load_frame(settings)
+            frame, target, source = _load_frame(settings, allow_panel=True)
             exog_columns = _exog_columns(settings)
             if exog_columns:
                 source += f", regressors {', '.join(exog_columns)}"
@@ -328,6 +342,7 @@ def backtest(
                     window_size=settings["window"], refit=settings["refit"],
                     n_jobs=settings["jobs"], seed=settings["seed"],
                     time_limit=settings["time_limit"], progress=progress,
+                    engine=settings["engine"], scheduler=settings["scheduler"],
                 )
             result.metadata["source"] = source
             _write_backtest(result, run)

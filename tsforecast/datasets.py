@@ -1,6 +1,6 @@
 """Built-in datasets and loaders for the user's own files and for real public data.
 
-* :func:`load_dataset` reads a bundled CSV (``ridership`` or ``stock``, see
+* :func:`load_dataset` reads a bundled CSV (``ridership``, ``stock`` or the ``stations`` panel, see
   ``datasets/README.md``) into a DataFrame with a regular DatetimeIndex.
 * :func:`load_csv` reads any CSV or Parquet file with a date column.
 * :func:`load_cta_ridership` reads the Chicago Transit Authority "Daily Boarding Totals" file
@@ -35,6 +35,7 @@ __all__ = [
     "load_cta_ridership",
     "fetch_cta_ridership",
     "DATASETS",
+    "DATASET_ID_COLUMNS",
     "CTA_URL",
     "CTA_COLUMNS",
     "CTA_SHA256",
@@ -54,7 +55,17 @@ DATASETS: dict[str, tuple[str, str, str]] = {
         "Closing prices of four stock-like series (ACME, BOLT, CRUX, DYNA) on NYSE trading days "
         "2019-2023; volatility clustering, jumps, market holidays absent. Synthetic.",
     ),
+    "stations": (
+        "stations.csv",
+        "riders",
+        "Long-format panel: daily entries (riders) at 30 stations (column station) of different sizes "
+        "and histories, 4 months to 4 years up to 2019-12-31; most ride like ridership, some are "
+        "stock-like random walks. Synthetic.",
+    ),
 }
+
+#: long-format datasets -> the column naming each row's series
+DATASET_ID_COLUMNS: dict[str, str] = {"stations": "station"}
 
 CTA_URL = "https://data.cityofchicago.org/api/views/6iiy-9s97/rows.csv?accessType=DOWNLOAD"
 #: SHA-256 of the 2001-01-01..2021-11-30 edition that the published reference numbers use.
@@ -89,14 +100,16 @@ def _regular(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_dataset(name: str) -> pd.DataFrame:
-    """A built-in dataset as a DataFrame with a regular DatetimeIndex.
+    """A built-in dataset as a DataFrame indexed by date: a regular DatetimeIndex, or for a
+    long-format panel (:data:`DATASET_ID_COLUMNS`) one row per series and date.
 
     >>> rail = load_dataset("ridership")["rail"]
+    >>> stations = load_dataset("stations").reset_index()  # station, date, riders
     """
     filename = _dataset_entry(name)[0]
     with resources.as_file(resources.files("tsforecast.bundled") / filename) as path:
         frame = pd.read_csv(path, parse_dates=["date"], index_col="date")
-    return _regular(frame)
+    return frame if name in DATASET_ID_COLUMNS else _regular(frame)
 
 
 def _is_row_number(name: object, values: pd.Series) -> bool:

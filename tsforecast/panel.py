@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from tsforecast.errors import ConfigError, DataError
@@ -47,8 +48,11 @@ def _quoted(items: Sequence[object]) -> str:
     return listed([repr(i) if isinstance(i, str) else str(i) for i in items])
 
 
-def _clean_each(raw: dict[str, pd.Series]) -> tuple[dict[str, pd.Series], list[str]]:
-    """Each series validated on its own; the failures gathered into one error naming them."""
+def _clean_each(
+    raw: dict[str, pd.Series], checked: dict[str, pd.Series] | None = None
+) -> tuple[dict[str, pd.Series], list[str]]:
+    """Each series validated on its own; the failures gathered into one error naming them.
+    ``checked`` series (already clean) take part in the one-frequency check."""
     series, repairs, problems = {}, [], []
     for name, values in raw.items():
         try:
@@ -60,7 +64,7 @@ def _clean_each(raw: dict[str, pd.Series]) -> tuple[dict[str, pd.Series], list[s
         repairs += [f"{name}: {note}" for note in result.repairs]
     if problems:
         raise DataError(f"{len(problems)} series cannot be used: {listed(problems)}")
-    _check_one_frequency(series)
+    _check_one_frequency({**(checked or {}), **series})
     return series, repairs
 
 
@@ -94,42 +98,124 @@ def panel_from_long(
             f"column(s) {_quoted([str(c) for c in absent])} not in the data; its columns are "
             f"{_quoted([str(c) for c in data.columns])}."
         )
-    missing_ids = data[id_col].isna().to_numpy()
+    raw_codes, raw_ids = pd.factorize(data[id_col])  # missing ids get -1
+    missing_ids = raw_codes < 0
     if missing_ids.any():
         rows = [int(i) for i in missing_ids.nonzero()[0]]
         raise DataError(
             f"{len(rows)} row(s) have no {id_col!s} (rows {listed(rows)}, counting from 0); every "
             "row needs the id of its series."
         )
-    keys = data[[id_col, time_col]].astype({id_col: str})
-    duplicated = keys.duplicated(keep=False).to_numpy()
-    if duplicated.any():
-        dups = data.loc[duplicated, [id_col, time_col, target_col]]
-        conflicts = dups.groupby([dups[id_col].astype(str), dups[time_col]], sort=False)[target_col].nunique(
-            dropna=False)
-        conflicts = conflicts[conflicts > 1]
-        if len(conflicts):
-            pairs = [f"{i!r} at {t}" for i, t in conflicts.index]
-            raise DataError(
-                f"{len(conflicts)} (id, time) pair(s) appear more than once with different values: "
-                f"{listed(pairs)}. Fix: keep one row per series and time, e.g. df.groupby([id, time]).sum()."
-            )
-    ids = data[id_col].astype(str)
-    frame = data.set_index(time_col)
-    # series in id order (the table's row order carries no meaning)
-    raw = {name: frame.loc[(ids == name).to_numpy(), target_col] for name in sorted(pd.unique(ids))}
-    series, repairs = _clean_each(raw)
+    # ids are compared as text (1 and "1" are one series); codes follow the ids' sorted order
+    text_codes, names = pd.factorize(pd.Index(raw_ids).astype(str), sort=True)
+    codes = text_codes[raw_codes]
+    _check_duplicates(data, codes, id_col, time_col, target_col)
+    # series in id order (the table's row order carries no meaning); one stable sort and a
+    # split at the id boundaries, never one scan of the table per series
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    groups = {str(names[k]): order[starts[k] : starts[k + 1]] for k in range(len(names))}
+    times, target = data[time_col], data[target_col]
+    series, repairs = _regular_groups(times, target, groups), []
+    rest = {name: rows for name, rows in groups.items() if name not in series}
+    if rest:
+        cleaned, repairs = _clean_each(
+            {name: pd.Series(target.to_numpy()[rows], index=pd.Index(times.to_numpy()[rows]), name=target_col)
+             for name, rows in rest.items()}, checked=series)
+        series = {name: series[name] if name in series else cleaned[name] for name in groups}
+    _check_one_frequency(series)
     X = None
     if exog_columns:
         X = {}
+        frame = data.set_index(time_col)
         for name, values in series.items():
-            rows = frame.loc[(ids == name).to_numpy(), list(exog_columns)]
+            rows = frame.iloc[groups[name], [frame.columns.get_loc(c) for c in exog_columns]]
             rows = rows[~rows.index.duplicated(keep="first")]
             try:
                 X[name] = exog_on_index(rows, values.index)
             except DataError as exc:
                 raise DataError(f"series {name!r}: {exc}") from None
     return Panel(series, X, repairs)
+
+
+def _check_duplicates(
+    data: pd.DataFrame, codes: np.ndarray, id_col: Hashable, time_col: Hashable, target_col: Hashable
+) -> None:
+    """Refuse (id, time) pairs that appear more than once with different values (exact copies
+    are dropped later, as a repair of their series)."""
+    times = data[time_col]
+    if pd.api.types.is_datetime64_any_dtype(times.dtype):
+        keys = pd.DataFrame({"id": codes, "time": pd.DatetimeIndex(times).as_unit("ns").asi8})
+    else:
+        keys = pd.DataFrame({"id": codes, "time": times.to_numpy()})
+    duplicated = keys.duplicated(keep=False).to_numpy()
+    if not duplicated.any():
+        return
+    dups = data.loc[duplicated, [id_col, time_col, target_col]]
+    conflicts = dups.groupby([dups[id_col].astype(str), dups[time_col]], sort=False)[target_col].nunique(
+        dropna=False)
+    conflicts = conflicts[conflicts > 1]
+    if len(conflicts):
+        pairs = [f"{i!r} at {t}" for i, t in conflicts.index]
+        raise DataError(
+            f"{len(conflicts)} (id, time) pair(s) appear more than once with different values: "
+            f"{listed(pairs)}. Fix: keep one row per series and time, e.g. df.groupby([id, time]).sum()."
+        )
+
+
+def _regular_groups(
+    times: pd.Series, target: pd.Series, groups: dict[str, np.ndarray]
+) -> dict[str, pd.Series]:
+    """The series that are already clean, built without validating each on its own: numeric
+    values with none missing, timestamps (already dates) that step by one fixed interval, the
+    same for every such series. Checked for the whole table at once; the rest go through
+    :func:`~tsforecast.validation.clean_series` one by one (repairs, calendar frequencies)."""
+    if not (pd.api.types.is_datetime64_any_dtype(times.dtype) and pd.api.types.is_numeric_dtype(target.dtype)
+            and not pd.api.types.is_bool_dtype(target.dtype)):
+        return {}
+    stamps = pd.DatetimeIndex(times)
+    instants = stamps.as_unit("ns").asi8 if stamps.tz is None else stamps.tz_convert("UTC").as_unit("ns").asi8
+    values = target.to_numpy(dtype="float64", na_value=np.nan)
+    lengths = np.array([len(rows) for rows in groups.values()])
+    if not len(lengths) or lengths.min() < 3:
+        return {}
+    rows = np.concatenate(list(groups.values()))
+    t, v = instants[rows], values[rows]
+    steps = np.diff(t)
+    inside = np.ones(len(steps), dtype=bool)
+    inside[np.cumsum(lengths)[:-1] - 1] = False  # the step from one series to the next
+    step = steps[0]
+    bad = (steps != step) & inside
+    # a series is regular when its own steps all equal the panel's step and its values are finite
+    first_row = np.r_[0, np.cumsum(lengths)[:-1]]
+    bad_series = np.add.reduceat(np.r_[bad, False].astype(int), first_row) > 0
+    bad_series |= np.add.reduceat((~np.isfinite(v)).astype(int), first_row) > 0
+    if step <= 0 or bad_series.all():
+        return {}
+    names = list(groups)
+    # the frequency is clean_series' reading of one regular series (so "D", not 24 hours),
+    # accepted for all when it steps by exactly the common interval (not a calendar offset)
+    k = int(np.flatnonzero(~bad_series)[0])
+    probe = clean_series(pd.Series(v[first_row[k] : first_row[k] + lengths[k]], index=stamps[groups[names[k]]]))
+    freq = probe.series.index.freq
+    start = probe.series.index[0]
+    if freq is None or (start + freq) - start != pd.Timedelta(int(step), unit="ns"):
+        return {}
+    # one grid over the whole panel; each series' index is a slice of it (slices keep the freq)
+    firsts = t[first_row]
+    origin = int(firsts[~bad_series].min())
+    offsets = (firsts - origin) // int(step)
+    first_stamp = pd.Timestamp(origin, unit="ns")
+    if stamps.tz is not None:
+        first_stamp = first_stamp.tz_localize("UTC").tz_convert(stamps.tz)
+    grid = pd.date_range(first_stamp, periods=int((offsets + lengths)[~bad_series].max()), freq=freq, name=times.name)
+    out = {}
+    for k, name in enumerate(names):
+        if bad_series[k]:
+            continue
+        index = grid[offsets[k] : offsets[k] + lengths[k]]
+        out[name] = pd.Series(v[first_row[k] : first_row[k] + lengths[k]], index=index, name=name)
+    return out
 
 
 def panel_from_wide(data: pd.DataFrame, X: pd.DataFrame | None = None) -> Panel:

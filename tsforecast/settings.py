@@ -86,6 +86,13 @@ def _fraction(name: str, value: object) -> float:
     return float(value)
 
 
+def _engine(name: str, value: object) -> str:
+    engines = ("local", "dask")  # tsforecast.backtest.dask_engine.ENGINES, without importing the engine
+    if value not in engines:
+        raise _fail(name, " or ".join(repr(e) for e in engines), value)
+    return str(value)
+
+
 def _model_name(name: str, value: object) -> str:
     return _text(name, value).strip().lower()
 
@@ -147,6 +154,8 @@ OPTIONS: dict[str, Option] = {
     "seed": Option(0, _integer(None)),
     "jobs": Option(1, _jobs),
     "time_limit": Option(None, _seconds),
+    "engine": Option("local", _engine),
+    "scheduler": Option(None, _text),  # a Dask scheduler's address (engine dask)
     "output": Option("reports", _text),
     "name": Option(None, _stem),
     "quiet": Option(False, _boolean),

@@ -10,6 +10,12 @@ dependencies the output is byte-for-byte the committed files (a test checks this
   (Sunday/holiday), as in the CTA file.
 * ``stock``: four stock-like daily closing prices on NYSE trading days 2019-2023 (weekends and
   market holidays absent), from a GARCH(1,1) return process with drift and jumps.
+* ``stations``: a long-format panel (``station, date, riders``) of daily entries at many
+  stations of different sizes and histories: most ride like the ridership series (weekly
+  pattern, holidays like Sundays, annual cycle, trend, level shifts, autocorrelated noise);
+  some are stock-like random walks with drift and volatility clustering (a park-and-ride
+  fed by a fare that follows fuel prices, say). Stations open on different dates and a few
+  close early, so lengths range from a few months to four years.
 """
 
 from __future__ import annotations
@@ -31,10 +37,13 @@ from pandas.tseries.holiday import (
     nearest_workday,
 )
 
-__all__ = ["make_ridership", "make_stock", "MarketHolidays", "write_bundled"]
+__all__ = ["make_ridership", "make_stock", "make_panel", "MarketHolidays", "write_bundled"]
 
 RIDERSHIP_SEED = 20160101
 STOCK_SEED = 20190102
+PANEL_SEED = 20200101
+#: stations in the bundled panel
+PANEL_SERIES = 30
 
 
 class MarketHolidays(AbstractHolidayCalendar):
@@ -156,8 +165,69 @@ def make_stock(seed: int = STOCK_SEED) -> pd.DataFrame:
     return pd.DataFrame(prices, index=dates).round(2)
 
 
+def make_panel(
+    n_series: int = PANEL_SERIES,
+    seed: int = PANEL_SEED,
+    length: int | None = None,
+    end: str = "2019-12-31",
+) -> pd.DataFrame:
+    """A long-format panel of daily station entries: columns ``station, date, riders``.
+
+    ``length=None`` gives ragged histories (each station opens between 120 days and four years
+    before ``end``; one in ten closes up to 90 days early); an integer gives every station
+    exactly that many days ending at ``end`` (the many-series benchmarks use 730). About one
+    station in five is a stock-like random walk, the rest ride like :func:`make_ridership`.
+    Vectorised over stations, so 10,000 of them take about a second.
+    """
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    span = 1461 if length is None else int(length)
+    dates = pd.date_range(end=end, periods=span, freq="D", name="date")
+    weekday = dates.day_of_week.to_numpy()
+    holiday = np.asarray(dates.isin(_TransitHolidays().holidays(dates[0], dates[-1])))
+    sunday_like = (weekday == 6) | holiday
+    years = np.arange(span) / 365.25
+    annual = np.sin(2 * np.pi * (dates.day_of_year.to_numpy() - 100) / 365.25)
+
+    size = np.exp(rng.uniform(np.log(300), np.log(40_000), n_series))[:, None]
+    saturday = rng.uniform(0.45, 0.8, n_series)[:, None]
+    sunday = saturday * rng.uniform(0.55, 0.9, n_series)[:, None]
+    week = np.where(sunday_like, sunday, np.where(weekday == 5, saturday, 1.0))
+    trend = np.exp(rng.normal(0.0, 0.04, n_series)[:, None] * years)
+    seasonal = 1 + rng.uniform(0.0, 0.12, n_series)[:, None] * annual
+    # a level shift (service change) at a random day for a third of the stations
+    shift_day = rng.integers(0, span, n_series)[:, None]
+    shift = np.where((rng.random(n_series) < 1 / 3)[:, None] & (np.arange(span) >= shift_day),
+                     rng.uniform(0.8, 1.2, n_series)[:, None], 1.0)
+    noise_scale = rng.uniform(0.02, 0.08, n_series)[:, None]
+    noise = lfilter([1.0], [1.0, -0.5], rng.standard_normal((n_series, span)) * noise_scale, axis=1)
+    ridership = size * week * trend * seasonal * shift * np.exp(noise)
+
+    # stock-like stations: a geometric random walk with drift and clustered volatility
+    volatility = rng.uniform(0.01, 0.03, n_series)[:, None] * np.exp(
+        lfilter([1.0], [1.0, -0.97], rng.normal(0.0, 0.05, (n_series, span)), axis=1))
+    drift = rng.normal(0.0002, 0.0005, n_series)[:, None]
+    walk = size * np.exp(np.cumsum(drift + volatility * rng.standard_normal((n_series, span)), axis=1))
+    values = np.where((rng.random(n_series) < 0.2)[:, None], walk, ridership)
+
+    if length is None:
+        first = span - rng.integers(120, span + 1, n_series)
+        closes = rng.random(n_series) < 0.1
+        last = span - np.where(closes, rng.integers(1, 91, n_series), 0)
+    else:
+        first, last = np.zeros(n_series, dtype=int), np.full(n_series, span)
+    width = len(str(n_series))
+    names = np.array([f"S{k + 1:0{width}d}" for k in range(n_series)], dtype=object)
+    kept = (np.arange(span) >= first[:, None]) & (np.arange(span) < last[:, None])
+    rows, columns = np.nonzero(kept)  # row-major: station by station, days in order
+    return pd.DataFrame({"station": names[rows], "date": dates[columns],
+                         "riders": np.round(values[rows, columns]).astype("int64")})
+
+
 def write_bundled(folder: str | Path) -> list[Path]:
-    """Write ``ridership.csv`` and ``stock.csv`` into ``folder``; returns their paths."""
+    """Write ``ridership.csv``, ``stock.csv`` and ``stations.csv`` into ``folder``; returns
+    their paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -166,7 +236,9 @@ def write_bundled(folder: str | Path) -> list[Path]:
         frame.to_csv(path, index_label="date", date_format="%Y-%m-%d", float_format="%.2f",
                      lineterminator="\n")
         written.append(path)
-    return written
+    path = folder / "stations.csv"
+    make_panel().to_csv(path, index=False, date_format="%Y-%m-%d", lineterminator="\n")
+    return written + [path]
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through the CLI of the module

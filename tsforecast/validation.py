@@ -315,6 +315,23 @@ def _fill_missing(series: pd.Series, missing: str, repairs: list[str]) -> pd.Ser
     return trimmed
 
 
+def _already_clean(data: object, freq: str | BaseOffset | None) -> bool:
+    """Whether ``data`` is already what :func:`clean_series` returns: float values, all
+    finite, on an increasing DatetimeIndex with a frequency (pandas checks that the timestamps
+    follow it when it is set). Backtests and updates hand such slices over thousands of times;
+    re-validating them cost more than fitting a baseline."""
+    return (
+        isinstance(data, pd.Series)
+        and data.dtype == np.float64
+        and isinstance(data.index, pd.DatetimeIndex)
+        and data.index.freq is not None
+        and len(data) > 0
+        and data.index.is_monotonic_increasing
+        and (freq is None or to_offset(freq) == data.index.freq)
+        and bool(np.isfinite(data.to_numpy()).all())
+    )
+
+
 def clean_series(
     data: object,
     target: Hashable | None = None,
@@ -340,6 +357,8 @@ def clean_series(
     """
     if missing not in {"interpolate", "error"}:
         raise DataError(f"missing must be 'interpolate' or 'error', got {missing!r}.")
+    if target is None and date_column is None and _already_clean(data, freq):
+        return CleanSeries(data if data.name is not None else data.rename("y"), [])
     repairs: list[str] = []
     raw = _as_raw_series(data, target, date_column)
     values = _to_float(raw)

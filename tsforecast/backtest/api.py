@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from numbers import Real
 
+import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
@@ -92,6 +93,8 @@ def backtest(
     time_col: Hashable | None = None,
     target_col: Hashable | None = None,
     exog_columns: Sequence[Hashable] = (),
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> BacktestResult:
     """Backtest ``models`` on rolling-origin folds of ``data``.
 
@@ -142,6 +145,13 @@ def backtest(
         For long-format ``data``: the column naming each row's series, its time, the value to
         forecast (defaults ``ds`` and ``y``, Nixtla's names) and the known-in-advance
         regressors that ride along per series.
+    engine, scheduler
+        ``"local"``: this machine (``n_jobs`` worker processes). ``"dask"``: a Dask cluster
+        (``pip install "tsforecast[dask]"``), the work distributed by series; ``scheduler`` is
+        the address of a running cluster (``"tcp://10.0.0.5:8786"``), or None for a
+        LocalCluster of ``n_jobs`` worker processes started for the run. The numbers are the
+        same with either engine (see :mod:`tsforecast.backtest.dask_engine`). ``time_limit`` is
+        not enforced on Dask (its tasks run in worker threads, which an alarm cannot stop).
     diagnose
         Check the in-sample residuals of every model fitted at the last cutoff
         (:attr:`BacktestResult.diagnostics`); ``False`` saves that work (``auto`` does, for
@@ -153,6 +163,7 @@ def backtest(
     if time_limit is not None:
         check_seconds(None, "time_limit", time_limit)
     check_jobs(None, "n_jobs", n_jobs)
+    _check_engine(engine, scheduler, time_limit)
     panel = _panel(data, X, id_col, time_col, target_col, exog_columns)
     series = panel.series
     labelled = _labelled_models(models, seed)
@@ -184,16 +195,14 @@ def backtest(
               len(folds), len(labelled), n_windows, horizon, len(chains), len(skipped))
     output = run_chains(
         chains, labelled, series, panel.X, refit=refit, coverage=coverage, time_limit=time_limit,
-        n_jobs=n_jobs, progress=progress, diagnose=diagnose,
+        n_jobs=n_jobs, progress=progress, diagnose=diagnose, engine=engine, scheduler=scheduler,
     )
     forecasts = output.forecast_frame(quantile_levels(coverage))
-    scales = pd.DataFrame(
-        [
-            {"series": name, "cutoff": series[name].index[f.train_end - 1], "scale": s}
-            for name, series_folds in folds.items()
-            for f, s in zip(series_folds, fold_scales(series[name], series_folds, season), strict=True)
-        ]
-    )
+    scales = pd.DataFrame({
+        "series": np.repeat(np.array(list(folds), dtype=object), [len(f) for f in folds.values()]),
+        "cutoff": pd.DatetimeIndex([series[name].index[f.train_end - 1] for name, fs in folds.items() for f in fs]),
+        "scale": np.concatenate([fold_scales(series[name], fs, season) for name, fs in folds.items()]),
+    })
     forecasts = forecasts.merge(scales, on=["series", "cutoff"], how="left")
     order = {label: k for k, label in enumerate(labelled)}
     forecasts = forecasts.sort_values(
@@ -211,6 +220,7 @@ def backtest(
         "window_type": window_type, "window_size": window_size, "refit": refit,
         "coverage": coverage, "quantiles": list(quantile_levels(coverage)),
         "n_jobs": n_jobs, "seed": seed, "time_limit": time_limit, "exogenous": exogenous,
+        "engine": engine,
     }
     used = {name: series[name] for name in folds}
     first_series = next(iter(used.values()))
@@ -239,6 +249,22 @@ def backtest(
         metadata=metadata,
         diagnostics=diagnostics,
     )
+
+
+def _check_engine(engine: object, scheduler: object, time_limit: float | None) -> None:
+    from tsforecast.backtest.dask_engine import ENGINES
+
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}.")
+    if scheduler is not None and engine != "dask":
+        raise ConfigError("scheduler is the address of a Dask cluster; it needs engine='dask'.")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ConfigError(f"scheduler must be an address such as 'tcp://10.0.0.5:8786', got {scheduler!r}.")
+    if engine == "dask" and time_limit is not None:
+        raise ConfigError(
+            "time_limit is not enforced on the Dask engine (its tasks run in worker threads, which an alarm "
+            "cannot stop). Fix: drop time_limit, or use engine='local'."
+        )
 
 
 def _plain_params(model: Forecaster) -> dict:

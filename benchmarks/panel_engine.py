@@ -1,0 +1,149 @@
+"""The backtest engine on many series: seconds per series against statsforecast, and memory.
+
+The panel is the project's generator (``tsforecast.synthetic.make_panel``): daily station
+series, every one 730 days long. Each library backtests the same models on the same folds
+(horizon 14, 3 windows every 14 days, one core) and is scored the same way: MASE against the
+in-sample seasonal-naive MAE of each fold's training window, averaged over series.
+
+* seasonal naive on ``--series`` series;
+* fixed-order SARIMA (1,0,0)(0,1,1)[7] (tsforecast's ``sarima`` default) against
+  statsforecast's ``ARIMA`` with the same orders, and ``auto_arima`` against statsforecast's
+  ``AutoARIMA``, on ``--arima-series`` series (they take seconds per series);
+* ``--memory N``: peak RSS of a separate process backtesting N series with three models
+  (``snaive, naive, drift``), and the size of the forecast frame it returns.
+
+statsforecast needs pandas < 3 and lives in the peers venv (``benchmarks/README.md``);
+tsforecast runs there unchanged, so one run compares both:
+
+    .venv-peers/bin/python benchmarks/panel_engine.py [--series 1000] [--arima-series 100]
+        [--models snaive,sarima,auto_arima] [--memory 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import resource
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from tsforecast.backtest import backtest
+from tsforecast.synthetic import make_panel
+
+HORIZON, WINDOWS, SEASON = 14, 3, 7
+SFC_NAMES = {"snaive": "SeasonalNaive", "sarima": "ARIMA", "auto_arima": "AutoARIMA"}
+
+
+def panel(n_series: int, length: int = 730) -> pd.DataFrame:
+    frame = make_panel(n_series, length=length)
+    frame["riders"] = frame["riders"].astype("float64")
+    return frame
+
+
+def mase_by_series(forecasts: pd.DataFrame, data: pd.DataFrame) -> pd.Series:
+    """Mean MASE per series of a frame with ``station, cutoff, date, forecast`` columns."""
+    values = {name: group["riders"].to_numpy() for name, group in data.groupby("station", sort=False)}
+    starts = {name: group["date"].iloc[0] for name, group in data.groupby("station", sort=False)}
+    scales = {}
+    for (name, cutoff) in forecasts[["station", "cutoff"]].drop_duplicates().itertuples(index=False):
+        y = values[name][: (cutoff - starts[name]).days + 1]
+        scales[(name, cutoff)] = np.mean(np.abs(y[SEASON:] - y[:-SEASON]))
+    actual = data.set_index(["station", "date"])["riders"]
+    errors = np.abs(forecasts["forecast"].to_numpy() - actual.loc[
+        list(zip(forecasts["station"], forecasts["date"], strict=True))].to_numpy())
+    scale = np.array([scales[k] for k in zip(forecasts["station"], forecasts["cutoff"], strict=True)])
+    return pd.Series(errors / scale).groupby([forecasts["station"].to_numpy(), forecasts["cutoff"].to_numpy()]).mean(
+    ).groupby(level=0).mean()
+
+
+def run_tsforecast(data: pd.DataFrame, model: str) -> tuple[float, float]:
+    """(seconds, mean MASE) of ``model`` alone: the backtest's time minus the seasonal-naive
+    baseline's share (it always runs) unless the model is the baseline."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        result = backtest(data, [model], horizon=HORIZON, n_windows=WINDOWS, id_col="station",
+                                     time_col="date", target_col="riders", diagnose=False)
+        seconds = time.perf_counter() - start
+    if model != "snaive":
+        timings = result.timings
+        baseline = timings.loc[timings["model"] == "snaive", ["fit_time", "predict_time"]].to_numpy().sum()
+        seconds -= baseline
+    frame = result.forecasts[result.forecasts["model"] == model].rename(
+        columns={"series": "station", "timestamp": "date"})
+    return seconds, float(mase_by_series(frame, data).mean())
+
+
+def run_statsforecast(data: pd.DataFrame, model: str) -> tuple[float, float]:
+    from statsforecast import StatsForecast
+    from statsforecast.models import ARIMA, AutoARIMA, SeasonalNaive
+
+    make = {
+        "snaive": lambda: SeasonalNaive(season_length=SEASON),
+        "sarima": lambda: ARIMA(order=(1, 0, 0), seasonal_order=(0, 1, 1), season_length=SEASON),
+        "auto_arima": lambda: AutoARIMA(season_length=SEASON),
+    }[model]
+    frame = data.rename(columns={"station": "unique_id", "date": "ds", "riders": "y"})
+    engine = StatsForecast(models=[make()], freq="D", n_jobs=1)
+    start = time.perf_counter()
+    out = engine.cross_validation(df=frame, h=HORIZON, n_windows=WINDOWS, step_size=HORIZON)
+    seconds = time.perf_counter() - start
+    out = out.reset_index() if "unique_id" not in out.columns else out
+    out = out.rename(columns={"unique_id": "station", "ds": "date", SFC_NAMES[model]: "forecast"})
+    return seconds, float(mase_by_series(out, data).mean())
+
+
+def memory_child(n_series: int) -> None:
+    data = panel(n_series)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    result = backtest(data, ["naive", "drift"], horizon=HORIZON, n_windows=WINDOWS, id_col="station",
+                                 time_col="date", target_col="riders", diagnose=False)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    frame = result.forecasts.memory_usage(deep=True).sum() / 2**20
+    print(f"{n_series:,} series x 3 models (snaive, naive, drift): {seconds:.1f} s, peak RSS {peak:,.0f} MiB "
+          f"(panel and imports {before:,.0f} MiB), forecast frame {frame:,.0f} MiB for {len(result.forecasts):,} rows")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--series", type=int, default=1000)
+    parser.add_argument("--arima-series", type=int, default=100)
+    parser.add_argument("--models", default="snaive,sarima,auto_arima")
+    parser.add_argument("--memory", type=int, default=0, help="series for the memory run (0: skip)")
+    parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+    peers = importlib.util.find_spec("statsforecast") is not None
+    if not peers:
+        print("statsforecast is not installed here: tsforecast only (see benchmarks/README.md)")
+    print(f"horizon {HORIZON}, {WINDOWS} windows, 730 days per series, one core; pandas {pd.__version__}")
+    print(f"{'model':<11} {'series':>6} {'tsforecast s/series':>20} {'statsforecast s/series':>23} "
+          f"{'ratio':>6} {'MASE tsf':>9} {'MASE sfc':>9}")
+    for model in args.models.split(","):
+        n = args.series if model == "snaive" else args.arima_series
+        data = panel(n)
+        if peers:  # statsforecast's numba compilation is not part of its time
+            run_statsforecast(panel(2), model)
+        seconds, mase = run_tsforecast(data, model)
+        line = f"{model:<11} {n:>6} {seconds / n:>20.4f}"
+        if peers:
+            peer_seconds, peer_mase = run_statsforecast(data, model)
+            line += f" {peer_seconds / n:>23.4f} {seconds / peer_seconds:>6.2f} {mase:>9.4f} {peer_mase:>9.4f}"
+        else:
+            line += f" {'':>23} {'':>6} {mase:>9.4f}"
+        print(line, flush=True)
+    if args.memory:
+        subprocess.run([sys.executable, __file__, "--memory-child", str(args.memory)], check=True)
+
+
+if __name__ == "__main__":
+    main()

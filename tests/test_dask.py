@@ -1,0 +1,118 @@
+"""The Dask engine on a real ``distributed.LocalCluster`` of two worker processes: the same
+forecasts as a serial run, failures isolated per task, an existing cluster by address, and
+clear errors for a scheduler that is not there."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import tsforecast
+from tsforecast.backtest import backtest
+from tsforecast.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
+from tsforecast.errors import ConfigError
+from tsforecast.models.baseline import Naive
+from tsforecast.synthetic import make_panel
+
+distributed = pytest.importorskip("distributed", reason="the Dask extra is not installed")
+
+PANEL = dict(id_col="station", time_col="date", target_col="riders")
+
+
+class Exploding(Naive):
+    """Fails on every second cutoff: a failure must stay inside its task."""
+
+    short_name = "exploding"
+
+    def _fit(self, y, X):
+        if len(y) % 2 == 0:
+            raise RuntimeError("boom at this fold")
+        super()._fit(y, X)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=40) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return make_panel(5, length=150)
+
+
+def test_dask_gives_the_serial_forecasts(cluster, panel):
+    models = ["snaive", "theta", tsforecast.get_model("lstm", max_epochs=2, window=14, hidden=8)]
+    serial = backtest(panel, models, horizon=7, n_windows=2, **PANEL)
+    on_dask = backtest(panel, models, horizon=7, n_windows=2, engine="dask", scheduler=cluster.scheduler_address,
+                       **PANEL)
+    pd.testing.assert_frame_equal(serial.forecasts, on_dask.forecasts)
+    assert on_dask.parameters["engine"] == "dask" and serial.parameters["engine"] == "local"
+    # the engine set up the cluster's two workers: one BLAS/PyTorch thread each
+    with distributed.Client(cluster) as client:
+        assert list(client.run(_omp_threads).values()) == ["1", "1"]
+
+
+def _omp_threads() -> str | None:
+    import os
+
+    return os.environ.get("OMP_NUM_THREADS")
+
+
+def test_a_failing_model_on_dask_is_recorded_like_a_local_one(cluster, panel):
+    models = {"bad": Exploding(), "naive": Naive()}
+    local = backtest(panel, models, horizon=7, n_windows=4, **PANEL)
+    on_dask = backtest(panel, models, horizon=7, n_windows=4, engine="dask", scheduler=cluster.scheduler_address,
+                       **PANEL)
+    assert not on_dask.failures.empty and set(on_dask.failures["model"]) == {"bad"}
+    pd.testing.assert_frame_equal(local.failures, on_dask.failures)
+    pd.testing.assert_frame_equal(local.forecasts, on_dask.forecasts)
+
+
+def test_without_an_address_dask_starts_and_stops_a_local_cluster(panel):
+    result = backtest(panel.head(400), ["naive"], horizon=7, n_windows=2, engine="dask", n_jobs=2, **PANEL)
+    assert not result.forecasts.empty and result.failures.empty
+
+
+def test_bad_engine_options_are_refused_before_any_work(panel):
+    with pytest.raises(ConfigError, match="engine must be one of 'local', 'dask'"):
+        backtest(panel, ["naive"], engine="spark", **PANEL)
+    with pytest.raises(ConfigError, match="needs engine='dask'"):
+        backtest(panel, ["naive"], scheduler="tcp://127.0.0.1:8786", **PANEL)
+    with pytest.raises(ConfigError, match="time_limit is not enforced on the Dask engine"):
+        backtest(panel, ["naive"], engine="dask", time_limit=5, **PANEL)
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(panel, monkeypatch):
+    from tsforecast.backtest import dask_engine
+
+    monkeypatch.setattr(dask_engine, "_CONNECT_TIMEOUT", 1)
+    with pytest.raises(ConfigError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+        backtest(panel, ["naive"], horizon=7, n_windows=2, engine="dask", scheduler="tcp://127.0.0.1:9", **PANEL)
+
+
+def test_cli_engine_dask_writes_the_local_run_s_forecasts(cluster, panel, tmp_path, monkeypatch):
+    from tsforecast.backtest import dask_engine
+
+    path = tmp_path / "panel.csv"
+    panel.to_csv(path, index=False)
+    runner = CliRunner()
+    common = ["backtest", "--data", str(path), "--id-column", "station", "--date-column", "date", "--target",
+              "riders", "--models", "naive,theta", "--horizon", "7", "--windows", "2", "--quiet",
+              "--output", str(tmp_path)]
+    local = runner.invoke(app, [*common, "--name", "local"])
+    on_dask = runner.invoke(app, [*common, "--name", "dask", "--engine", "dask", "--scheduler",
+                                  cluster.scheduler_address])
+    assert local.exit_code == 0 and on_dask.exit_code == 0, on_dask.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / "forecasts.csv"),
+                                  pd.read_csv(tmp_path / "dask" / "forecasts.csv"))
+    monkeypatch.setattr(dask_engine, "_CONNECT_TIMEOUT", 1)
+    unreachable = runner.invoke(app, [*common, "--name", "nowhere", "--engine", "dask", "--scheduler",
+                                      "tcp://127.0.0.1:9"])
+    assert unreachable.exit_code == EXIT_USAGE and "cannot reach the Dask scheduler" in unreachable.output
+    assert not (tmp_path / "nowhere").exists()
+    wrong = runner.invoke(app, [*common, "--name", "wrong", "--engine", "spark"])
+    assert wrong.exit_code == EXIT_USAGE and "engine must be 'local' or 'dask'" in wrong.output
+    assert EXIT_MODEL_FAILED != EXIT_USAGE

@@ -1,0 +1,115 @@
+"""The vectorised engine: baselines forecast every fold in one call with the numbers of
+fitting fold by fold, clean long tables skip per-series validation without changing a series,
+and the cheap fold scales and residual diagnostics equal their reference computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsforecast.backtest import backtest, make_folds
+from tsforecast.backtest.engine import fold_scales
+from tsforecast.diagnostics import residual_diagnostics
+from tsforecast.metrics import seasonal_naive_scale
+from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
+from tsforecast.panel import panel_from_long
+from tsforecast.synthetic import make_panel
+
+from .conftest import weekly_series
+
+
+def _fold_by_fold(cls):
+    """The same baseline, but one whose ``_fit`` is its own: the engine fits it per fold."""
+
+    class FoldByFold(cls):
+        def _fit(self, y, X):
+            super()._fit(y, X)
+
+    FoldByFold.__name__ = f"FoldByFold{cls.__name__}"
+    return FoldByFold
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(40, 120),
+    horizon=st.integers(1, 10),
+    windows=st.integers(1, 4),
+    refit=st.sampled_from([True, False, 2]),
+    sliding=st.booleans(),
+)
+def test_batched_baselines_equal_fitting_fold_by_fold(n, horizon, windows, refit, sliding):
+    y = weekly_series(n, seed=n)
+    options = dict(horizon=horizon, n_windows=windows, refit=refit, diagnose=False)
+    if sliding:
+        options.update(window_type="sliding", window_size=max(8, n // 3))
+    models = {c.short_name: c() for c in (Naive, Drift, Mean, SeasonalNaive)}
+    batched = backtest(y, models, **options)
+    slow = backtest(y, {name: _fold_by_fold(type(m))() for name, m in models.items()}, **options)
+    assert slow.failures.empty and batched.failures.empty
+    columns = [c for c in batched.forecasts.columns if c not in ("series",)]
+    pd.testing.assert_frame_equal(batched.forecasts[columns], slow.forecasts[columns])
+
+
+def test_a_baseline_that_fails_on_some_folds_is_recorded_fold_by_fold():
+    # a season longer than the first fold's history: the batched call refuses, and the
+    # folds are fitted one by one, the short one recorded as a failure
+    y = weekly_series(60)
+    result = backtest(y, {"long_season": SeasonalNaive(season=48)}, horizon=5, n_windows=4,
+                      step=5, diagnose=False)
+    failed = result.failures[result.failures["model"] == "long_season"]
+    scored = result.forecasts[result.forecasts["model"] == "long_season"]
+    assert len(failed) == 2 and scored["cutoff"].nunique() == 2
+    assert failed["message"].str.contains("needs at least 48").all()
+
+
+def test_a_clean_long_table_gives_the_series_validation_would():
+    frame = make_panel(12)  # ragged, all regular daily series
+    fast = panel_from_long(frame, "station", "date", "riders")
+    as_text = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))  # text dates: validated one by one
+    slow = panel_from_long(as_text, "station", "date", "riders")
+    assert list(fast.series) == list(slow.series) and not fast.repairs
+    for name in fast.series:
+        a, b = fast.series[name], slow.series[name]
+        np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+        assert a.index.equals(b.index) and a.index.freq == b.index.freq and a.name == b.name == name
+
+
+def test_irregular_series_in_a_clean_table_are_still_repaired():
+    frame = make_panel(6, length=60)
+    frame["riders"] = frame["riders"].astype("float64")
+    gap = frame.index[(frame["station"] == "S3") & (frame["date"] == "2019-12-01")]
+    frame.loc[frame.index[frame["station"] == "S5"][10], "riders"] = np.nan
+    panel = panel_from_long(frame.drop(gap), "station", "date", "riders")
+    assert panel.series["S3"].index.freq == "D" and len(panel.series["S3"]) == 60
+    assert any(r.startswith("S3: inserted 1 missing timestamp") for r in panel.repairs)
+    assert any(r.startswith("S5: filled 1 missing value") for r in panel.repairs)
+    np.testing.assert_array_equal(panel.series["S1"].to_numpy(),
+                                  frame.loc[frame["station"] == "S1", "riders"].to_numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(20, 200), season=st.integers(1, 12), horizon=st.integers(1, 5),
+       windows=st.integers(1, 3), size=st.integers(2, 30))
+def test_fold_scales_equal_the_scale_of_each_training_window(n, season, horizon, windows, size):
+    y = pd.Series(np.random.default_rng(n).normal(size=n).cumsum() * 100)
+    for options in ({}, {"window_type": "sliding", "window_size": size}):
+        folds = make_folds(n, horizon, windows, **options) if n - horizon * windows > 0 else []
+        expected = [seasonal_naive_scale(y.to_numpy()[f.train_start : f.train_end], season) for f in folds]
+        np.testing.assert_allclose(fold_scales(y, folds, season), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("n", [12, 97, 1500])
+def test_residual_diagnostics_equal_statsmodels(n):
+    from statsmodels.stats.diagnostic import acorr_ljungbox
+    from statsmodels.tsa.stattools import acf
+
+    rng = np.random.default_rng(n)
+    residuals = pd.Series(rng.normal(size=n) + 0.4 * np.sin(np.arange(n)))
+    found = residual_diagnostics(residuals, 7)
+    expected = acorr_ljungbox(residuals.to_numpy(), lags=[found["lags"]])["lb_pvalue"].iloc[0]
+    assert found["ljung_box_p"] == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    np.testing.assert_allclose(found["acf"], acf(residuals.to_numpy(), nlags=found["lags"], fft=True)[1:],
+                               atol=1e-12)

@@ -1,0 +1,130 @@
+"""Running a backtest's work on a Dask ``distributed`` cluster, beyond one machine.
+
+``backtest(..., engine="dask")`` hands every chain of work (one series, one model, its folds;
+see :mod:`tsforecast.backtest.engine`) to a cluster as one task, so the work is distributed by
+series. Without an address a :class:`distributed.LocalCluster` of ``n_jobs`` worker
+processes starts for the run and stops after it; with ``scheduler="tcp://host:8786"`` the run
+uses that cluster (started with ``dask scheduler`` and ``dask worker`` on the machines, each
+with tsforecast installed) and leaves it running.
+
+The numbers are the serial run's: each task is the function a serial run calls, on the same
+inputs, models are seeded, and every worker process is limited to one BLAS and one PyTorch
+thread per Dask thread (:func:`_limit_threads`), as the local worker pool does. A task that
+fails is recorded by the chain itself, as in a local run; a worker that dies raises
+:class:`~tsforecast.backtest.executors.WorkerError`.
+
+Dask is an optional dependency: ``pip install "tsforecast[dask]"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import cloudpickle
+
+from tsforecast.backtest.executors import WorkerError, _run_payload
+from tsforecast.errors import ConfigError
+
+__all__ = ["dask_client", "run_tasks_dask", "ENGINES"]
+
+#: the values ``backtest(engine=...)`` and ``--engine`` accept
+ENGINES = ("local", "dask")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# tasks in flight per Dask thread: enough to keep every worker busy while results come back
+# in order, few enough that a plan of 100,000 chains is never serialised at once
+_IN_FLIGHT_PER_THREAD = 4
+# seconds to wait for a scheduler given by address before saying it cannot be reached
+_CONNECT_TIMEOUT = 10
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigError(
+            "the Dask engine needs the optional Dask dependencies. Fix: pip install \"tsforecast[dask]\"."
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None, n_workers: int) -> Iterator[Any]:
+    """A :class:`distributed.Client` for one run: connected to ``scheduler`` (an address such
+    as ``tcp://10.0.0.5:8786``), or to a fresh LocalCluster of ``n_workers`` single-threaded
+    worker processes that is shut down afterwards."""
+    distributed = _import_distributed()
+    if scheduler is not None:
+        try:
+            client = distributed.Client(scheduler, timeout=_CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({type(exc).__name__}: {exc}). Fix: start "
+                "it (dask scheduler; dask worker ADDRESS on each machine) or leave --scheduler out for a "
+                "local cluster."
+            ) from None
+        with contextlib.closing(client):
+            yield client
+        return
+    cluster = distributed.LocalCluster(
+        n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",  # any free port
+        silence_logs=logging.ERROR,
+    )
+    with contextlib.closing(cluster), contextlib.closing(distributed.Client(cluster)) as client:
+        yield client
+
+
+def _limit_threads(threads: int) -> None:
+    """Run on every worker: BLAS and PyTorch may use ``threads`` threads (the worker's Dask
+    threads share its cores), and torch sees it whenever it is imported later."""
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) -> Iterator[R]:
+    """``function(task)`` for every task on the cluster behind ``client``, yielded in task
+    order (as :func:`~tsforecast.backtest.executors.run_tasks` does)."""
+    distributed = _import_distributed()
+    workers = client.scheduler_info().get("workers", {})
+    if not workers:
+        raise ConfigError("the Dask cluster has no workers. Fix: start at least one (dask worker ADDRESS).")
+    client.run(_limit_threads, 1)
+    threads = sum(w.get("nthreads", 1) for w in workers.values())
+    remaining = iter(tasks)
+    pending: deque[Any] = deque()
+
+    def submit_next() -> None:
+        task = next(remaining, None)
+        if task is not None:
+            # pure=False: two equal payloads are still two runs (the results are not cached)
+            pending.append(client.submit(_run_payload, cloudpickle.dumps((function, task)), pure=False))
+
+    try:
+        for _ in range(_IN_FLIGHT_PER_THREAD * max(1, threads)):
+            submit_next()
+        while pending:
+            try:
+                result = pending.popleft().result()
+            except distributed.KilledWorker as exc:
+                raise WorkerError(
+                    "a Dask worker died while running a task (killed, or out of memory?); run with "
+                    "engine='local' and one job to see the model's own error."
+                ) from exc
+            submit_next()
+            yield result
+    finally:
+        for future in pending:
+            future.cancel()
