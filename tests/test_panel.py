@@ -142,3 +142,20 @@ def test_the_bundled_panel_backtests_from_the_cli_and_fit_refuses_it(tmp_path):
     refused = runner.invoke(app, ["fit", "--dataset", "stations", "--save", str(tmp_path / "m.tsf")])
     assert refused.exit_code == 2 and "is a panel of many series" in refused.output
     assert not (tmp_path / "m.tsf").exists()
+
+
+def test_scores_across_series_agree_with_the_per_series_leaderboard():
+    result = backtest(long_panel(), ["naive", "drift"], horizon=7, n_windows=3, id_col="store", time_col="day",
+                      target_col="sales")
+    scores = result.series_scores().set_index(["series", "model"])
+    per_series = result.leaderboard(by="series").set_index(["series", "model"])
+    np.testing.assert_allclose(scores["mase"], per_series.loc[scores.index, "mase"], rtol=1e-12)
+    np.testing.assert_allclose(scores["mae"], per_series.loc[scores.index, "mae"], rtol=1e-12)
+    across = result.across_series()
+    mase = scores["mase"].unstack("model")
+    assert across["wins"].sum() >= 3 and across.loc["naive", "series"] == 3
+    assert across.loc["drift", "mean_mase"] == pytest.approx(mase["drift"].mean())
+    assert across.loc["drift", "median_mase"] == pytest.approx(mase["drift"].median())
+    assert across.loc["naive", "beats_baseline"] == pytest.approx((mase["naive"] < mase["snaive"]).mean())
+    assert across.loc["naive", "wins"] == int((mase["naive"] == mase.min(axis=1)).sum())
+    assert list(across["mean_mase"]) == sorted(across["mean_mase"])

@@ -28,6 +28,7 @@ __all__ = [
     "draw_calibration",
     "draw_residual_acf",
     "draw_forecast",
+    "draw_skill_distribution",
     "HISTORY_SHOWN",
 ]
 
@@ -130,6 +131,30 @@ def draw_residual_acf(ax: Axes, diagnostics: pd.DataFrame, forecasts: pd.DataFra
     ax.set_ylabel("autocorrelation")
     ax.set_title("Autocorrelation of in-sample residuals (models fitted at the last cutoff)")
     ax.legend(fontsize=8, frameon=False, ncols=4)
+
+
+def draw_skill_distribution(ax: Axes, skill: pd.DataFrame, forecasts: pd.DataFrame, baseline: str) -> None:
+    """Per-series skill against ``baseline`` (columns models, rows series; 1 - MASE / the
+    baseline's MASE), one box per model: the box holds the middle half of the series, the
+    whiskers the 5th to 95th percentiles, the line the median. No points are drawn, so the
+    chart's size does not grow with the number of series."""
+    models = [m for m in skill.columns if skill[m].notna().any()]
+    data = [skill[m].dropna().to_numpy() for m in models]
+    if not data:
+        ax.text(0.5, 0.5, "no per-series skill to show", ha="center", va="center", transform=ax.transAxes)
+        return
+    parts = ax.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=False, widths=0.55,
+                       patch_artist=True, medianprops={"color": "black"})
+    for box, model in zip(parts["boxes"], models, strict=True):
+        box.set_facecolor(model_colour(model, forecasts))
+        box.set_alpha(0.55)
+    ax.set_yticks(range(1, len(models) + 1), models)
+    ax.axvline(0, color="grey", lw=1, ls="--")
+    low = min(float(np.nanpercentile(d, 5)) for d in data)
+    high = max(float(np.nanpercentile(d, 95)) for d in data)
+    ax.set_xlim(max(low, -1.0) - 0.05, min(max(high, 0.0), 1.0) + 0.05)
+    ax.set_xlabel(f"skill per series: 1 - MASE / MASE of {baseline} (right of the dashed line: better than {baseline})")
+    ax.set_title(f"How much each model beats {baseline}, series by series ({len(skill)} series)")
 
 
 def draw_forecast(ax: Axes, y: pd.Series, frame: pd.DataFrame, coverage: float, label: str) -> None:

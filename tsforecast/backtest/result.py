@@ -60,6 +60,14 @@ class BacktestResult:
     #: cutoff (``n``, ``lags``, Ljung-Box ``ljung_box_p``, ``acf`` at lags 1..lags)
     diagnostics: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["series", "model", "cutoff", "n", "lags", "ljung_box_p", "acf"]))
+    # tables computed once: a report, the CLI's summary and the exports all read the
+    # leaderboard, and on a panel of thousands of series each computation takes seconds
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _once(self, key: str, compute) -> pd.DataFrame:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key].copy()
 
     @property
     def coverage(self) -> float:
@@ -74,12 +82,15 @@ class BacktestResult:
     def scored(self) -> pd.DataFrame:
         """The forecast rows every metric is computed on: the points that every model with
         any forecast forecast (see the module docstring)."""
-        rows = self.forecasts
-        if rows.empty:
-            return rows
-        n_models = rows["model"].nunique()
-        counts = rows.groupby(_KEYS, sort=False)["model"].transform("size")
-        return rows[counts.to_numpy() == n_models]
+        def compute() -> pd.DataFrame:
+            rows = self.forecasts
+            if rows.empty:
+                return rows
+            n_models = rows["model"].nunique()
+            counts = rows.groupby(_KEYS, sort=False)["model"].transform("size")
+            return rows[counts.to_numpy() == n_models]
+
+        return self._once("scored", compute)
 
     @property
     def quantile_levels(self) -> list[float]:
@@ -183,6 +194,9 @@ class BacktestResult:
                   "fold": ["model", "series", "cutoff"]}
         if by not in groups:
             raise ValueError(f"by must be one of {', '.join(groups)}, got {by!r}.")
+        return self._once(f"leaderboard:{by}", lambda: self._leaderboard(by, groups))
+
+    def _leaderboard(self, by: str, groups: dict[str, list[str]]) -> pd.DataFrame:
         columns = [*_POINT_METRICS[:4], "mase", *_POINT_METRICS[4:], "pinball", "crps", "n"]
         scored = self.scored()
         table = pd.DataFrame(
@@ -229,6 +243,9 @@ class BacktestResult:
         loss difference against the baseline (negative: the model is better). With fewer than
         three origins there is no test (NaN).
         """
+        return self._once("significance", self._significance)
+
+    def _significance(self) -> pd.DataFrame:
         scored = self.scored()
         columns = ["p_vs_best", "p_vs_baseline", "mean_difference"]
         if scored.empty:
@@ -252,6 +269,50 @@ class BacktestResult:
                         row["mean_difference"] = test.mean_difference
                 rows.append(row)
         return pd.DataFrame(rows).set_index(["series", "model"]).reindex(columns=columns)
+
+    def series_scores(self) -> pd.DataFrame:
+        """MAE, MASE and points scored per (series, model) on the common points, in one
+        vectorised pass (a panel of 10,000 series is one groupby, not 10,000 tables). Rows in
+        series order, then model order; MASE is NaN for a series whose scale is not positive
+        (a constant training window)."""
+        scored = self.scored()
+        if scored.empty:
+            return pd.DataFrame(columns=["series", "model", "mae", "mase", "n"])
+        error = (scored["forecast"] - scored["actual"]).abs()
+        frame = pd.DataFrame({"series": scored["series"], "model": scored["model"], "error": error,
+                              "scaled": error / scored["scale"], "bad_scale": ~(scored["scale"] > 0)})
+        table = frame.groupby(["series", "model"], sort=False).agg(
+            mae=("error", "mean"), mase=("scaled", "mean"), n=("error", "size"), bad=("bad_scale", "any"))
+        table.loc[table["bad"], "mase"] = np.nan
+        order = {m: k for k, m in enumerate(self.models)}
+        table = table.drop(columns="bad").reset_index()
+        table["_order"] = table["model"].map(order)
+        return table.sort_values(["series", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
+
+    def across_series(self) -> pd.DataFrame:
+        """The leaderboard over series, for panels: per model the number of ``series`` scored,
+        the ``mean_mase`` and ``median_mase`` of its per-series MASE, ``wins`` (series on which
+        it has the lowest MASE; a tie counts for every tied model) and ``beats_baseline`` (the
+        share of series on which its MASE is below the seasonal-naive baseline's). Sorted by
+        mean MASE."""
+        scores = self.series_scores()
+        columns = ["series", "mean_mase", "median_mase", "wins", "beats_baseline"]
+        if scores.empty:
+            return pd.DataFrame(columns=columns, index=pd.Index([], name="model"))
+        mase = scores.pivot(index="series", columns="model", values="mase")
+        best = mase.min(axis=1)
+        table = pd.DataFrame({
+            "series": mase.notna().sum(),
+            "mean_mase": mase.mean(),
+            "median_mase": mase.median(),
+            "wins": mase.eq(best, axis=0).sum(),
+        })
+        if BASELINE in mase.columns:
+            table["beats_baseline"] = mase.lt(mase[BASELINE], axis=0).sum() / mase[BASELINE].notna().sum()
+        else:
+            table["beats_baseline"] = np.nan
+        table.index.name = "model"
+        return table.reindex([m for m in self.models if m in table.index]).sort_values("mean_mase")
 
     def best_model(self) -> str | None:
         """The label with the lowest MAE (the baseline included)."""

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
@@ -21,7 +23,16 @@ from tsforecast.report import charts
 if TYPE_CHECKING:
     from tsforecast.backtest.result import BacktestResult
 
-__all__ = ["render_report", "write_report", "headline"]
+__all__ = ["render_report", "write_report", "headline", "CHARTED_BY_VOLUME", "CHARTED_WORST", "LISTED_ROWS"]
+
+# A report of many series stays a few MB and opens fast: it charts only a selection of them
+# (the largest by volume, then the worst for the best model) and lists at most LISTED_ROWS
+# failures and repairs; every number is in the run's CSV files.
+CHARTED_BY_VOLUME = 10
+CHARTED_WORST = 10
+LISTED_ROWS = 200
+_EXTREMES = 10  # rows of the best- and worst-series tables
+_NAMED_SERIES = 5  # a title names this many series at most
 
 
 def _number(value: object, digits: int = 1) -> str:
@@ -83,24 +94,29 @@ def render_report(result: BacktestResult) -> str:
     env.filters["num"] = _number
     horizon = int(result.parameters["horizon"])
     board = result.leaderboard()
+    panel = _panel_section(result) if len(result.data) > 1 else None
     series_charts = []
     if not result.forecasts.empty:
-        by_step = result.leaderboard(by="step")
-        by_fold = result.leaderboard(by="fold")
-        for name, y in result.data.items():
-            rows = result.forecasts[result.forecasts["series"] == name]
-            if rows.empty:
+        single = len(result.data) == 1
+        by_step = result.leaderboard(by="step") if single else None
+        by_series = dict(tuple(result.forecasts.groupby("series", sort=False)))
+        chosen = panel["charted"] if panel else {name: "" for name in result.data}
+        for name, why in chosen.items():
+            rows = by_series.get(name)
+            if rows is None:
                 continue
+            y = result.data[name]
             # our own matplotlib output, so it is marked safe; every user string around it
             # (series and model names, file names, messages) is escaped by the template
             series_charts.append({
                 "name": name,
+                "why": why,
                 "forecasts": Markup(charts.forecast_chart(y, rows, horizon)),
                 "last": Markup(charts.last_cutoff_chart(y, rows, result.coverage, horizon)),
-                "by_step": Markup(charts.error_by_step_chart(
-                    by_step, result.forecasts)) if len(result.data) == 1 else None,
+                "by_step": Markup(charts.error_by_step_chart(by_step, result.forecasts)) if single else None,
+                # per fold only where it is cheap: a panel's charted series already show their folds
                 "by_fold": Markup(charts.error_by_fold_chart(
-                    by_fold[by_fold["series"] == name], rows)),
+                    result._series_table(name, "cutoff"), rows)) if len(chosen) <= 3 else None,
             })
     calibration = result.calibration() if not result.forecasts.empty and result.quantile_levels else None
     calibration_svg = (
@@ -108,9 +124,10 @@ def render_report(result: BacktestResult) -> str:
         if calibration is not None and not calibration.empty else None
     )
     diagnostics = []
-    for name in result.data:
-        rows = result.diagnostics[result.diagnostics["series"] == name]
-        if rows.empty:
+    diagnosed = dict(tuple(result.diagnostics.groupby("series", sort=False))) if not result.diagnostics.empty else {}
+    for name in (result.data if len(result.data) <= CHARTED_BY_VOLUME + CHARTED_WORST else ()):
+        rows = diagnosed.get(name)
+        if rows is None:
             continue
         diagnostics.append({
             "series": name,
@@ -126,13 +143,22 @@ def render_report(result: BacktestResult) -> str:
                                               for label, count in group["fitted"].value_counts().items())}
         for model, group in result.timings[result.timings["fitted"] != ""].groupby("model", sort=False)
     ]
+    names = list(result.data)
     return template.render(
+        data_label=", ".join(names) if len(names) <= _NAMED_SERIES else
+        f"{len(names):,} series ({', '.join(names[:3])}, ...)",
+        panel=panel,
+        diagnostics_summary=_diagnostics_summary(result) if len(names) > CHARTED_BY_VOLUME + CHARTED_WORST else None,
+        listed_rows=LISTED_ROWS,
+        charted_by_volume=CHARTED_BY_VOLUME,
         headline=headline(result),
         leaderboard=board.reset_index().to_dict(orient="records"),
         coverage=result.coverage,
         charts=series_charts,
-        failures=result.failures.to_dict(orient="records"),
-        repairs=result.repairs,
+        failures=result.failures.head(LISTED_ROWS).to_dict(orient="records"),
+        n_failures=len(result.failures),
+        repairs=result.repairs[:LISTED_ROWS],
+        n_repairs=len(result.repairs),
         parameters=result.parameters,
         model_parameters=result.model_parameters,
         metadata=result.metadata,
@@ -145,6 +171,61 @@ def render_report(result: BacktestResult) -> str:
             for model, row in calibration.iterrows()
         ],
     )
+
+
+def _panel_section(result: BacktestResult) -> dict:
+    """The across-series view of a panel: the leaderboard over series, the distribution of
+    per-series skill, the best and worst series for the best model, and which series to chart
+    (name -> why it was chosen)."""
+    across = result.across_series()
+    scores = result.series_scores()
+    if scores.empty or across.empty:
+        return {"across": [], "skill_chart": None, "best": [], "worst": [], "charted": {}, "model": None}
+    mase = scores.pivot(index="series", columns="model", values="mase")
+    mase = mase.reindex(columns=[m for m in result.models if m in mase.columns])
+    volume = pd.Series({name: float(np.nanmean(np.abs(y.to_numpy()))) for name, y in result.data.items()})
+    skill_chart = None
+    if BASELINE in mase.columns and mase.shape[1] > 1:
+        skill = 1 - mase.drop(columns=BASELINE).div(mase[BASELINE], axis=0)
+        skill_chart = Markup(charts.skill_distribution_chart(skill, result.forecasts, BASELINE))
+    model = str(across.index[0])
+    ranked = mase[model].dropna().sort_values()
+
+    def rows(names: list[str]) -> list[dict]:
+        return [{"series": name, "mase": mase.at[name, model],
+                 "baseline": mase.at[name, BASELINE] if BASELINE in mase.columns else float("nan"),
+                 "winner": str(mase.loc[name].idxmin()) if mase.loc[name].notna().any() else "–",
+                 "volume": volume.get(name, float("nan"))} for name in names]
+
+    charted: dict[str, str] = {}
+    for name in volume.sort_values(ascending=False).index[:CHARTED_BY_VOLUME]:
+        charted[name] = "largest by volume"
+    for name in ranked.index[::-1]:
+        if len(charted) >= CHARTED_BY_VOLUME + CHARTED_WORST:
+            break
+        charted.setdefault(name, f"among the worst for {model}")
+    return {
+        "across": across.reset_index().to_dict(orient="records"),
+        "skill_chart": skill_chart,
+        "model": model,
+        "best": rows(list(ranked.index[:_EXTREMES])),
+        "worst": rows(list(ranked.index[::-1][:_EXTREMES])),
+        "charted": charted,
+    }
+
+
+def _diagnostics_summary(result: BacktestResult) -> list[dict]:
+    """Residual diagnostics over many series: per model, the series diagnosed and the share
+    whose residuals still hold autocorrelation (Ljung-Box p below 0.05)."""
+    table = result.diagnostics
+    if table.empty:
+        return []
+    out = []
+    for model, group in table.groupby("model", sort=False):
+        p = pd.to_numeric(group["ljung_box_p"], errors="coerce").dropna()
+        out.append({"model": model, "series": len(p), "share": float((p < SIGNIFICANCE_LEVEL).mean()) if len(p)
+                    else float("nan"), "median_p": float(p.median()) if len(p) else float("nan")})
+    return out
 
 
 def write_report(result: BacktestResult, path: str | os.PathLike[str]) -> Path:

@@ -23,6 +23,7 @@ __all__ = [
     "forecast_with_interval_chart",
     "calibration_chart",
     "residual_acf_chart",
+    "skill_distribution_chart",
 ]
 
 
@@ -92,4 +93,11 @@ def residual_acf_chart(diagnostics: pd.DataFrame, forecasts: pd.DataFrame) -> st
     """Residual autocorrelation by lag, one line per model."""
     fig, ax = _figure(3.2)
     plotting.draw_residual_acf(ax, diagnostics, forecasts)
+    return _svg(fig)
+
+
+def skill_distribution_chart(skill: pd.DataFrame, forecasts: pd.DataFrame, baseline: str) -> str:
+    """The distribution of per-series skill against the baseline, one box per model."""
+    fig, ax = _figure(0.9 + 0.45 * max(1, skill.shape[1]))
+    plotting.draw_skill_distribution(ax, skill, forecasts, baseline)
     return _svg(fig)
