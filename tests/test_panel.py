@@ -3,6 +3,8 @@ backtests, exogenous columns per series, and bad panels refused by name."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -159,3 +161,17 @@ def test_scores_across_series_agree_with_the_per_series_leaderboard():
     assert across.loc["naive", "beats_baseline"] == pytest.approx((mase["naive"] < mase["snaive"]).mean())
     assert across.loc["naive", "wins"] == int((mase["naive"] == mase.min(axis=1)).sum())
     assert list(across["mean_mase"]) == sorted(across["mean_mase"])
+
+
+def test_the_headline_of_a_panel_says_when_significance_is_untested():
+    from tsforecast.report import headline
+
+    def detail(windows: int) -> str:
+        result = backtest(long_panel(), ["ets"], horizon=7, n_windows=windows, id_col="store", time_col="day",
+                          target_col="sales")
+        assert headline(result)["title"].startswith("Best: ets")
+        return headline(result)["detail"]
+
+    assert "significance untested (fewer than 3 forecast origins per series)" in detail(2)
+    tested = detail(3)
+    assert "untested" not in tested and re.search(r"significantly better on \d+ of 3 series", tested)

@@ -71,10 +71,12 @@ def headline(result: BacktestResult) -> dict[str, str]:
             if math.isfinite(p_value) else "untested (fewer than 3 forecast origins)"
         )
         verdict = f"the difference is {verdict}"
+    elif int(result.parameters.get("n_windows", 0)) < 3:
+        verdict = "significance untested (fewer than 3 forecast origins per series)"
     else:
         verdict = (
-            f"significantly better on {row['better']} of {n_series} series and significantly worse "
-            f"on {row['worse']} (Diebold-Mariano per series, 5%)"
+            f"significantly better on {int(row['better'])} of {n_series} series and significantly worse "
+            f"on {int(row['worse'])} (Diebold-Mariano per series, 5%)"
         )
     return {
         "title": f"Best: {best}, {row['skill']:.1%} lower MAE than seasonal naive",
