@@ -15,7 +15,7 @@ from tsforecast.backtest import backtest, make_folds
 from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError
 from tsforecast.models.baseline import Naive
-from tsforecast.report import write_report
+from tsforecast.report import render_report, write_report
 from tsforecast.significance import loss_differential_test, origin_lags
 
 from .conftest import weekly_series
@@ -297,3 +297,29 @@ def test_residual_diagnostics_flag_a_model_that_missed_the_season():
     assert diagnostics.loc["naive", "ljung_box_p"] < 1e-6  # the weekly swing is left in its errors
     assert diagnostics.loc["ets", "ljung_box_p"] > 0.01
     assert "Residual diagnostics" in tsforecast.report.render_report(result)
+
+
+class Noted(Naive):
+    """Fits, with a note on every second cutoff (an optimiser that stopped early, say)."""
+
+    short_name = "noted"
+
+    def _fit(self, y, X):
+        import warnings
+
+        from tsforecast.errors import FitWarning
+
+        if len(y) % 2 == 0:
+            warnings.warn("stopped before converging", FitWarning, stacklevel=2)
+        super()._fit(y, X)
+
+
+def test_fit_notes_are_kept_with_their_fold_not_printed(recwarn):
+    y = weekly_series(150)
+    result = backtest(y, {"noted": Noted()}, horizon=7, n_windows=4)
+    notes = result.fit_notes()
+    assert len(notes) == 2 and set(notes["model"]) == {"noted"}
+    assert (notes["notes"] == "stopped before converging").all()
+    assert not [w for w in recwarn if "stopped before converging" in str(w.message)]
+    assert result.summary()["fit_notes"][0]["notes"] == "stopped before converging"
+    assert "stopped before converging" in render_report(result)

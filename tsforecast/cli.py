@@ -349,6 +349,11 @@ def backtest(
             published.path = run.publish()
         if not quiet:
             _print_leaderboard(result)
+            notes = result.fit_notes()
+            if not notes.empty:
+                example = f"{notes['model'].iloc[0]}: {notes['notes'].iloc[0][:120]}"
+                _err.print(f"{len(notes)} of {len(result.timings)} fits finished with a note (e.g. {example}); "
+                           "all are in the report and run.json.", highlight=False, markup=False)
             _err.print(f"report: {published.path / 'report.html'}", highlight=False, markup=False)
         if not result.failures.empty:
             _err.print(f"{len(result.failures)} model fit(s) failed; see the report's failures section.")
@@ -377,7 +382,7 @@ def _print_leaderboard(result) -> None:
     for column in ("model", "MAE", "MASE", "skill", *significance, "coverage"):
         table.add_column(column, justify="right" if column != "model" else "left")
     for model, row in result.leaderboard().iterrows():
-        tested = (f"{row['p_vs_baseline']:.3g}",) if single else (str(row["better"]), str(row["worse"]))
+        tested = (f"{row['p_vs_baseline']:.3g}",) if single else (str(int(row["better"])), str(int(row["worse"])))
         table.add_row(escape(str(model)), f"{row['mae']:,.1f}", f"{row['mase']:.3f}",
                       f"{row['skill']:.1%}", *tested, f"{row['coverage']:.2f}")
     _err.print(table)

@@ -209,7 +209,7 @@ def backtest(
         ["series", "model", "cutoff", "step"], key=lambda c: c.map(order) if c.name == "model" else c
     ).reset_index(drop=True)
     timings = pd.DataFrame(output.timings, columns=[
-        "series", "model", "cutoff", "fit_time", "predict_time", "refitted", "fitted"])
+        "series", "model", "cutoff", "fit_time", "predict_time", "refitted", "fitted", "notes"])
     failures = pd.DataFrame(output.failures, columns=[
         "series", "model", "cutoff", "stage", "error", "message"])
     diagnostics = pd.DataFrame(output.diagnostics, columns=[

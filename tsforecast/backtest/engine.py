@@ -23,6 +23,7 @@ import math
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -33,7 +34,7 @@ from sklearn.base import clone
 from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.splits import Fold
 from tsforecast.base import Forecaster
-from tsforecast.errors import ConfigError, TsforecastError
+from tsforecast.errors import ConfigError, FitWarning, TsforecastError
 
 __all__ = [
     "Chain", "ChainOutput", "FoldForecast", "plan_chains", "run_chains", "fold_scales", "FORECAST_COLUMNS",
@@ -227,7 +228,11 @@ def run_chain(task: ChainTask) -> ChainOutput:
             start = time.perf_counter()
             # refit=True refits every fold; refit=N (and False) fits at the chain start
             must_fit = fitted is None or refit is True
-            with _time_limit(task.time_limit, f"{chain.label} fit at cutoff {cutoff}"):
+            with _time_limit(task.time_limit, f"{chain.label} fit at cutoff {cutoff}"), \
+                    warnings.catch_warnings(record=True) as caught:
+                # a fit's own notes (an optimiser that stopped early) belong with its fold in
+                # the result, not on a terminal once per worker; other warnings pass through
+                warnings.simplefilter("always")
                 if must_fit:
                     # refitting the same instance equals a fresh clone unless the user turned
                     # a model's warm_start on (then refits start from the previous fit)
@@ -238,6 +243,7 @@ def run_chain(task: ChainTask) -> ChainOutput:
                     stage = "update"
                     new = y.iloc[position : fold.train_end]
                     fitted.update(new, X.loc[new.index] if use_X else None)
+            notes = _fit_notes(caught)
             position = fold.train_end
             fit_time = time.perf_counter() - start
             stage = "predict"
@@ -254,7 +260,7 @@ def run_chain(task: ChainTask) -> ChainOutput:
             fitted = None  # the next fold starts afresh
             continue
         out.timings.append({**record, "fit_time": fit_time, "predict_time": predict_time,
-                            "refitted": must_fit, "fitted": _describe(fitted)})
+                            "refitted": must_fit, "fitted": _describe(fitted), "notes": notes})
         out.forecasts.append(FoldForecast(
             chain.series, chain.label, cutoff, _utc_values(test_index),
             y.to_numpy()[fold.train_end : fold.test_end], point.to_numpy(),
@@ -302,7 +308,8 @@ def _run_batched(
     cutoffs = [y.index[f.train_end - 1] for f in chain.folds]
     for k, (fold, cutoff) in enumerate(zip(chain.folds, cutoffs, strict=True)):
         out.timings.append({"series": chain.series, "model": chain.label, "cutoff": cutoff, "fit_time": share,
-                            "predict_time": 0.0, "refitted": refit is True or k == 0, "fitted": ""})
+                            "predict_time": 0.0, "refitted": refit is True or k == 0, "fitted": "",
+                            "notes": ""})
         q = quantiles[k]
         out.forecasts.append(FoldForecast(
             chain.series, chain.label, cutoff, stamps[fold.train_end : fold.test_end],
@@ -316,6 +323,20 @@ def _run_batched(
             return out
         out.diagnostics.append(_diagnose(fitted, chain, y.index[last.train_end - 1]))
     return out
+
+
+def _fit_notes(caught: list[warnings.WarningMessage]) -> str:
+    """The FitWarnings of one fit as one text (each message once); any other warning is
+    issued again as it was."""
+    notes = []
+    for w in caught:
+        if issubclass(w.category, FitWarning):
+            text = str(w.message)
+            if text not in notes:
+                notes.append(text)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return "; ".join(notes)
 
 
 def _diagnose(fitted: Forecaster, chain: Chain, cutoff: pd.Timestamp) -> dict:

@@ -337,7 +337,18 @@ class BacktestResult:
             "leaderboard": json.loads(self.leaderboard().reset_index().to_json(orient="records")),
             "failures": json.loads(self.failures.to_json(orient="records", date_format="iso")),
             "diagnostics": json.loads(self.diagnostics.to_json(orient="records", date_format="iso")),
+            "fit_notes": json.loads(self.fit_notes().to_json(orient="records", date_format="iso")),
         }
+
+    def fit_notes(self) -> pd.DataFrame:
+        """The fits that finished with a note from the model (``FitWarning``: an optimiser
+        that stopped before converging, say): series, model, cutoff and the note. Their
+        forecasts are scored like any other."""
+        columns = ["series", "model", "cutoff", "notes"]
+        if "notes" not in self.timings.columns:
+            return pd.DataFrame(columns=columns)
+        noted = self.timings[self.timings["notes"].fillna("") != ""]
+        return noted[columns].reset_index(drop=True)
 
     def to_csv(self, folder: str | os.PathLike[str]) -> list[Path]:
         """Write :meth:`tables` as ``<name>.csv`` files into ``folder``; returns the paths.

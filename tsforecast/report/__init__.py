@@ -166,6 +166,8 @@ def render_report(result: BacktestResult) -> str:
         metadata=result.metadata,
         baseline=BASELINE,
         chosen=chosen,
+        fit_notes=result.fit_notes().head(LISTED_ROWS).to_dict(orient="records"),
+        n_fit_notes=len(result.fit_notes()),
         calibration_chart=calibration_svg,
         diagnostics=diagnostics,
         calibration=None if calibration is None else [
