@@ -15,20 +15,11 @@ from tsforecast.errors import ConfigError
 from tsforecast.models.baseline import Naive
 from tsforecast.synthetic import make_panel
 
+from .test_backtest import Exploding
+
 distributed = pytest.importorskip("distributed", reason="the Dask extra is not installed")
 
 PANEL = dict(id_col="station", time_col="date", target_col="riders")
-
-
-class Exploding(Naive):
-    """Fails on every second cutoff: a failure must stay inside its task."""
-
-    short_name = "exploding"
-
-    def _fit(self, y, X):
-        if len(y) % 2 == 0:
-            raise RuntimeError("boom at this fold")
-        super()._fit(y, X)
 
 
 @pytest.fixture(scope="module")

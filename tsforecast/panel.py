@@ -48,11 +48,8 @@ def _quoted(items: Sequence[object]) -> str:
     return listed([repr(i) if isinstance(i, str) else str(i) for i in items])
 
 
-def _clean_each(
-    raw: dict[str, pd.Series], checked: dict[str, pd.Series] | None = None
-) -> tuple[dict[str, pd.Series], list[str]]:
-    """Each series validated on its own; the failures gathered into one error naming them.
-    ``checked`` series (already clean) take part in the one-frequency check."""
+def _clean_each(raw: dict[str, pd.Series]) -> tuple[dict[str, pd.Series], list[str]]:
+    """Each series validated on its own; the failures gathered into one error naming them."""
     series, repairs, problems = {}, [], []
     for name, values in raw.items():
         try:
@@ -64,7 +61,6 @@ def _clean_each(
         repairs += [f"{name}: {note}" for note in result.repairs]
     if problems:
         raise DataError(f"{len(problems)} series cannot be used: {listed(problems)}")
-    _check_one_frequency({**(checked or {}), **series})
     return series, repairs
 
 
@@ -121,7 +117,7 @@ def panel_from_long(
     if rest:
         cleaned, repairs = _clean_each(
             {name: pd.Series(target.to_numpy()[rows], index=pd.Index(times.to_numpy()[rows]), name=target_col)
-             for name, rows in rest.items()}, checked=series)
+             for name, rows in rest.items()})
         series = {name: series[name] if name in series else cleaned[name] for name in groups}
     _check_one_frequency(series)
     X = None
@@ -227,6 +223,7 @@ def panel_from_wide(data: pd.DataFrame, X: pd.DataFrame | None = None) -> Panel:
     if not columns:
         raise DataError("the DataFrame has no numeric columns to forecast.")
     series, repairs = _clean_each({str(c): data[c] for c in columns})
+    _check_one_frequency(series)
     return Panel(series, _shared_exog(X, series), repairs)
 
 

@@ -18,8 +18,11 @@ from tsforecast.errors import ConfigError
 
 __all__ = [
     "check_int", "check_float", "check_bool", "check_choice", "check_names", "check_int_sequence", "check_seconds",
-    "check_jobs", "check_quantiles",
+    "check_jobs", "check_quantiles", "ENGINES",
 ]
+
+#: where a backtest's work runs: this machine's worker processes, or a Dask cluster
+ENGINES = ("local", "dask")
 
 
 def _is_int(value: object) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from tsforecast.errors import ConfigError
 from tsforecast.outputs import check_stem
-from tsforecast.params import check_jobs, check_seconds
+from tsforecast.params import ENGINES, check_jobs, check_seconds
 
 __all__ = ["OPTIONS", "DEFAULTS", "resolve_settings", "read_config", "parse_refit"]
 
@@ -87,9 +87,8 @@ def _fraction(name: str, value: object) -> float:
 
 
 def _engine(name: str, value: object) -> str:
-    engines = ("local", "dask")  # tsforecast.backtest.dask_engine.ENGINES, without importing the engine
-    if value not in engines:
-        raise _fail(name, " or ".join(repr(e) for e in engines), value)
+    if value not in ENGINES:
+        raise _fail(name, " or ".join(repr(e) for e in ENGINES), value)
     return str(value)
 
 

@@ -19,7 +19,7 @@ from tsforecast.errors import ConfigError
 from tsforecast.frequency import freq_label, infer_season
 from tsforecast.models.baseline import SeasonalNaive
 from tsforecast.panel import Panel, panel_from_long, panel_from_series, panel_from_wide
-from tsforecast.params import check_jobs, check_seconds
+from tsforecast.params import ENGINES, check_choice, check_jobs, check_seconds
 from tsforecast.provenance import data_hash, panel_hash, versions
 from tsforecast.registry import get_model
 
@@ -252,10 +252,7 @@ def backtest(
 
 
 def _check_engine(engine: object, scheduler: object, time_limit: float | None) -> None:
-    from tsforecast.backtest.dask_engine import ENGINES
-
-    if engine not in ENGINES:
-        raise ConfigError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}.")
+    check_choice(None, "engine", engine, ENGINES)
     if scheduler is not None and engine != "dask":
         raise ConfigError("scheduler is the address of a Dask cluster; it needs engine='dask'.")
     if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):

@@ -13,6 +13,10 @@ thread per Dask thread (:func:`_limit_threads`), as the local worker pool does. 
 fails is recorded by the chain itself, as in a local run; a worker that dies raises
 :class:`~tsforecast.backtest.executors.WorkerError`.
 
+Trust: a Dask cluster runs whatever its clients send it (functions and data travel pickled,
+which is how Dask works), so point ``scheduler`` only at a cluster of your own. Nothing a run
+reads from a file (data, a saved model) is ever unpickled, here or on the workers.
+
 Dask is an optional dependency: ``pip install "tsforecast[dask]"``.
 """
 
@@ -26,15 +30,10 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-import cloudpickle
-
-from tsforecast.backtest.executors import WorkerError, _run_payload
+from tsforecast.backtest.executors import WorkerError
 from tsforecast.errors import ConfigError
 
-__all__ = ["dask_client", "run_tasks_dask", "ENGINES"]
-
-#: the values ``backtest(engine=...)`` and ``--engine`` accept
-ENGINES = ("local", "dask")
+__all__ = ["dask_client", "run_tasks_dask"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -109,8 +108,9 @@ def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) 
     def submit_next() -> None:
         task = next(remaining, None)
         if task is not None:
-            # pure=False: two equal payloads are still two runs (the results are not cached)
-            pending.append(client.submit(_run_payload, cloudpickle.dumps((function, task)), pure=False))
+            # Dask serialises the function and the task itself (cloudpickle, as the local pool
+            # does); pure=False: two equal tasks are still two runs (results are not cached)
+            pending.append(client.submit(function, task, pure=False))
 
     try:
         for _ in range(_IN_FLIGHT_PER_THREAD * max(1, threads)):

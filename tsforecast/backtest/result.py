@@ -275,6 +275,9 @@ class BacktestResult:
         vectorised pass (a panel of 10,000 series is one groupby, not 10,000 tables). Rows in
         series order, then model order; MASE is NaN for a series whose scale is not positive
         (a constant training window)."""
+        return self._once("series_scores", self._series_scores)
+
+    def _series_scores(self) -> pd.DataFrame:
         scored = self.scored()
         if scored.empty:
             return pd.DataFrame(columns=["series", "model", "mae", "mase", "n"])

@@ -146,6 +146,7 @@ def render_report(result: BacktestResult) -> str:
         for model, group in result.timings[result.timings["fitted"] != ""].groupby("model", sort=False)
     ]
     names = list(result.data)
+    fit_notes = result.fit_notes()
     return template.render(
         data_label=", ".join(names) if len(names) <= _NAMED_SERIES else
         f"{len(names):,} series ({', '.join(names[:3])}, ...)",
@@ -166,8 +167,8 @@ def render_report(result: BacktestResult) -> str:
         metadata=result.metadata,
         baseline=BASELINE,
         chosen=chosen,
-        fit_notes=result.fit_notes().head(LISTED_ROWS).to_dict(orient="records"),
-        n_fit_notes=len(result.fit_notes()),
+        fit_notes=fit_notes.head(LISTED_ROWS).to_dict(orient="records"),
+        n_fit_notes=len(fit_notes),
         calibration_chart=calibration_svg,
         diagnostics=diagnostics,
         calibration=None if calibration is None else [
