@@ -70,9 +70,10 @@ def horizon_for(y: pd.Series) -> int:
     return HORIZONS.get(infer_season(tsforecast.clean_series(y).series.index.freq), 8)
 
 
-def run(series: dict[str, pd.Series], models: list[str], jobs: int) -> pd.DataFrame:
+def run(series: dict[str, pd.Series], models: list[str], jobs: int, output: Path | None = None) -> pd.DataFrame:
     rows = []
     for name, y in series.items():
+        first_row = len(rows)
         horizon = horizon_for(y)
         started = time.perf_counter()
         with warnings.catch_warnings():
@@ -89,6 +90,8 @@ def run(series: dict[str, pd.Series], models: list[str], jobs: int) -> pd.DataFr
         scores = ", ".join(f"{m} {v:.3f}" for m, v in board["mase"].sort_values().items())
         print(f"{name}: {len(y)} points, horizon {horizon}, {time.perf_counter() - started:.0f} s{note}\n"
               f"  MASE {scores}", file=sys.stderr, flush=True)
+        if output is not None:  # each series as it finishes, so a stopped run keeps its figures
+            pd.DataFrame(rows[first_row:]).to_csv(output, mode="a", header=not output.exists(), index=False)
     return pd.DataFrame(rows)
 
 
@@ -97,11 +100,22 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(m for m in tsforecast.available_models()))
     parser.add_argument("--series", default=None, help="comma-separated subset of the suite")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="append each series' rows to this CSV as it finishes")
+    parser.add_argument("--summarise", type=Path, default=None,
+                        help="print the tables of a CSV written by --output, running nothing")
     args = parser.parse_args()
+    if args.summarise is not None:
+        summarise(pd.read_csv(args.summarise))
+        return
     series = suite()
     if args.series:
         series = {k: v for k, v in series.items() if k in args.series.split(",")}
-    table = run(series, [m for m in args.models.split(",") if m != "snaive"], args.jobs)
+    summarise(run(series, [m for m in args.models.split(",") if m != "snaive"], args.jobs, args.output))
+
+
+def summarise(table: pd.DataFrame) -> None:
+    """Print the per-series MASE table and the summary over the suite."""
     mase = table.pivot(index="series", columns="model", values="mase")
     coverage = table.pivot(index="series", columns="model", values="coverage")
     seconds = table.pivot(index="series", columns="model", values="fit_seconds")
