@@ -222,7 +222,7 @@ _FLAGS = ("layer_norm", "seq2seq", "calendar", "gated", "residual", "warm_start"
 # model differs); any other value must be refused with an error naming the parameter
 ACCEPTED: dict[object, tuple] = {
     "seed": (-1, 0),
-    **{key: (None,) for key in ("season", "window", "n_threads", "trend", "progress")},
+    **{key: (None,) for key in ("season", "window", "n_threads", "trend", "progress", "epoch_windows")},
     "approximation": (None, True),
     "damped": (None, True),
     ("theta", "theta"): (2.5,),

@@ -41,6 +41,8 @@ def test_dask_gives_the_serial_forecasts(cluster, panel):
                        **PANEL)
     pd.testing.assert_frame_equal(serial.forecasts, on_dask.forecasts)
     assert on_dask.parameters["engine"] == "dask" and serial.parameters["engine"] == "local"
+    # lstm trained one global network per fold, on a worker
+    assert set(on_dask.timings.loc[on_dask.timings["model"] == "lstm", "fitted"]) == {"global over 5 series"}
     # the engine set up the cluster's two workers: one BLAS/PyTorch thread each
     with distributed.Client(cluster) as client:
         assert list(client.run(_omp_threads).values()) == ["1", "1"]

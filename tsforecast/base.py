@@ -92,6 +92,12 @@ class Forecaster(BaseEstimator):
         self.cutoff_ = series.index[-1]
         return self
 
+    @property
+    def is_global(self) -> bool:
+        """Whether a backtest of several series trains this model once per fold across all
+        of them (``fit_global``, the neural models' default) instead of once per series."""
+        return False
+
     def check_params(self) -> None:
         """Raise a :class:`~tsforecast.errors.ConfigError` naming the first invalid parameter.
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from tsforecast.backtest.engine import fold_scales, plan_chains, quantile_levels, run_chains
+from tsforecast.backtest.engine import chain_tasks, fold_scales, plan_chains, quantile_levels, run_chains
+from tsforecast.backtest.global_chains import global_tasks, plan_global_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
 from tsforecast.backtest.splits import Fold, make_folds
 from tsforecast.base import Forecaster
@@ -108,7 +109,10 @@ def backtest(
         a series too short for them is skipped and listed in ``metadata["skipped"]``.
     models
         Registered names (``"sarima"``), Forecaster instances, or a mapping label -> either.
-        The seasonal-naive baseline (label ``snaive``) is always added.
+        The seasonal-naive baseline (label ``snaive``) is always added. On several series, a
+        global model (the neural models, unless ``scope="local"``) is trained once per fold
+        across all of them (:mod:`tsforecast.backtest.global_chains`); the others are fitted
+        per series.
     horizon
         Steps forecast from each cutoff; all steps 1..horizon are scored.
     n_windows
@@ -190,13 +194,17 @@ def backtest(
     if not folds:
         raise ConfigError(f"every series is too short for {n_windows} folds of horizon {horizon}: "
                           f"{skipped[0]['reason']}")
-    chains = plan_chains(folds, list(labelled), refit)
-    _log.info("backtest: %d series x %d models x %d folds of horizon %d, %d chains of work, %d series skipped",
-              len(folds), len(labelled), n_windows, horizon, len(chains), len(skipped))
-    output = run_chains(
-        chains, labelled, series, panel.X, refit=refit, coverage=coverage, time_limit=time_limit,
-        n_jobs=n_jobs, progress=progress, diagnose=diagnose, engine=engine, scheduler=scheduler,
-    )
+    # global models (the neural ones by default) train once per fold across all series of a
+    # panel; the others run per series
+    global_labels = [label for label, m in labelled.items() if m.is_global and len(folds) > 1]
+    chains = plan_chains(folds, [label for label in labelled if label not in global_labels], refit)
+    settings = {"refit": refit, "coverage": coverage, "time_limit": time_limit, "diagnose": diagnose}
+    tasks = chain_tasks(chains, labelled, series, panel.X, **settings) + global_tasks(
+        plan_global_chains(n_windows, global_labels, refit), labelled, series, panel.X, folds, **settings)
+    _log.info("backtest: %d series x %d models x %d folds of horizon %d, %d tasks of work, %d series skipped",
+              len(folds), len(labelled), n_windows, horizon, len(tasks), len(skipped))
+    output = run_chains(tasks, n_jobs=n_jobs, limited=time_limit is not None, progress=progress,
+                        engine=engine, scheduler=scheduler)
     forecasts = output.forecast_frame(quantile_levels(coverage))
     scales = pd.DataFrame({
         "series": np.repeat(np.array(list(folds), dtype=object), [len(f) for f in folds.values()]),

@@ -13,6 +13,10 @@ assembled into the tidy frame once at the end; nothing is built row by row. Mode
 forecast every fold of a chain from the values alone (the baselines' ``forecast_folds``) do so
 in one call, without a Series per fold: the same numbers as fitting each fold, at a small
 fraction of the cost, which is what keeps a backtest of thousands of series cheap.
+
+Global models (trained across all series, :mod:`tsforecast.backtest.global_chains`) are cut
+by fold number instead; every unit of work is a task with a ``run()`` method, so
+:func:`run_chains` runs both kinds on the same workers.
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError, FitWarning, TsforecastError
 
 __all__ = [
-    "Chain", "ChainOutput", "FoldForecast", "plan_chains", "run_chains", "fold_scales", "FORECAST_COLUMNS",
-    "QUANTILE_LEVELS", "quantile_levels", "quantile_column",
+    "Chain", "ChainOutput", "ChainTask", "FoldForecast", "plan_chains", "chain_tasks", "run_chains", "run_task",
+    "fold_scales", "fold_groups", "FORECAST_COLUMNS", "QUANTILE_LEVELS", "quantile_levels", "quantile_column",
 ]
 
 # With refit=True, the folds of one series are split into up to this many chains per
@@ -133,7 +137,7 @@ class ChainOutput:
         })
 
 
-def _utc_values(index: pd.DatetimeIndex) -> np.ndarray:
+def utc_values(index: pd.DatetimeIndex) -> np.ndarray:
     """Timestamps as datetime64 values (UTC for a timezone-aware index)."""
     return (index if index.tz is None else index.tz_convert(None)).to_numpy()
 
@@ -158,13 +162,17 @@ def plan_chains(
     chains = []
     per_pair = max(1, (refit_chains or REFIT_CHAINS) // max(1, len(folds)))
     for name, series_folds in folds.items():
-        if refit is True:
-            size = max(1, math.ceil(len(series_folds) / per_pair))
-        else:
-            size = len(series_folds) if refit is False else int(refit)
-        groups = [tuple(series_folds[i : i + size]) for i in range(0, len(series_folds), size)]
-        chains += [Chain(name, label, group) for label in labels for group in groups]
+        groups = fold_groups(len(series_folds), refit, max(1, math.ceil(len(series_folds) / per_pair)))
+        chains += [Chain(name, label, tuple(series_folds[i] for i in group)) for label in labels for group in groups]
     return chains
+
+
+def fold_groups(n_folds: int, refit: bool | int, refit_size: int = 1) -> list[range]:
+    """Fold numbers ``0 .. n_folds - 1`` cut into the consecutive groups one model instance
+    handles: ``refit_size`` folds per group with ``refit=True``, all of them with ``False``,
+    N with an integer N (refit at each group's start, roll forward within it)."""
+    size = refit_size if refit is True else (n_folds if refit is False else int(refit))
+    return [range(i, min(i + size, n_folds)) for i in range(0, n_folds, size)]
 
 
 class _FitTimeout(TsforecastError):
@@ -172,7 +180,7 @@ class _FitTimeout(TsforecastError):
 
 
 @contextlib.contextmanager
-def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
+def fit_time_limit(seconds: float | None, what: str) -> Iterator[None]:
     """Interrupt the block after ``seconds`` with SIGALRM. The caller runs it in a main thread
     (:func:`run_chains` moves the work into a worker process otherwise). The alarm is
     delivered when control returns to Python, which statsmodels' and PyTorch's fits do many
@@ -206,6 +214,36 @@ class ChainTask:
     time_limit: float | None
     diagnose: bool = False  # the chain ends at the last cutoff: diagnose the model fitted there
 
+    def run(self) -> ChainOutput:
+        return run_chain(self)
+
+
+def run_task(task: ChainTask) -> ChainOutput:
+    """Run one unit of work (a :class:`ChainTask` or any task with a ``run()`` method, such as
+    a global model's fold: :mod:`tsforecast.backtest.global_chains`)."""
+    return task.run()
+
+
+def chain_tasks(
+    chains: Sequence[Chain],
+    models: dict[str, Forecaster],
+    data: dict[str, pd.Series],
+    X: Mapping[str, pd.DataFrame] | None,
+    *,
+    refit: bool | int,
+    coverage: float,
+    time_limit: float | None,
+    diagnose: bool = True,
+) -> list[ChainTask]:
+    """A task per chain; the chain holding a series' last fold diagnoses the model fitted
+    there (each series' folds end at its own last observation)."""
+    last_end: dict[str, int] = {}
+    for c in chains:
+        last_end[c.series] = max(last_end.get(c.series, 0), c.folds[-1].train_end)
+    return [ChainTask(c, models[c.label], data[c.series], None if X is None else X[c.series], refit, coverage,
+                      time_limit, diagnose=diagnose and c.folds[-1].train_end == last_end[c.series])
+            for c in chains]
+
 
 def run_chain(task: ChainTask) -> ChainOutput:
     """Fit, roll forward and forecast one chain; failures are recorded, never raised."""
@@ -228,7 +266,7 @@ def run_chain(task: ChainTask) -> ChainOutput:
             start = time.perf_counter()
             # refit=True refits every fold; refit=N (and False) fits at the chain start
             must_fit = fitted is None or refit is True
-            with _time_limit(task.time_limit, f"{chain.label} fit at cutoff {cutoff}"), \
+            with fit_time_limit(task.time_limit, f"{chain.label} fit at cutoff {cutoff}"), \
                     warnings.catch_warnings(record=True) as caught:
                 # a fit's own notes (an optimiser that stopped early) belong with its fold in
                 # the result, not on a terminal once per worker; other warnings pass through
@@ -243,7 +281,7 @@ def run_chain(task: ChainTask) -> ChainOutput:
                     stage = "update"
                     new = y.iloc[position : fold.train_end]
                     fitted.update(new, X.loc[new.index] if use_X else None)
-            notes = _fit_notes(caught)
+            notes = fit_notes(caught)
             position = fold.train_end
             fit_time = time.perf_counter() - start
             stage = "predict"
@@ -260,15 +298,15 @@ def run_chain(task: ChainTask) -> ChainOutput:
             fitted = None  # the next fold starts afresh
             continue
         out.timings.append({**record, "fit_time": fit_time, "predict_time": predict_time,
-                            "refitted": must_fit, "fitted": _describe(fitted), "notes": notes})
+                            "refitted": must_fit, "fitted": describe_fit(fitted), "notes": notes})
         out.forecasts.append(FoldForecast(
-            chain.series, chain.label, cutoff, _utc_values(test_index),
+            chain.series, chain.label, cutoff, utc_values(test_index),
             y.to_numpy()[fold.train_end : fold.test_end], point.to_numpy(),
             quantiles[:, lower_at], quantiles[:, upper_at], quantiles, y.index.tz,
         ))
     if task.diagnose and fitted is not None and out.forecasts and out.forecasts[-1].cutoff == y.index[
             chain.folds[-1].train_end - 1]:
-        out.diagnostics.append(_diagnose(fitted, chain, out.forecasts[-1].cutoff))
+        out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, out.forecasts[-1].cutoff))
     return out
 
 
@@ -294,7 +332,7 @@ def _run_batched(
         return None
     start = time.perf_counter()
     try:
-        with _time_limit(task.time_limit, f"{chain.label} fits of {len(bounds)} folds"):
+        with fit_time_limit(task.time_limit, f"{chain.label} fits of {len(bounds)} folds"):
             # a shallow copy holds the fitted values (sklearn's clone costs more than the fits)
             points, quantiles = copy.copy(model).forecast_folds(y.to_numpy(), bounds, horizon, levels, y.index.freq)
         if not (np.isfinite(points).all() and np.isfinite(quantiles).all()):
@@ -304,7 +342,7 @@ def _run_batched(
     # the chain's time, shared equally by its folds
     share = (time.perf_counter() - start) / len(bounds)
     out = ChainOutput()
-    values, stamps = y.to_numpy(), _utc_values(y.index)
+    values, stamps = y.to_numpy(), utc_values(y.index)
     cutoffs = [y.index[f.train_end - 1] for f in chain.folds]
     for k, (fold, cutoff) in enumerate(zip(chain.folds, cutoffs, strict=True)):
         out.timings.append({"series": chain.series, "model": chain.label, "cutoff": cutoff, "fit_time": share,
@@ -321,11 +359,11 @@ def _run_batched(
             fitted = clone(model).fit(y.iloc[bounds[-1][0] : last.train_end])
         except Exception:  # noqa: BLE001 - the forecasts stand; only the diagnosis is missing
             return out
-        out.diagnostics.append(_diagnose(fitted, chain, y.index[last.train_end - 1]))
+        out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, y.index[last.train_end - 1]))
     return out
 
 
-def _fit_notes(caught: list[warnings.WarningMessage]) -> str:
+def fit_notes(caught: list[warnings.WarningMessage]) -> str:
     """The FitWarnings of one fit as one text (each message once); any other warning is
     issued again as it was."""
     notes = []
@@ -339,12 +377,12 @@ def _fit_notes(caught: list[warnings.WarningMessage]) -> str:
     return "; ".join(notes)
 
 
-def _diagnose(fitted: Forecaster, chain: Chain, cutoff: pd.Timestamp) -> dict:
+def diagnose_fit(fitted: Forecaster, series: str, label: str, cutoff: pd.Timestamp) -> dict:
     """Residual diagnostics of the model fitted at the last cutoff (none if it has no
     in-sample forecasts)."""
     from tsforecast.diagnostics import residual_diagnostics
 
-    record = {"series": chain.series, "model": chain.label, "cutoff": cutoff}
+    record = {"series": series, "model": label, "cutoff": cutoff}
     try:
         return {**record, **residual_diagnostics(fitted.residuals(), fitted.season_)}
     except Exception as exc:  # noqa: BLE001 - a diagnostic must never fail the backtest
@@ -352,7 +390,7 @@ def _diagnose(fitted: Forecaster, chain: Chain, cutoff: pd.Timestamp) -> dict:
                 "error": f"{type(exc).__name__}: {exc}"}
 
 
-def _describe(model: Forecaster) -> str:
+def describe_fit(model: Forecaster) -> str:
     """What a fitted model chose (orders, an ETS form, auto's pick), if it says."""
     try:
         return str(getattr(model, "label_", "") or "")
@@ -375,43 +413,31 @@ def fold_scales(y: pd.Series, folds: Sequence[Fold], season: int) -> np.ndarray:
 
 
 def run_chains(
-    chains: Sequence[Chain],
-    models: dict[str, Forecaster],
-    data: dict[str, pd.Series],
-    X: Mapping[str, pd.DataFrame] | None,
+    tasks: Sequence[object],
     *,
-    refit: bool | int,
-    coverage: float,
-    time_limit: float | None,
     n_jobs: int,
+    limited: bool = False,
     progress: Callable[[int, int], None] | None = None,
-    diagnose: bool = True,
     engine: str = "local",
     scheduler: str | None = None,
 ) -> ChainOutput:
-    """Run every chain, in worker processes when ``n_jobs`` allows more than one (at most one
-    per chain and per core) or on a Dask cluster (``engine="dask"``, see
-    :mod:`tsforecast.backtest.dask_engine`), and merge the outputs in chain order."""
-    # each series' folds end at its own last observation: the chain holding that fold diagnoses
-    last_end: dict[str, int] = {}
-    for c in chains:
-        last_end[c.series] = max(last_end.get(c.series, 0), c.folds[-1].train_end)
-    tasks = [ChainTask(c, models[c.label], data[c.series], None if X is None else X[c.series], refit, coverage,
-                       time_limit, diagnose=diagnose and c.folds[-1].train_end == last_end[c.series])
-             for c in chains]
+    """Run every task (:func:`chain_tasks`, and global models' folds), in worker processes
+    when ``n_jobs`` allows more than one (at most one per task and per core) or on a Dask
+    cluster (``engine="dask"``, see :mod:`tsforecast.backtest.dask_engine`), and merge the
+    outputs in task order. ``limited``: the tasks' fits have a time limit."""
     n_workers = worker_count(n_jobs, len(tasks))
     # SIGALRM only reaches a main thread: called from another thread (a web server, a
     # notebook's executor), limited fits run in a worker process, where they are stoppable
-    isolate = time_limit is not None and threading.current_thread() is not threading.main_thread()
+    isolate = limited and threading.current_thread() is not threading.main_thread()
     merged = ChainOutput()
     with contextlib.ExitStack() as stack:
         if engine == "dask":
             from tsforecast.backtest.dask_engine import dask_client, run_tasks_dask
 
             client = stack.enter_context(dask_client(scheduler, n_workers))
-            results = run_tasks_dask(run_chain, tasks, client)
+            results = run_tasks_dask(run_task, tasks, client)
         else:
-            results = run_tasks(run_chain, tasks, n_workers, isolate=isolate)
+            results = run_tasks(run_task, tasks, n_workers, isolate=isolate)
         for done, result in enumerate(results, start=1):
             merged.extend(result)
             if progress is not None:

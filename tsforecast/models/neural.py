@@ -45,20 +45,31 @@ to that of its position in the block.
 
 :meth:`update` only appends observations: the network needs nothing but the latest window,
 so a trained model rolls forward without retraining.
+
+Global models
+-------------
+:meth:`NeuralForecaster.fit_global` (and a backtest of several series, with the default
+``scope="global"``) trains one network on the windows of many series: each series is
+standardised on its own, its latest windows are held out (purged) and split between early
+stopping and calibration as above, the training windows of all series are shuffled together
+(at most ``epoch_windows`` per epoch), and the calibration ratios, being unit-free, pool
+across series. It returns a fitted forecaster per series sharing the network; fitted on one
+series it is exactly :meth:`fit`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from tsforecast.base import Forecaster, _check_horizon
-from tsforecast.errors import ConfigError, DataError
+from tsforecast.errors import ConfigError, DataError, TsforecastError
 from tsforecast.frequency import future_index
 from tsforecast.models.conformal import conformal_quantile, floor_scale, scale_lag, window_scales
 from tsforecast.models.features import LOSS_NAMES, Scaler, calendar_features
@@ -73,12 +84,14 @@ from tsforecast.params import (
 from tsforecast.validation import ExogSchema, align_exog
 
 __all__ = ["NeuralForecaster", "SimpleRNN", "LSTM", "GRU", "WaveNet", "default_window", "min_window",
-           "MIN_TRAINING_WINDOWS"]
+           "MIN_TRAINING_WINDOWS", "SCOPES"]
 
 #: training windows a fit keeps at least (besides its validation tail); shorter histories
 #: shorten the default window, down to :func:`min_window`
 MIN_TRAINING_WINDOWS = 32
 _LONGEST_DEFAULT_WINDOW = 112
+#: the values of ``scope``: one network across a panel's series, or one per series
+SCOPES = ("global", "local")
 
 
 def default_window(season: int) -> int:
@@ -149,6 +162,17 @@ class NeuralForecaster(Forecaster):
         ``min_epochs`` are a warm-up: early stopping neither stops in them nor restores their
         weights (on short series a noisy validation loss often favoured the first epoch,
         leaving the network untrained).
+    epoch_windows
+        Training windows drawn at random (without replacement) for each epoch; None: all of
+        them. The default, 8,192, leaves any series of up to about 9,000 observations trained
+        on all its windows every epoch, and bounds an epoch's cost on a panel of thousands of
+        series (a global model) or a very long series; the early-stopping set is thinned
+        evenly to the same size.
+    scope
+        ``"global"`` (default): given several series at once (:meth:`fit_global`, or a
+        backtest of a panel), one network is trained on the windows of all of them, each
+        series standardised on its own; ``"local"``: a network per series. On a single
+        series the two are the same fit.
     seed
         Seeds initialisation and shuffling: the same seed gives the same numbers on CPU.
     n_threads
@@ -184,6 +208,8 @@ class NeuralForecaster(Forecaster):
         loss: str = "huber",
         patience: int = 15,
         validation_fraction: float = 0.15,
+        epoch_windows: int | None = 8192,
+        scope: str = "global",
         seed: int = 0,
         n_threads: int | None = 1,
         progress: Callable[[int, int, float, float], None] | None = None,
@@ -205,6 +231,8 @@ class NeuralForecaster(Forecaster):
         self.loss = loss
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.epoch_windows = epoch_windows
+        self.scope = scope
         self.seed = seed
         self.n_threads = n_threads
         self.progress = progress
@@ -257,6 +285,8 @@ class NeuralForecaster(Forecaster):
         check_float(name, "dropout", self.dropout, 0, 1, high_open=True)
         check_float(name, "learning_rate", self.learning_rate, 0, low_open=True)
         check_float(name, "validation_fraction", self.validation_fraction, 0, 0.5, low_open=True, high_open=True)
+        check_int(name, "epoch_windows", self.epoch_windows, 1, allow_none=True)
+        check_choice(name, "scope", self.scope, SCOPES)
         for param in ("layer_norm", "seq2seq", "calendar"):
             check_bool(name, param, getattr(self, param))
         check_choice(name, "loss", self.loss, LOSS_NAMES)
@@ -294,92 +324,235 @@ class NeuralForecaster(Forecaster):
         columns = tuple(c for c in self.exog_schema_.columns if str(c) not in past)
         return ExogSchema(columns, {c: v for c, v in self.exog_schema_.categories.items() if c in columns})
 
-    def _known(self, index: pd.DatetimeIndex, X_known: pd.DataFrame | None) -> np.ndarray:
+    def _known(
+        self, index: pd.DatetimeIndex, X_known: pd.DataFrame | None, scaler: Scaler | None = None
+    ) -> np.ndarray:
         parts = []
         if self.calendar:
             parts.append(calendar_features(index).to_numpy())
         if X_known is not None and X_known.shape[1]:
-            parts.append(self.known_scaler_.transform(X_known.to_numpy()))
+            parts.append((scaler or self.known_scaler_).transform(X_known.to_numpy()))
         if not parts:
             return np.zeros((len(index), 0), dtype="float32")
         return np.concatenate(parts, axis=1).astype("float32")
 
     def _inputs(self, y: pd.Series, X: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
         """Input matrix (target, past covariates, known features) and the known features."""
-        known = self._known(y.index, None if X is None else X[self.known_columns_])
-        parts = [self.y_scaler_.transform(y.to_numpy())]
-        if self.past_columns_:
-            parts.append(self.past_scaler_.transform(X[self.past_columns_].to_numpy()))
+        return self._series_inputs(y, X, self.y_scaler_, self.past_scaler_, self.past_columns_,
+                                   self.known_columns_, self.known_scaler_)
+
+    def _series_inputs(
+        self, y: pd.Series, X: pd.DataFrame | None, y_scaler: Scaler, past_scaler: Scaler | None,
+        past_columns: list[str], known_columns: list[str], known_scaler: Scaler | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_inputs` with the scalers and columns given (training sets them up)."""
+        known = self._known(y.index, None if X is None else X[known_columns], known_scaler)
+        parts = [y_scaler.transform(y.to_numpy())]
+        if past_columns:
+            parts.append(past_scaler.transform(X[past_columns].to_numpy()))
         parts.append(known)
         return np.concatenate(parts, axis=1), known
 
     # ---------------------------------------------------------------------- fit
+    @property
+    def is_global(self) -> bool:
+        """True with ``scope="global"``: a backtest of several series trains one network per
+        fold across all of them (:meth:`fit_global`)."""
+        return self.scope == "global"
+
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        shared, (own,) = self._train([y], [X])
+        vars(self).update(shared)
+        vars(self).update(own)
+
+    def fit_global(
+        self, series: Mapping[Hashable, object], X: Mapping[Hashable, object] | None = None
+    ) -> dict[Hashable, NeuralForecaster]:
+        """Train one network on the windows of several series and return, per series, a
+        fitted forecaster that uses it (``predict``, ``predict_interval``, ``update``,
+        ``save`` as after ``fit``).
+
+        ``series`` maps a name to a Series (all of one frequency, each validated as ``fit``
+        does, of any lengths); ``X`` maps the same names to their regressors (the same columns
+        for every series). Each series is standardised on its own; the window is chosen for
+        the longest series (:func:`default_window`), and a series needs at least that many
+        observations to be forecast. A series too short for a training window of its own is
+        still forecast, from the windows of the others. Raises a DataError naming every
+        series that cannot be used (wrong frequency, too short, other regressor columns).
+        """
+        views, problems = self._fit_views(series, X)
+        if problems:
+            raise DataError(
+                f"{self.short_name}: {len(problems)} of {len(views) + len(problems)} series cannot be fitted "
+                "globally: " + "; ".join(f"{name!r}: {exc}" for name, exc in list(problems.items())[:5])
+                + ("; ..." if len(problems) > 5 else "")
+            )
+        return views
+
+    def _fit_views(
+        self, series: Mapping[Hashable, object], X: Mapping[Hashable, object] | None
+    ) -> tuple[dict[Hashable, NeuralForecaster], dict[Hashable, Exception]]:
+        """:meth:`fit_global`, reporting the series that cannot be used instead of raising
+        (a backtest records them per series and forecasts the rest)."""
+        self.check_params()
+        if not isinstance(series, Mapping) or not series:
+            raise DataError("fit_global needs a mapping of at least one name to its series.")
+        views: dict[Hashable, NeuralForecaster] = {}
+        problems: dict[Hashable, Exception] = {}
+        for name, y in series.items():
+            view = clone(self)
+            try:
+                clean = view._clean(y)
+                view.freq_, view.season_ = clean.index.freq, None
+                view.season_ = view._resolve_season()
+                view._history_parts = [(clean, view._training_exog(None if X is None else X[name], clean.index))]
+            except (TsforecastError, KeyError) as exc:
+                problems[name] = exc if isinstance(exc, TsforecastError) else DataError(f"no X for series {name!r}")
+                continue
+            views[name] = view
+        if views:
+            first = next(iter(views.values()))
+            for name, view in list(views.items()):
+                if view.freq_ != first.freq_:
+                    problems[name] = DataError(f"its frequency {view.freq_.freqstr} differs from {first.freq_.freqstr}")
+                elif (view.exog_schema_ is None) != (first.exog_schema_ is None) or (
+                        view.exog_schema_ is not None and view.exog_schema_.columns != first.exog_schema_.columns):
+                    problems[name] = DataError("its X columns differ from the first series'")
+            views = {name: view for name, view in views.items() if name not in problems}
+        if not views:
+            return views, problems
+        first = next(iter(views.values()))
+        self.freq_, self.season_, self.exog_schema_ = first.freq_, first.season_, first.exog_schema_
+        window = self._window_for(max(len(view.y_) for view in views.values()))
+        for name, view in list(views.items()):
+            if len(view.y_) < window:
+                problems[name] = DataError(
+                    f"{len(view.y_)} observations, fewer than the window of {window} a forecast reads")
+                del views[name]
+        if not views:
+            return views, problems
+        shared, own = self._train([v.y_ for v in views.values()], [v.X_ for v in views.values()])
+        for view, state in zip(views.values(), own, strict=True):
+            vars(view).update(shared)
+            vars(view).update(state)
+            view.cutoff_ = view.y_.index[-1]
+        return views, problems
+
+    def _train(
+        self, ys: list[pd.Series], Xs: list[pd.DataFrame | None]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Train one network on the windows of every series in ``ys`` (one series: a local
+        fit; several: a global one). Returns the fitted state all series share (the network,
+        the window, the pooled conformity scores) and each series' own (its scalers and scale
+        floor), None for a series too short to contribute a training window.
+
+        Per series, as for a single series: the target and past covariates are standardised
+        on that series alone, and the chronologically last ``validation_fraction`` of its
+        windows is held out (purged), its first half for early stopping and its latest half
+        for calibration; the training windows of all series are pooled and shuffled together.
+        Known-in-advance regressors are standardised over the whole panel (they mean the same
+        in every series). Calibration errors, divided by the scale of the window each forecast
+        read, are unit-free, so they pool across series too.
+        """
         import torch
 
         from tsforecast.models.networks import NetworkConfig, build_network
         from tsforecast.models.training import TrainConfig, predict_windows, train
-        from tsforecast.models.windows import WindowData
+        from tsforecast.models.windows import stack_series
 
-        window, horizon = self._window_for(len(y)), self.output_steps
-        columns = [] if X is None else list(X.columns)
-        self.past_columns_, self.known_columns_ = self._split_columns(columns)
-        self.y_scaler_ = Scaler.fit(y.to_numpy())
-        self.past_scaler_ = Scaler.fit(X[self.past_columns_].to_numpy()) if self.past_columns_ else None
-        self.known_scaler_ = (
-            Scaler.fit(X[self.known_columns_].to_numpy()) if self.known_columns_ else None
-        )
-        inputs, known = self._inputs(y, X)
-        data = WindowData(inputs, known, window, horizon)
-        n = data.n_samples
-        n_val = max(2, int(round(n * self.validation_fraction)))
-        n_train = n - n_val - (horizon - 1)  # purge: no training target inside the tail
-        if n_train < 1:
+        window, horizon = self._window_for(max(len(y) for y in ys)), self.output_steps
+        columns = [] if Xs[0] is None else list(Xs[0].columns)
+        past_columns, known_columns = self._split_columns(columns)
+        known_scaler = Scaler.fit(np.concatenate([X[known_columns].to_numpy() for X in Xs])) if known_columns else None
+        own: list[dict[str, Any]] = []
+        inputs, known = [], []
+        for y, X in zip(ys, Xs, strict=True):
+            state = {
+                "y_scaler_": Scaler.fit(y.to_numpy()),
+                "past_scaler_": Scaler.fit(X[past_columns].to_numpy()) if past_columns else None,
+            }
+            series_inputs, series_known = self._series_inputs(
+                y, X, state["y_scaler_"], state["past_scaler_"], past_columns, known_columns, known_scaler)
+            own.append(state)
+            inputs.append(series_inputs)
+            known.append(series_known)
+        data, sample_starts = stack_series(inputs, known, window, horizon)
+        train_parts, stop_parts, calibration_parts = [], [], []
+        for starts in sample_starts:
+            n = len(starts)
+            n_val = max(2, int(round(n * self.validation_fraction)))
+            n_train = n - n_val - (horizon - 1)  # purge: no training target inside the tail
+            if n_train < 1:
+                starts = starts[:0]
+                n, n_val, n_train = 0, 0, 0
+            train_parts.append(starts[:n_train])
+            # the held-out tail: early stopping on its first half, calibration on its latest half
+            stop_parts.append(starts[n - n_val : n - n_val + n_val // 2])
+            calibration_parts.append(starts[n - n_val + n_val // 2 : n])
+        train_starts = torch.from_numpy(np.concatenate(train_parts))
+        if len(train_starts) == 0:
+            what = f"{len(ys[0])} observations leave" if len(ys) == 1 else f"none of the {len(ys)} series leaves"
             raise DataError(
-                f"{self.short_name}: {len(y)} observations leave no training windows with "
-                f"window={window} and output_steps={horizon}; provide more history."
+                f"{self.short_name}: {what} training windows with window={window} and "
+                f"output_steps={horizon}; provide more history."
             )
-        train_starts = torch.arange(n_train)
-        # the held-out tail: early stopping on its first half, calibration on its latest half
-        stop_starts, calibration_starts = torch.arange(n - n_val, n).split([n_val // 2, n_val - n_val // 2])
+        stop_starts = torch.from_numpy(np.concatenate(stop_parts))
+        if self.epoch_windows is not None and len(stop_starts) > self.epoch_windows:
+            # a panel's early-stopping set is thinned evenly to the size of an epoch
+            stop_starts = stop_starts[torch.linspace(0, len(stop_starts) - 1, self.epoch_windows).long()]
+        calibration_starts = torch.from_numpy(np.concatenate(calibration_parts))
         config = NetworkConfig(
             kind=self.kind,
-            n_inputs=inputs.shape[1],
+            n_inputs=data.inputs.shape[1],
             horizon=horizon,
-            n_future=known.shape[1],
+            n_future=data.known.shape[1],
             hidden=self.hidden,
             dropout=self.dropout,
             layer_norm=self.layer_norm,
-            level_channels=0 if self.normalize == "global" else 1 + len(self.past_columns_),
+            level_channels=0 if self.normalize == "global" else 1 + len(past_columns),
             level=self._level(),
             **self._network_extras(),
         )
         with _torch_threads(self.n_threads):
             torch.manual_seed(self.seed)
             network = build_network(config)
-            self.history_ = train(
+            history = train(
                 network, data, train_starts, stop_starts,
                 TrainConfig(
                     max_epochs=self.max_epochs, min_epochs=self.min_epochs, batch_size=self.batch_size,
                     learning_rate=self.learning_rate, loss=self.loss, patience=self.patience,
-                    seq2seq=self.seq2seq, seed=self.seed,
+                    seq2seq=self.seq2seq, seed=self.seed, epoch_windows=self.epoch_windows,
                 ),
                 self.progress,
             )
             predicted, target = predict_windows(network, data, calibration_starts)
-        self.network_ = network
-        self.network_config_ = config
-        self.window_ = window
-        actual = self.y_scaler_.inverse(target.numpy())
-        errors = actual - self.y_scaler_.inverse(predicted.numpy())
-        self.residuals_ = np.abs(errors)
-        # conformity scores: residuals relative to the scale of the window each forecast read;
-        # the signed ratios are what sample paths draw their noise from
-        self.scale_lag_ = scale_lag(self.season_, window)
-        self.scale_floor_ = floor_scale(y.to_numpy(), self.scale_lag_)
-        scales = window_scales(y.to_numpy(), calibration_starts.numpy(), window, self.scale_lag_)
-        self.calibration_errors_ = errors / np.maximum(scales, self.scale_floor_)[:, None]
-        self.conformity_scores_ = np.abs(self.calibration_errors_)
+        lag = scale_lag(self.season_, window)
+        ratios, done = [], 0
+        for k, (y, state) in enumerate(zip(ys, own, strict=True)):
+            count = len(calibration_parts[k])
+            state["scale_floor_"] = floor_scale(y.to_numpy(), lag)
+            if count == 0:
+                state["residuals_"] = np.empty((0, horizon))
+                continue
+            scaler = state["y_scaler_"]
+            actual = scaler.inverse(target[done : done + count].numpy())
+            errors = actual - scaler.inverse(predicted[done : done + count].numpy())
+            done += count
+            # conformity scores: residuals relative to the scale of the window each forecast
+            # read; the signed ratios are what sample paths draw their noise from
+            state["residuals_"] = np.abs(errors)
+            local_starts = calibration_parts[k] - sample_starts[k][0]
+            scales = window_scales(y.to_numpy(), local_starts, window, lag)
+            ratios.append(errors / np.maximum(scales, state["scale_floor_"])[:, None])
+        calibration_errors = np.concatenate(ratios)
+        shared = {
+            "network_": network, "network_config_": config, "window_": window, "history_": history,
+            "past_columns_": past_columns, "known_columns_": known_columns, "known_scaler_": known_scaler,
+            "scale_lag_": lag, "calibration_errors_": calibration_errors,
+            "conformity_scores_": np.abs(calibration_errors),
+            "series_trained_": sum(len(part) > 0 for part in train_parts),
+        }
+        return shared, own
 
     def _saved_state(self) -> dict[str, Any]:
         # the network as its weights (float32 arrays); rebuilt from network_config_ on load
@@ -639,6 +812,8 @@ class WaveNet(NeuralForecaster):
         loss: str = "huber",
         patience: int = 15,
         validation_fraction: float = 0.15,
+        epoch_windows: int | None = 8192,
+        scope: str = "global",
         seed: int = 0,
         n_threads: int | None = 1,
         progress: Callable[[int, int, float, float], None] | None = None,
@@ -662,6 +837,8 @@ class WaveNet(NeuralForecaster):
         self.loss = loss
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.epoch_windows = epoch_windows
+        self.scope = scope
         self.seed = seed
         self.n_threads = n_threads
         self.progress = progress

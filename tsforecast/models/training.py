@@ -42,6 +42,7 @@ class TrainConfig:
     lr_factor: float = 0.5
     seq2seq: bool = False
     seed: int = 0
+    epoch_windows: int | None = None  # training windows drawn per epoch (None: all of them)
 
 
 @dataclass
@@ -87,7 +88,8 @@ def train(
 
     Early stopping watches the loss of the direct (last-step) forecast on the chronologically
     later ``validation_starts``; the best weights from epoch ``min_epochs`` on are restored at
-    the end (earlier epochs are a warm-up). The loop is
+    the end (earlier epochs are a warm-up). Each epoch visits ``config.epoch_windows`` of the
+    training samples, drawn afresh (all of them when None or fewer). The loop is
     deterministic for a given ``config.seed`` on CPU.
     """
     torch.manual_seed(config.seed)
@@ -104,7 +106,7 @@ def train(
     warm_up = min(config.min_epochs, config.max_epochs)  # the first epoch whose weights count
     for epoch in range(1, config.max_epochs + 1):
         model.train()
-        order = train_starts[torch.randperm(len(train_starts), generator=shuffle)]
+        order = train_starts[torch.randperm(len(train_starts), generator=shuffle)][: config.epoch_windows]
         running, seen = 0.0, 0
         for chunk in order.split(config.batch_size):
             x, future, y = data.batch(chunk, every_step=config.seq2seq)

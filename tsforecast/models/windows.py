@@ -2,6 +2,10 @@
 
 The head receives the known features of the ``horizon`` steps it forecasts.
 
+Several series (a global model's panel) are stacked into one feature matrix; a window is a
+sample only when it lies inside one series (:func:`stack_series`), so nothing reads across a
+boundary and one set of views serves the whole panel.
+
 Windows are built with :meth:`torch.Tensor.unfold`, which returns *views*: a 100,000-point
 series costs no more memory as windows than as a column; only a batch is ever copied.
 """
@@ -11,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["WindowData"]
+__all__ = ["WindowData", "stack_series"]
 
 
 class WindowData:
@@ -52,3 +56,16 @@ class WindowData:
     def last_window(self) -> torch.Tensor:
         """The most recent ``window`` rows, as a batch of one: ``(1, window, C)``."""
         return self.inputs[-self.window :].unsqueeze(0)
+
+
+def stack_series(
+    inputs: list[np.ndarray], known: list[np.ndarray], window: int, horizon: int
+) -> tuple[WindowData, list[np.ndarray]]:
+    """One :class:`WindowData` over the series' feature matrices stacked end to end, and per
+    series the (stacked) starts of the samples that lie wholly inside it (empty for a series
+    shorter than ``window + horizon``)."""
+    data = WindowData(np.concatenate(inputs), np.concatenate(known), window, horizon)
+    offsets = np.cumsum([0] + [len(part) for part in inputs])
+    starts = [np.arange(offsets[i], offsets[i] + max(0, len(part) - window - horizon + 1))
+              for i, part in enumerate(inputs)]
+    return data, starts

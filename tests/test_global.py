@@ -1,0 +1,138 @@
+"""Global neural models: one network trained across the series of a panel (``fit_global``, and
+a backtest of several series), each series standardised and forecast on its own."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsforecast
+from tsforecast.backtest import backtest
+from tsforecast.errors import DataError
+from tsforecast.synthetic import make_panel
+
+PANEL = dict(id_col="station", time_col="date", target_col="riders")
+SMALL = dict(window=14, output_steps=7, hidden=8, max_epochs=3, min_epochs=1)
+
+
+def _series(panel: pd.DataFrame) -> dict[str, pd.Series]:
+    return {name: group.set_index("date")["riders"].asfreq("D") for name, group in panel.groupby("station")}
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return make_panel(4, length=160)
+
+
+@pytest.mark.parametrize("name", ["lstm", "wavenet"])
+def test_a_global_fit_on_one_series_is_the_local_fit(name, panel):
+    y = next(iter(_series(panel).values()))
+    local = tsforecast.get_model(name, **SMALL).fit(y)
+    (view,) = tsforecast.get_model(name, **SMALL).fit_global({"only": y}).values()
+    levels = (0.1, 0.5, 0.9)
+    pd.testing.assert_frame_equal(view.predict_quantiles(10, levels), local.predict_quantiles(10, levels))
+
+
+def test_fit_global_trains_one_network_and_forecasts_every_series(panel, tmp_path):
+    series = _series(panel)
+    views = tsforecast.get_model("lstm", **SMALL).fit_global(series)
+    assert list(views) == list(series)
+    networks = {id(v.network_) for v in views.values()}
+    assert len(networks) == 1 and all(v.series_trained_ == 4 for v in views.values())
+    for name, view in views.items():
+        assert view.cutoff_ == series[name].index[-1]
+        bounds = view.predict_interval(14)
+        assert (bounds["lower"] < bounds["upper"]).all()
+        # each series keeps its own level: forecasts sit near that series' recent values
+        recent = series[name].iloc[-28:]
+        assert recent.min() * 0.5 < view.predict(7).mean() < recent.max() * 1.5
+    # one series' model saves and loads like any fitted model
+    name, view = next(iter(views.items()))
+    loaded = tsforecast.load(view.save(tmp_path / "one.tsf"))
+    pd.testing.assert_series_equal(loaded.predict(14), view.predict(14))
+    # and rolls forward without retraining
+    view.update(pd.Series([100.0, 120.0], index=pd.date_range(view.cutoff_ + pd.Timedelta("1D"), periods=2)))
+    assert view.predict(3).index[0] == view.cutoff_ + pd.Timedelta("1D")
+
+
+def test_a_series_too_short_to_train_alone_is_forecast_from_the_others(panel):
+    series = _series(panel)
+    short_name = next(iter(series))
+    series[short_name] = series[short_name].iloc[-22:]  # 2 windows: both held out
+    model = tsforecast.get_model("lstm", **SMALL)
+    with pytest.raises(DataError, match="needs at least"):
+        tsforecast.get_model("lstm", **SMALL).fit(series[short_name])
+    views = model.fit_global(series)
+    assert views[short_name].series_trained_ == 3  # the short series has no training window of its own
+    assert np.isfinite(views[short_name].predict_interval(7).to_numpy()).all()
+
+
+def test_fit_global_names_the_series_it_cannot_use(panel):
+    series = _series(panel)
+    names = list(series)
+    series[names[1]] = series[names[1]].iloc[-10:]
+    series[names[2]] = series[names[2]].resample("W").sum()
+    with pytest.raises(DataError) as raised:
+        tsforecast.get_model("lstm", **SMALL).fit_global(series)
+    message = str(raised.value)
+    assert "2 of 4 series" in message and repr(names[1]) in message and repr(names[2]) in message
+    assert "window" in message and "frequency" in message
+    with pytest.raises(DataError, match="at least one"):
+        tsforecast.get_model("lstm", **SMALL).fit_global({})
+
+
+def test_a_panel_backtest_trains_once_per_fold_and_matches_fit_global(panel):
+    model = tsforecast.get_model("lstm", **SMALL)
+    result = backtest(panel, [model], horizon=7, n_windows=2, **PANEL)
+    rows = result.timings[result.timings["model"] == "lstm"]
+    assert set(rows["fitted"]) == {"global over 4 series"} and len(rows) == 8
+    # the last fold's forecasts are those of fit_global on every series cut at its last cutoff
+    series = _series(panel)
+    views = tsforecast.get_model("lstm", **SMALL).fit_global({n: y.iloc[:-7] for n, y in series.items()})
+    forecasts = result.forecasts[result.forecasts["model"] == "lstm"]
+    for name, view in views.items():
+        last = forecasts[(forecasts["series"] == name) & (forecasts["cutoff"] == view.cutoff_)]
+        np.testing.assert_allclose(last["forecast"].to_numpy(), view.predict(7).to_numpy())
+    assert set(result.diagnostics.loc[result.diagnostics["model"] == "lstm", "series"]) == set(series)
+
+
+def test_global_numbers_do_not_depend_on_jobs_or_on_refit_grouping(panel):
+    model = tsforecast.get_model("lstm", **SMALL)
+    serial = backtest(panel, [model], horizon=7, n_windows=3, **PANEL)
+    parallel = backtest(panel, [model], horizon=7, n_windows=3, n_jobs=2, **PANEL)
+    pd.testing.assert_frame_equal(serial.forecasts, parallel.forecasts)
+    # rolled forward: one fit at the first fold, then update; the first fold is the same fit
+    rolled = backtest(panel, [model], horizon=7, n_windows=3, refit=False, **PANEL)
+    cutoffs = serial.forecasts["cutoff"]
+    first = cutoffs.groupby(serial.forecasts["series"]).transform("min") == cutoffs
+    pd.testing.assert_frame_equal(serial.forecasts[first].reset_index(drop=True),
+                                  rolled.forecasts[first].reset_index(drop=True))
+    refitted = rolled.timings[rolled.timings["model"] == "lstm"].groupby("cutoff")["refitted"].first()
+    assert refitted.tolist() == [True, False, False]
+
+
+def test_a_local_scope_fits_every_series_on_its_own(panel):
+    model = tsforecast.get_model("lstm", scope="local", **SMALL)
+    result = backtest(panel, [model], horizon=7, n_windows=1, **PANEL)
+    name = result.metadata["series"][0]
+    y = _series(panel)[name]
+    alone = tsforecast.get_model("lstm", **SMALL).fit(y.iloc[:-7])
+    forecast = result.forecasts[(result.forecasts["model"] == "lstm") & (result.forecasts["series"] == name)]
+    np.testing.assert_allclose(forecast["forecast"].to_numpy(), alone.predict(7).to_numpy())
+    assert "global" not in " ".join(result.timings["fitted"])
+
+
+def test_in_a_backtest_a_series_shorter_than_the_window_fails_alone():
+    panel = make_panel(3, length=120).reset_index(drop=True)
+    short = panel["station"].iloc[0]
+    panel = panel[(panel["station"] != short) | (panel["date"] >= panel["date"].max() - pd.Timedelta("15D"))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = backtest(panel, [tsforecast.get_model("lstm", **SMALL)], horizon=3, n_windows=2, **PANEL)
+    failed = result.failures[result.failures["model"] == "lstm"]
+    assert set(failed["series"]) == {short} and failed["message"].str.contains("window").all()
+    others = result.forecasts[(result.forecasts["model"] == "lstm") & (result.forecasts["series"] != short)]
+    assert len(others) == 2 * 2 * 3 and np.isfinite(others["forecast"]).all()

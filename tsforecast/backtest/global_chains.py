@@ -1,0 +1,171 @@
+"""Global models in a backtest: one fit per fold across every series of a panel.
+
+A model whose :attr:`~tsforecast.base.Forecaster.is_global` is true (the neural models'
+default ``scope="global"``) is not run per series. Fold number ``k`` of every series (each
+series' folds are cut from its own end, so the cutoffs may differ) forms one training set: the
+model is fitted once on all those training windows (``fit_global``) and forecasts each series'
+fold with the shared network. The work is cut by fold number instead of by series: with
+``refit=True`` each fold is one task (so ``n_jobs`` workers train different folds at once);
+with ``refit=False`` or N the first fold of a group trains and the later ones roll every series
+forward with ``update``, as for local models.
+
+The numbers do not depend on ``n_jobs``, the engine or how tasks are grouped: a fold's fit
+sees the same series in the same order with the same seed wherever it runs. Failures are
+recorded per series (a series shorter than the window, for instance) and the others go on; a
+failed global fit is recorded for every series of that fold.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sklearn.base import clone
+
+from tsforecast.backtest.engine import (
+    ChainOutput,
+    FoldForecast,
+    diagnose_fit,
+    fit_notes,
+    fit_time_limit,
+    fold_groups,
+    quantile_levels,
+    utc_values,
+)
+from tsforecast.backtest.splits import Fold
+from tsforecast.base import Forecaster
+
+__all__ = ["GlobalChain", "GlobalTask", "plan_global_chains", "global_tasks", "run_global_chain"]
+
+
+@dataclass(frozen=True)
+class GlobalChain:
+    """Consecutive fold numbers of one global model, handled by one fitted network."""
+
+    label: str
+    numbers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class GlobalTask:
+    """Everything one global chain needs, so it can run in another process."""
+
+    chain: GlobalChain
+    model: Forecaster
+    data: Mapping[str, pd.Series]
+    X: Mapping[str, pd.DataFrame] | None
+    folds: Mapping[str, Sequence[Fold]]
+    refit: bool | int
+    coverage: float
+    time_limit: float | None
+    diagnose: bool = False  # the chain ends at the last fold: diagnose every series' model
+
+    def run(self) -> ChainOutput:
+        return run_global_chain(self)
+
+
+def plan_global_chains(n_folds: int, labels: Sequence[str], refit: bool | int) -> list[GlobalChain]:
+    """Chains of fold numbers per global model: one fold each with ``refit=True``."""
+    return [GlobalChain(label, tuple(group)) for label in labels for group in fold_groups(n_folds, refit)]
+
+
+def global_tasks(
+    chains: Sequence[GlobalChain],
+    models: Mapping[str, Forecaster],
+    data: Mapping[str, pd.Series],
+    X: Mapping[str, pd.DataFrame] | None,
+    folds: Mapping[str, Sequence[Fold]],
+    *,
+    refit: bool | int,
+    coverage: float,
+    time_limit: float | None,
+    diagnose: bool = True,
+) -> list[GlobalTask]:
+    """A task per global chain, over the series that have folds."""
+    used = {name: data[name] for name in folds}
+    used_X = None if X is None else {name: X[name] for name in folds}
+    last = max(len(f) for f in folds.values()) - 1
+    return [GlobalTask(c, models[c.label], used, used_X, folds, refit, coverage, time_limit,
+                       diagnose=diagnose and c.numbers[-1] == last) for c in chains]
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def run_global_chain(task: GlobalTask) -> ChainOutput:
+    """Fit (or roll forward) the global model on every series' fold, then forecast each
+    series; failures are recorded per series, never raised."""
+    chain, model = task.chain, task.model
+    levels = quantile_levels(task.coverage)
+    lower_at = levels.index(round((1 - task.coverage) / 2, 12))
+    upper_at = levels.index(round((1 + task.coverage) / 2, 12))
+    use_X = task.X is not None and model.supports_exog
+    out = ChainOutput()
+    views: dict[str, Forecaster] = {}
+    seen: dict[str, int] = {}  # how far each series' model has seen
+    for number in chain.numbers:
+        folds = {name: fs[number] for name, fs in task.folds.items() if number < len(fs)}
+        cutoffs = {name: task.data[name].index[f.train_end - 1] for name, f in folds.items()}
+        # refit every fold with refit=True; otherwise at a group's start, or when a series
+        # lost its model (a failed update), as a local chain starts afresh after a failure
+        must_fit = task.refit is True or not views or set(views) != set(folds)
+        problems: dict[str, tuple[str, BaseException]] = {}
+        start = time.perf_counter()
+        try:
+            with fit_time_limit(task.time_limit, f"{chain.label} global fit of fold {number + 1}"), \
+                    warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                if must_fit:
+                    train = {name: task.data[name].iloc[f.train_start : f.train_end] for name, f in folds.items()}
+                    train_X = {name: task.X[name].loc[y.index] for name, y in train.items()} if use_X else None
+                    views, failed = clone(model)._fit_views(train, train_X)
+                    problems = {name: ("fit", exc) for name, exc in failed.items()}
+                else:
+                    for name, view in list(views.items()):
+                        new = task.data[name].iloc[seen[name] : folds[name].train_end]
+                        try:
+                            view.update(new, task.X[name].loc[new.index] if use_X else None)
+                        except Exception as exc:  # noqa: BLE001 - this series fails, the others go on
+                            problems[name] = ("update", exc)
+                            del views[name]
+            notes = fit_notes(caught)
+        except Exception as exc:  # noqa: BLE001 - the whole fold fails, recorded for every series
+            out.failures += [{"series": name, "model": chain.label, "cutoff": cutoffs[name], "stage": "fit",
+                              "error": type(exc).__name__, "message": _message(exc)} for name in folds]
+            views = {}
+            continue
+        seen = {name: f.train_end for name, f in folds.items()}
+        share = (time.perf_counter() - start) / len(folds)  # the fit's time, shared by its series
+        described = f"global over {len(views)} series"
+        for name, fold in folds.items():
+            record = {"series": name, "model": chain.label, "cutoff": cutoffs[name]}
+            if name not in views:
+                stage, exc = problems.get(name, ("fit", RuntimeError("not fitted")))
+                out.failures.append({**record, "stage": stage, "error": type(exc).__name__, "message": _message(exc)})
+                continue
+            y = task.data[name]
+            test_index = y.index[fold.train_end : fold.test_end]
+            future_X = task.X[name].loc[test_index] if use_X else None
+            start = time.perf_counter()
+            try:
+                point = views[name].predict(fold.horizon, future_X)
+                quantiles = views[name].predict_quantiles(fold.horizon, levels, future_X).to_numpy()
+            except Exception as exc:  # noqa: BLE001 - fault isolation: record and go on
+                out.failures.append({**record, "stage": "predict", "error": type(exc).__name__,
+                                     "message": _message(exc)})
+                continue
+            out.timings.append({**record, "fit_time": share, "predict_time": time.perf_counter() - start,
+                                "refitted": must_fit, "fitted": described, "notes": notes})
+            out.forecasts.append(FoldForecast(
+                name, chain.label, cutoffs[name], utc_values(test_index), y.to_numpy()[fold.train_end : fold.test_end],
+                point.to_numpy(), quantiles[:, lower_at], quantiles[:, upper_at], quantiles, y.index.tz,
+            ))
+    if task.diagnose:
+        forecast = {f.series for f in out.forecasts if f.cutoff == cutoffs.get(f.series)}
+        out.diagnostics += [diagnose_fit(view, name, chain.label, cutoffs[name])
+                            for name, view in views.items() if name in forecast]
+    return out
