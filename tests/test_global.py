@@ -136,3 +136,22 @@ def test_in_a_backtest_a_series_shorter_than_the_window_fails_alone():
     assert set(failed["series"]) == {short} and failed["message"].str.contains("window").all()
     others = result.forecasts[(result.forecasts["model"] == "lstm") & (result.forecasts["series"] != short)]
     assert len(others) == 2 * 2 * 3 and np.isfinite(others["forecast"]).all()
+
+
+def test_static_features_ride_along_as_known_columns(panel):
+    """A per-series constant (a station's size class) is a known-in-advance column: the global
+    network reads it, standardised over the whole panel."""
+    panel = panel.copy()
+    means = panel.groupby("station")["riders"].transform("mean")
+    panel["large"] = (means > means.median()).astype(float)
+    model = tsforecast.get_model("lstm", **SMALL)
+    result = backtest(panel, [model], horizon=7, n_windows=1, exog_columns=["large"], **PANEL)
+    assert result.parameters["exogenous"] == ["large"]
+    assert result.failures.empty and np.isfinite(result.forecasts["forecast"]).all()
+    series = _series(panel)
+    frames = {name: group.set_index("date")[["large"]].asfreq("D") for name, group in panel.groupby("station")}
+    views = tsforecast.get_model("lstm", **SMALL).fit_global(series, frames)
+    view = next(iter(views.values()))
+    assert view.known_columns_ == ["large"]
+    # the known scaler was fitted over the panel: both classes present, so a spread of 0.5
+    assert view.known_scaler_.scale[0] == pytest.approx(0.5)

@@ -199,8 +199,9 @@ def backtest(
     global_labels = [label for label, m in labelled.items() if m.is_global and len(folds) > 1]
     chains = plan_chains(folds, [label for label in labelled if label not in global_labels], refit)
     settings = {"refit": refit, "coverage": coverage, "time_limit": time_limit, "diagnose": diagnose}
-    tasks = chain_tasks(chains, labelled, series, panel.X, **settings) + global_tasks(
-        plan_global_chains(n_windows, global_labels, refit), labelled, series, panel.X, folds, **settings)
+    # the long global fits go first, so workers start on them while the short chains fill in
+    tasks = global_tasks(plan_global_chains(n_windows, global_labels, refit), labelled, series, panel.X, folds,
+                         **settings) + chain_tasks(chains, labelled, series, panel.X, **settings)
     _log.info("backtest: %d series x %d models x %d folds of horizon %d, %d tasks of work, %d series skipped",
               len(folds), len(labelled), n_windows, horizon, len(tasks), len(skipped))
     output = run_chains(tasks, n_jobs=n_jobs, limited=time_limit is not None, progress=progress,

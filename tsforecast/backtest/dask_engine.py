@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import sys
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -109,8 +110,12 @@ def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) 
         task = next(remaining, None)
         if task is not None:
             # Dask serialises the function and the task itself (cloudpickle, as the local pool
-            # does); pure=False: two equal tasks are still two runs (results are not cached)
-            pending.append(client.submit(function, task, pure=False))
+            # does); pure=False: two equal tasks are still two runs (results are not cached).
+            # A global model's task carries the whole panel (18 MB for 1,000 series of two
+            # years), which it needs; Dask's advice to load such data with Dask is not for us
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Sending large graph")
+                pending.append(client.submit(function, task, pure=False))
 
     try:
         for _ in range(_IN_FLIGHT_PER_THREAD * max(1, threads)):
