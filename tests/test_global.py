@@ -38,8 +38,10 @@ def test_a_global_fit_on_one_series_is_the_local_fit(name, panel):
 
 def test_fit_global_trains_one_network_and_forecasts_every_series(panel, tmp_path):
     series = _series(panel)
-    views = tsforecast.get_model("lstm", **SMALL).fit_global(series)
+    model = tsforecast.get_model("lstm", **SMALL)
+    views = model.fit_global(series)
     assert list(views) == list(series)
+    assert not hasattr(model, "freq_")  # the models returned are fitted; the one called is not
     networks = {id(v.network_) for v in views.values()}
     assert len(networks) == 1 and all(v.series_trained_ == 4 for v in views.values())
     for name, view in views.items():

@@ -389,11 +389,15 @@ class Forecaster(BaseEstimator):
                 "cannot estimate anything from it. Fix: use 'naive' or 'mean' for constant data."
             )
 
+    def _set_frequency(self, freq: object) -> None:
+        """Set ``freq_`` and the ``season_`` it implies (or the model's own ``season``)."""
+        self.freq_ = freq
+        self.season_ = self._resolve_season()
+
     def _check_training_length(self, freq: object, n_obs: int) -> None:
         """Set ``freq_`` and ``season_``; raise when ``n_obs`` observations are too few (the
         minimum may depend on the season, which depends on the frequency)."""
-        self.freq_ = freq
-        self.season_ = self._resolve_season()
+        self._set_frequency(freq)
         needed = self._min_length()
         if n_obs < needed:
             raise DataError(

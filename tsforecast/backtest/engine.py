@@ -42,7 +42,8 @@ from tsforecast.errors import ConfigError, FitWarning, TsforecastError
 
 __all__ = [
     "Chain", "ChainOutput", "ChainTask", "FoldForecast", "plan_chains", "chain_tasks", "run_chains", "run_task",
-    "fold_scales", "fold_groups", "FORECAST_COLUMNS", "QUANTILE_LEVELS", "quantile_levels", "quantile_column",
+    "fold_scales", "fold_groups", "interval_columns", "forecast_fold", "failure", "FORECAST_COLUMNS",
+    "QUANTILE_LEVELS", "quantile_levels", "quantile_column",
 ]
 
 # With refit=True, the folds of one series are split into up to this many chains per
@@ -248,9 +249,7 @@ def chain_tasks(
 def run_chain(task: ChainTask) -> ChainOutput:
     """Fit, roll forward and forecast one chain; failures are recorded, never raised."""
     chain, model, y, X, refit = task.chain, task.model, task.y, task.X, task.refit
-    levels = quantile_levels(task.coverage)
-    lower_at = levels.index(round((1 - task.coverage) / 2, 12))
-    upper_at = levels.index(round((1 + task.coverage) / 2, 12))
+    levels, lower_at, upper_at = interval_columns(task.coverage)
     batched = _run_batched(task, levels, lower_at, upper_at)
     if batched is not None:
         return batched
@@ -286,28 +285,52 @@ def run_chain(task: ChainTask) -> ChainOutput:
             fit_time = time.perf_counter() - start
             stage = "predict"
             start = time.perf_counter()
-            test_index = y.index[fold.train_end : fold.test_end]
-            future_X = X.loc[test_index] if use_X else None
-            point = fitted.predict(fold.horizon, future_X)
-            quantiles = fitted.predict_quantiles(fold.horizon, levels, future_X).to_numpy()
+            forecast = forecast_fold(fitted, chain.series, chain.label, y, X if use_X else None, fold,
+                                     (levels, lower_at, upper_at))
             predict_time = time.perf_counter() - start
         except Exception as exc:  # noqa: BLE001 - fault isolation: record and go on
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            out.failures.append({**record, "stage": stage, "error": type(exc).__name__,
-                                 "message": message})
+            out.failures.append(failure(record, stage, exc))
             fitted = None  # the next fold starts afresh
             continue
         out.timings.append({**record, "fit_time": fit_time, "predict_time": predict_time,
                             "refitted": must_fit, "fitted": describe_fit(fitted), "notes": notes})
-        out.forecasts.append(FoldForecast(
-            chain.series, chain.label, cutoff, utc_values(test_index),
-            y.to_numpy()[fold.train_end : fold.test_end], point.to_numpy(),
-            quantiles[:, lower_at], quantiles[:, upper_at], quantiles, y.index.tz,
-        ))
+        out.forecasts.append(forecast)
     if task.diagnose and fitted is not None and out.forecasts and out.forecasts[-1].cutoff == y.index[
             chain.folds[-1].train_end - 1]:
         out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, out.forecasts[-1].cutoff))
     return out
+
+
+def interval_columns(coverage: float) -> tuple[tuple[float, ...], int, int]:
+    """The quantile levels a backtest records, and the positions of the ``coverage``
+    interval's bounds among them."""
+    levels = quantile_levels(coverage)
+    return levels, levels.index(round((1 - coverage) / 2, 12)), levels.index(round((1 + coverage) / 2, 12))
+
+
+def forecast_fold(
+    fitted: Forecaster, series: str, label: str, y: pd.Series, X: pd.DataFrame | None, fold: Fold,
+    columns: tuple[tuple[float, ...], int, int],
+) -> FoldForecast:
+    """One fold's forecasts from a model fitted up to its cutoff (``columns``: see
+    :func:`interval_columns`; ``X``: the regressors, when the model uses them)."""
+    levels, lower_at, upper_at = columns
+    test_index = y.index[fold.train_end : fold.test_end]
+    future_X = None if X is None else X.loc[test_index]
+    point = fitted.predict(fold.horizon, future_X)
+    quantiles = fitted.predict_quantiles(fold.horizon, levels, future_X).to_numpy()
+    return FoldForecast(
+        series, label, y.index[fold.train_end - 1], utc_values(test_index),
+        y.to_numpy()[fold.train_end : fold.test_end], point.to_numpy(),
+        quantiles[:, lower_at], quantiles[:, upper_at], quantiles, y.index.tz,
+    )
+
+
+def failure(record: dict, stage: str, exc: BaseException) -> dict:
+    """A failure row: ``record`` (series, model, cutoff), the stage, the error's type and
+    the first line of its message."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return {**record, "stage": stage, "error": type(exc).__name__, "message": message}
 
 
 def _run_batched(

@@ -27,13 +27,13 @@ from sklearn.base import clone
 
 from tsforecast.backtest.engine import (
     ChainOutput,
-    FoldForecast,
     diagnose_fit,
+    failure,
     fit_notes,
     fit_time_limit,
     fold_groups,
-    quantile_levels,
-    utc_values,
+    forecast_fold,
+    interval_columns,
 )
 from tsforecast.backtest.splits import Fold
 from tsforecast.base import Forecaster
@@ -92,27 +92,22 @@ def global_tasks(
                        diagnose=diagnose and c.numbers[-1] == last) for c in chains]
 
 
-def _message(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
 def run_global_chain(task: GlobalTask) -> ChainOutput:
     """Fit (or roll forward) the global model on every series' fold, then forecast each
     series; failures are recorded per series, never raised."""
     chain, model = task.chain, task.model
-    levels = quantile_levels(task.coverage)
-    lower_at = levels.index(round((1 - task.coverage) / 2, 12))
-    upper_at = levels.index(round((1 + task.coverage) / 2, 12))
+    columns = interval_columns(task.coverage)
     use_X = task.X is not None and model.supports_exog
     out = ChainOutput()
     views: dict[str, Forecaster] = {}
+    fitted_series: set[str] = set()  # the series the last fit gave a model
     seen: dict[str, int] = {}  # how far each series' model has seen
     for number in chain.numbers:
         folds = {name: fs[number] for name, fs in task.folds.items() if number < len(fs)}
         cutoffs = {name: task.data[name].index[f.train_end - 1] for name, f in folds.items()}
         # refit every fold with refit=True; otherwise at a group's start, or when a series
         # lost its model (a failed update), as a local chain starts afresh after a failure
-        must_fit = task.refit is True or not views or set(views) != set(folds)
+        must_fit = task.refit is True or not views or set(views) != fitted_series
         problems: dict[str, tuple[str, BaseException]] = {}
         start = time.perf_counter()
         try:
@@ -123,6 +118,7 @@ def run_global_chain(task: GlobalTask) -> ChainOutput:
                     train = {name: task.data[name].iloc[f.train_start : f.train_end] for name, f in folds.items()}
                     train_X = {name: task.X[name].loc[y.index] for name, y in train.items()} if use_X else None
                     views, failed = clone(model)._fit_views(train, train_X)
+                    fitted_series = set(views)
                     problems = {name: ("fit", exc) for name, exc in failed.items()}
                 else:
                     for name, view in list(views.items()):
@@ -134,8 +130,8 @@ def run_global_chain(task: GlobalTask) -> ChainOutput:
                             del views[name]
             notes = fit_notes(caught)
         except Exception as exc:  # noqa: BLE001 - the whole fold fails, recorded for every series
-            out.failures += [{"series": name, "model": chain.label, "cutoff": cutoffs[name], "stage": "fit",
-                              "error": type(exc).__name__, "message": _message(exc)} for name in folds]
+            out.failures += [failure({"series": name, "model": chain.label, "cutoff": cutoffs[name]}, "fit", exc)
+                             for name in folds]
             views = {}
             continue
         seen = {name: f.train_end for name, f in folds.items()}
@@ -144,26 +140,18 @@ def run_global_chain(task: GlobalTask) -> ChainOutput:
         for name, fold in folds.items():
             record = {"series": name, "model": chain.label, "cutoff": cutoffs[name]}
             if name not in views:
-                stage, exc = problems.get(name, ("fit", RuntimeError("not fitted")))
-                out.failures.append({**record, "stage": stage, "error": type(exc).__name__, "message": _message(exc)})
+                out.failures.append(failure(record, *problems.get(name, ("fit", RuntimeError("not fitted")))))
                 continue
-            y = task.data[name]
-            test_index = y.index[fold.train_end : fold.test_end]
-            future_X = task.X[name].loc[test_index] if use_X else None
             start = time.perf_counter()
             try:
-                point = views[name].predict(fold.horizon, future_X)
-                quantiles = views[name].predict_quantiles(fold.horizon, levels, future_X).to_numpy()
+                forecast = forecast_fold(views[name], name, chain.label, task.data[name],
+                                         task.X[name] if use_X else None, fold, columns)
             except Exception as exc:  # noqa: BLE001 - fault isolation: record and go on
-                out.failures.append({**record, "stage": "predict", "error": type(exc).__name__,
-                                     "message": _message(exc)})
+                out.failures.append(failure(record, "predict", exc))
                 continue
             out.timings.append({**record, "fit_time": share, "predict_time": time.perf_counter() - start,
                                 "refitted": must_fit, "fitted": described, "notes": notes})
-            out.forecasts.append(FoldForecast(
-                name, chain.label, cutoffs[name], utc_values(test_index), y.to_numpy()[fold.train_end : fold.test_end],
-                point.to_numpy(), quantiles[:, lower_at], quantiles[:, upper_at], quantiles, y.index.tz,
-            ))
+            out.forecasts.append(forecast)
     if task.diagnose:
         forecast = {f.series for f in out.forecasts if f.cutoff == cutoffs.get(f.series)}
         out.diagnostics += [diagnose_fit(view, name, chain.label, cutoffs[name])

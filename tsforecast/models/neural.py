@@ -403,8 +403,7 @@ class NeuralForecaster(Forecaster):
             view = clone(self)
             try:
                 clean = view._clean(y)
-                view.freq_, view.season_ = clean.index.freq, None
-                view.season_ = view._resolve_season()
+                view._set_frequency(clean.index.freq)
                 view._history_parts = [(clean, view._training_exog(None if X is None else X[name], clean.index))]
             except (TsforecastError, KeyError) as exc:
                 problems[name] = exc if isinstance(exc, TsforecastError) else DataError(f"no X for series {name!r}")
@@ -421,9 +420,10 @@ class NeuralForecaster(Forecaster):
             views = {name: view for name, view in views.items() if name not in problems}
         if not views:
             return views, problems
+        # the first series' model (frequency, season, regressor schema set) plans the
+        # training; the model fit_global was called on stays as it was
         first = next(iter(views.values()))
-        self.freq_, self.season_, self.exog_schema_ = first.freq_, first.season_, first.exog_schema_
-        window = self._window_for(max(len(view.y_) for view in views.values()))
+        window = first._window_for(max(len(view.y_) for view in views.values()))
         for name, view in list(views.items()):
             if len(view.y_) < window:
                 problems[name] = DataError(
@@ -431,7 +431,7 @@ class NeuralForecaster(Forecaster):
                 del views[name]
         if not views:
             return views, problems
-        shared, own = self._train([v.y_ for v in views.values()], [v.X_ for v in views.values()])
+        shared, own = first._train([v.y_ for v in views.values()], [v.X_ for v in views.values()])
         for view, state in zip(views.values(), own, strict=True):
             vars(view).update(shared)
             vars(view).update(state)
@@ -443,8 +443,9 @@ class NeuralForecaster(Forecaster):
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Train one network on the windows of every series in ``ys`` (one series: a local
         fit; several: a global one). Returns the fitted state all series share (the network,
-        the window, the pooled conformity scores) and each series' own (its scalers and scale
-        floor), None for a series too short to contribute a training window.
+        the window, the pooled conformity scores) and each series' own (its scalers, scale
+        floor and calibration residuals). A series too short for a training window of its own
+        contributes none, and is forecast with what the others taught the network.
 
         Per series, as for a single series: the target and past covariates are standardised
         on that series alone, and the chronologically last ``validation_fraction`` of its
