@@ -95,6 +95,7 @@ class AutoARIMA(StateSpaceARIMA):
         max_models: int = 94,
         approximation: bool | None = None,
         warm_start: bool = False,
+        estimator: str = "auto",
     ) -> None:
         self.season = season
         self.seasonal = seasonal
@@ -108,6 +109,7 @@ class AutoARIMA(StateSpaceARIMA):
         self.max_models = max_models
         self.approximation = approximation
         self.warm_start = warm_start
+        self.estimator = estimator
 
     @classmethod
     def test_params(cls) -> dict:

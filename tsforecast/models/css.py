@@ -11,7 +11,7 @@ likelihood's seconds; the chosen model is then fitted by exact maximum likelihoo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -31,6 +31,8 @@ class CSSFit:
     n_params: int  # estimated coefficients, the innovation variance included
     n_used: int  # residuals the sum of squares runs over
     admissible: bool  # AR stationary and MA invertible, away from the unit circle
+    # regression coefficients (mean first when fitted), then AR, seasonal AR, MA, seasonal MA
+    coefficients: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _lag_polynomial(coefficients: np.ndarray, step: int, sign: float) -> np.ndarray:
@@ -88,13 +90,13 @@ def fit_css(
     n_used = len(z) - n_conditioned
     if len(start) == 0:
         resid = residuals(start)
-        return CSSFit(float(resid @ resid / n_used), 1, n_used, True)
+        return CSSFit(float(resid @ resid / n_used), 1, n_used, True, start)
     with np.errstate(over="ignore", invalid="ignore"):
         solution = least_squares(residuals, start, method="lm" if n_used > len(start) else "trf")
     resid = solution.fun
     ar, ma = polynomials(solution.x)
     admissible = bool(np.all(np.isfinite(resid))) and _roots_outside(ar) and _roots_outside(ma)
-    return CSSFit(float(resid @ resid / n_used), len(start) + 1, n_used, admissible)
+    return CSSFit(float(resid @ resid / n_used), len(start) + 1, n_used, admissible, solution.x)
 
 
 def information_criterion(fit: CSSFit, n_effective: int, name: str) -> float:
