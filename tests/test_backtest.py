@@ -200,6 +200,34 @@ def test_time_limit_records_a_failure():
     assert "time limit" in result.failures["message"].iloc[0]
 
 
+def test_a_fit_that_ran_out_of_time_is_not_retried_at_later_folds():
+    """With refit=False a chain fits once and rolls forward: after a timeout its later folds
+    are recorded, not refitted (each would take the whole limit again). Folds that start a
+    new fit anyway (refit=True, or every N with refit=N) are separate tasks with their own
+    limit."""
+    calls = []
+
+    class Slow(Naive):
+        short_name = "slow"
+
+        def _fit(self, y, X):
+            import time
+
+            calls.append(len(y))
+            time.sleep(2)
+            super()._fit(y, X)
+
+    result = backtest(weekly_series(100), {"slow": Slow()}, horizon=7, n_windows=3, time_limit=0.2,
+                      refit=False)
+    assert len(calls) == 1  # only the first fold's fit was started
+    failures = result.failures.sort_values("cutoff")
+    assert len(failures) == 3 and failures["cutoff"].is_unique
+    assert "time limit" in failures["message"].iloc[0]
+    assert failures["message"].iloc[1:].str.startswith("not tried: an earlier fit ran out of time").all()
+    # the naive baseline on the same folds is unaffected
+    assert len(backtest(weekly_series(100), ["naive"], horizon=7, n_windows=3, time_limit=0.2).failures) == 0
+
+
 def test_bad_arguments_are_config_errors():
     y = weekly_series(100)
     with pytest.raises(ConfigError, match="refit"):

@@ -142,7 +142,8 @@ def backtest(
         Seconds a single fit or update may take before it is recorded as a failure. Enforced
         with an alarm in the process that runs the fit (a worker process when called from a
         thread other than the main one); statsmodels and PyTorch fits answer it within
-        milliseconds.
+        milliseconds. With ``refit=False`` a fit that runs out of time is not retried at the
+        later folds (they are recorded as not tried): each would take the whole limit again.
     progress
         Called as ``progress(done, total)`` after each chunk of work.
     id_col, time_col, target_col, exog_columns

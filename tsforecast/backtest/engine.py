@@ -290,6 +290,11 @@ def run_chain(task: ChainTask) -> ChainOutput:
             predict_time = time.perf_counter() - start
         except Exception as exc:  # noqa: BLE001 - fault isolation: record and go on
             out.failures.append(failure(record, stage, exc))
+            if _timed_out(exc):
+                # a later fold's fit sees at least as much history and would run out of time
+                # again: record the rest of the chain instead of spending the limit on each
+                out.failures.extend(_not_tried(chain, y, fold, exc))
+                break
             fitted = None  # the next fold starts afresh
             continue
         out.timings.append({**record, "fit_time": fit_time, "predict_time": predict_time,
@@ -324,6 +329,27 @@ def forecast_fold(
         y.to_numpy()[fold.train_end : fold.test_end], point.to_numpy(),
         quantiles[:, lower_at], quantiles[:, upper_at], quantiles, y.index.tz,
     )
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised from, the time limit's interruption (a model may wrap
+    what interrupted its fit in its own error)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _FitTimeout):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _not_tried(chain: Chain, y: pd.Series, after: Fold, cause: BaseException) -> list[dict]:
+    """Failure rows for the folds of ``chain`` after ``after``, skipped because of ``cause``."""
+    later = chain.folds[chain.folds.index(after) + 1:]
+    message = f"not tried: an earlier fit ran out of time ({str(cause).splitlines()[0]})"
+    return [{"series": chain.series, "model": chain.label, "cutoff": y.index[fold.train_end - 1],
+             "stage": "fit", "error": type(cause).__name__, "message": message} for fold in later]
 
 
 def failure(record: dict, stage: str, exc: BaseException) -> dict:

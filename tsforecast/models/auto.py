@@ -14,8 +14,8 @@ fold is scored on is never seen by the choice):
    ``update`` (same parameters, new observations) to the next; the score is MASE (each fold's errors over its in-sample
    seasonal-naive MAE, averaged). A candidate that fails on a fold, or whose turn comes after
    ``time_budget`` seconds of validation, is left out (recorded); the budget left when a
-   candidate starts, divided by the number of folds, is the time limit of each of its fits,
-   so no candidate overruns the budget.
+   candidate starts is the time limit of its one fit (a fit that runs out of time is not
+   retried at later folds), so no candidate overruns the budget.
 3. **Forecast**: ``combine="best"`` refits the winner on the whole history; ``"mean"`` and
    ``"median"`` refit the ``top_k`` best and average their forecasts.
 4. **Intervals**: the candidates' own intervals, averaged and then calibrated on the
@@ -173,14 +173,16 @@ class Auto(Forecaster):
             # over the later folds with update (new observations, same parameters): a third of
             # the cost of refitting at every fold (auto_arima on daily ridership: 7 s a fit),
             # and for a neural network, which reads only the latest window, update is free
-            # the budget left is shared by the fits this may take (a fit that fails or times
-            # out is retried at the next fold), so a candidate never overruns it
+            # the one fit may use all the budget left: if it runs out of time the engine does
+            # not retry it at the later folds, so a candidate never overruns the budget by
+            # more than its (cheap) roll-forward updates
             result = backtest(y, {name: model}, horizon=horizon, n_windows=n_windows, seed=None,
-                              time_limit=remaining / n_windows, refit=False, diagnose=False)
+                              time_limit=remaining, refit=False, diagnose=False)
             record["seconds"] = time.perf_counter() - began
             if not result.failures.empty:
                 first = result.failures.iloc[0]
-                records.append({**record, "status": f"failed: {first['error']}: {first['message']}"})
+                outcome = "skipped: ran out of the time budget" if first["error"] == "_FitTimeout" else "failed"
+                records.append({**record, "status": f"{outcome}: {first['error']}: {first['message']}"})
                 continue
             rows = result.forecasts[result.forecasts["model"] == name]
             fold_mase = (rows["forecast"] - rows["actual"]).abs().groupby(rows["cutoff"]).mean() / (
