@@ -351,3 +351,11 @@ def test_fit_notes_are_kept_with_their_fold_not_printed(recwarn):
     assert not [w for w in recwarn if "stopped before converging" in str(w.message)]
     assert result.summary()["fit_notes"][0]["notes"] == "stopped before converging"
     assert "stopped before converging" in render_report(result)
+
+
+def test_timings_say_which_estimator_fitted_an_arima():
+    """sarima's default picks CSS-ML beyond 150 observations and statsmodels' fit below."""
+    short = backtest(weekly_series(120), ["sarima"], horizon=7, n_windows=1).timings
+    long = backtest(weekly_series(300), ["sarima"], horizon=7, n_windows=1).timings
+    assert short.loc[short["model"] == "sarima", "fitted"].iloc[0] == "ARIMA(1,0,0)(0,1,1)[7] by statsmodels"
+    assert long.loc[long["model"] == "sarima", "fitted"].iloc[0] == "ARIMA(1,0,0)(0,1,1)[7] by css-ml"

@@ -440,11 +440,14 @@ def diagnose_fit(fitted: Forecaster, series: str, label: str, cutoff: pd.Timesta
 
 
 def describe_fit(model: Forecaster) -> str:
-    """What a fitted model chose (orders, an ETS form, auto's pick), if it says."""
+    """What a fitted model chose (orders, an ETS form, auto's pick), if it says, with the
+    estimator that fitted it where a model has a choice (``by css-ml``)."""
     try:
-        return str(getattr(model, "label_", "") or "")
+        label = str(getattr(model, "label_", "") or "")
     except AttributeError:
         return ""
+    estimator = getattr(model, "estimator_", None)
+    return f"{label} by {estimator}" if label and estimator else label
 
 
 def fold_scales(y: pd.Series, folds: Sequence[Fold], season: int) -> np.ndarray:

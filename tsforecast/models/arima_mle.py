@@ -152,8 +152,9 @@ def _regression_start(z: np.ndarray, regressors: np.ndarray) -> tuple[np.ndarray
 def fit_css_ml(full: _SMARIMA, *, start_params: np.ndarray | None = None) -> Any | None:
     """Fit the statsmodels ARIMA ``full`` by CSS-ML (module docstring); returns its filter
     results at the estimates, or None when this route does not apply (missing values, a
-    regressor that differencing wipes out, AR start values that cannot be made stationary,
-    a failed likelihood), in which case the caller uses statsmodels' own fit.
+    regressor that differencing wipes out, too few observations, a likelihood that cannot be
+    computed at the start), in which case the caller uses statsmodels' own fit. A
+    non-stationary AR start from CSS (where R stops) is replaced by zeros.
 
     ``start_params`` (statsmodels' full parameter vector, e.g. a previous fit's) replaces the
     CSS start.

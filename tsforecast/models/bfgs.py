@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["vmmin", "central_gradient"]
+__all__ = ["vmmin", "central_gradient", "NonFiniteGradient"]
 
 _STEP_REDUCTION = 0.2
 _ACCEPTANCE = 1e-4
