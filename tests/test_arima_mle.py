@@ -143,3 +143,7 @@ def test_css_ml_matches_statsmodels_on_a_stationary_series_with_a_mean():
     reference = model.fit(cov_type="none")
     assert ours.llf == pytest.approx(reference.llf, abs=0.05)
     np.testing.assert_allclose(ours.forecast(5), reference.forecast(5), rtol=0.01)
+    # what the exact start is there for: a diffuse one ends far from the maximum
+    assert fit_css_ml(model, initial_state="diffuse").llf < reference.llf - 10
+    with pytest.raises(ValueError, match="initial_state"):
+        fit_css_ml(model, initial_state="exact")

@@ -43,7 +43,7 @@ from tsforecast.errors import ConfigError, FitWarning, TsforecastError
 __all__ = [
     "Chain", "ChainOutput", "ChainTask", "FoldForecast", "plan_chains", "chain_tasks", "run_chains", "run_task",
     "fold_scales", "fold_groups", "interval_columns", "forecast_fold", "failure", "FORECAST_COLUMNS",
-    "QUANTILE_LEVELS", "quantile_levels", "quantile_column",
+    "QUANTILE_LEVELS", "quantile_levels", "quantile_column", "TIMEOUT_ERROR",
 ]
 
 # With refit=True, the folds of one series are split into up to this many chains per
@@ -178,6 +178,10 @@ def fold_groups(n_folds: int, refit: bool | int, refit_size: int = 1) -> list[ra
 
 class _FitTimeout(TsforecastError):
     pass
+
+
+# the ``error`` a failure row carries when a fit ran out of its time limit
+TIMEOUT_ERROR = _FitTimeout.__name__
 
 
 @contextlib.contextmanager
@@ -347,9 +351,9 @@ def _timed_out(exc: BaseException) -> bool:
 def _not_tried(chain: Chain, y: pd.Series, after: Fold, cause: BaseException) -> list[dict]:
     """Failure rows for the folds of ``chain`` after ``after``, skipped because of ``cause``."""
     later = chain.folds[chain.folds.index(after) + 1:]
-    message = f"not tried: an earlier fit ran out of time ({str(cause).splitlines()[0]})"
-    return [{"series": chain.series, "model": chain.label, "cutoff": y.index[fold.train_end - 1],
-             "stage": "fit", "error": type(cause).__name__, "message": message} for fold in later]
+    rows = [failure({"series": chain.series, "model": chain.label, "cutoff": y.index[fold.train_end - 1]},
+                    "fit", cause) for fold in later]
+    return [{**row, "message": f"not tried: an earlier fit ran out of time ({row['message']})"} for row in rows]
 
 
 def failure(record: dict, stage: str, exc: BaseException) -> dict:

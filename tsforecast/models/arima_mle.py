@@ -34,7 +34,7 @@ from tsforecast.models.arma_likelihood import arma_polynomials, concentrated_log
 from tsforecast.models.bfgs import vmmin
 from tsforecast.models.css import fit_css
 
-__all__ = ["fit_css_ml", "partrans", "inverse_partrans", "invert_ma", "is_stationary"]
+__all__ = ["fit_css_ml", "partrans", "inverse_partrans", "invert_ma", "is_stationary", "INITIAL_STATES"]
 
 # Variance of the ARMA state at the start when the model is differenced and has no regression
 # terms: a diffuse start, so the first r differenced observations only pin the state down (a
@@ -149,7 +149,12 @@ def _regression_start(z: np.ndarray, regressors: np.ndarray) -> tuple[np.ndarray
     return coefficients, np.where(scale > 0, scale, 1.0)
 
 
-def fit_css_ml(full: _SMARIMA, *, start_params: np.ndarray | None = None) -> Any | None:
+INITIAL_STATES = ("auto", "stationary", "diffuse")
+
+
+def fit_css_ml(
+    full: _SMARIMA, *, start_params: np.ndarray | None = None, initial_state: str = "auto"
+) -> Any | None:
     """Fit the statsmodels ARIMA ``full`` by CSS-ML (module docstring); returns its filter
     results at the estimates, or None when this route does not apply (missing values, a
     regressor that differencing wipes out, too few observations, a likelihood that cannot be
@@ -157,8 +162,12 @@ def fit_css_ml(full: _SMARIMA, *, start_params: np.ndarray | None = None) -> Any
     non-stationary AR start from CSS (where R stops) is replaced by zeros.
 
     ``start_params`` (statsmodels' full parameter vector, e.g. a previous fit's) replaces the
-    CSS start.
+    CSS start. ``initial_state`` is how the differenced ARMA starts: ``"auto"`` (diffuse when
+    the model is differenced and has no regression terms, stationary otherwise: see
+    ``_DIFFUSE_START``), or either one everywhere (for comparisons).
     """
+    if initial_state not in INITIAL_STATES:
+        raise ValueError(f"initial_state must be one of {INITIAL_STATES}, not {initial_state!r}")
     spec = full._spec_arima
     (p, d, q), (P, D, Q, s) = spec.order, spec.seasonal_order
     y, regressors = full.endog[:, 0], full.exog  # regressors: trend terms first, then the user's
@@ -191,7 +200,8 @@ def fit_css_ml(full: _SMARIMA, *, start_params: np.ndarray | None = None) -> Any
         if not is_stationary(start[block]):
             start[block] = 0.0  # R stops here ("non-stationary AR part from CSS"); start flat
     season = s if (P or Q) else 1
-    start_variance = _DIFFUSE_START if (d + D > 0 and not k_reg) else None
+    diffuse = initial_state == "diffuse" or (initial_state == "auto" and d + D > 0 and not k_reg)
+    start_variance = _DIFFUSE_START if diffuse else None
 
     def objective(u: np.ndarray) -> tuple[float, float]:
         # R's armafn: 0.5 * (log(s2) + sumlog / n), the concentrated -loglik / n up to a constant

@@ -4,10 +4,11 @@ The ML step of :mod:`tsforecast.models.arima_mle` evaluates this likelihood some
 fit. statsmodels' general Kalman filter spends about 2 ms on each for two years of daily data
 (BLAS calls on small dense matrices at every step); this filter knows the ARMA's companion
 structure, so a step is O(r^2) scalar work for a state of ``r = max(p, q + 1)`` and the whole
-evaluation takes a few hundredths of that. It is the filter of R's ``ARIMA_Like`` for the
-stationary case (no diffuse part: the caller differences first), started from the exact
-stationary state covariance, with the innovation variance concentrated out. Its value equals
-statsmodels' concentrated log-likelihood (``tests/test_arima_mle.py``).
+evaluation takes a few hundredths of that. It is the filter of R's ``ARIMA_Like`` for an
+ARMA (the caller differences first), with the innovation variance concentrated out, started
+either from the exact stationary state covariance or from a diffuse state (observations whose
+variance is still above R's 1e4 carry no weight). Its value equals statsmodels' concentrated
+log-likelihood with the matching start (``tests/test_arima_mle.py``).
 """
 
 from __future__ import annotations

@@ -150,6 +150,7 @@ class Auto(Forecaster):
     def _validate(self, y: pd.Series, models: dict[str, Forecaster]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
         """Each runnable candidate's validation forecasts on the same folds, cheap first."""
         from tsforecast.backtest import backtest
+        from tsforecast.backtest.engine import TIMEOUT_ERROR
 
         n, horizon = len(y), self._validation_horizon()
         needed = {name: model.required_length(self.freq_) for name, model in models.items()}
@@ -181,7 +182,7 @@ class Auto(Forecaster):
             record["seconds"] = time.perf_counter() - began
             if not result.failures.empty:
                 first = result.failures.iloc[0]
-                outcome = "skipped: ran out of the time budget" if first["error"] == "_FitTimeout" else "failed"
+                outcome = "skipped: ran out of the time budget" if first["error"] == TIMEOUT_ERROR else "failed"
                 records.append({**record, "status": f"{outcome}: {first['error']}: {first['message']}"})
                 continue
             rows = result.forecasts[result.forecasts["model"] == name]

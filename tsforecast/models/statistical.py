@@ -127,7 +127,7 @@ class StateSpaceARIMA(Forecaster):
 
     ``estimator`` (every ARIMA-family model): ``"css-ml"`` estimates as R's ``arima`` does
     (:mod:`tsforecast.models.arima_mle`: differenced once, conditional-sum-of-squares start,
-    exact likelihood in compiled code, R's BFGS), several times faster than
+    maximum likelihood in compiled code, R's BFGS), several times faster than
     ``"statsmodels"`` (statsmodels' own fit). ``"auto"`` (the default) uses CSS-ML on series
     longer than 150 observations and statsmodels' fit on shorter ones, where CSS-ML's exact
     maximum was measured to forecast worse. ``estimator_`` says which one produced the fit.
