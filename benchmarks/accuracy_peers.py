@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy_suite import horizon_for, suite  # noqa: E402
+from accuracy_suite import SETS, horizon_for  # noqa: E402
 
 import tsforecast  # noqa: E402
 from tsforecast.backtest.splits import make_folds  # noqa: E402
@@ -65,8 +65,9 @@ def score(y: pd.Series) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", default=None, help="comma-separated subset of the suite")
+    parser.add_argument("--set", default="open", choices=sorted(SETS), help="the open suite or the development set")
     args = parser.parse_args()
-    series = suite()
+    series = SETS[args.set]()
     if args.series:
         series = {k: v for k, v in series.items() if k in args.series.split(",")}
     rows = []

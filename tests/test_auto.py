@@ -34,8 +34,33 @@ def test_the_validation_ranks_what_suits_the_series():
     assert walk.validation_.loc["naive", "mase"] < walk.validation_.loc["snaive", "mase"]
     weekly = tsforecast.Auto(**FAST).fit(seasonal())
     assert weekly.validation_.loc["snaive", "mase"] < weekly.validation_.loc["naive", "mase"]
-    ranked = weekly.validation_.sort_values("mase").index[:3].tolist()
-    assert weekly.chosen_ == ranked and weekly.label_ == f"mean of {', '.join(ranked)}"
+    scores = weekly.validation_["mase"].sort_values()
+    near = scores[scores <= 1.3 * scores.iloc[0]].index[:3].tolist()  # within 1.3x of the best
+    assert weekly.chosen_ == near
+    assert weekly.label_ == (near[0] if len(near) == 1 else f"mean of {', '.join(near)}")
+    assert weekly.validation_.loc[near[0], "status"] == "chosen: validation MASE within 1.3x of the best"
+
+
+def test_a_combination_leaves_out_candidates_far_behind_the_best():
+    y = seasonal()
+    loose = tsforecast.Auto(within=100.0, **FAST).fit(y)  # everything is near enough: the top three
+    assert loose.chosen_ == loose.validation_["mase"].sort_values().index[:3].tolist()
+    tight = tsforecast.Auto(**FAST).fit(y)
+    far = [name for name in loose.chosen_ if name not in tight.chosen_]
+    assert far, "naive (a flat line on a weekly cycle) is far behind the best"
+    best = tight.validation_["mase"].min()
+    assert all(tight.validation_.loc[name, "mase"] > 1.3 * best for name in far)
+    assert tight.validation_.loc[far[0], "status"] == "ok"
+
+
+def test_a_history_too_short_to_validate_the_fallback_uses_it_unvalidated():
+    short = tsforecast.Auto().fit(random_walk(40))  # 3 folds of 8 leave 16 days: too few for auto_arima
+    assert short.validation_.loc["auto_arima", "mase"] != short.validation_.loc["auto_arima", "mase"]  # NaN
+    assert short.chosen_ == ["auto_arima"]
+    assert "too short to validate" in short.validation_.loc["auto_arima", "status"]
+    assert np.isfinite(short.validation_.loc["naive", "mase"])  # the simple ones were scored, and lost
+    without = tsforecast.Auto(fallback=None).fit(random_walk(40))
+    assert "auto_arima" not in without.chosen_
 
 
 def test_best_refits_the_winner_and_combinations_average():
@@ -57,7 +82,7 @@ def test_failing_and_too_hungry_candidates_are_skipped_and_recorded():
     assert np.allclose(model.predict(5), 5.0)
     statuses = model.validation_["status"]
     assert statuses["ets"].startswith("failed") and "constant" in statuses["ets"]
-    short = tsforecast.Auto().fit(random_walk(30))
+    short = tsforecast.Auto(fallback=None).fit(random_walk(30))
     assert short.validation_.loc["auto_arima", "status"].startswith("skipped: needs")
     assert np.isfinite(short.predict(5)).all()
 
@@ -80,6 +105,8 @@ def test_the_time_budget_bounds_the_validation():
         model = tsforecast.Auto(time_budget=0.3).fit(tsforecast.load_dataset("ridership")["rail"])
     statuses = " ".join(model.validation_["status"])
     assert "time budget" in statuses
+    # the network is a default candidate on 1,000+ points, but not validated on a small budget
+    assert model.validation_.loc["lstm", "status"].startswith("skipped: time_budget 0.3 s is below the 60 s")
     assert model.validation_["seconds"].sum() < 30  # nowhere near an unbounded auto_arima + lstm
     assert np.isfinite(model.predict(7)).all()
 
@@ -92,7 +119,7 @@ def test_intervals_are_recalibrated_on_the_validation_errors():
 
 
 def test_a_backtest_of_auto_reports_its_choices():
-    result = backtest(seasonal(200), {"auto": tsforecast.Auto(**FAST)}, horizon=7, n_windows=2)
+    result = backtest(seasonal(200), {"auto": tsforecast.Auto(within=100.0, **FAST)}, horizon=7, n_windows=2)
     fitted = result.timings.set_index("model").loc["auto", "fitted"]
     assert all(text.startswith("mean of ") for text in fitted)
     html = render_report(result)
@@ -102,3 +129,18 @@ def test_a_backtest_of_auto_reports_its_choices():
 def test_auto_is_in_the_registry_and_the_cli_can_name_it():
     assert "auto" in tsforecast.available_models()
     assert isinstance(tsforecast.get_model("auto"), tsforecast.Auto)
+
+
+def test_long_histories_roll_the_validated_models_forward_instead_of_refitting():
+    y = seasonal(700)
+    settings = {"candidates": ("snaive", "sarima"), "within": 100.0, "horizon": 7, "n_windows": 3}
+    model = tsforecast.Auto(**settings).fit(y)
+    assert "sarima" in model.chosen_ and model.rolled_forward_ == model.chosen_
+    first_cutoff = len(y) - 3 * 7  # sarima was fitted there once, and rolled over the folds since
+    at_first = tsforecast.get_model("sarima").fit(y.iloc[:first_cutoff])
+    np.testing.assert_allclose(model.models_["sarima"].results_.params, at_first.results_.params)
+    refitted = tsforecast.get_model("sarima").fit(y)
+    assert not np.allclose(model.models_["sarima"].results_.params, refitted.results_.params)
+    np.testing.assert_allclose(model.models_["sarima"].predict(7), at_first.update(y.iloc[first_cutoff:]).predict(7))
+    short = tsforecast.Auto(**settings).fit(y.iloc[:200])  # the folds hold back more than a tenth
+    assert short.rolled_forward_ == [] and "sarima" in short.chosen_

@@ -200,6 +200,19 @@ def test_time_limit_records_a_failure():
     assert "time limit" in result.failures["message"].iloc[0]
 
 
+def test_keep_fitted_returns_each_model_as_it_stood_at_the_last_cutoff():
+    y = weekly_series(120).rename("shop")
+    result = backtest(y, ["ar"], horizon=7, n_windows=3, refit=False, keep_fitted=True)
+    assert set(result.fitted) == {("shop", "snaive"), ("shop", "ar")}
+    ar = result.fitted["shop", "ar"]
+    assert ar.cutoff_ == y.index[-8]  # rolled forward to the last cutoff ...
+    first = tsforecast.get_model("ar").fit(y.iloc[: len(y) - 21])  # ... from the one fit at the first
+    np.testing.assert_allclose(ar.results_.params, first.results_.params)
+    last = result.forecasts.query("model == 'ar'").groupby("cutoff")["forecast"].apply(list).iloc[-1]
+    np.testing.assert_allclose(ar.predict(7), last)
+    assert backtest(y, ["ar"], horizon=7, n_windows=3).fitted == {}  # nothing kept unless asked
+
+
 def test_a_fit_that_ran_out_of_time_is_not_retried_at_later_folds():
     """With refit=False a chain fits once and rolls forward: after a timeout its later folds
     are recorded, not refitted (each would take the whole limit again). Folds that start a

@@ -227,6 +227,8 @@ ACCEPTED: dict[object, tuple] = {
     "damped": (None, True),
     ("theta", "theta"): (2.5,),
     ("auto", "time_budget"): (2.5,),
+    ("auto", "within"): (2.5,),
+    ("auto", "fallback"): (None,),
     **{key: (None,) for key in ("candidates", "horizon")},
     "learning_rate": (2.5,),
     **{key: (0,) for key in ("p", "q", "d", "max_p", "max_q", "max_P", "max_Q", "max_d", "dropout")},

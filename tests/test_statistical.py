@@ -167,6 +167,20 @@ def test_auto_arima_records_orders_and_forecasts():
     assert np.isfinite(model.predict(7)).all()
 
 
+def test_auto_arima_never_puts_a_lag_in_both_polynomials():
+    """On quarterly data AR(4) and a seasonal AR share lag 4, which statsmodels refuses to
+    build: the search must not propose it (it once won the search on the US T-bill rate and
+    then failed the final fit with a ConfigError)."""
+    rng = np.random.default_rng(3)
+    y = pd.Series(np.cumsum(rng.normal(size=120)) + 20, index=pd.date_range("1990-01", periods=120, freq="QS"))
+    model = AutoARIMA(stepwise=False, max_p=5, max_q=0, max_P=1, max_Q=0, max_models=100).fit(y)
+    assert model.search_, "the grid was searched"
+    overlapping = [key for key in model.search_ if key.startswith(("ARIMA(4,", "ARIMA(5,")) and "(1," in key]
+    assert not overlapping, overlapping
+    assert any(key.startswith("ARIMA(5,") for key in model.search_)  # high orders are still searched
+    assert np.isfinite(model.predict(8)).all()
+
+
 def test_invalid_orders_are_config_errors():
     with pytest.raises(ConfigError, match="seasonal_order"):
         tsforecast.get_model("sarima", seasonal_order=(1, 1)).fit(weekly_series(60))

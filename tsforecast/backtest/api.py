@@ -90,6 +90,7 @@ def backtest(
     time_limit: float | None = None,
     progress: Callable[[int, int], None] | None = None,
     diagnose: bool = True,
+    keep_fitted: bool = False,
     id_col: Hashable | None = None,
     time_col: Hashable | None = None,
     target_col: Hashable | None = None,
@@ -161,6 +162,12 @@ def backtest(
         Check the in-sample residuals of every model fitted at the last cutoff
         (:attr:`BacktestResult.diagnostics`); ``False`` saves that work (``auto`` does, for
         its inner validation).
+    keep_fitted
+        Keep every per-series model as it stood at its series' last cutoff (refitted or
+        rolled forward, as ``refit`` says) in :attr:`BacktestResult.fitted`, keyed by
+        (series, model); global models are not kept. ``auto`` rolls its chosen candidates
+        forward from there instead of refitting them. One model per series and model stays in
+        memory, so it is off by default.
     """
     started = time.perf_counter()
     if not isinstance(coverage, Real) or not 0 < coverage < 1:
@@ -202,7 +209,8 @@ def backtest(
     settings = {"refit": refit, "coverage": coverage, "time_limit": time_limit, "diagnose": diagnose}
     # the long global fits go first, so workers start on them while the short chains fill in
     tasks = global_tasks(plan_global_chains(n_windows, global_labels, refit), labelled, series, panel.X, folds,
-                         **settings) + chain_tasks(chains, labelled, series, panel.X, **settings)
+                         **settings) + chain_tasks(chains, labelled, series, panel.X, **settings,
+                                                   keep_fitted=keep_fitted)
     _log.info("backtest: %d series x %d models x %d folds of horizon %d, %d tasks of work, %d series skipped",
               len(folds), len(labelled), n_windows, horizon, len(tasks), len(skipped))
     output = run_chains(tasks, n_jobs=n_jobs, limited=time_limit is not None, progress=progress,
@@ -258,6 +266,7 @@ def backtest(
         repairs=panel.repairs,
         metadata=metadata,
         diagnostics=diagnostics,
+        fitted=output.fitted,
     )
 
 

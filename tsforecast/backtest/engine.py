@@ -100,18 +100,21 @@ class FoldForecast:
 @dataclass
 class ChainOutput:
     """What one chain produced: fold forecasts, timings, failures and, for the chains that
-    end at the last cutoff, the residual diagnostics of the model fitted there."""
+    end at the last cutoff, the residual diagnostics of the model fitted there (and, when the
+    task asks to keep it, that model itself, by (series, model))."""
 
     forecasts: list[FoldForecast] = field(default_factory=list)
     timings: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
     diagnostics: list[dict] = field(default_factory=list)
+    fitted: dict[tuple[str, str], Forecaster] = field(default_factory=dict)
 
     def extend(self, other: ChainOutput) -> None:
         self.forecasts += other.forecasts
         self.timings += other.timings
         self.failures += other.failures
         self.diagnostics += other.diagnostics
+        self.fitted.update(other.fitted)
 
     def forecast_frame(self, levels: tuple[float, ...]) -> pd.DataFrame:
         """The tidy frame (:data:`FORECAST_COLUMNS`, then a column per quantile of
@@ -218,6 +221,7 @@ class ChainTask:
     coverage: float
     time_limit: float | None
     diagnose: bool = False  # the chain ends at the last cutoff: diagnose the model fitted there
+    keep_fitted: bool = False  # ... and return that model
 
     def run(self) -> ChainOutput:
         return run_chain(self)
@@ -239,15 +243,20 @@ def chain_tasks(
     coverage: float,
     time_limit: float | None,
     diagnose: bool = True,
+    keep_fitted: bool = False,
 ) -> list[ChainTask]:
     """A task per chain; the chain holding a series' last fold diagnoses the model fitted
-    there (each series' folds end at its own last observation)."""
+    there (each series' folds end at its own last observation) and, with ``keep_fitted``,
+    returns it."""
     last_end: dict[str, int] = {}
     for c in chains:
         last_end[c.series] = max(last_end.get(c.series, 0), c.folds[-1].train_end)
-    return [ChainTask(c, models[c.label], data[c.series], None if X is None else X[c.series], refit, coverage,
-                      time_limit, diagnose=diagnose and c.folds[-1].train_end == last_end[c.series])
-            for c in chains]
+    tasks = []
+    for c in chains:
+        last = c.folds[-1].train_end == last_end[c.series]
+        tasks.append(ChainTask(c, models[c.label], data[c.series], None if X is None else X[c.series], refit,
+                               coverage, time_limit, diagnose=diagnose and last, keep_fitted=keep_fitted and last))
+    return tasks
 
 
 def run_chain(task: ChainTask) -> ChainOutput:
@@ -304,9 +313,11 @@ def run_chain(task: ChainTask) -> ChainOutput:
         out.timings.append({**record, "fit_time": fit_time, "predict_time": predict_time,
                             "refitted": must_fit, "fitted": describe_fit(fitted), "notes": notes})
         out.forecasts.append(forecast)
-    if task.diagnose and fitted is not None and out.forecasts and out.forecasts[-1].cutoff == y.index[
-            chain.folds[-1].train_end - 1]:
-        out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, out.forecasts[-1].cutoff))
+    if fitted is not None and out.forecasts and out.forecasts[-1].cutoff == y.index[chain.folds[-1].train_end - 1]:
+        if task.diagnose:
+            out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, out.forecasts[-1].cutoff))
+        if task.keep_fitted:
+            out.fitted[chain.series, chain.label] = fitted
     return out
 
 
@@ -406,13 +417,16 @@ def _run_batched(
             chain.series, chain.label, cutoff, stamps[fold.train_end : fold.test_end],
             values[fold.train_end : fold.test_end], points[k], q[:, lower_at], q[:, upper_at], q, y.index.tz,
         ))
-    if task.diagnose:
+    if task.diagnose or task.keep_fitted:
         last = chain.folds[-1]
         try:
             fitted = clone(model).fit(y.iloc[bounds[-1][0] : last.train_end])
         except Exception:  # noqa: BLE001 - the forecasts stand; only the diagnosis is missing
             return out
-        out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, y.index[last.train_end - 1]))
+        if task.diagnose:
+            out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, y.index[last.train_end - 1]))
+        if task.keep_fitted:
+            out.fitted[chain.series, chain.label] = fitted
     return out
 
 

@@ -60,6 +60,9 @@ class BacktestResult:
     #: cutoff (``n``, ``lags``, Ljung-Box ``ljung_box_p``, ``acf`` at lags 1..lags)
     diagnostics: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["series", "model", "cutoff", "n", "lags", "ljung_box_p", "acf"]))
+    #: with ``backtest(..., keep_fitted=True)``: each (series, model)'s fitted model at the
+    #: series' last cutoff (not saved by :meth:`to_csv` or :meth:`to_json`)
+    fitted: dict = field(default_factory=dict, repr=False, compare=False)
     # tables computed once: a report, the CLI's summary and the exports all read the
     # leaderboard, and on a panel of thousands of series each computation takes seconds
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)

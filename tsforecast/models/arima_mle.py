@@ -45,6 +45,7 @@ __all__ = ["fit_css_ml", "partrans", "inverse_partrans", "invert_ma", "is_statio
 # and the mean of a near-unit-root ARMA is then estimated badly (nile ARMA(2,1): MASE 1.37
 # against 0.72).
 _DIFFUSE_START = 1e6
+_DIFFUSE_MAX_SHARE = 0.05  # largest share of the differenced sample the diffuse start may spend
 
 def partrans(raw: np.ndarray) -> np.ndarray:
     """AR coefficients from unconstrained values: ``tanh`` gives partial autocorrelations in
@@ -200,7 +201,11 @@ def fit_css_ml(
         if not is_stationary(start[block]):
             start[block] = 0.0  # R stops here ("non-stationary AR part from CSS"); start flat
     season = s if (P or Q) else 1
-    diffuse = initial_state == "diffuse" or (initial_state == "auto" and d + D > 0 and not k_reg)
+    # the diffuse start spends the first r observations on pinning the state down: only
+    # where that is a small share of the sample (a weekly season of 52 on four years: a third)
+    state_size = max(p + P * season, q + Q * season + 1)
+    diffuse = initial_state == "diffuse" or (initial_state == "auto" and d + D > 0 and not k_reg
+                                             and state_size <= _DIFFUSE_MAX_SHARE * len(z))
     start_variance = _DIFFUSE_START if diffuse else None
 
     def objective(u: np.ndarray) -> tuple[float, float]:

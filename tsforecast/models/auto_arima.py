@@ -60,7 +60,8 @@ def seasonal_strength(values: np.ndarray, season: int) -> float:
 
 
 def choose_d(values: np.ndarray, max_d: int = 2, alpha: float = 0.05) -> int:
-    """Number of differences until the KPSS test no longer rejects level stationarity."""
+    """Number of differences until the KPSS test (bandwidth ``3 sqrt(n) / 13``, as R's
+    ``ndiffs``) no longer rejects level stationarity."""
     series = values
     for d in range(max_d + 1):
         if len(series) < 10 or np.ptp(series) == 0:
@@ -69,7 +70,11 @@ def choose_d(values: np.ndarray, max_d: int = 2, alpha: float = 0.05) -> int:
             # kpss warns when the statistic is outside its p-value table; the p-value is
             # then clipped to 0.01 or 0.1, which is exactly what the decision needs.
             warnings.simplefilter("ignore", InterpolationWarning)
-            p_value = kpss(series, regression="c", nlags="auto", result_object=False)[1]
+            # R's ndiffs bandwidth (forecast, and statsforecast after it): statsmodels' "auto"
+            # choice takes so many lags on a short smooth trend that the test loses its power
+            # (fertility rates over 36 years: d=0 and a mean-reverting forecast of a decline)
+            lags = int(3 * np.sqrt(len(series)) / 13)
+            p_value = kpss(series, regression="c", nlags=lags, result_object=False)[1]
         if p_value >= alpha or d == max_d:
             return d
         series = np.diff(series)
@@ -192,6 +197,10 @@ class AutoARIMA(StateSpaceARIMA):
             if not (0 <= p <= self.max_p and 0 <= q <= self.max_q):
                 return
             if not (0 <= P <= (self.max_P if m else 0) and 0 <= Q <= (self.max_Q if m else 0)):
+                return
+            if m and ((P and p >= m) or (Q and q >= m)):
+                # a lag in both the ordinary and the seasonal polynomial (AR(4) with a seasonal
+                # AR at 4 on quarterly data): R accepts it, statsmodels refuses to build it
                 return
             search[key] = self._score(
                 standardised, exog_diffed, (p, 0, q), (P, 0, Q, m), constant, approximate

@@ -1,0 +1,230 @@
+"""How should ``auto`` turn its validation into a forecast? Rules compared on held-out folds.
+
+For every series of a set (``--set dev`` by default: the development series of
+``accuracy_suite.py``, disjoint from the open suite) and each of its 5 rolling origins (the
+suite's protocol), this script runs ``auto``'s own validation on the training data of that
+origin, fits every candidate on the whole training data, and stores the candidates'
+validation forecasts and their forecasts of the held-out fold. Rules that turn the first
+into a forecast (pick the best; average the best k; average those near the best; a fixed
+combination) are then scored on the second, all from the same fits, so the comparison is
+paired and costs one run:
+
+    .venv/bin/python benchmarks/auto_rules.py --output /tmp/rules.pkl [--set dev] [--jobs 2]
+    .venv/bin/python benchmarks/auto_rules.py --analyse /tmp/rules.pkl
+
+MASE as in the suite (each fold's errors over its in-sample seasonal-naive MAE), averaged
+over folds and steps per series, then over series.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import clone
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy_suite import SETS, horizon_for  # noqa: E402
+
+import tsforecast  # noqa: E402
+from tsforecast.backtest.splits import make_folds  # noqa: E402
+from tsforecast.metrics import seasonal_naive_scale  # noqa: E402
+from tsforecast.models.auto import Auto  # noqa: E402
+
+N_WINDOWS = 5
+#: scored beside the candidates, to see whether the candidate set itself should change
+EXTRA_MODELS = ("sarima", "drift", "arima")
+
+
+def _outer_forecasts(name: str, y: pd.Series, candidates: tuple[str, ...] | None = None) -> list[dict]:
+    y = tsforecast.clean_series(y).series
+    horizon = horizon_for(y)
+    rows = []
+    for number, fold in enumerate(make_folds(len(y), horizon, N_WINDOWS)):
+        train, test = y.iloc[: fold.train_end], y.iloc[fold.train_end : fold.train_end + horizon]
+        auto = Auto(candidates=candidates)
+        auto._check_training_length(train.index.freq, len(train))
+        models = auto._candidate_models(len(train))
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            validation, inner, _ = auto._validate(train, models)
+            validation_seconds = time.perf_counter() - started
+            for extra in EXTRA_MODELS:
+                models.setdefault(extra, tsforecast.get_model(extra))
+            outer = {}
+            for candidate, model in models.items():
+                try:
+                    fitted = clone(model).fit(train)
+                    bounds = fitted.predict_interval(horizon, 0.8)
+                    outer[candidate] = pd.DataFrame({"forecast": fitted.predict(horizon).to_numpy(),
+                                                     "lower": bounds["lower"].to_numpy(),
+                                                     "upper": bounds["upper"].to_numpy()})
+                except Exception as exc:  # noqa: BLE001 - a candidate that fails is recorded as missing
+                    print(f"  {name} fold {number} {candidate}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        rows.append({"series": name, "fold": number, "actual": test.to_numpy(), "season": auto.season_,
+                     "scale": seasonal_naive_scale(train.to_numpy(), auto.season_), "validation": validation,
+                     "inner": inner, "outer": outer, "validation_seconds": validation_seconds})
+    print(f"{name}: done", file=sys.stderr, flush=True)
+    return rows
+
+
+# ------------------------------------------------------------------ rules
+def _inner_mase(inner: dict[str, pd.DataFrame], members: list[str]) -> float:
+    """Validation MASE of the mean of ``members`` on their common validation points."""
+    frames = [inner[m] for m in members]
+    common = frames[0].index
+    for frame in frames[1:]:
+        common = common.intersection(frame.index)
+    point = np.mean([f.loc[common, "forecast"].to_numpy() for f in frames], axis=0)
+    error = np.abs(point - frames[0].loc[common, "actual"].to_numpy()) / frames[0].loc[common, "scale"].to_numpy()
+    return float(pd.Series(error, index=common).groupby(level="cutoff").mean().mean())
+
+
+def _ranked(row: dict) -> list[str]:
+    v = row["validation"]
+    ok = v[(v["status"] == "ok") & v.index.isin(list(row["outer"]))]
+    return ok.sort_values("mase").index.tolist()
+
+
+def rule_top(k: int, how: str = "mean") -> Callable[[dict], list[str]]:
+    return lambda row: _ranked(row)[:k]
+
+
+def rule_within(ratio: float, k: int = 3) -> Callable[[dict], list[str]]:
+    def choose(row: dict) -> list[str]:
+        ranked = _ranked(row)
+        if not ranked:
+            return []
+        scores = row["validation"]["mase"]
+        return [m for m in ranked if scores[m] <= ratio * scores[ranked[0]]][:k]
+    return choose
+
+
+def rule_fixed(members: tuple[str, ...]) -> Callable[[dict], list[str]]:
+    return lambda row: [m for m in members if m in row["outer"]]
+
+
+def rule_best_k_by_validation(max_k: int = 3) -> Callable[[dict], list[str]]:
+    """The k (1..max_k) whose mean of the top k validates best."""
+    def choose(row: dict) -> list[str]:
+        ranked = _ranked(row)
+        if not ranked:
+            return []
+        options = [ranked[:k] for k in range(1, min(max_k, len(ranked)) + 1)]
+        return min(options, key=lambda members: _inner_mase(row["inner"], members))
+    return choose
+
+
+def rule_fixed_unless(members: tuple[str, ...], margin: float) -> Callable[[dict], list[str]]:
+    """The fixed combination, unless one candidate validates ``margin`` better than it."""
+    def choose(row: dict) -> list[str]:
+        fixed = [m for m in members if m in row["inner"] and m in row["outer"]]
+        ranked = _ranked(row)
+        if not fixed:
+            return ranked[:1]
+        combined = _inner_mase(row["inner"], fixed)
+        if ranked and row["validation"]["mase"][ranked[0]] < (1 - margin) * combined:
+            return ranked[:1]
+        return fixed
+    return choose
+
+
+def rule_single(model: str) -> Callable[[dict], list[str]]:
+    return lambda row: [model] if model in row["outer"] else []
+
+
+TRIO = ("ets", "theta", "auto_arima")
+RULES: dict[str, tuple[Callable[[dict], list[str]], str]] = {
+    "best": (rule_top(1), "mean"),
+    "mean of top 2": (rule_top(2), "mean"),
+    "mean of top 3 (today)": (rule_top(3), "mean"),
+    "median of top 3": (rule_top(3), "median"),
+    "mean of top 4": (rule_top(4), "mean"),
+    "mean within 10% of best": (rule_within(1.10), "mean"),
+    "mean within 20% of best": (rule_within(1.20), "mean"),
+    "mean within 20% of best, up to 4": (rule_within(1.20, 4), "mean"),
+    "k of top 3 by validation": (rule_best_k_by_validation(3), "mean"),
+    "mean ets, theta, auto_arima": (rule_fixed(TRIO), "mean"),
+    "median ets, theta, auto_arima": (rule_fixed(TRIO), "median"),
+    "trio unless one is 10% better": (rule_fixed_unless(TRIO, 0.10), "mean"),
+    "trio unless one is 20% better": (rule_fixed_unless(TRIO, 0.20), "mean"),
+    "auto_arima alone": (rule_single("auto_arima"), "mean"),
+    "ets alone": (rule_single("ets"), "mean"),
+    "theta alone": (rule_single("theta"), "mean"),
+    "sarima alone": (rule_single("sarima"), "mean"),
+    "lstm alone": (rule_single("lstm"), "mean"),
+}
+
+
+def score(rows: list[dict], choose: Callable[[dict], list[str]], how: str) -> pd.Series:
+    """Per (series, fold): the rule's mean scaled error on the held-out fold (NaN if it had none)."""
+    out = {}
+    for row in rows:
+        members = choose(row)
+        if not members:
+            out[row["series"], row["fold"]] = np.nan
+            continue
+        stacked = np.stack([row["outer"][m]["forecast"].to_numpy() for m in members])
+        point = np.median(stacked, axis=0) if how == "median" else stacked.mean(axis=0)
+        out[row["series"], row["fold"]] = float(np.mean(np.abs(point - row["actual"]) / row["scale"]))
+    return pd.Series(out)
+
+
+def analyse(rows: list[dict]) -> None:
+    """Print each rule's MASE per series and the summary, on the folds every rule forecast."""
+    folds = pd.DataFrame({name: score(rows, choose, how) for name, (choose, how) in RULES.items()})
+    optional = [c for c in folds.columns if c.startswith("lstm")]  # only where the history is long
+    common = folds.dropna(subset=[c for c in folds.columns if c not in optional])
+    print(f"{len(common)} of {len(folds)} folds forecast by every rule "
+          f"({', '.join(optional) or 'none'} scored where present)")
+    table = common.groupby(level=0).mean()
+    pd.set_option("display.width", 250)
+    print("MASE per series (held-out folds)")
+    print(table.T.round(3).to_string())
+    reference = table["auto_arima alone"]
+    summary = pd.DataFrame({
+        "mean MASE": table.mean(), "median MASE": table.median(),
+        "mean ratio to auto_arima": table.div(reference, axis=0).mean(),
+        "series worse than auto_arima": table.gt(reference + 1e-12, axis=0).sum(),
+    }).sort_values("mean MASE")
+    print("\nSummary")
+    print(summary.round(3).to_string())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", default="dev", choices=sorted(SETS))
+    parser.add_argument("--series", default=None, help="comma-separated subset")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--candidates", default=None, help="comma-separated, instead of auto's defaults")
+    parser.add_argument("--output", type=Path, default=None, help="pickle the fits' forecasts here")
+    parser.add_argument("--analyse", type=Path, nargs="+", default=None, help="score the rules on stored runs")
+    args = parser.parse_args()
+    if args.analyse:
+        rows = []
+        for path in args.analyse:  # files this script wrote itself
+            rows += pickle.loads(path.read_bytes())
+        analyse(rows)
+        return
+    series = SETS[args.set]()
+    if args.series:
+        series = {k: v for k, v in series.items() if k in args.series.split(",")}
+    candidates = tuple(args.candidates.split(",")) if args.candidates else None
+    parts = Parallel(n_jobs=args.jobs)(delayed(_outer_forecasts)(name, y, candidates) for name, y in series.items())
+    rows = [row for part in parts for row in part]
+    if args.output is not None:
+        args.output.write_bytes(pickle.dumps(rows))
+    analyse(rows)
+
+
+if __name__ == "__main__":
+    main()
