@@ -9,8 +9,8 @@ into a forecast (pick the best; average the best k; average those near the best;
 combination) are then scored on the second, all from the same fits, so the comparison is
 paired and costs one run:
 
-    .venv/bin/python benchmarks/auto_rules.py --output /tmp/rules.pkl [--set dev] [--jobs 2]
-    .venv/bin/python benchmarks/auto_rules.py --analyse /tmp/rules.pkl
+    .venv/bin/python benchmarks/auto_rules.py --output /tmp/rules.json [--set dev] [--jobs 2]
+    .venv/bin/python benchmarks/auto_rules.py --analyse /tmp/rules.json
 
 MASE as in the suite (each fold's errors over its in-sample seasonal-naive MAE), averaged
 over folds and steps per series, then over series.
@@ -19,7 +19,7 @@ over folds and steps per series, then over series.
 from __future__ import annotations
 
 import argparse
-import pickle
+import json
 import sys
 import time
 import warnings
@@ -200,19 +200,41 @@ def analyse(rows: list[dict]) -> None:
     print(summary.round(3).to_string())
 
 
+def _to_json(row: dict) -> dict:
+    """A stored run as plain JSON (data, never code: it is read back without pickle)."""
+    def frame(f: pd.DataFrame) -> dict:
+        return json.loads(f.reset_index().to_json(orient="split", date_format="iso", index=False))
+    return {**row, "actual": row["actual"].tolist(), "season": int(row["season"]),
+            "validation": frame(row["validation"]),
+            "inner": {name: frame(f) for name, f in row["inner"].items()},
+            "outer": {name: frame(f) for name, f in row["outer"].items()}}
+
+
+def _from_json(row: dict) -> dict:
+    def frame(d: dict, index: list[str]) -> pd.DataFrame:
+        f = pd.DataFrame(d["data"], columns=d["columns"])
+        if "cutoff" in f:
+            f["cutoff"] = pd.to_datetime(f["cutoff"])
+        return f.set_index(index) if index else f
+    return {**row, "actual": np.asarray(row["actual"], dtype="float64"),
+            "validation": frame(row["validation"], ["candidate"]),
+            "inner": {name: frame(f, ["cutoff", "step"]) for name, f in row["inner"].items()},
+            "outer": {name: frame(f, []) for name, f in row["outer"].items()}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", default="dev", choices=sorted(SETS))
     parser.add_argument("--series", default=None, help="comma-separated subset")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--candidates", default=None, help="comma-separated, instead of auto's defaults")
-    parser.add_argument("--output", type=Path, default=None, help="pickle the fits' forecasts here")
+    parser.add_argument("--output", type=Path, default=None, help="store the fits' forecasts here (JSON)")
     parser.add_argument("--analyse", type=Path, nargs="+", default=None, help="score the rules on stored runs")
     args = parser.parse_args()
     if args.analyse:
         rows = []
-        for path in args.analyse:  # files this script wrote itself
-            rows += pickle.loads(path.read_bytes())
+        for path in args.analyse:
+            rows += [_from_json(row) for row in json.loads(path.read_text())]
         analyse(rows)
         return
     series = SETS[args.set]()
@@ -222,7 +244,7 @@ def main() -> None:
     parts = Parallel(n_jobs=args.jobs)(delayed(_outer_forecasts)(name, y, candidates) for name, y in series.items())
     rows = [row for part in parts for row in part]
     if args.output is not None:
-        args.output.write_bytes(pickle.dumps(rows))
+        args.output.write_text(json.dumps([_to_json(row) for row in rows]))
     analyse(rows)
 
 
