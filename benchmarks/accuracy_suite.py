@@ -42,6 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _cta import CTA_PATH  # noqa: E402
 
 HORIZONS = {1: 8, 4: 8, 5: 10, 7: 14, 12: 12}
+# the error classes a model may raise: tsforecast's own (anything else is a bug to report)
+TSFORECAST_ERRORS = {cls.__name__ for cls in vars(tsforecast.errors).values()
+                     if isinstance(cls, type) and issubclass(cls, tsforecast.errors.TsforecastError)}
 
 
 def _statsmodels_series() -> dict[str, pd.Series]:
@@ -123,10 +126,15 @@ def run(series: dict[str, pd.Series], models: list[str], jobs: int, output: Path
             result = backtest(y.rename(name), models, horizon=horizon, n_windows=5, n_jobs=jobs, seed=0)
         board = result.leaderboard()
         fits = result.timings.groupby("model")["fit_time"].mean()
+        errors = result.failures.groupby("model")["error"].agg(lambda e: " ".join(sorted(set(e))))
         for model, row in board.iterrows():
             failed = int(row["failures"])
             rows.append({"series": name, "model": model, "mase": row["mase"], "coverage": row["coverage"],
-                         "fit_seconds": fits.get(model, np.nan), "failures": failed})
+                         "fit_seconds": fits.get(model, np.nan), "failures": failed,
+                         "errors": errors.get(model, "") if failed else ""})
+        foreign = result.failures[~result.failures["error"].isin(TSFORECAST_ERRORS)]
+        for _, failure in foreign.iterrows():  # the bar: nothing but tsforecast's own errors
+            print(f"  FOREIGN ERROR {failure['model']}: {failure['error']}: {failure['message']}", file=sys.stderr)
         choices = result.timings.loc[result.timings["model"] == "auto", "fitted"]
         note = f"; auto chose {choices.value_counts().index[0]}" if len(choices) else ""
         scores = ", ".join(f"{m} {v:.3f}" for m, v in board["mase"].sort_values().items())
@@ -172,6 +180,9 @@ def summarise(table: pd.DataFrame) -> None:
         "mean coverage (80%)": coverage.mean(), "mean |coverage - 0.8|": (coverage - 0.8).abs().mean(),
         "mean s per fit": seconds.mean(), "failures": table.groupby("model")["failures"].sum(),
     }).sort_values("mean MASE")
+    if "errors" in table:  # older CSVs lack the column
+        summary["errors"] = table.groupby("model")["errors"].agg(
+            lambda e: " ".join(sorted({kind for text in e.dropna() for kind in str(text).split()})))
     print("\nSummary over the suite")
     print(summary.round(3).to_string())
 

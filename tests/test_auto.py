@@ -54,12 +54,12 @@ def test_a_combination_leaves_out_candidates_far_behind_the_best():
 
 
 def test_a_history_too_short_to_validate_the_fallback_uses_it_unvalidated():
-    short = tsforecast.Auto().fit(random_walk(40))  # 3 folds of 8 leave 16 days: too few for auto_arima
+    short = tsforecast.Auto().fit(random_walk(34))  # 3 folds of 8 leave 10 days: too few for auto_arima (12)
     assert short.validation_.loc["auto_arima", "mase"] != short.validation_.loc["auto_arima", "mase"]  # NaN
     assert short.chosen_ == ["auto_arima"]
     assert "too short to validate" in short.validation_.loc["auto_arima", "status"]
     assert np.isfinite(short.validation_.loc["naive", "mase"])  # the simple ones were scored, and lost
-    without = tsforecast.Auto(fallback=None).fit(random_walk(40))
+    without = tsforecast.Auto(fallback=None).fit(random_walk(34))
     assert "auto_arima" not in without.chosen_
 
 
@@ -82,7 +82,7 @@ def test_failing_and_too_hungry_candidates_are_skipped_and_recorded():
     assert np.allclose(model.predict(5), 5.0)
     statuses = model.validation_["status"]
     assert statuses["ets"].startswith("failed") and "constant" in statuses["ets"]
-    short = tsforecast.Auto(fallback=None).fit(random_walk(30))
+    short = tsforecast.Auto(fallback=None).fit(random_walk(24))  # 2 folds of 8 leave 8 days
     assert short.validation_.loc["auto_arima", "status"].startswith("skipped: needs")
     assert np.isfinite(short.predict(5)).all()
 

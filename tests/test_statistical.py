@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -179,6 +181,56 @@ def test_auto_arima_never_puts_a_lag_in_both_polynomials():
     assert not overlapping, overlapping
     assert any(key.startswith("ARIMA(5,") for key in model.search_)  # high orders are still searched
     assert np.isfinite(model.predict(8)).all()
+
+
+def _nigeria_fertility(n: int) -> pd.Series:
+    from statsmodels.datasets import fertility
+
+    rates = fertility.load_pandas().data.set_index("Country Code")
+    values = rates.loc["NGA", [c for c in rates.columns if c.isdigit()]].astype(float).dropna()
+    return pd.Series(values.to_numpy()[:n], index=pd.date_range("1960", periods=n, freq="YS"))
+
+
+def test_auto_arima_rejects_candidates_with_a_root_at_the_unit_circle():
+    """12 yearly fertility rates, twice differenced: ARIMA(1,2,1) fits an MA root at the unit
+    circle (the sign of over-differencing) and won the search before such fits were rejected,
+    as R and statsforecast reject them; its forecast scored MASE 5.2 against 1.0."""
+    model = AutoARIMA().fit(_nigeria_fertility(12))
+    assert model.search_["ARIMA(1,2,1) trend=n"] == np.inf
+    assert model.order_ != (1, 2, 1)
+    ar, ma = model.results_.polynomial_reduced_ar, model.results_.polynomial_reduced_ma
+    for polynomial in (ar, ma):
+        if len(np.trim_zeros(polynomial, "b")) > 1:
+            assert np.abs(np.roots(np.trim_zeros(polynomial, "b")[::-1])).min() > 1.0
+
+
+def test_auto_arima_can_choose_a_random_walk_without_drift():
+    """The model with nothing to estimate once differenced (ARIMA(0,1,0) without drift) is
+    scored, not lost to statsmodels refusing an empty parameter vector."""
+    rng = np.random.default_rng(5)
+    y = pd.Series(100 + np.cumsum(rng.normal(size=60)), index=pd.date_range("1960", periods=60, freq="YS"))
+    model = AutoARIMA().fit(y)
+    assert np.isfinite(model.search_["ARIMA(0,1,0) trend=n"])
+    assert model.search_["ARIMA(0,1,0) trend=n"] < model.search_["ARIMA(0,1,0) trend=t"] + 2
+
+
+def test_auto_arima_caps_orders_on_short_histories_and_drops_seasons_it_cannot_estimate():
+    """As R's auto.arima: p, q at most a third of the history, P, Q at most a third of its
+    seasons; a history with too few seasons is searched without seasonal terms (it used to be
+    refused below two seasons plus ten observations)."""
+    short = AutoARIMA(stepwise=False).fit(_nigeria_fertility(12))  # the whole grid within the caps
+    orders = [tuple(map(int, re.findall(r"\d+", key.split(" ")[0]))) for key in short.search_]
+    assert max(p for p, _, _ in orders) == 4 and max(q for _, _, q in orders) == 4  # 12 // 3, not 5
+    rng = np.random.default_rng(2)
+    weekly = pd.Series(50 + np.cumsum(rng.normal(size=60)), index=pd.date_range("2020-01-05", periods=60, freq="W"))
+    model = AutoARIMA().fit(weekly)  # 60 weeks: not even a third of one 52-week season per P
+    assert model.seasonal_order_ == (0, 0, 0, 0)
+    assert not any("[52]" in key for key in model.search_)
+    quarterly = pd.Series(10 + np.cumsum(rng.normal(size=15)), index=pd.date_range("2000-01", periods=15, freq="QS"))
+    fitted = AutoARIMA().fit(quarterly)  # 15 quarters: P and Q up to 1
+    seasonal = [re.search(r"\)\((\d),\d,(\d)\)\[4\]", key) for key in fitted.search_]
+    assert any(seasonal) and all(int(P) <= 1 and int(Q) <= 1 for P, Q in (hit.groups() for hit in seasonal if hit))
+    assert np.isfinite(fitted.predict(4)).all()
 
 
 def test_invalid_orders_are_config_errors():

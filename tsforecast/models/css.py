@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.signal import lfilter
 
-__all__ = ["CSSFit", "fit_css", "information_criterion"]
+__all__ = ["CSSFit", "fit_css", "information_criterion", "roots_outside_unit_circle"]
 
 # R's auto.arima rejects candidates with a root this close to the unit circle.
 _MIN_ROOT_MODULUS = 1.01
@@ -46,7 +46,9 @@ def _lag_polynomial(coefficients: np.ndarray, step: int, sign: float) -> np.ndar
     return poly
 
 
-def _roots_outside(poly: np.ndarray) -> bool:
+def roots_outside_unit_circle(poly: np.ndarray) -> bool:
+    """Whether every root of a lag polynomial (constant term first) lies beyond
+    ``_MIN_ROOT_MODULUS``: stationary AR, invertible MA, away from the unit circle."""
     trimmed = np.trim_zeros(poly, "b")
     if len(trimmed) <= 1:
         return True
@@ -95,7 +97,7 @@ def fit_css(
         solution = least_squares(residuals, start, method="lm" if n_used > len(start) else "trf")
     resid = solution.fun
     ar, ma = polynomials(solution.x)
-    admissible = bool(np.all(np.isfinite(resid))) and _roots_outside(ar) and _roots_outside(ma)
+    admissible = bool(np.all(np.isfinite(resid))) and roots_outside_unit_circle(ar) and roots_outside_unit_circle(ma)
     return CSSFit(float(resid @ resid / n_used), len(start) + 1, n_used, admissible, solution.x)
 
 
