@@ -298,3 +298,16 @@ def test_theta_deseasonalises_seasonal_data_and_forecasts_the_trend():
     assert np.corrcoef(forecast, seasonal_naive)[0, 1] > 0.9
     flat = tsforecast.Theta(deseasonalize=False).fit(y).predict(12)
     assert np.corrcoef(flat, seasonal_naive)[0, 1] < 0.9
+
+
+def test_a_degenerate_fit_is_a_model_error_that_says_why():
+    """ARMA on US real GDP levels up to 2003Q3 puts an AR root on the unit circle: its
+    forecast variance is NaN. The user gets a ModelError naming the cause and a fix (the dev
+    set's only non-DataError failure), never NaN bounds."""
+    from statsmodels.datasets import macrodata
+
+    gdp = macrodata.load_pandas().data["realgdp"].to_numpy(dtype="float64")
+    y = pd.Series(gdp, index=pd.date_range("1959-01", periods=len(gdp), freq="QS")).loc[:"2003-07-01"]
+    model = tsforecast.get_model("arma").fit(y)
+    with pytest.raises(tsforecast.errors.ModelError, match="degenerate.*auto_arima"):
+        model.predict_interval(8, 0.8)

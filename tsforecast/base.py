@@ -445,7 +445,12 @@ class Forecaster(BaseEstimator):
     def _finite(self, values: object, what: str) -> np.ndarray:
         array = np.asarray(values, dtype="float64").reshape(-1)
         if not np.isfinite(array).all():
-            raise ModelError(f"{self.short_name} produced a non-finite {what}.")
+            raise ModelError(
+                f"{self.short_name} produced a non-finite {what}: its fit on this history is degenerate "
+                "(for example a unit root in a model that assumes stationarity). Fix: choose a model "
+                "that suits the series (a differenced one such as arima or auto_arima for a trend), "
+                "or use auto."
+            )
         return array
 
     def __sklearn_is_fitted__(self) -> bool:
