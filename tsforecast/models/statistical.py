@@ -202,7 +202,11 @@ class StateSpaceARIMA(Forecaster):
         self, horizon: int, coverage: float, X: pd.DataFrame | None
     ) -> tuple[np.ndarray, np.ndarray]:
         mean, variance = self.state_.forecast(horizon, None if X is None else X.to_numpy())
-        return normal_interval(mean, np.sqrt(variance), coverage)
+        with np.errstate(invalid="ignore"):
+            # a degenerate fit's negative variance becomes NaN, reported as a ModelError that
+            # names the cause (Forecaster._finite), not as numpy's RuntimeWarning
+            spread = np.sqrt(variance)
+        return normal_interval(mean, spread, coverage)
 
     def _sample_paths(
         self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
