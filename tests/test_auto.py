@@ -7,10 +7,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 import tsforecast
 from tsforecast.backtest import backtest
 from tsforecast.errors import DataError
+from tsforecast.models.conformal import conformal_quantile
 from tsforecast.report import render_report
 
 
@@ -111,11 +113,20 @@ def test_the_time_budget_bounds_the_validation():
     assert np.isfinite(model.predict(7)).all()
 
 
-def test_intervals_are_recalibrated_on_the_validation_errors():
+def test_intervals_are_calibrated_halfway_between_the_members_and_the_validation_errors():
     model = tsforecast.Auto(**FAST).fit(seasonal())
     assert len(model.calibration_scores_) >= 10
     narrow, wide = model.predict_interval(7, 0.5), model.predict_interval(7, 0.95)
     assert ((wide["upper"] - wide["lower"]) > (narrow["upper"] - narrow["lower"])).all()
+    # the half-width is the members' average scale times the mean of the normal and the
+    # conformal quantile of the validation ratios
+    z = norm.ppf(0.9)
+    members = [m.predict_interval(7, 0.8) for m in model.models_.values()]
+    scale = np.mean([(b["upper"] - b["lower"]).to_numpy() / (2 * z) for b in members], axis=0)
+    conformal = conformal_quantile(model.calibration_scores_[:, None], 0.8)[0]
+    assert not np.isclose(conformal, z)  # the two differ, so the test tells the rules apart
+    bounds = model.predict_interval(7, 0.8)
+    np.testing.assert_allclose((bounds["upper"] - bounds["lower"]).to_numpy() / 2, scale * (z + conformal) / 2)
 
 
 def test_a_backtest_of_auto_reports_its_choices():
