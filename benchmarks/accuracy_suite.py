@@ -131,7 +131,7 @@ def run(series: dict[str, pd.Series], models: list[str], jobs: int, output: Path
             failed = int(row["failures"])
             rows.append({"series": name, "model": model, "mase": row["mase"], "coverage": row["coverage"],
                          "fit_seconds": fits.get(model, np.nan), "failures": failed,
-                         "errors": errors.get(model, "") if failed else ""})
+                         "errors": errors.get(model, "")})
         foreign = result.failures[~result.failures["error"].isin(TSFORECAST_ERRORS)]
         for _, failure in foreign.iterrows():  # the bar: nothing but tsforecast's own errors
             print(f"  FOREIGN ERROR {failure['model']}: {failure['error']}: {failure['message']}", file=sys.stderr)
