@@ -302,15 +302,42 @@ def test_theta_deseasonalises_seasonal_data_and_forecasts_the_trend():
 
 
 def test_a_degenerate_fit_is_a_model_error_that_says_why():
-    """ARMA on US real GDP levels up to 2003Q3 puts an AR root on the unit circle: its
-    forecast variance is NaN. The user gets a ModelError naming the cause and a fix (the dev
-    set's only non-DataError failure), never NaN bounds."""
-    from statsmodels.datasets import macrodata
+    """A fit whose forecast variance goes negative (a unit root in a stationary model: the
+    Kalman covariance loses its positive semi-definiteness to rounding) gives the user a
+    ModelError naming the cause and a fix, never NaN bounds or numpy's RuntimeWarning.
 
-    gdp = macrodata.load_pandas().data["realgdp"].to_numpy(dtype="float64")
-    y = pd.Series(gdp, index=pd.date_range("1959-01", periods=len(gdp), freq="QS")).loc[:"2003-07-01"]
-    model = tsforecast.get_model("arma").fit(y)
+    The covariance is made indefinite by hand: whether the optimiser lands on the degenerate
+    point of real data depends on the machine's BLAS (see the next test)."""
+    model = tsforecast.get_model("arma").fit(_quarterly_gdp())
+    state, z = model.state_, model.state_.design
+    # shift the covariance along the observed direction so the first step's variance is -1
+    excess = z @ state.P @ z + state.obs_var + 1.0
+    state.P = state.P - excess * np.outer(z, z) / (z @ z) ** 2
+    assert model.state_.forecast(1)[1][0] == pytest.approx(-1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # numpy's own warning must not leak out
         with pytest.raises(tsforecast.errors.ModelError, match="degenerate.*auto_arima"):
             model.predict_interval(8, 0.8)
+
+
+def test_arma_on_gdp_levels_gives_finite_bounds_or_says_why():
+    """ARMA on US real GDP levels up to 2003Q3 puts an AR root on (or very near) the unit
+    circle; on some machines its forecast variance comes out negative. Either way the user
+    sees ordered finite bounds or the ModelError that names the cause."""
+    model = tsforecast.get_model("arma").fit(_quarterly_gdp())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            bounds = model.predict_interval(8, 0.8)
+        except tsforecast.errors.ModelError as error:
+            assert "degenerate" in str(error) and "auto_arima" in str(error)
+        else:
+            assert np.isfinite(bounds.to_numpy()).all()
+            assert (bounds["lower"] <= bounds["upper"]).all()
+
+
+def _quarterly_gdp() -> pd.Series:
+    from statsmodels.datasets import macrodata
+
+    gdp = macrodata.load_pandas().data["realgdp"].to_numpy(dtype="float64")
+    return pd.Series(gdp, index=pd.date_range("1959-01", periods=len(gdp), freq="QS")).loc[:"2003-07-01"]
