@@ -101,9 +101,8 @@ def test_a_single_season_of_history_still_forecasts_unvalidated():
     assert model.n_windows_ == 0 and np.isfinite(model.predict(7)).all()
 
 
-def test_the_time_budget_bounds_the_validation():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+def test_the_time_budget_bounds_the_validation_and_warns_when_it_cuts():
+    with pytest.warns(tsforecast.FitWarning, match=r"time_budget of 0.3 s ran out before .*auto_arima.* None"):
         model = tsforecast.Auto(time_budget=0.3).fit(tsforecast.load_dataset("ridership")["rail"])
     statuses = " ".join(model.validation_["status"])
     assert "time budget" in statuses
@@ -111,6 +110,17 @@ def test_the_time_budget_bounds_the_validation():
     assert model.validation_.loc["lstm", "status"].startswith("skipped: time_budget 0.3 s is below the 60 s")
     assert model.validation_["seconds"].sum() < 30  # nowhere near an unbounded auto_arima + lstm
     assert np.isfinite(model.predict(7)).all()
+
+
+def test_no_time_budget_validates_every_candidate_without_a_warning():
+    y = seasonal()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tsforecast.FitWarning)
+        model = tsforecast.Auto(**FAST, time_budget=None).fit(y)
+    assert (model.validation_["status"].str.startswith(("ok", "chosen"))).all()
+    # the same choice with a budget that never binds: None changes only the limit
+    bounded = tsforecast.Auto(**FAST, time_budget=600).fit(y)
+    pd.testing.assert_series_equal(model.predict(7), bounded.predict(7))
 
 
 def test_intervals_are_calibrated_halfway_between_the_members_and_the_validation_errors():
@@ -155,3 +165,15 @@ def test_long_histories_roll_the_validated_models_forward_instead_of_refitting()
     np.testing.assert_allclose(model.models_["sarima"].predict(7), at_first.update(y.iloc[first_cutoff:]).predict(7))
     short = tsforecast.Auto(**settings).fit(y.iloc[:200])  # the folds hold back more than a tenth
     assert short.rolled_forward_ == [] and "sarima" in short.chosen_
+
+
+def test_an_infinite_time_budget_from_a_config_file_means_no_limit(tmp_path):
+    """TOML has no null: ``time_budget = inf`` is how a config file asks for no limit."""
+    from tsforecast.settings import read_config
+
+    config = tmp_path / "run.toml"
+    config.write_text('[model_params.auto]\ntime_budget = inf\ncandidates = ["snaive", "naive", "drift", "theta"]\n')
+    params = read_config(config)["model_params"]["auto"]
+    model = tsforecast.get_model("auto", **params)
+    assert model._budget() is None
+    assert model.fit(seasonal()).validation_["status"].str.startswith(("ok", "chosen", "skipped: needs")).all()

@@ -226,7 +226,7 @@ ACCEPTED: dict[object, tuple] = {
     "approximation": (None, True),
     "damped": (None, True),
     ("theta", "theta"): (2.5,),
-    ("auto", "time_budget"): (2.5,),
+    ("auto", "time_budget"): (2.5, None),
     ("auto", "within"): (2.5,),
     ("auto", "fallback"): (None,),
     **{key: (None,) for key in ("candidates", "horizon")},

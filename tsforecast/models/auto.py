@@ -7,17 +7,22 @@ fold is scored on is never seen by the choice):
 1. **Candidates**, cheap first: ``snaive``, ``naive``, ``theta``, ``ets``, ``auto_arima``,
    then ``lstm`` when the history holds at least ``neural_min_length`` observations (and
    ``candidates`` is not given); it is validated only when ``time_budget`` is at least 60 s
-   (its fit on 1,447 daily points takes about 30 s, so a smaller budget would be spent on a
-   fit that cannot finish). A candidate that needs more history than there is, is left out
+   or ``None`` (its fit on 1,447 daily points takes about 30 s, so a smaller budget would be
+   spent on a fit that cannot finish). A candidate that needs more history than there is, is left out
    (recorded).
 2. **Validation**: the last ``n_windows`` (fewer if the history is short) blocks of
    ``horizon`` observations of the training data are forecast from rolling origins, each
    candidate on the same folds, fitted once at the first origin and rolled forward with
-   ``update`` (same parameters, new observations) to the next; the score is MASE (each fold's errors over its in-sample
-   seasonal-naive MAE, averaged). A candidate that fails on a fold, or whose turn comes after
-   ``time_budget`` seconds of validation, is left out (recorded); the budget left when a
-   candidate starts is the time limit of its one fit (a fit that runs out of time is not
-   retried at later folds), so no candidate overruns the budget.
+   ``update`` (same parameters, new observations) to the next; the score is MASE (each
+   fold's errors over its in-sample seasonal-naive MAE, averaged). A candidate that fails on
+   a fold, or whose turn comes after ``time_budget`` seconds of validation, is left out
+   (recorded); the budget left when a candidate starts is the time limit of its one fit (a
+   fit that runs out of time is not retried at later folds), so no candidate overruns the
+   budget. The budget is wall-clock time: when it cuts a candidate the choice depends on the
+   machine, and ``auto`` warns (``FitWarning``; a backtest lists it among the fit notes).
+   The default 20 s leaves room: validating the statistical candidates on ten years of daily
+   CTA data takes 6 to 8 s. ``time_budget=None`` removes the limit, for a choice that is
+   the same on every machine.
 3. **Forecast**: ``combine="mean"`` (or ``"median"``) averages the forecasts of the best
    candidates whose validation MASE is within ``within`` times the best one's (at most
    ``top_k``): a candidate far behind the best only dilutes a combination (on sunspots the
@@ -52,6 +57,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -59,7 +65,7 @@ from scipy.stats import norm
 from sklearn.base import clone
 
 from tsforecast.base import Forecaster
-from tsforecast.errors import ConfigError, DataError
+from tsforecast.errors import ConfigError, DataError, FitWarning
 from tsforecast.models.conformal import conformal_quantile
 from tsforecast.params import check_choice, check_float, check_int, check_names, check_seconds
 
@@ -72,6 +78,7 @@ _NEURAL_MIN_BUDGET = 60.0  # seconds of time_budget below which the default netw
 _log = logging.getLogger(__name__)
 _MIN_CALIBRATION = 10  # validation errors needed before intervals are recalibrated
 _REFERENCE_COVERAGE = 0.8  # coverage of the validation intervals that set each point's scale
+_BUDGET_SPENT = "time budget"  # in the status of a candidate the wall-clock budget left out
 _ROLL_FORWARD_SHARE = 0.05  # largest share of the history held back by validation that is rolled over
 
 
@@ -97,7 +104,11 @@ class Auto(Forecaster):
     n_windows
         Validation folds (fewer when the history is short).
     time_budget
-        Seconds of validation after which the remaining candidates are skipped.
+        Seconds of validation after which the remaining candidates are skipped, or ``None``
+        (``inf`` in a TOML config file) for no limit. The budget is wall-clock time, so when
+        it runs out the choice depends on the machine's speed and load: ``auto`` then warns
+        (a :class:`~tsforecast.errors.FitWarning` naming the skipped candidates). ``None``
+        makes the choice reproducible whatever the machine.
     neural_min_length
         Shortest history on which the default candidates include ``lstm``.
     fallback
@@ -117,7 +128,7 @@ class Auto(Forecaster):
         within: float = 1.3,
         horizon: int | None = None,
         n_windows: int = 3,
-        time_budget: float = 20.0,
+        time_budget: float | None = 20.0,
         neural_min_length: int = 1000,
         fallback: str | None = "auto_arima",
         seed: int = 0,
@@ -156,9 +167,15 @@ class Auto(Forecaster):
                               f"got {self.fallback!r}.")
         check_int(name, "horizon", self.horizon, 1, allow_none=True)
         check_int(name, "n_windows", self.n_windows, 1)
-        check_seconds(name, "time_budget", self.time_budget)
+        if self._budget() is not None:
+            check_seconds(name, "time_budget", self.time_budget)
         check_int(name, "neural_min_length", self.neural_min_length, 1)
         check_int(name, "seed", self.seed, low=None)
+
+    def _budget(self) -> float | None:
+        """The validation budget in seconds, or None for no limit (``None``, or ``inf`` as a
+        TOML config file writes it)."""
+        return None if self.time_budget is None or self.time_budget == float("inf") else self.time_budget
 
     def _min_length(self) -> int:
         return 2  # the shortest history a naive forecast needs; candidates decide the rest
@@ -205,13 +222,15 @@ class Auto(Forecaster):
                 records.append({**record, "status": f"skipped: needs {needed[name]} observations before "
                                                     f"{max(n_windows, 1)} validation fold(s)"})
                 continue
-            if name == _NEURAL_CANDIDATE and self.candidates is None and self.time_budget < _NEURAL_MIN_BUDGET:
+            budget = self._budget()
+            if name == _NEURAL_CANDIDATE and self.candidates is None and budget is not None and (
+                    budget < _NEURAL_MIN_BUDGET):
                 records.append({**record, "status": f"skipped: time_budget {self.time_budget:g} s is below the "
                                                     f"{_NEURAL_MIN_BUDGET:g} s the network needs on a long history"})
                 continue
-            remaining = self.time_budget - (time.perf_counter() - started)
-            if remaining <= 0:
-                records.append({**record, "status": f"skipped: time budget of {self.time_budget:g} s spent"})
+            remaining = None if budget is None else budget - (time.perf_counter() - started)
+            if remaining is not None and remaining <= 0:
+                records.append({**record, "status": f"skipped: {_BUDGET_SPENT} of {budget:g} s spent"})
                 continue
             began = time.perf_counter()
             # each candidate is fitted once, at the first validation cutoff, and rolled forward
@@ -226,7 +245,7 @@ class Auto(Forecaster):
             record["seconds"] = time.perf_counter() - began
             if not result.failures.empty:
                 first = result.failures.iloc[0]
-                outcome = "skipped: ran out of the time budget" if first["error"] == TIMEOUT_ERROR else "failed"
+                outcome = f"skipped: ran out of the {_BUDGET_SPENT}" if first["error"] == TIMEOUT_ERROR else "failed"
                 records.append({**record, "status": f"{outcome}: {first['error']}: {first['message']}"})
                 continue
             rows = result.forecasts[result.forecasts["model"] == name]
@@ -239,7 +258,21 @@ class Auto(Forecaster):
                 kept = [fitted for (_, label), fitted in result.fitted.items() if label == name]
                 if kept:  # fitted at the first validation cutoff, rolled forward to the last
                     validated[name] = kept[0]
-        return pd.DataFrame(records).set_index("candidate"), forecasts, validated
+        validation = pd.DataFrame(records).set_index("candidate")
+        self._warn_if_budget_cut(validation)
+        return validation, forecasts, validated
+
+    def _warn_if_budget_cut(self, validation: pd.DataFrame) -> None:
+        """A wall-clock budget that ran out makes the choice depend on the machine: say so."""
+        cut = [name for name, status in validation["status"].items() if _BUDGET_SPENT in status]
+        if cut:
+            warnings.warn(
+                f"auto: the time_budget of {self.time_budget:g} s ran out before {', '.join(cut)} could be "
+                "validated, so they were left out; what fits in a wall-clock budget depends on this machine's "
+                "speed and load, so another run may choose differently. Raise time_budget, or set it to None "
+                "for a choice that is the same on every machine.",
+                FitWarning, stacklevel=5,
+            )
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         models = self._candidate_models(len(y))
