@@ -300,3 +300,21 @@ def test_help_and_import_load_no_heavy_library():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.split("\n")[:2] == ["[]", "False"], done.stdout
+
+
+def _refuse_non_json_number(name: str) -> None:
+    raise AssertionError(f"run.json holds {name}, which is not JSON")
+
+
+def test_auto_without_a_time_limit_from_a_config_file_keeps_run_json_valid(tmp_path):
+    """TOML has no null, so ``time_budget = inf`` asks auto for no limit; run.json records it
+    as text (strict JSON has no Infinity)."""
+    config = tmp_path / "run.toml"
+    config.write_text('models = "auto"\n[model_params.auto]\ntime_budget = inf\n'
+                      'candidates = ["snaive", "naive", "theta"]\n')
+    result = runner.invoke(app, ["backtest", "--config", str(config), "--horizon", "7", "--windows", "2",
+                                 "--quiet", "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    text = (only_run(tmp_path / "out") / "run.json").read_text()
+    meta = json.loads(text, parse_constant=_refuse_non_json_number)
+    assert meta["model_parameters"]["auto"]["time_budget"] == "inf"

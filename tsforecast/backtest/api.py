@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from numbers import Real
@@ -284,11 +285,11 @@ def _check_engine(engine: object, scheduler: object, time_limit: float | None) -
 
 
 def _plain_params(model: Forecaster) -> dict:
-    """A model's parameters as JSON-friendly values (callables by name)."""
+    """A model's parameters as JSON-friendly values (callables by name; ``inf`` and ``nan``
+    as text, which JSON has no numbers for: ``run.json`` must stay valid JSON)."""
     out = {"class": type(model).__name__}
     for key, value in model.get_params().items():
-        out[key] = value if isinstance(value, (int, float, str, bool, type(None))) else (
-            getattr(value, "__name__", None) or repr(value)
-        )
+        plain = isinstance(value, (int, str, bool, type(None))) or (isinstance(value, float) and math.isfinite(value))
+        out[key] = value if plain else getattr(value, "__name__", None) or repr(value)
     return out
 
