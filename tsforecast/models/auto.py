@@ -78,7 +78,6 @@ _NEURAL_MIN_BUDGET = 60.0  # seconds of time_budget below which the default netw
 _log = logging.getLogger(__name__)
 _MIN_CALIBRATION = 10  # validation errors needed before intervals are recalibrated
 _REFERENCE_COVERAGE = 0.8  # coverage of the validation intervals that set each point's scale
-_BUDGET_SPENT = "time budget"  # in the status of a candidate the wall-clock budget left out
 _ROLL_FORWARD_SHARE = 0.05  # largest share of the history held back by validation that is rolled over
 
 
@@ -215,6 +214,7 @@ class Auto(Forecaster):
         shortest = min(needed.values())
         n_windows = min(self.n_windows, max(0, (n - max(shortest, self.season_ + 1)) // horizon))
         self.horizon_, self.n_windows_ = horizon, n_windows
+        budget, cut = self._budget(), []  # cut: the candidates the wall-clock budget left out
         started = time.perf_counter()
         for name, model in models.items():
             record = {"candidate": name, "mase": np.nan, "seconds": 0.0}
@@ -222,7 +222,6 @@ class Auto(Forecaster):
                 records.append({**record, "status": f"skipped: needs {needed[name]} observations before "
                                                     f"{max(n_windows, 1)} validation fold(s)"})
                 continue
-            budget = self._budget()
             if name == _NEURAL_CANDIDATE and self.candidates is None and budget is not None and (
                     budget < _NEURAL_MIN_BUDGET):
                 records.append({**record, "status": f"skipped: time_budget {self.time_budget:g} s is below the "
@@ -230,7 +229,8 @@ class Auto(Forecaster):
                 continue
             remaining = None if budget is None else budget - (time.perf_counter() - started)
             if remaining is not None and remaining <= 0:
-                records.append({**record, "status": f"skipped: {_BUDGET_SPENT} of {budget:g} s spent"})
+                records.append({**record, "status": f"skipped: time budget of {budget:g} s spent"})
+                cut.append(name)
                 continue
             began = time.perf_counter()
             # each candidate is fitted once, at the first validation cutoff, and rolled forward
@@ -245,7 +245,10 @@ class Auto(Forecaster):
             record["seconds"] = time.perf_counter() - began
             if not result.failures.empty:
                 first = result.failures.iloc[0]
-                outcome = f"skipped: ran out of the {_BUDGET_SPENT}" if first["error"] == TIMEOUT_ERROR else "failed"
+                timed_out = first["error"] == TIMEOUT_ERROR
+                outcome = "skipped: ran out of the time budget" if timed_out else "failed"
+                if timed_out:
+                    cut.append(name)
                 records.append({**record, "status": f"{outcome}: {first['error']}: {first['message']}"})
                 continue
             rows = result.forecasts[result.forecasts["model"] == name]
@@ -258,13 +261,11 @@ class Auto(Forecaster):
                 kept = [fitted for (_, label), fitted in result.fitted.items() if label == name]
                 if kept:  # fitted at the first validation cutoff, rolled forward to the last
                     validated[name] = kept[0]
-        validation = pd.DataFrame(records).set_index("candidate")
-        self._warn_if_budget_cut(validation)
-        return validation, forecasts, validated
+        self._warn_if_budget_cut(cut)
+        return pd.DataFrame(records).set_index("candidate"), forecasts, validated
 
-    def _warn_if_budget_cut(self, validation: pd.DataFrame) -> None:
+    def _warn_if_budget_cut(self, cut: list[str]) -> None:
         """A wall-clock budget that ran out makes the choice depend on the machine: say so."""
-        cut = [name for name, status in validation["status"].items() if _BUDGET_SPENT in status]
         if cut:
             warnings.warn(
                 f"auto: the time_budget of {self.time_budget:g} s ran out before {', '.join(cut)} could be "
