@@ -198,6 +198,8 @@ def test_time_limit_records_a_failure():
 
     result = backtest(weekly_series(100), {"slow": Slow()}, horizon=7, n_windows=1, time_limit=0.2)
     assert "time limit" in result.failures["message"].iloc[0]
+    # failures.csv names a public error class a user can catch and look up
+    assert result.failures["error"].iloc[0] == "FitTimeoutError" == tsforecast.FitTimeoutError.__name__
 
 
 def test_keep_fitted_returns_each_model_as_it_stood_at_the_last_cutoff():

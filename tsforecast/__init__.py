@@ -63,6 +63,7 @@ _EXPORTS: dict[str, str] = {
     "ModelError": "tsforecast.errors",
     "NotFittedError": "tsforecast.errors",
     "ModelFileError": "tsforecast.errors",
+    "FitTimeoutError": "tsforecast.errors",
     "DataRepairWarning": "tsforecast.errors",
     "FitWarning": "tsforecast.errors",
 }
@@ -102,6 +103,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
         ConfigError,
         DataError,
         DataRepairWarning,
+        FitTimeoutError,
         FitWarning,
         ModelError,
         ModelFileError,

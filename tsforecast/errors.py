@@ -14,6 +14,7 @@ __all__ = [
     "ModelError",
     "NotFittedError",
     "ModelFileError",
+    "FitTimeoutError",
     "DataRepairWarning",
     "FitWarning",
 ]
@@ -45,6 +46,13 @@ class NotFittedError(TsforecastError, ValueError, AttributeError):
 class ModelFileError(TsforecastError, ValueError):
     """A model file cannot be loaded: missing, not a model file, damaged, modified, or saved
     in a newer format."""
+
+
+class FitTimeoutError(TsforecastError):
+    """A fit ran out of its time limit (a backtest's ``time_limit``, ``auto``'s ``time_budget``).
+
+    Not a :class:`ModelError`: code that retries a model after a ModelError (``auto_arima``
+    tries its next-best orders) must not retry after the time is up."""
 
 
 class DataRepairWarning(UserWarning):

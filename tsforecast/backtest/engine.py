@@ -38,7 +38,7 @@ from sklearn.base import clone
 from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.splits import Fold
 from tsforecast.base import Forecaster
-from tsforecast.errors import ConfigError, FitWarning, TsforecastError
+from tsforecast.errors import ConfigError, FitTimeoutError, FitWarning
 
 __all__ = [
     "Chain", "ChainOutput", "ChainTask", "FoldForecast", "plan_chains", "chain_tasks", "run_chains", "run_task",
@@ -179,12 +179,8 @@ def fold_groups(n_folds: int, refit: bool | int, refit_size: int = 1) -> list[ra
     return [range(i, min(i + size, n_folds)) for i in range(0, n_folds, size)]
 
 
-class _FitTimeout(TsforecastError):
-    pass
-
-
 # the ``error`` a failure row carries when a fit ran out of its time limit
-TIMEOUT_ERROR = _FitTimeout.__name__
+TIMEOUT_ERROR = FitTimeoutError.__name__
 
 
 @contextlib.contextmanager
@@ -198,7 +194,7 @@ def fit_time_limit(seconds: float | None, what: str) -> Iterator[None]:
         return
 
     def expire(signum, frame):
-        raise _FitTimeout(f"{what} exceeded the time limit of {seconds:g} s")
+        raise FitTimeoutError(f"{what} exceeded the time limit of {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -352,7 +348,7 @@ def _timed_out(exc: BaseException) -> bool:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, _FitTimeout):
+        if isinstance(current, FitTimeoutError):
             return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__

@@ -4,8 +4,9 @@ training data alone, then forecast with the best one or a combination of the bes
 How it chooses (everything inside ``fit``, so a backtest of ``auto`` stays honest: the data a
 fold is scored on is never seen by the choice):
 
-1. **Candidates**, cheap first: ``snaive``, ``naive``, ``theta``, ``ets``, ``auto_arima``,
-   then ``lstm`` when the history holds at least ``neural_min_length`` observations (and
+1. **Candidates**, in this order: ``snaive``, ``naive``, ``theta`` (near-free), ``auto_arima``
+   (the fallback, before the costlier ``ets``: a budget that runs out cuts ets first),
+   ``ets``, then ``lstm`` when the history holds at least ``neural_min_length`` observations (and
    ``candidates`` is not given); it is validated only when ``time_budget`` is at least 60 s
    or ``None`` (its fit on 1,447 daily points takes about 30 s, so a smaller budget would be
    spent on a fit that cannot finish). A candidate that needs more history than there is, is left out
@@ -71,8 +72,10 @@ from tsforecast.params import check_choice, check_float, check_int, check_names,
 
 __all__ = ["Auto", "DEFAULT_CANDIDATES"]
 
-#: the statistical candidates, cheap first
-DEFAULT_CANDIDATES = ("snaive", "naive", "theta", "ets", "auto_arima")
+#: the statistical candidates in the order they are validated: the near-free ones first, then
+#: the fallback (auto_arima) before ets, so that a time budget that runs out cuts ets, not the
+#: candidate ``auto`` trusts most (alone it scores 1.09 on the dev set, ets 1.43)
+DEFAULT_CANDIDATES = ("snaive", "naive", "theta", "auto_arima", "ets")
 _NEURAL_CANDIDATE = "lstm"
 _NEURAL_MIN_BUDGET = 60.0  # seconds of time_budget below which the default network is not validated
 _log = logging.getLogger(__name__)
