@@ -244,6 +244,17 @@ def test_model_failure_exit_code_and_a_clean_rerun_replaces_the_whole_run(tmp_pa
     assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["nightly"]
 
 
+def test_the_leaderboard_shows_a_dash_where_a_model_has_no_number(tmp_path):
+    """A model whose every fit failed, and the baseline's p-value against itself, have no
+    number: the printed leaderboard says so with a dash, not "nan"."""
+    result = runner.invoke(app, ["backtest", "--models", "sarima", "--horizon", "7", "--windows", "2",
+                                 "--time-limit", "0.001", "--output", str(tmp_path)])
+    assert result.exit_code == EXIT_MODEL_FAILED, result.output
+    board = result.output[result.output.index("Leaderboard"):]
+    sarima_row = next(line for line in board.splitlines() if "sarima" in line)
+    assert "–" in sarima_row and "nan" not in board
+
+
 def test_text_cells_cannot_become_spreadsheet_formulas(tmp_path):
     y = weekly_series(100)
     path = tmp_path / "hostile.csv"

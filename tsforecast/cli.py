@@ -14,6 +14,7 @@ Outputs of a run are published together (:class:`tsforecast.outputs.RunDirectory
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -382,10 +383,18 @@ def _print_leaderboard(result) -> None:
     for column in ("model", "MAE", "MASE", "skill", *significance, "coverage"):
         table.add_column(column, justify="right" if column != "model" else "left")
     for model, row in result.leaderboard().iterrows():
-        tested = (f"{row['p_vs_baseline']:.3g}",) if single else (str(int(row["better"])), str(int(row["worse"])))
-        table.add_row(escape(str(model)), f"{row['mae']:,.1f}", f"{row['mase']:.3f}",
-                      f"{row['skill']:.1%}", *tested, f"{row['coverage']:.2f}")
+        tested = (_cell(row["p_vs_baseline"], ".3g"),) if single else (
+            _cell(row["better"], ".0f"), _cell(row["worse"], ".0f"))
+        table.add_row(escape(str(model)), _cell(row["mae"], ",.1f"), _cell(row["mase"], ".3f"),
+                      _cell(row["skill"], ".1%"), *tested, _cell(row["coverage"], ".2f"))
     _err.print(table)
+
+
+def _cell(value: float, spec: str) -> str:
+    """A leaderboard number, or a dash where there is none (the baseline's own p-value, a
+    model whose every fit failed) instead of "nan"."""
+    number = float(value)
+    return "–" if math.isnan(number) else format(number, spec)
 
 
 _MODEL_HELP = f"Model name (see `tsforecast models`). [default: {DEFAULTS['model']}]"
