@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, clone
 from tsforecast.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError
 from tsforecast.frequency import future_index, infer_season
 from tsforecast.params import check_int, check_quantiles
+from tsforecast.threads import one_blas_thread
 from tsforecast.validation import ExogSchema, align_exog, clean_series, infer_exog_schema
 
 __all__ = ["Forecaster", "normal_interval", "normal_quantiles"]
@@ -86,7 +87,8 @@ class Forecaster(BaseEstimator):
         series = self._clean(y)
         self._check_training(series)  # also sets freq_ and season_
         exog = self._training_exog(X, series.index)
-        self._fit(series, exog)
+        with one_blas_thread():  # small matrices: threads only cost (tsforecast.threads)
+            self._fit(series, exog)
         self.y_ = series
         self.X_ = exog
         self.cutoff_ = series.index[-1]
@@ -202,7 +204,8 @@ class Forecaster(BaseEstimator):
             raise DataError("this model was fitted without X; update got X_new.")
         self._history_parts.append((new, new_exog))
         try:
-            self._update(new, new_exog)
+            with one_blas_thread():
+                self._update(new, new_exog)
         except Exception:
             self._history_parts.pop()  # leave the model as it was before the failed update
             raise
