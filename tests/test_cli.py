@@ -329,3 +329,47 @@ def test_auto_without_a_time_limit_from_a_config_file_keeps_run_json_valid(tmp_p
     text = (only_run(tmp_path / "out") / "run.json").read_text()
     meta = json.loads(text, parse_constant=_refuse_non_json_number)
     assert meta["model_parameters"]["auto"]["time_budget"] == "inf"
+
+
+def test_param_sets_a_model_parameter_and_wins_over_the_config_file(tmp_path):
+    """``--param MODEL.NAME=VALUE`` reads the value as TOML (``inf``, lists); a config file's
+    other parameters of the same model stay."""
+    config = tmp_path / "run.toml"
+    config.write_text('[model_params.auto]\ntime_budget = 5\ncandidates = ["snaive", "naive", "theta"]\n')
+    result = runner.invoke(app, ["backtest", "--models", "auto", "--config", str(config), "--param",
+                                 "auto.time_budget=inf", "--param", "auto.top_k=2", "--horizon", "7",
+                                 "--windows", "2", "--quiet", "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((only_run(tmp_path / "out") / "run.json").read_text(), parse_constant=_refuse_non_json_number)
+    chosen = meta["model_parameters"]["auto"]
+    assert chosen["time_budget"] == "inf" and chosen["top_k"] == 2
+    assert chosen["candidates"] == "['snaive', 'naive', 'theta']"
+
+
+@pytest.mark.parametrize("param, fragments", [
+    ("auto.time_budget", ["--param 'auto.time_budget'", "MODEL.NAME=VALUE"]),
+    ("time_budget=3", ["MODEL.NAME=VALUE"]),
+    ("auto.budget=3", ["has no parameter(s) budget", "time_budget"]),
+    ("lstm.hidden=8", ["lstm", "not in --models"]),
+])
+def test_a_wrong_param_is_a_one_line_usage_error(tmp_path, param, fragments):
+    result = runner.invoke(app, ["backtest", "--models", "auto,naive", "--param", param, "--horizon", "7",
+                                 "--windows", "2", "--quiet", "--output", str(tmp_path / "out")])
+    assert_one_line_usage_error(result, *fragments)
+    assert not (tmp_path / "out").exists()
+
+
+def test_forecast_records_the_parameters_the_data_hash_and_versions(tmp_path):
+    result = runner.invoke(app, ["forecast", "--model", "theta", "--param", "theta.theta=1.5", "--param",
+                                 "theta.method=additive", "--horizon", "5", "--output", str(tmp_path), "--name", "f"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "f" / "run.json").read_text())
+    assert meta["parameters"]["theta"] == 1.5 and meta["parameters"]["method"] == "additive"  # bare text kept
+    assert len(meta["data_sha256"]) == 64 and "statsmodels" in meta["versions"]
+
+
+def test_param_for_another_model_than_the_one_fitted_is_refused(tmp_path):
+    result = runner.invoke(app, ["fit", "--model", "sarima", "--param", "lstm.hidden=8", "--save",
+                                 str(tmp_path / "m.tsf")])
+    assert_one_line_usage_error(result, "--param for lstm", "the model is sarima")
+    assert not (tmp_path / "m.tsf").exists()

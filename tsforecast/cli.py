@@ -32,7 +32,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from tsforecast.errors import ConfigError, DataRepairWarning, TsforecastError
-from tsforecast.settings import DEFAULTS, resolve_settings
+from tsforecast.settings import DEFAULTS, parse_params, resolve_settings
 
 # The library (pandas, statsmodels, PyTorch) is imported inside the commands, so that
 # `tsforecast --help` answers at once.
@@ -161,7 +161,8 @@ def _models(spec: str, params: dict[str, dict]) -> dict[str, Any]:
         raise ConfigError("--models is empty; give a comma-separated list such as sarima,lstm.")
     unknown_params = sorted(set(params) - set(names))
     if unknown_params:
-        raise ConfigError(f"model_params for {', '.join(unknown_params)}, which are not in --models.")
+        raise ConfigError(f"parameters (--param or model_params) for {', '.join(unknown_params)}, which are not "
+                          "in --models.")
     return {name: get_model(name, **params.get(name, {})) for name in names}
 
 
@@ -258,6 +259,8 @@ def _progress(enabled: bool, label: str) -> Iterator[Any]:
 # The defaults live in tsforecast.settings.OPTIONS; help texts show them.
 _DATA_HELP = "A CSV or Parquet file with a date column."
 _DATE_COLUMN_HELP = "Column holding the dates. [default: the first column]"
+_PARAM_HELP = ("A model parameter, MODEL.NAME=VALUE (repeatable), e.g. auto.time_budget=inf or lstm.hidden=64; "
+               "the value as TOML writes it. Wins over the config file's [model_params.<model>].")
 _DATE_FORMAT_HELP = ("strftime format of the dates, e.g. %d/%m/%Y. [default: the first date's format, "
                      "month-first or day-first, whichever reads every date]")
 
@@ -304,6 +307,7 @@ def backtest(
         help=f"Directory in which the run's folder is written. [default: {DEFAULTS['output']}]")] = None,
     name: Annotated[str | None, typer.Option(
         help="Fixed name of the run's folder (a rerun replaces it); default: a name unique to the run.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", metavar="MODEL.NAME=VALUE", help=_PARAM_HELP)] = None,
     config: Annotated[Path | None, typer.Option(
         help="TOML file with any of these options and [model_params.<model>] tables.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
@@ -318,7 +322,7 @@ def backtest(
                "horizon": horizon, "windows": windows, "step": step, "window": window, "exog": exog,
                "refit": refit, "seed": seed, "jobs": jobs, "time_limit": time_limit, "engine": engine,
                "scheduler": scheduler, "output": str(output) if output else None, "name": name,
-               "quiet": quiet or None}
+               "quiet": quiet or None, "model_params": parse_params(param or []) or None}
         settings = resolve_settings(cli, config)
         quiet = settings["quiet"]
         # entering checks the output folder (before any work) and creates nothing yet
@@ -418,6 +422,14 @@ def _one_model(settings: dict[str, Any]):
     return chosen
 
 
+def _only_for(model: str, given: dict[str, dict]) -> None:
+    """``--param`` for a model other than the one fitted is a mistake (a config file may hold
+    other models' parameters; the command line names them on purpose)."""
+    others = sorted(set(given) - {model})
+    if others:
+        raise ConfigError(f"--param for {', '.join(others)}, but the model is {model}.")
+
+
 def _train(chosen, frame, target: str, quiet: bool):
     """Fit ``chosen`` on ``frame[target]``, with a progress bar for neural models."""
     with _progress(not quiet and _err.is_terminal, f"training {chosen.short_name}") as progress:
@@ -442,6 +454,7 @@ def fit(
     date_column: Annotated[str | None, typer.Option(help=_DATE_COLUMN_HELP)] = None,
     date_format: Annotated[str | None, typer.Option(help=_DATE_FORMAT_HELP)] = None,
     seed: Annotated[int | None, typer.Option(help=_SEED_HELP)] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", metavar="MODEL.NAME=VALUE", help=_PARAM_HELP)] = None,
     config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
@@ -449,10 +462,12 @@ def fit(
     with _exit_codes():
         from tsforecast.outputs import OutputError, check_output_file
 
+        given = parse_params(param or [])
         settings = resolve_settings({
             "model": model, "model_file": str(save) if save else None, "dataset": dataset,
             "data": str(data) if data else None, "target": target, "date_column": date_column,
-            "date_format": date_format, "seed": seed, "quiet": quiet or None}, config)
+            "date_format": date_format, "seed": seed, "quiet": quiet or None, "model_params": given or None}, config)
+        _only_for(settings["model"], given)
         if settings["model_file"] is None:
             raise ConfigError("--save is required: where to write the fitted model, e.g. --save models/rail.tsf.")
         path = check_output_file(settings["model_file"], "--save")
@@ -497,6 +512,7 @@ def forecast(
         help=f"Directory in which the run's folder is written. [default: {DEFAULTS['output']}]")] = None,
     name: Annotated[str | None, typer.Option(
         help="Fixed name of the run's folder (a rerun replaces it); default: unique to the run.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", metavar="MODEL.NAME=VALUE", help=_PARAM_HELP)] = None,
     config: Annotated[Path | None, typer.Option(
         help=_CONFIG_HELP + " With model_file set, forecasts from that saved model.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
@@ -507,16 +523,22 @@ def forecast(
     with _exit_codes(published):
         import json
 
+        from tsforecast.provenance import data_hash, plain_parameters, versions
         from tsforecast.report.charts import forecast_with_interval_chart
 
         cli = {"model": model, "model_file": str(from_file) if from_file else None, "dataset": dataset,
                "data": str(data) if data else None, "target": target, "date_column": date_column,
                "date_format": date_format, "horizon": horizon, "coverage": coverage, "seed": seed,
-               "output": str(output) if output else None, "name": name, "quiet": quiet or None}
+               "output": str(output) if output else None, "name": name, "quiet": quiet or None,
+               "model_params": parse_params(param or []) or None}
         settings = resolve_settings(cli, config)
         from_saved = settings["model_file"] is not None
         if from_saved and model is not None:
             raise ConfigError("--model and --from exclude each other: the saved model is the model.")
+        if from_saved and param:
+            raise ConfigError("--param and --from exclude each other: a saved model keeps the parameters it "
+                              "was fitted with.")
+        _only_for(settings["model"], cli["model_params"] or {})
         kind = "forecast_saved" if from_saved else f"forecast_{settings['model']}"
         with _run_directory(settings, kind) as run:
             if from_saved:
@@ -524,7 +546,8 @@ def forecast(
             else:
                 frame, target, source = _load_frame(settings)
                 fitted = _train(_one_model(settings), frame, target, settings["quiet"])
-                provenance = {"model": fitted.short_name, "data": source}
+                provenance = {"model": fitted.short_name, "parameters": plain_parameters(fitted), "data": source,
+                              "data_sha256": data_hash(fitted.y_)}
             horizon, level = settings["horizon"], settings["coverage"]
             table = fitted.predict_interval(horizon, level)
             table.insert(0, "forecast", fitted.predict(horizon))
@@ -534,7 +557,7 @@ def forecast(
             run.write("forecast.svg", forecast_with_interval_chart(fitted.y_, table, level, label))
             run.write("run.json", json.dumps({
                 **provenance, "fitted": label, "horizon": horizon, "coverage": level,
-                "history_end": str(fitted.cutoff_), "observations": len(fitted.y_),
+                "history_end": str(fitted.cutoff_), "observations": len(fitted.y_), "versions": versions(),
             }, indent=2, default=str))
             published.path = run.publish()
         if not settings["quiet"]:

@@ -4,13 +4,15 @@ the versions of the libraries that produced the numbers."""
 from __future__ import annotations
 
 import hashlib
+import math
 import platform
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["data_hash", "panel_hash", "versions"]
+__all__ = ["data_hash", "panel_hash", "versions", "plain_parameters"]
 
 
 def data_hash(frame: pd.DataFrame | pd.Series, X: pd.DataFrame | None = None) -> str:
@@ -55,3 +57,13 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[package] = "not installed"
     return found
+
+
+def plain_parameters(model: Any) -> dict:
+    """A model's class and parameters as JSON-friendly values (callables by name; ``inf`` and
+    ``nan`` as text, which JSON has no numbers for: a ``run.json`` must stay valid JSON)."""
+    out = {"class": type(model).__name__}
+    for key, value in model.get_params().items():
+        plain = isinstance(value, (int, str, bool, type(None))) or (isinstance(value, float) and math.isfinite(value))
+        out[key] = value if plain else getattr(value, "__name__", None) or repr(value)
+    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
@@ -21,7 +21,7 @@ from tsforecast.errors import ConfigError
 from tsforecast.outputs import check_stem
 from tsforecast.params import ENGINES, check_jobs, check_seconds
 
-__all__ = ["OPTIONS", "DEFAULTS", "resolve_settings", "read_config", "parse_refit"]
+__all__ = ["OPTIONS", "DEFAULTS", "resolve_settings", "read_config", "parse_refit", "parse_params"]
 
 
 def _fail(name: str, must: str, value: object) -> ConfigError:
@@ -124,6 +124,35 @@ def _model_params(name: str, value: object) -> dict[str, dict[str, Any]]:
     return value
 
 
+def parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``--param MODEL.NAME=VALUE`` options as ``model_params`` tables. The value is read as a
+    TOML value, as a config file would write it (``inf``, ``60``, ``true``, ``["ets", "theta"]``);
+    anything that is not one is kept as text (``lstm.normalize=window``)."""
+    params: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, equals, raw = item.partition("=")
+        model, dot, name = key.strip().partition(".")
+        if not (equals and dot and model and name.strip() and raw.strip()):
+            raise ConfigError(f"--param {item!r}: write MODEL.NAME=VALUE, e.g. --param auto.time_budget=inf.")
+        try:
+            value = tomllib.loads(f"value = {raw.strip()}")["value"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        params.setdefault(model.strip().lower(), {})[name.strip()] = value
+    return params
+
+
+def _merge_model_params(base: object, extra: dict[str, dict[str, Any]]) -> object:
+    """The config file's ``model_params`` with the command line's on top, parameter by
+    parameter (a config's other parameters of the same model stay)."""
+    if not isinstance(base, dict):
+        return base  # left for the check to refuse
+    merged = dict(base)
+    for model, params in extra.items():
+        merged[model] = {**base[model], **params} if isinstance(base.get(model), dict) else params
+    return merged
+
+
 @dataclass(frozen=True)
 class Option:
     """One option: its default and the check every value passes (None: no value, allowed)."""
@@ -194,6 +223,8 @@ def resolve_settings(cli: dict[str, Any], config_path: Path | None = None) -> di
     every value checked. Returns every option."""
     config = read_config(config_path) if config_path is not None else {}
     merged = {**DEFAULTS, **config, **{k: v for k, v in cli.items() if v is not None}}
+    if cli.get("model_params") and "model_params" in config:
+        merged["model_params"] = _merge_model_params(config["model_params"], cli["model_params"])
     return {
         name: value if value is None else OPTIONS[name].check(name, value)
         for name, value in merged.items()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from numbers import Real
@@ -22,7 +21,7 @@ from tsforecast.frequency import freq_label, infer_season
 from tsforecast.models.baseline import SeasonalNaive
 from tsforecast.panel import Panel, panel_from_long, panel_from_series, panel_from_wide
 from tsforecast.params import ENGINES, check_choice, check_jobs, check_seconds
-from tsforecast.provenance import data_hash, panel_hash, versions
+from tsforecast.provenance import data_hash, panel_hash, plain_parameters, versions
 from tsforecast.registry import get_model
 
 __all__ = ["backtest", "data_hash"]
@@ -263,7 +262,7 @@ def backtest(
         failures=failures,
         data=used,
         parameters=parameters,
-        model_parameters={label: _plain_params(m) for label, m in labelled.items()},
+        model_parameters={label: plain_parameters(m) for label, m in labelled.items()},
         repairs=panel.repairs,
         metadata=metadata,
         diagnostics=diagnostics,
@@ -284,12 +283,4 @@ def _check_engine(engine: object, scheduler: object, time_limit: float | None) -
         )
 
 
-def _plain_params(model: Forecaster) -> dict:
-    """A model's parameters as JSON-friendly values (callables by name; ``inf`` and ``nan``
-    as text, which JSON has no numbers for: ``run.json`` must stay valid JSON)."""
-    out = {"class": type(model).__name__}
-    for key, value in model.get_params().items():
-        plain = isinstance(value, (int, str, bool, type(None))) or (isinstance(value, float) and math.isfinite(value))
-        out[key] = value if plain else getattr(value, "__name__", None) or repr(value)
-    return out
 

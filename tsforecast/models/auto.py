@@ -274,7 +274,8 @@ class Auto(Forecaster):
                 f"auto: the time_budget of {self.time_budget:g} s ran out before {', '.join(cut)} could be "
                 "validated, so they were left out; what fits in a wall-clock budget depends on this machine's "
                 "speed and load, so another run may choose differently. Raise time_budget, or remove the limit "
-                "(None; inf in a config file) for a choice that is the same on every machine.",
+                "(None; inf in a config file, or --param auto.time_budget=inf) for a choice that is the same on "
+                "every machine.",
                 FitWarning, stacklevel=5,
             )
 
