@@ -373,3 +373,14 @@ def test_param_for_another_model_than_the_one_fitted_is_refused(tmp_path):
                                  str(tmp_path / "m.tsf")])
     assert_one_line_usage_error(result, "--param for lstm", "the model is sarima")
     assert not (tmp_path / "m.tsf").exists()
+
+
+def test_param_values_are_read_as_toml_or_kept_as_text():
+    from tsforecast.settings import parse_params
+
+    assert parse_params(["auto.time_budget=inf", "LSTM.normalize=window", "lstm.hidden= 64 ",
+                         'auto.candidates=["ets", "theta"]', "a.b=1\nc = 2"]) == {
+        "auto": {"time_budget": float("inf"), "candidates": ["ets", "theta"]},
+        "lstm": {"normalize": "window", "hidden": 64},
+        "a": {"b": "1\nc = 2"},  # one value, not a TOML document
+    }

@@ -135,9 +135,11 @@ def parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not (equals and dot and model and name.strip() and raw.strip()):
             raise ConfigError(f"--param {item!r}: write MODEL.NAME=VALUE, e.g. --param auto.time_budget=inf.")
         try:
-            value = tomllib.loads(f"value = {raw.strip()}")["value"]
+            parsed = tomllib.loads(f"value = {raw.strip()}")
         except tomllib.TOMLDecodeError:
-            value = raw.strip()
+            parsed = {}
+        # one TOML value, or else the text as given (a value with a line break in it is text too)
+        value = parsed["value"] if set(parsed) == {"value"} else raw.strip()
         params.setdefault(model.strip().lower(), {})[name.strip()] = value
     return params
 
