@@ -259,8 +259,11 @@ def _progress(enabled: bool, label: str) -> Iterator[Any]:
 # The defaults live in tsforecast.settings.OPTIONS; help texts show them.
 _DATA_HELP = "A CSV or Parquet file with a date column."
 _DATE_COLUMN_HELP = "Column holding the dates. [default: the first column]"
-_PARAM_HELP = ("A model parameter, MODEL.NAME=VALUE (repeatable), e.g. auto.time_budget=inf or lstm.hidden=64; "
-               "the value as TOML writes it. Wins over the config file's [model_params.<model>].")
+# --param on every command that fits a model: repeatable MODEL.NAME=VALUE (tsforecast.settings.parse_params)
+_Params = Annotated[list[str] | None, typer.Option(
+    "--param", metavar="MODEL.NAME=VALUE",
+    help="A model parameter, MODEL.NAME=VALUE (repeatable), e.g. auto.time_budget=inf or lstm.hidden=64; "
+    "the value as TOML writes it. Wins over the config file's [model_params.<model>].")]
 _DATE_FORMAT_HELP = ("strftime format of the dates, e.g. %d/%m/%Y. [default: the first date's format, "
                      "month-first or day-first, whichever reads every date]")
 
@@ -307,7 +310,7 @@ def backtest(
         help=f"Directory in which the run's folder is written. [default: {DEFAULTS['output']}]")] = None,
     name: Annotated[str | None, typer.Option(
         help="Fixed name of the run's folder (a rerun replaces it); default: a name unique to the run.")] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", metavar="MODEL.NAME=VALUE", help=_PARAM_HELP)] = None,
+    param: _Params = None,
     config: Annotated[Path | None, typer.Option(
         help="TOML file with any of these options and [model_params.<model>] tables.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
@@ -454,7 +457,7 @@ def fit(
     date_column: Annotated[str | None, typer.Option(help=_DATE_COLUMN_HELP)] = None,
     date_format: Annotated[str | None, typer.Option(help=_DATE_FORMAT_HELP)] = None,
     seed: Annotated[int | None, typer.Option(help=_SEED_HELP)] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", metavar="MODEL.NAME=VALUE", help=_PARAM_HELP)] = None,
+    param: _Params = None,
     config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
@@ -512,7 +515,7 @@ def forecast(
         help=f"Directory in which the run's folder is written. [default: {DEFAULTS['output']}]")] = None,
     name: Annotated[str | None, typer.Option(
         help="Fixed name of the run's folder (a rerun replaces it); default: unique to the run.")] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", metavar="MODEL.NAME=VALUE", help=_PARAM_HELP)] = None,
+    param: _Params = None,
     config: Annotated[Path | None, typer.Option(
         help=_CONFIG_HELP + " With model_file set, forecasts from that saved model.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,

@@ -281,6 +281,3 @@ def _check_engine(engine: object, scheduler: object, time_limit: float | None) -
             "time_limit is not enforced on the Dask engine (its tasks run in worker threads, which an alarm "
             "cannot stop). Fix: drop time_limit, or use engine='local'."
         )
-
-
-
