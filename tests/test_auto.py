@@ -120,7 +120,7 @@ def test_the_fallback_is_validated_before_the_costlier_candidates():
     model = tsforecast.Auto(time_budget=None).fit(seasonal())
     order = list(model.validation_.index)
     assert order.index("auto_arima") < order.index("ets")
-    assert order[: order.index("auto_arima")] == ["snaive", "naive", "theta"]  # the near-free ones only
+    assert order[: order.index("auto_arima")] == ["snaive", "naive", "theta", "ridge"]  # the near-free ones only
 
 
 def test_no_time_budget_validates_every_candidate_without_a_warning():

@@ -225,6 +225,7 @@ ACCEPTED: dict[object, tuple] = {
     **{key: (None,) for key in ("season", "window", "n_threads", "trend", "progress", "epoch_windows")},
     "approximation": (None, True),
     "damped": (None, True),
+    ("ridge", "annual"): (None, True),
     ("theta", "theta"): (2.5,),
     ("auto", "time_budget"): (2.5, None),
     ("auto", "within"): (2.5,),

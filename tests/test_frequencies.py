@@ -11,7 +11,7 @@ import pytest
 
 import tsforecast
 from tsforecast.errors import DataError, FitWarning
-from tsforecast.models.neural import MIN_TRAINING_WINDOWS, default_window, min_window
+from tsforecast.models.window_rules import MIN_TRAINING_WINDOWS, default_window, min_window
 from tsforecast.registry import MODELS
 
 FAST_NEURAL = {"max_epochs": 2, "min_epochs": 1, "hidden": 4}

@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "Auto": "tsforecast.models.auto",
     "ETS": "tsforecast.models.ets",
     "Theta": "tsforecast.models.theta",
+    "LagRidge": "tsforecast.models.ridge",
     "SimpleRNN": "tsforecast.models.neural",
     "LSTM": "tsforecast.models.neural",
     "GRU": "tsforecast.models.neural",
@@ -116,6 +117,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
     from tsforecast.models.ets import ETS
     from tsforecast.models.neural import GRU, LSTM, SimpleRNN, WaveNet
+    from tsforecast.models.ridge import LagRidge
     from tsforecast.models.statistical import AR, ARIMA, ARMA, SARIMA
     from tsforecast.models.theta import Theta
     from tsforecast.persistence import load

@@ -16,6 +16,7 @@ from tsforecast.models.auto_arima import AutoARIMA
 from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
 from tsforecast.models.ets import ETS
 from tsforecast.models.neural import GRU, LSTM, SimpleRNN, WaveNet
+from tsforecast.models.ridge import LagRidge
 from tsforecast.models.statistical import AR, ARIMA, ARMA, SARIMA
 from tsforecast.models.theta import Theta
 
@@ -23,7 +24,7 @@ __all__ = ["MODELS", "available_models", "get_model", "model_parameters"]
 
 MODELS: dict[str, type[Forecaster]] = {
     cls.short_name: cls
-    for cls in (Naive, SeasonalNaive, Drift, Mean, AR, ARMA, ARIMA, SARIMA, AutoARIMA, ETS, Theta,
+    for cls in (Naive, SeasonalNaive, Drift, Mean, AR, ARMA, ARIMA, SARIMA, AutoARIMA, ETS, Theta, LagRidge,
                 SimpleRNN, LSTM, GRU, WaveNet, Auto)
 }
 

@@ -4,7 +4,8 @@ training data alone, then forecast with the best one or a combination of the bes
 How it chooses (everything inside ``fit``, so a backtest of ``auto`` stays honest: the data a
 fold is scored on is never seen by the choice):
 
-1. **Candidates**, in this order: ``snaive``, ``naive``, ``theta`` (near-free), ``auto_arima``
+1. **Candidates**, in this order: ``snaive``, ``naive``, ``theta``, ``ridge`` (near-free; ``ridge``
+   needs 82 to 94 observations, so it joins on longer histories), ``auto_arima``
    (the fallback, before the costlier ``ets``: a budget that runs out cuts ets first),
    ``ets``, then ``lstm`` when the history holds at least ``neural_min_length`` observations (and
    ``candidates`` is not given); it is validated only when ``time_budget`` is at least 60 s
@@ -75,7 +76,7 @@ __all__ = ["Auto", "DEFAULT_CANDIDATES"]
 #: the statistical candidates in the order they are validated: the near-free ones first, then
 #: the fallback (auto_arima) before ets, so that a time budget that runs out cuts ets, not the
 #: candidate ``auto`` trusts most (alone it scores 1.09 on the dev set, ets 1.43)
-DEFAULT_CANDIDATES = ("snaive", "naive", "theta", "auto_arima", "ets")
+DEFAULT_CANDIDATES = ("snaive", "naive", "theta", "ridge", "auto_arima", "ets")
 _NEURAL_CANDIDATE = "lstm"
 _NEURAL_MIN_BUDGET = 60.0  # seconds of time_budget below which the default network is not validated
 _log = logging.getLogger(__name__)

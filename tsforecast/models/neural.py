@@ -3,7 +3,7 @@
 How they forecast
 -----------------
 Each model reads the last ``window`` observations (default: 8 seasons, 56 for daily data,
-adapted to long seasons and short histories: :func:`default_window`) and
+adapted to long seasons and short histories: :mod:`tsforecast.models.window_rules`) and
 outputs the next ``output_steps`` values at once (a direct multi-step head). Forecasts longer
 than ``output_steps`` continue recursively: the forecast block is appended to the input as if
 observed and the next block is predicted (not possible with ``past_covariates``, whose future
@@ -73,6 +73,7 @@ from tsforecast.errors import ConfigError, DataError, TsforecastError
 from tsforecast.frequency import future_index
 from tsforecast.models.conformal import conformal_quantile, floor_scale, scale_lag, window_scales
 from tsforecast.models.features import LOSS_NAMES, Scaler, calendar_features
+from tsforecast.models.window_rules import WindowRules
 from tsforecast.params import (
     check_bool,
     check_choice,
@@ -83,29 +84,10 @@ from tsforecast.params import (
 )
 from tsforecast.validation import ExogSchema, align_exog
 
-__all__ = ["NeuralForecaster", "SimpleRNN", "LSTM", "GRU", "WaveNet", "default_window", "min_window",
-           "MIN_TRAINING_WINDOWS", "SCOPES"]
+__all__ = ["NeuralForecaster", "SimpleRNN", "LSTM", "GRU", "WaveNet", "SCOPES"]
 
-#: training windows a fit keeps at least (besides its validation tail); shorter histories
-#: shorten the default window, down to :func:`min_window`
-MIN_TRAINING_WINDOWS = 32
-_LONGEST_DEFAULT_WINDOW = 112
 #: the values of ``scope``: one network across a panel's series, or one per series
 SCOPES = ("global", "local")
-
-
-def default_window(season: int) -> int:
-    """The default input length: 8 seasons (56 days for daily data, 96 months for monthly),
-    at least 16 observations, and for long seasons (52 weeks, 24 hours) at most
-    ``max(112, 2 * season)``: two cycles of a long season are enough to read it, and eight
-    would make recurrent fits take minutes."""
-    return max(16, min(8 * season, max(_LONGEST_DEFAULT_WINDOW, 2 * season)))
-
-
-def min_window(season: int) -> int:
-    """The shortest window the default shortens to on short histories: one season (at most
-    16 observations), never fewer than 4."""
-    return max(4, min(season, 16))
 
 if TYPE_CHECKING:
     import torch
@@ -130,15 +112,15 @@ def _torch_threads(n_threads: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-class NeuralForecaster(Forecaster):
+class NeuralForecaster(WindowRules, Forecaster):
     """Shared windowed training and forecasting; subclasses choose the network ``kind``.
 
     Parameters
     ----------
     window
         Input length. Default (None): 8 seasons (56 for daily data), capped for long seasons
-        (:func:`default_window`) and shortened on short histories so that at least
-        :data:`MIN_TRAINING_WINDOWS` training windows remain (not below :func:`min_window`);
+        (:func:`~tsforecast.models.window_rules.default_window`) and shortened on short histories so
+        that at least ``MIN_TRAINING_WINDOWS`` training windows remain (not below ``min_window``);
         the window used is ``window_``.
     output_steps
         Outputs of the direct head; longer horizons continue recursively.
@@ -242,29 +224,8 @@ class NeuralForecaster(Forecaster):
         return {"window": 14, "output_steps": 7, "hidden": 8, "max_epochs": 2}
 
     # --------------------------------------------------------------- configuration
-    def _target_window(self) -> int:
-        """The window the rule aims at (see :func:`default_window`), or the one given."""
-        if self.window is None:
-            return default_window(self.season_)
-        return check_int(self.short_name, "window", self.window, 2)
-
-    def _samples_needed(self) -> int:
-        """Windows a fit needs: ``MIN_TRAINING_WINDOWS`` to train on, plus the validation tail
-        and the purge gap between them (no training target inside the tail)."""
-        train = MIN_TRAINING_WINDOWS + self.output_steps - 1
-        return math.ceil(train / (1 - self.validation_fraction))
-
-    def _shortest_window(self) -> int:
-        return self._target_window() if self.window is not None else min_window(self.season_)
-
-    def _window_for(self, n: int) -> int:
-        """The window for ``n`` observations: the target, shortened (not below
-        :func:`min_window`) when the history would leave too few training windows."""
-        room = n - self.output_steps + 1 - self._samples_needed()
-        return max(self._shortest_window(), min(self._target_window(), room))
-
-    def _min_length(self) -> int:
-        return self._shortest_window() + self.output_steps - 1 + self._samples_needed()
+    def _held_out_fraction(self) -> float:
+        return self.validation_fraction
 
     def _network_extras(self) -> dict:
         return {"num_layers": self.num_layers}
@@ -375,7 +336,7 @@ class NeuralForecaster(Forecaster):
         ``series`` maps a name to a Series (all of one frequency, each validated as ``fit``
         does, of any lengths); ``X`` maps the same names to their regressors (the same columns
         for every series). Each series is standardised on its own; the window is chosen for
-        the longest series (:func:`default_window`), and a series needs at least that many
+        the longest series (:mod:`~tsforecast.models.window_rules`), and a series needs at least that many
         observations to be forecast. A series too short for a training window of its own is
         still forecast, from the windows of the others. Raises a DataError naming every
         series that cannot be used (wrong frequency, too short, other regressor columns).
