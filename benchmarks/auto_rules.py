@@ -142,6 +142,16 @@ def rule_single(model: str) -> Callable[[dict], list[str]]:
     return lambda row: [model] if model in row["outer"] else []
 
 
+def guarded(choose: Callable[[dict], list[str]], fallback: str = "auto_arima") -> Callable[[dict], list[str]]:
+    """``auto``'s guard: the fallback unvalidated when the history is too short to validate it."""
+    def guard(row: dict) -> list[str]:
+        status = row["validation"]["status"].get(fallback, "")
+        if status.startswith("skipped: needs") and fallback in row["outer"]:
+            return [fallback]
+        return choose(row)
+    return guard
+
+
 TRIO = ("ets", "theta", "auto_arima")
 RULES: dict[str, tuple[Callable[[dict], list[str]], str]] = {
     "best": (rule_top(1), "mean"),
@@ -157,7 +167,16 @@ RULES: dict[str, tuple[Callable[[dict], list[str]], str]] = {
     "median ets, theta, auto_arima": (rule_fixed(TRIO), "median"),
     "trio unless one is 10% better": (rule_fixed_unless(TRIO, 0.10), "mean"),
     "trio unless one is 20% better": (rule_fixed_unless(TRIO, 0.20), "mean"),
+    "guarded, best": (guarded(rule_top(1)), "mean"),
+    "guarded, mean of top 2": (guarded(rule_top(2)), "mean"),
+    "guarded, mean of top 3": (guarded(rule_top(3)), "mean"),
+    "guarded, within 1.1x of best": (guarded(rule_within(1.1)), "mean"),
+    "guarded, within 1.2x of best": (guarded(rule_within(1.2)), "mean"),
+    "guarded, within 1.3x of best (shipped)": (guarded(rule_within(1.3)), "mean"),
+    "guarded, within 1.5x of best": (guarded(rule_within(1.5)), "mean"),
+    "guarded, within 1.3x, up to 2": (guarded(rule_within(1.3, 2)), "mean"),
     "auto_arima alone": (rule_single("auto_arima"), "mean"),
+    "ridge alone": (rule_single("ridge"), "mean"),
     "ets alone": (rule_single("ets"), "mean"),
     "theta alone": (rule_single("theta"), "mean"),
     "sarima alone": (rule_single("sarima"), "mean"),
@@ -182,7 +201,8 @@ def score(rows: list[dict], choose: Callable[[dict], list[str]], how: str) -> pd
 def analyse(rows: list[dict]) -> None:
     """Print each rule's MASE per series and the summary, on the folds every rule forecast."""
     folds = pd.DataFrame({name: score(rows, choose, how) for name, (choose, how) in RULES.items()})
-    optional = [c for c in folds.columns if c.startswith("lstm")]  # only where the history is long
+    # only where the history is long enough for them
+    optional = [c for c in folds.columns if c.startswith(("lstm", "ridge"))]
     common = folds.dropna(subset=[c for c in folds.columns if c not in optional])
     print(f"{len(common)} of {len(folds)} folds forecast by every rule "
           f"({', '.join(optional) or 'none'} scored where present)")

@@ -37,10 +37,11 @@ def test_the_validation_ranks_what_suits_the_series():
     weekly = tsforecast.Auto(**FAST).fit(seasonal())
     assert weekly.validation_.loc["snaive", "mase"] < weekly.validation_.loc["naive", "mase"]
     scores = weekly.validation_["mase"].sort_values()
-    near = scores[scores <= 1.3 * scores.iloc[0]].index[:3].tolist()  # within 1.3x of the best
+    within = tsforecast.Auto().within
+    near = scores[scores <= within * scores.iloc[0]].index[:3].tolist()  # within the default ratio of the best
     assert weekly.chosen_ == near
     assert weekly.label_ == (near[0] if len(near) == 1 else f"mean of {', '.join(near)}")
-    assert weekly.validation_.loc[near[0], "status"] == "chosen: validation MASE within 1.3x of the best"
+    assert weekly.validation_.loc[near[0], "status"] == f"chosen: validation MASE within {within:g}x of the best"
 
 
 def test_a_combination_leaves_out_candidates_far_behind_the_best():
@@ -51,7 +52,7 @@ def test_a_combination_leaves_out_candidates_far_behind_the_best():
     far = [name for name in loose.chosen_ if name not in tight.chosen_]
     assert far, "naive (a flat line on a weekly cycle) is far behind the best"
     best = tight.validation_["mase"].min()
-    assert all(tight.validation_.loc[name, "mase"] > 1.3 * best for name in far)
+    assert all(tight.validation_.loc[name, "mase"] > tight.within * best for name in far)
     assert tight.validation_.loc[far[0], "status"] == "ok"
 
 
