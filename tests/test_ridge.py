@@ -29,7 +29,8 @@ def test_annual_lag_is_52_weeks_at_the_data_frequency():
 
     assert annual_lag(index("D")) == 364
     assert annual_lag(index("B")) == 260
-    assert annual_lag(index("h")) == 364 * 24
+    assert annual_lag(index("h")) == 364 * 24 and annual_lag(index("min")) == 364 * 24 * 60
+    assert annual_lag(index("bh")) == 52 * 5 * 8  # business hours: counted, not divided
     assert annual_lag(index("W-SUN")) == 0 and annual_lag(index("MS")) == 0
 
 

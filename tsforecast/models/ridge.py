@@ -71,7 +71,10 @@ def annual_lag(index: pd.DatetimeIndex) -> int:
     already."""
     if len(index) < 2 or index[1] - index[0] >= pd.Timedelta(days=7):
         return 0
-    start = index[0]
+    if isinstance(index.freq, pd.offsets.Tick) and index[1] - index[0] < pd.Timedelta(days=1):
+        # hours, minutes, seconds: a fixed step (counting a year of seconds would take seconds)
+        return int(pd.Timedelta(weeks=52) // (index[1] - index[0]))
+    start = index[0]  # days, business days or hours: count them
     return len(pd.date_range(start, start + pd.Timedelta(weeks=52), freq=index.freq)) - 1
 
 
