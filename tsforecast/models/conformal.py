@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-__all__ = ["scale_lag", "window_scales", "floor_scale", "conformal_quantile"]
+__all__ = ["scale_lag", "window_scales", "latest_scales", "floor_scale", "conformal_quantile", "block_widths"]
 
 #: a window's scale never falls below this share of the series' overall scale, so a flat
 #: stretch (a holiday run of zeros) cannot produce a zero-width interval or divide by zero
@@ -42,6 +42,13 @@ def window_scales(series: np.ndarray, starts: np.ndarray, window: int, lag: int)
     return (cumulative[starts + count] - cumulative[starts]) / count
 
 
+def latest_scales(windows: np.ndarray, lag: int, floor: float) -> np.ndarray:
+    """The scale of each row of ``windows`` (the latest window of each simulated path, or of
+    the series), never below ``floor``."""
+    windows = np.asarray(windows, dtype="float64")
+    return np.maximum(np.abs(windows[..., lag:] - windows[..., :-lag]).mean(axis=-1), floor)
+
+
 def floor_scale(series: np.ndarray, lag: int) -> float:
     """The smallest scale a window may have: a share of the whole series' scale (1 if flat)."""
     overall = window_scales(series, [0], len(series), lag)[0] if len(series) > lag else 0.0
@@ -55,3 +62,14 @@ def conformal_quantile(scores: np.ndarray, coverage: float) -> np.ndarray:
     n = len(scores)
     level = min(1.0, math.ceil((n + 1) * coverage) / n)
     return np.quantile(scores, level, axis=0, method="higher")
+
+
+def block_widths(scores: np.ndarray, coverage: float, scale: float, horizon: int, block: int) -> np.ndarray:
+    """Half-widths of ``horizon`` steps forecast ``block`` at a time, for a model calibrated
+    per step on the ratios ``scores`` (rows: calibration samples, columns: the block's steps)
+    and a forecast whose window has scale ``scale``. Past the first block forecasts are made
+    from forecasts: step ``j`` of block ``b`` adds its in-block error to ``b`` times the
+    error of a block's last step (variances add)."""
+    per_step = conformal_quantile(scores, coverage) * scale
+    steps = np.arange(horizon)
+    return np.sqrt(per_step[steps % block] ** 2 + (steps // block) * per_step[block - 1] ** 2)

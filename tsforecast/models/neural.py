@@ -71,7 +71,7 @@ from sklearn.base import clone
 from tsforecast.base import Forecaster, _check_horizon
 from tsforecast.errors import ConfigError, DataError, TsforecastError
 from tsforecast.frequency import future_index
-from tsforecast.models.conformal import conformal_quantile, floor_scale, scale_lag, window_scales
+from tsforecast.models.conformal import block_widths, floor_scale, latest_scales, scale_lag, window_scales
 from tsforecast.models.features import LOSS_NAMES, Scaler, calendar_features
 from tsforecast.models.window_rules import WindowRules
 from tsforecast.params import (
@@ -623,7 +623,7 @@ class NeuralForecaster(WindowRules, Forecaster):
             for t in range(horizon):
                 future = future_known[:, t : t + block]
                 point = self.y_scaler_.inverse(self.network_(windows, future)[:, :1].numpy())[:, 0]
-                scale = np.maximum(np.abs(recent[:, lag:] - recent[:, :-lag]).mean(axis=1), self.scale_floor_)
+                scale = latest_scales(recent, lag, self.scale_floor_)
                 values = point + rng.choice(one_step, size=n) * scale * temperature
                 paths[t] = values
                 recent = np.concatenate([recent[:, 1:], values[:, None]], axis=1)
@@ -712,13 +712,8 @@ class NeuralForecaster(WindowRules, Forecaster):
     ) -> tuple[np.ndarray, np.ndarray]:
         point = self._predict(horizon, X)
         latest = self.y_.to_numpy()[-self.window_ :]  # the window this forecast reads
-        last = window_scales(latest, [0], self.window_, self.scale_lag_)[0]
-        per_step = conformal_quantile(self.conformity_scores_, coverage) * max(last, self.scale_floor_)
-        # past the trained block, forecasts are made from forecasts: step j of block b adds
-        # its in-block error to b times the error of a block's last step (variances add)
-        steps = np.arange(horizon)
-        block = self.output_steps
-        width = np.sqrt(per_step[steps % block] ** 2 + (steps // block) * per_step[block - 1] ** 2)
+        scale = latest_scales(latest, self.scale_lag_, self.scale_floor_)
+        width = block_widths(self.conformity_scores_, coverage, float(scale), horizon, self.output_steps)
         return point - width, point + width
 
 

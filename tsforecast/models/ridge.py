@@ -51,7 +51,7 @@ from sklearn.linear_model import RidgeCV
 
 from tsforecast.base import Forecaster
 from tsforecast.frequency import future_index
-from tsforecast.models.conformal import conformal_quantile, floor_scale, scale_lag, window_scales
+from tsforecast.models.conformal import block_widths, floor_scale, latest_scales, scale_lag, window_scales
 from tsforecast.models.features import calendar_features
 from tsforecast.models.window_rules import WindowRules
 from tsforecast.params import check_bool, check_float, check_int
@@ -228,14 +228,12 @@ class LagRidge(WindowRules, Forecaster):
         last = n - steps + 1
         tail = max(2, round(self.calibration_fraction * (last - max(windows))))
         choose_from, calibrate_from = last - tail, last - tail // 2
-        scores = {}
-        for window in windows:
-            for lag in lags:
-                self.window_, self.annual_lag_ = window, lag
-                if len(windows) * len(lags) > 1:
-                    scores[window, lag] = self._held_out_error(values, calendar, choose_from, calibrate_from)
-        if scores:  # the smallest error; on a tie, the shorter window and no annual block
-            self.window_, self.annual_lag_ = min(scores, key=scores.__getitem__)
+        configurations = [(window, lag) for window in windows for lag in lags]
+        if len(configurations) > 1:  # the smallest error; on a tie, the shorter window and no annual block
+            errors = [self._held_out_error(values, calendar, choice, choose_from, calibrate_from)
+                      for choice in configurations]
+            configurations = [configurations[int(np.argmin(errors))]]
+        self.window_, self.annual_lag_ = configurations[0]
         origins, features, targets = self._rows(values, calendar)
         train, held = origins <= calibrate_from - steps, origins >= calibrate_from
         weights, bias, _ = _ridge(features[train], targets[train])
@@ -248,23 +246,32 @@ class LagRidge(WindowRules, Forecaster):
         self.conformity_scores_ = np.abs(self.calibration_errors_)
         self.weights_, self.bias_, self.alpha_ = _ridge(features, targets)
 
-    def _held_out_error(self, values: np.ndarray, calendar: np.ndarray, start: int, stop: int) -> float:
-        """Mean absolute error, with the current window and annual lag, of forecasts from the
-        origins ``start .. stop - 1`` by a fit on the origins whose targets end before them."""
+    def _held_out_error(
+        self, values: np.ndarray, calendar: np.ndarray, choice: tuple[int, int], start: int, stop: int
+    ) -> float:
+        """Mean absolute error, with the ``(window, annual lag)`` of ``choice``, of forecasts
+        from the origins ``start .. stop - 1`` by a fit on the origins whose targets end
+        before them."""
+        self.window_, self.annual_lag_ = choice
         origins, features, targets = self._rows(values, calendar)
         train, scored = origins <= start - self.output_steps, (origins >= start) & (origins < stop)
         weights, bias, _ = _ridge(features[train], targets[train])
         return float(np.abs(targets[scored] - (features[scored] @ weights + bias)).mean())
 
     # ------------------------------------------------------------------ forecast
-    def _future_calendar(self, steps: int) -> np.ndarray:
-        """Calendar features of the history and of ``steps`` timestamps after it."""
-        return self._calendar(self.y_.index.append(future_index(self.cutoff_, self.freq_, steps)))
+    def _latest(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """What forecasts from the end of the history read: its last values (as one path,
+        ``(1, k)``: the window and the annual block) and the calendar of those and of the
+        ``steps`` timestamps after them. Only the tail, so a forecast costs the same on ten
+        years of history as on two."""
+        keep = self._first_origin()
+        index = self.y_.index[-keep:].append(future_index(self.cutoff_, self.freq_, steps))
+        return self.y_.to_numpy(dtype="float64")[None, -keep:], self._calendar(index)
 
     def _forecast_paths(self, values: np.ndarray, horizon: int, calendar: np.ndarray, block: int) -> np.ndarray:
         """Forecasts ``horizon`` steps past the end of ``values`` (``(paths, n)``), ``block``
         steps at a time, each block appended as if observed; ``calendar`` covers every
-        timestamp up to the last one forecast."""
+        timestamp from the first of ``values`` to the last one forecast."""
         n = values.shape[-1]
         out = values
         while out.shape[-1] < n + horizon:
@@ -274,21 +281,16 @@ class LagRidge(WindowRules, Forecaster):
         return out[..., n : n + horizon]
 
     def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
-        calendar = self._future_calendar(horizon + self.output_steps)
-        return self._forecast_paths(self.y_.to_numpy(dtype="float64")[None, :], horizon, calendar,
-                                    self.output_steps)[0]
+        values, calendar = self._latest(horizon + self.output_steps)
+        return self._forecast_paths(values, horizon, calendar, self.output_steps)[0]
 
     def _predict_interval(
         self, horizon: int, coverage: float, X: pd.DataFrame | None
     ) -> tuple[np.ndarray, np.ndarray]:
         point = self._predict(horizon, X)
         latest = self.y_.to_numpy(dtype="float64")[-self.window_:]  # the window this forecast reads
-        scale = max(window_scales(latest, [0], self.window_, self.scale_lag_)[0], self.scale_floor_)
-        per_step = conformal_quantile(self.conformity_scores_, coverage) * scale
-        # past the first block forecasts are made from forecasts: step j of block b adds its
-        # in-block error to b times the error of a block's last step (variances add)
-        steps, block = np.arange(horizon), self.output_steps
-        width = np.sqrt(per_step[steps % block] ** 2 + (steps // block) * per_step[block - 1] ** 2)
+        scale = latest_scales(latest, self.scale_lag_, self.scale_floor_)
+        width = block_widths(self.conformity_scores_, coverage, float(scale), horizon, self.output_steps)
         return point - width, point + width
 
     def _sample_paths(
@@ -297,13 +299,12 @@ class LagRidge(WindowRules, Forecaster):
         """Paths built one step at a time: each path's next value is its one-step forecast
         plus a calibration error of one-step forecasts (relative to its window's scale) times
         this path's window scale and ``temperature``; the value is then read as observed."""
-        calendar = self._future_calendar(horizon + 1)
-        paths = np.repeat(self.y_.to_numpy(dtype="float64")[None, :], n, axis=0)
-        one_step, lag = self.calibration_errors_[:, 0], self.scale_lag_
+        latest, calendar = self._latest(horizon + 1)
+        paths = np.repeat(latest, n, axis=0)
+        one_step = self.calibration_errors_[:, 0]
         for _ in range(horizon):
             forecast = self._forecast_paths(paths, 1, calendar, 1)[:, 0]
-            recent = paths[:, -self.window_:]
-            scale = np.maximum(np.abs(recent[:, lag:] - recent[:, :-lag]).mean(axis=1), self.scale_floor_)
+            scale = latest_scales(paths[:, -self.window_:], self.scale_lag_, self.scale_floor_)
             noise = rng.choice(one_step, size=n) * scale * temperature
             paths = np.concatenate([paths, (forecast + noise)[:, None]], axis=1)
         return paths[:, -horizon:].T
