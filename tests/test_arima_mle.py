@@ -25,7 +25,11 @@ def test_vmmin_reproduces_r_optim_bfgs_on_rosenbrock():
     x, value = vmmin(rosenbrock, np.array([-1.2, 1.0]))
     np.testing.assert_allclose(x, [0.9998044, 0.9996084], atol=1e-7)
     assert value == pytest.approx(3.827383e-08, rel=1e-5)
-    assert len(calls) == 118 + 38 * 4  # a central-difference gradient costs 4 calls here
+    # R counts 118 function and 38 gradient calls (a central-difference gradient costs 4 here:
+    # 270). The last step's acceptance test compares floats that round differently on other
+    # CPUs (271 on an Intel Xeon), so the count is bounded, not exact: a regression that
+    # restarts or stalls the line search costs far more.
+    assert 118 + 38 * 4 - 10 <= len(calls) <= 118 + 38 * 4 + 10
 
 
 @settings(max_examples=40, deadline=None)
