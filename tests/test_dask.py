@@ -109,3 +109,53 @@ def test_cli_engine_dask_writes_the_local_run_s_forecasts(cluster, panel, tmp_pa
     wrong = runner.invoke(app, [*common, "--name", "wrong", "--engine", "spark"])
     assert wrong.exit_code == EXIT_USAGE and "engine must be 'local' or 'dask'" in wrong.output
     assert EXIT_MODEL_FAILED != EXIT_USAGE
+
+
+@pytest.fixture
+def silent_port():
+    """A port on 127.0.0.1 that accepts connections and never answers (a stuck scheduler, an
+    HTTP server, a wrong port): the Dask client's own timeout does not cover the handshake."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for connection in [*accepted, server]:
+        connection.close()
+
+
+def test_a_scheduler_that_never_answers_is_one_error_within_the_deadline(panel, tmp_path, silent_port):
+    import subprocess
+    import sys
+
+    path = tmp_path / "panel.csv"
+    panel.to_csv(path, index=False)
+    # the CLI in its own process: the run must end (not only raise), abandoning the waiting client
+    script = ("import sys; from tsforecast.backtest import dask_engine; dask_engine._CONNECT_TIMEOUT = 2; "
+              "from tsforecast.cli import main; sys.argv[0] = 'tsforecast'; main()")
+    done = subprocess.run(
+        [sys.executable, "-c", script, "backtest", "--data", str(path), "--id-column", "station", "--date-column",
+         "date", "--target", "riders", "--models", "naive", "--horizon", "7", "--windows", "2", "--quiet",
+         "--output", str(tmp_path), "--engine", "dask", "--scheduler", f"tcp://127.0.0.1:{silent_port}"],
+        capture_output=True, text=True, timeout=120,  # it used to wait forever
+    )
+    assert done.returncode == EXIT_USAGE, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0] and "no answer within 2 s" in lines[0]

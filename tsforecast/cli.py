@@ -14,6 +14,7 @@ Outputs of a run are published together (:class:`tsforecast.outputs.RunDirectory
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -42,7 +43,16 @@ __all__ = ["app", "main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_MODEL_F
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MODEL_FAILED, EXIT_OUTPUT = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
-_err = Console(stderr=True)
+class _MessageConsole(Console):
+    """Where messages, warnings and the leaderboard go (stderr). A closed stderr (``2>&-``, a
+    scheduler that discards it, a reader that went away) silences them instead of failing a
+    run whose outputs are written: Rich's default turns the broken pipe into exit 1."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+
+
+_err = _MessageConsole(stderr=True)
 
 
 class _OneLineErrors(TyperGroup):
@@ -148,8 +158,9 @@ def _exit_now(code: int) -> None:
     """End an interrupted run at once. The outputs are already cleaned up (or complete);
     skipping the interpreter's exit handlers means nothing can wait on a worker process
     that the interrupt caught half-started (the workers die with this process)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe has nothing to flush to
+            stream.flush()
     os._exit(code)
 
 

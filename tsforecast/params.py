@@ -8,7 +8,6 @@ surfacing as a ``TypeError`` from deep inside PyTorch or statsmodels.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Sequence
 from numbers import Integral, Real
 
@@ -18,7 +17,7 @@ from tsforecast.errors import ConfigError
 
 __all__ = [
     "check_int", "check_float", "check_bool", "check_choice", "check_names", "check_int_sequence", "check_seconds",
-    "check_jobs", "check_quantiles", "ENGINES",
+    "check_seed", "check_jobs", "MAX_SECONDS", "MAX_SEED", "check_quantiles", "ENGINES",
 ]
 
 #: where a backtest's work runs: this machine's worker processes, or a Dask cluster
@@ -110,11 +109,29 @@ def check_int_sequence(
     return tuple(int(item) for item in items)
 
 
+#: the longest time limit or budget, in seconds (a year): the operating system's interval timer
+#: overflows far beyond it (1e12 s), and a longer limit is no limit (leave it out instead)
+MAX_SECONDS = 365 * 24 * 3600.0
+
+#: seeds are integers in [0, MAX_SEED]: the range numpy's and PyTorch's generators both accept
+MAX_SEED = 2**32 - 1
+
+
 def check_seconds(owner: str | None, name: str, value: object) -> float:
-    """A positive, finite number of seconds (a time limit or budget)."""
-    if not isinstance(value, Real) or isinstance(value, bool) or not 0 < value < math.inf:
-        raise ConfigError(f"{_prefix(owner)}{name} must be a positive, finite number of seconds, got {value!r}.")
+    """A positive number of seconds, at most :data:`MAX_SECONDS` (a time limit or budget)."""
+    if not isinstance(value, Real) or isinstance(value, bool) or not 0 < value <= MAX_SECONDS:
+        raise ConfigError(
+            f"{_prefix(owner)}{name} must be a positive number of seconds up to {MAX_SECONDS:,.0f} (a year; "
+            f"leave it out for no limit), got {value!r}."
+        )
     return float(value)
+
+
+def check_seed(owner: str | None, name: str, value: object) -> int:
+    """A random seed: an integer in [0, :data:`MAX_SEED`]."""
+    if not _is_int(value) or not 0 <= value <= MAX_SEED:
+        raise ConfigError(f"{_prefix(owner)}{name} must be an integer from 0 to {MAX_SEED}, got {value!r}.")
+    return int(value)
 
 
 def check_jobs(owner: str | None, name: str, value: object) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 
 from tsforecast.errors import ConfigError
 from tsforecast.outputs import check_stem
-from tsforecast.params import ENGINES, check_jobs, check_seconds
+from tsforecast.params import ENGINES, check_jobs, check_seconds, check_seed
 
 __all__ = ["OPTIONS", "DEFAULTS", "resolve_settings", "read_config", "parse_refit", "parse_params"]
 
@@ -55,6 +55,10 @@ def _integer(low: int | None) -> Callable[[str, object], int]:
 
 def _jobs(name: str, value: object) -> int:
     return check_jobs(None, name.replace("_", "-"), value)
+
+
+def _seed(name: str, value: object) -> int:
+    return check_seed(None, name, value)
 
 
 def _seconds(name: str, value: object) -> float:
@@ -181,7 +185,7 @@ OPTIONS: dict[str, Option] = {
     "step": Option(None, _integer(1)),
     "window": Option(None, _integer(1)),
     "refit": Option(True, parse_refit),
-    "seed": Option(0, _integer(None)),
+    "seed": Option(0, _seed),
     "jobs": Option(1, _jobs),
     "time_limit": Option(None, _seconds),
     "engine": Option("local", _engine),

@@ -49,8 +49,12 @@ from tsforecast.frequency import infer_regular_freq
 
 __all__ = [
     "CleanSeries", "clean_series", "to_series", "align_exog", "infer_exog_schema", "exog_on_index",
-    "ExogSchema", "listed",
+    "ExogSchema", "listed", "MAX_MAGNITUDE",
 ]
+
+#: the largest absolute value a series may hold: models square and sum values, and beyond
+#: about 1e154 a square overflows float64 (no real measurement comes near this bound)
+MAX_MAGNITUDE = 1e150
 
 _MAX_LISTED = 3
 # Weekday-only data is read as trading days when at most this share of weekdays is missing.
@@ -191,6 +195,13 @@ def _to_float(series: pd.Series) -> pd.Series:
             f"infinite values at {_stamps(values.index[infinite])}. "
             "Fix: replace them with real values or leave them empty (missing)."
         )
+    huge = np.abs(values.to_numpy()) > MAX_MAGNITUDE
+    if huge.any():
+        raise DataError(
+            f"values too large to model at {_stamps(values.index[huge])} (largest {np.nanmax(np.abs(values)):.3g}; "
+            f"at most {MAX_MAGNITUDE:.0e}): their squares and sums overflow floating point. Fix: rescale the "
+            "series (divide it by a power of ten)."
+        )
     return values
 
 
@@ -328,7 +339,7 @@ def _already_clean(data: object, freq: str | BaseOffset | None) -> bool:
         and len(data) > 0
         and data.index.is_monotonic_increasing
         and (freq is None or to_offset(freq) == data.index.freq)
-        and bool(np.isfinite(data.to_numpy()).all())
+        and bool((np.abs(data.to_numpy()) <= MAX_MAGNITUDE).all())  # finite and not huge; False for NaN
     )
 
 

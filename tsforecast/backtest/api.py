@@ -20,7 +20,7 @@ from tsforecast.errors import ConfigError
 from tsforecast.frequency import freq_label, infer_season
 from tsforecast.models.baseline import SeasonalNaive
 from tsforecast.panel import Panel, panel_from_long, panel_from_series, panel_from_wide
-from tsforecast.params import ENGINES, check_choice, check_jobs, check_seconds
+from tsforecast.params import ENGINES, check_choice, check_jobs, check_seconds, check_seed
 from tsforecast.provenance import data_hash, panel_hash, plain_parameters, versions
 from tsforecast.registry import get_model
 
@@ -174,6 +174,8 @@ def backtest(
         raise ConfigError(f"coverage must be strictly between 0 and 1, got {coverage!r}.")
     if time_limit is not None:
         check_seconds(None, "time_limit", time_limit)
+    if seed is not None:
+        check_seed(None, "seed", seed)
     check_jobs(None, "n_jobs", n_jobs)
     _check_engine(engine, scheduler, time_limit)
     panel = _panel(data, X, id_col, time_col, target_col, exog_columns)

@@ -26,15 +26,16 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from tsforecast.backtest.executors import WorkerError
+from tsforecast.backtest.executors import WorkerError, check_main_is_guarded
 from tsforecast.errors import ConfigError
 
-__all__ = ["dask_client", "run_tasks_dask"]
+__all__ = ["connect_scheduler", "dask_client", "run_tasks_dask"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -63,23 +64,47 @@ def dask_client(scheduler: str | None, n_workers: int) -> Iterator[Any]:
     worker processes that is shut down afterwards."""
     distributed = _import_distributed()
     if scheduler is not None:
-        try:
-            client = distributed.Client(scheduler, timeout=_CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ConfigError(
-                f"cannot reach the Dask scheduler at {scheduler!r} ({type(exc).__name__}: {exc}). Fix: start "
-                "it (dask scheduler; dask worker ADDRESS on each machine) or leave --scheduler out for a "
-                "local cluster."
-            ) from None
+        client = connect_scheduler(distributed, scheduler, _CONNECT_TIMEOUT)
         with contextlib.closing(client):
             yield client
         return
+    check_main_is_guarded()
     cluster = distributed.LocalCluster(
         n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",  # any free port
         silence_logs=logging.ERROR,
     )
     with contextlib.closing(cluster), contextlib.closing(distributed.Client(cluster)) as client:
         yield client
+
+
+def connect_scheduler(distributed: Any, scheduler: str, timeout: float) -> Any:
+    """A :class:`distributed.Client` connected to ``scheduler`` within ``timeout`` seconds, or
+    a :class:`ConfigError` saying it cannot be reached.
+
+    The client's own ``timeout`` covers opening the connection, not the handshake after it:
+    a port that accepts and never answers (a wrong port, a stuck scheduler, an HTTP server)
+    would keep it waiting forever. So the connection runs in a daemon thread under a deadline
+    of our own; a thread still waiting past it is abandoned (it ends with the process)."""
+    outcome: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["client"] = distributed.Client(scheduler, timeout=timeout)
+        except BaseException as exc:  # noqa: BLE001 - reported below, in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="tsforecast-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if "client" in outcome:
+        return outcome["client"]
+    exc = outcome.get("error")
+    why = f"{type(exc).__name__}: {exc}" if exc is not None else f"no answer within {timeout:g} s"
+    raise ConfigError(
+        f"cannot reach the Dask scheduler at {scheduler!r} ({why}). Fix: check the address and port, start "
+        "the scheduler (dask scheduler; dask worker ADDRESS on each machine) or leave --scheduler out for a "
+        "local cluster."
+    )
 
 
 def _limit_threads(threads: int) -> None:

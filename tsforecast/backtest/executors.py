@@ -14,6 +14,7 @@ callbacks travel too), and:
 
 from __future__ import annotations
 
+import ast
 import ctypes
 import multiprocessing
 import os
@@ -27,7 +28,10 @@ from typing import Any, TypeVar
 
 import cloudpickle
 
-__all__ = ["cpu_count", "worker_count", "run_tasks", "WorkerError"]
+from tsforecast.errors import ConfigError
+
+__all__ = ["cpu_count", "worker_count", "run_tasks", "WorkerError", "unguarded_main_script",
+           "check_main_is_guarded"]
 
 _DONE = object()
 
@@ -51,6 +55,47 @@ def worker_count(n_jobs: int, n_tasks: int) -> int:
     cores = cpu_count()
     wanted = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
     return max(1, min(wanted, cores, n_tasks))
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` (either way round)."""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare) or len(node.test.comparators) != 1:
+        return False
+    sides = [node.test.left, node.test.comparators[0]]
+    names = {side.id for side in sides if isinstance(side, ast.Name)}
+    texts = {side.value for side in sides if isinstance(side, ast.Constant)}
+    return names == {"__name__"} and texts == {"__main__"}
+
+
+def unguarded_main_script() -> str | None:
+    """The path of the script this process runs, when it has no ``if __name__ == "__main__":``
+    block; otherwise None (a guarded script, a notebook, ``python -c``, an unreadable file).
+
+    A spawned worker imports the main script again before it runs any work: a script whose
+    top level calls ``backtest(..., n_jobs=2)`` would start the backtest again in every worker,
+    which multiprocessing refuses, so every worker dies. Found before any worker starts, the
+    mistake gets a message that says what to add."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path or not str(path).endswith(".py") or getattr(main, "__spec__", None) is not None:
+        return None  # not a plain script: `python -m` runs a module, whose guard is its own affair
+    try:
+        tree = ast.parse(open(path, "rb").read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return None if any(_is_main_guard(node) for node in tree.body) else str(path)
+
+
+def check_main_is_guarded() -> None:
+    """A :class:`ConfigError` saying what to add when :func:`unguarded_main_script` finds one:
+    called before starting worker processes (the local pool, Dask's LocalCluster)."""
+    script = unguarded_main_script()
+    if script is not None:
+        raise ConfigError(
+            f"worker processes (n_jobs > 1, or a local Dask cluster) import your script {script} again, and it has no "
+            "`if __name__ == \"__main__\":` block, so each worker would start the run again. Fix: put the code "
+            "that runs the backtest under `if __name__ == \"__main__\":` at the end of the script, or use n_jobs=1."
+        )
 
 
 def _die_with_parent() -> None:
@@ -104,6 +149,7 @@ def run_tasks(
         for task in tasks:
             yield function(task)
         return
+    check_main_is_guarded()
     n_workers = max(n_workers, 1)
     threads = threads_per_worker or max(1, cpu_count() // n_workers)
     executor = ProcessPoolExecutor(

@@ -72,7 +72,7 @@ from sklearn.base import clone
 from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError, DataError, FitWarning
 from tsforecast.models.conformal import conformal_quantile
-from tsforecast.params import check_choice, check_float, check_int, check_names, check_seconds
+from tsforecast.params import check_choice, check_float, check_int, check_names, check_seconds, check_seed
 
 __all__ = ["Auto", "DEFAULT_CANDIDATES"]
 
@@ -176,7 +176,7 @@ class Auto(Forecaster):
         if self._budget() is not None:
             check_seconds(name, "time_budget", self.time_budget)
         check_int(name, "neural_min_length", self.neural_min_length, 1)
-        check_int(name, "seed", self.seed, low=None)
+        check_seed(name, "seed", self.seed)
 
     def _budget(self) -> float | None:
         """The validation budget in seconds, or None for no limit (``None``, or ``inf`` as a

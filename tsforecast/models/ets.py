@@ -32,7 +32,7 @@ import pandas as pd
 
 from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError, ModelError
-from tsforecast.params import check_bool, check_int
+from tsforecast.params import check_bool, check_int, check_seed
 
 __all__ = ["ETS"]
 
@@ -98,7 +98,7 @@ class ETS(Forecaster):
             check_bool(name, "damped", self.damped)
         check_int(name, "season", self.season, 1, allow_none=True)
         check_int(name, "simulation_paths", self.simulation_paths, 100)
-        check_int(name, "seed", self.seed, low=None)
+        check_seed(name, "seed", self.seed)
 
     def _min_length(self) -> int:
         return 2 * self.season_ + _EXTRA_POINTS if self.model[2] in "AM" else 8

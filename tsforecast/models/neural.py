@@ -81,6 +81,7 @@ from tsforecast.params import (
     check_int,
     check_int_sequence,
     check_names,
+    check_seed,
 )
 from tsforecast.validation import ExogSchema, align_exog
 
@@ -242,7 +243,7 @@ class NeuralForecaster(WindowRules, Forecaster):
         for param in ("output_steps", "hidden", "max_epochs", "min_epochs", "batch_size", "patience"):
             check_int(name, param, getattr(self, param), 1)
         check_int(name, "n_threads", self.n_threads, 1, allow_none=True)
-        check_int(name, "seed", self.seed, low=None)
+        check_seed(name, "seed", self.seed)
         check_float(name, "dropout", self.dropout, 0, 1, high_open=True)
         check_float(name, "learning_rate", self.learning_rate, 0, low_open=True)
         check_float(name, "validation_fraction", self.validation_fraction, 0, 0.5, low_open=True, high_open=True)

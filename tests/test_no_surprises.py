@@ -1,0 +1,121 @@
+"""Inputs that used to fail late, silently or with a foreign error: out-of-range seeds and time
+limits, values too large for floating point, a closed stderr, and a script that starts worker
+processes without a main guard."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import tsforecast
+from tsforecast.backtest import backtest
+from tsforecast.backtest.executors import unguarded_main_script
+from tsforecast.cli import EXIT_USAGE, app
+from tsforecast.errors import ConfigError, DataError
+from tsforecast.params import MAX_SEED
+
+from .conftest import weekly_series
+from .test_cli import assert_one_line_usage_error
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--seed", "-1"], "seed must be an integer from 0 to 4294967295, got -1"),
+    (["--seed", str(MAX_SEED + 1)], "seed must be an integer from 0"),
+    (["--time-limit", "1e308"], "time-limit must be a positive number of seconds up to 31,536,000"),
+    (["--time-limit", "0"], "time-limit must be a positive number of seconds"),
+])
+def test_seeds_and_time_limits_out_of_range_are_refused_before_any_fit(tmp_path, args, fragment):
+    result = runner.invoke(app, ["backtest", "--models", "snaive", "--output", str(tmp_path), *args])
+    assert_one_line_usage_error(result, fragment)
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_library_refuses_the_same_ranges(daily):
+    with pytest.raises(ConfigError, match="seed must be an integer from 0"):
+        backtest(daily, ["naive"], horizon=7, n_windows=2, seed=-1)
+    with pytest.raises(ConfigError, match="time_limit must be a positive number of seconds"):
+        backtest(daily, ["naive"], horizon=7, n_windows=2, time_limit=1e308)
+    with pytest.raises(ConfigError, match="lstm: seed must be an integer from 0"):
+        tsforecast.LSTM(seed=-1).fit(daily)
+    # the largest seed is a seed every generator takes
+    assert np.isfinite(tsforecast.ETS(seed=MAX_SEED).fit(daily).predict_interval(7).to_numpy()).all()
+
+
+@pytest.mark.parametrize("model", ["sarima", "theta", "naive"])
+def test_values_beyond_floating_point_s_reach_are_a_data_error(model):
+    y = pd.Series(np.tile([1e308, -1e308], 30), index=pd.date_range("2020-01-01", periods=60, freq="D"))
+    with pytest.raises(DataError, match=r"values too large to model .* Fix: rescale"):
+        tsforecast.get_model(model).fit(y)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(-6, 140))
+def test_any_scale_up_to_the_bound_forecasts_finite_values(power):
+    y = weekly_series(60) * 10.0**power
+    forecast = tsforecast.get_model("theta").fit(y).predict(7)
+    level = y.iloc[-14:].abs().mean()
+    assert np.isfinite(forecast.to_numpy()).all()
+    assert (forecast.abs() < 10 * level).all() and (forecast.abs() > level / 10).all()
+
+
+def test_a_closed_stderr_does_not_fail_a_run_that_wrote_its_outputs(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # whatever reads stderr went away: every write to it is a broken pipe
+    try:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), "backtest", "--models", "naive", "--horizon", "7", "--windows",
+             "2", "--output", str(tmp_path), "--name", "run"],
+            stderr=write_end, stdout=subprocess.PIPE, timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0
+    assert (tmp_path / "run" / "leaderboard.csv").is_file() and (tmp_path / "run" / "report.html").is_file()
+
+
+SCRIPT = """
+import pandas as pd
+from tsforecast.backtest import backtest
+y = pd.Series(range(60), index=pd.date_range("2020-01-01", periods=60, freq="D"), dtype=float)
+{body}
+"""
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_a_script_that_starts_workers_without_a_main_guard_is_told_what_to_add(tmp_path, guarded):
+    call = 'print(backtest(y, ["naive", "mean"], horizon=7, n_windows=2, n_jobs=2).leaderboard()["mae"].round(3).to_dict())'
+    body = f'if __name__ == "__main__":\n    {call}' if guarded else call
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT.format(body=body))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    if guarded:
+        assert done.returncode == 0, done.stderr
+        assert "'naive': 4.0" in done.stdout
+    else:
+        assert done.returncode == 1
+        assert "ConfigError" in done.stderr and 'if __name__ == "__main__":' in done.stderr
+        assert "worker process died" not in done.stderr
+
+
+def test_the_guard_check_reads_the_script_s_top_level(tmp_path, monkeypatch):
+    main = sys.modules["__main__"]
+    for text, unguarded in [("x = 1\n", True), ("if __name__ == '__main__':\n    x = 1\n", False),
+                            ("if '__main__' == __name__:\n    pass\n", False),
+                            ("def f():\n    if __name__ == '__main__':\n        pass\n", True)]:
+        script = tmp_path / "script.py"
+        script.write_text(text)
+        monkeypatch.setattr(main, "__file__", str(script), raising=False)
+        monkeypatch.setattr(main, "__spec__", None, raising=False)
+        assert (unguarded_main_script() == str(script)) is unguarded, text
