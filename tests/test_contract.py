@@ -221,7 +221,7 @@ _FLAGS = ("layer_norm", "seq2seq", "calendar", "gated", "residual", "warm_start"
 # which of BAD_VALUES are in fact valid, by parameter name (and by (model, name) where a
 # model differs); any other value must be refused with an error naming the parameter
 ACCEPTED: dict[object, tuple] = {
-    "seed": (-1, 0),
+    "seed": (0,),  # -1 is refused: numpy takes no negative seed (the CLI once failed every fit on it)
     **{key: (None,) for key in ("season", "window", "n_threads", "trend", "progress", "epoch_windows")},
     "approximation": (None, True),
     "damped": (None, True),

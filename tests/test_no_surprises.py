@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import tsforecast
 from tsforecast.backtest import backtest
 from tsforecast.backtest.executors import unguarded_main_script
-from tsforecast.cli import EXIT_USAGE, app
+from tsforecast.cli import app
 from tsforecast.errors import ConfigError, DataError
 from tsforecast.params import MAX_SEED
 
@@ -95,7 +95,8 @@ y = pd.Series(range(60), index=pd.date_range("2020-01-01", periods=60, freq="D")
 
 @pytest.mark.parametrize("guarded", [False, True])
 def test_a_script_that_starts_workers_without_a_main_guard_is_told_what_to_add(tmp_path, guarded):
-    call = 'print(backtest(y, ["naive", "mean"], horizon=7, n_windows=2, n_jobs=2).leaderboard()["mae"].round(3).to_dict())'
+    call = ('print(backtest(y, ["naive", "mean"], horizon=7, n_windows=2, n_jobs=2)'
+            '.leaderboard()["mae"].round(3).to_dict())')
     body = f'if __name__ == "__main__":\n    {call}' if guarded else call
     script = tmp_path / "run.py"
     script.write_text(SCRIPT.format(body=body))
@@ -119,3 +120,50 @@ def test_the_guard_check_reads_the_script_s_top_level(tmp_path, monkeypatch):
         monkeypatch.setattr(main, "__file__", str(script), raising=False)
         monkeypatch.setattr(main, "__spec__", None, raising=False)
         assert (unguarded_main_script() == str(script)) is unguarded, text
+
+
+def test_usage_and_file_mistakes_are_told_before_any_model_library_loads(tmp_path):
+    """A CLI error used to take seconds on a loaded machine: statsmodels and PyTorch were
+    imported before the arguments and the file were checked."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,y\n2020-01-01,abc\n2020-01-02,1\n")
+    code = (
+        "import sys\n"
+        "from tsforecast.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    heavy = [m for m in ('torch', 'statsmodels', 'sklearn') if m in sys.modules]\n"
+        "    print(exit.code, heavy)\n"
+    )
+    for args in (["--models", "sarima,lsmt"], ["--data", str(tmp_path / "absent.csv")], ["--seed", "-3"],
+                 ["--data", str(bad)]):
+        done = subprocess.run([sys.executable, "-c", code, "backtest", *args, "--output", str(tmp_path / "out")],
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert done.stdout.strip() == "2 []", (args, done.stdout, done.stderr)
+        assert done.stderr.count("error:") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_models_lists_one_line_on_what_each_model_is():
+    from tsforecast.registry import REGISTRY, available_models, model_class
+
+    result = runner.invoke(app, ["models"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    for name in available_models():
+        assert model_class(name).short_name == name  # the registry's path leads to the model it names
+        summary = REGISTRY[name].summary
+        row = next(line for line in result.output.splitlines() if line.startswith(f"│ {name} "))
+        assert 20 < len(summary) < 100 and " ".join(summary.split()[:3]) in row
+
+
+def test_progress_names_the_model_and_series_it_waits_for(daily):
+    seen: list[tuple[int, int, str]] = []
+    two_arguments: list[tuple[int, int]] = []
+    backtest(daily, ["naive", "mean"], horizon=7, n_windows=2, progress=lambda *a: seen.append(a))
+    backtest(daily, ["naive"], horizon=7, n_windows=2, progress=lambda done, total: two_arguments.append((done, total)))
+    total = seen[0][1]
+    assert [done for done, _, _ in seen] == list(range(1, total + 1)) and {t for _, t, _ in seen} == {total}
+    assert {running for _, _, running in seen[:-1]} <= {"snaive on y", "mean on y", "naive on y"}
+    assert seen[0][2] != seen[1][2] and seen[-1][2] == ""
+    assert two_arguments[-1][0] == two_arguments[-1][1]

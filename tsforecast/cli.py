@@ -164,16 +164,26 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-def _models(spec: str, params: dict[str, dict]) -> dict[str, Any]:
-    from tsforecast.registry import get_model
+def _model_names(spec: str, params: dict[str, dict]) -> list[str]:
+    """The model names of ``--models``, checked against the registry and ``--param`` without
+    importing any model (statsmodels and PyTorch take seconds to load: a typo is told at once)."""
+    from tsforecast.registry import check_model_names
 
     names = [name.strip().lower() for name in str(spec).split(",") if name.strip()]
     if not names:
         raise ConfigError("--models is empty; give a comma-separated list such as sarima,lstm.")
+    check_model_names(names)
     unknown_params = sorted(set(params) - set(names))
     if unknown_params:
         raise ConfigError(f"parameters (--param or model_params) for {', '.join(unknown_params)}, which are not "
                           "in --models.")
+    return names
+
+
+def _models(names: list[str], params: dict[str, dict]) -> dict[str, Any]:
+    """The models named, built with their parameters (this imports them)."""
+    from tsforecast.registry import get_model
+
     return {name: get_model(name, **params.get(name, {})) for name in names}
 
 
@@ -250,18 +260,21 @@ def _run_directory(settings: dict[str, Any], kind: str):
 
 @contextmanager
 def _progress(enabled: bool, label: str) -> Iterator[Any]:
+    """A progress bar on stderr: what runs now, work done of the total, time spent and an
+    estimate of the time left (from the pace so far: work units differ, so it is rough)."""
     if not enabled:
         yield None
         return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    columns = (TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
     with Progress(*columns, console=_err, transient=True) as progress:
         task = progress.add_task(label, total=None)
 
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+        def update(done: int, total: int, running: str = "") -> None:
+            description = f"{label}: {running}" if running else label
+            progress.update(task, completed=done, total=total, description=description)
 
         yield update
 
@@ -329,8 +342,6 @@ def backtest(
     """Backtest models side by side on rolling-origin folds and write an HTML report."""
     published = _Published()
     with _exit_codes(published):
-        from tsforecast.backtest import backtest as run_backtest
-
         cli = {"models": models, "dataset": dataset, "data": str(data) if data else None,
                "target": target, "date_column": date_column, "date_format": date_format, "id_column": id_column,
                "horizon": horizon, "windows": windows, "step": step, "window": window, "exog": exog,
@@ -340,9 +351,15 @@ def backtest(
         settings = resolve_settings(cli, config)
         quiet = settings["quiet"]
         # entering checks the output folder (before any work) and creates nothing yet
+        names = _model_names(settings["models"], settings["model_params"])
         with _run_directory(settings, "backtest") as run:
-            chosen = _models(settings["models"], settings["model_params"])
+            # the data before the models: reading it needs pandas only, the models may need PyTorch
             frame, target, source = _load_frame(settings, allow_panel=True)
+            if not settings["id_column"]:
+                from tsforecast.validation import clean_series
+
+                clean_series(frame[target])  # a data mistake is told before the models load (the run cleans again)
+            chosen = _models(names, settings["model_params"])
             exog_columns = _exog_columns(settings)
             if exog_columns:
                 source += f", regressors {', '.join(exog_columns)}"
@@ -353,6 +370,8 @@ def backtest(
                         "target_col": target, "exog_columns": exog_columns}
             else:
                 data = {"data": frame[target], "X": frame[exog_columns] if exog_columns else None}
+            from tsforecast.backtest import backtest as run_backtest
+
             with _progress(not quiet and _err.is_terminal, "backtesting") as progress:
                 result = run_backtest(
                     **data, models=chosen, horizon=settings["horizon"], n_windows=settings["windows"],
@@ -430,7 +449,8 @@ def _one_model(settings: dict[str, Any]):
     if unknown:
         raise ConfigError(f"model_params for {', '.join(unknown)}, which is not a model; models: "
                           f"{', '.join(available_models())}.")
-    chosen = next(iter(_models(name, {name: params[name]} if name in params else {}).values()))
+    own = {name: params[name]} if name in params else {}
+    chosen = next(iter(_models(_model_names(name, own), own).values()))
     if "seed" in chosen.get_params():
         chosen.set_params(seed=settings["seed"])
     return chosen
@@ -615,15 +635,15 @@ def _print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...
 
 @app.command("models")
 def list_models() -> None:
-    """List the registered models with their parameters and defaults."""
-    from tsforecast.registry import MODELS, model_parameters
+    """List the registered models: what each is, its class and its parameters with defaults."""
+    from tsforecast.registry import MODELS, model_parameters, model_summary
 
     rows = [
-        (key, cls.__name__, ", ".join(
+        (key, f"{model_summary(key)} ({cls.__name__})", ", ".join(
             f"{k}={v!r}" for k, v in model_parameters(key).items() if k != "progress"))
         for key, cls in MODELS.items()
     ]
-    _print_table("Models", ("name", "class", "parameters (defaults)"), rows)
+    _print_table("Models", ("name", "what it is (class)", "parameters (defaults)"), rows)
 
 
 @app.command("datasets")

@@ -1,57 +1,126 @@
-"""The model registry: CLI name -> Forecaster class.
+"""The model registry: CLI name -> Forecaster class, by dotted path, imported on first use.
 
-The CLI's choices, the README's model table and the contract test suite all read
-:data:`MODELS`, so a model registered here is documented and tested everywhere at once.
+The CLI's choices, ``tsforecast models``, the README's model table and the contract test suite
+all read this registry, so a model registered here is documented and tested everywhere at once.
+Names are known without importing any model, so a misspelt ``--models`` is refused at once;
+a class (and statsmodels or PyTorch behind it) is imported only when that model is used.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError
-from tsforecast.models.auto import Auto
-from tsforecast.models.auto_arima import AutoARIMA
-from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
-from tsforecast.models.ets import ETS
-from tsforecast.models.neural import GRU, LSTM, SimpleRNN, WaveNet
-from tsforecast.models.ridge import LagRidge
-from tsforecast.models.statistical import AR, ARIMA, ARMA, SARIMA
-from tsforecast.models.theta import Theta
 
-__all__ = ["MODELS", "available_models", "get_model", "model_parameters"]
+if TYPE_CHECKING:
+    from tsforecast.base import Forecaster
 
-MODELS: dict[str, type[Forecaster]] = {
-    cls.short_name: cls
-    for cls in (Naive, SeasonalNaive, Drift, Mean, AR, ARMA, ARIMA, SARIMA, AutoARIMA, ETS, Theta, LagRidge,
-                SimpleRNN, LSTM, GRU, WaveNet, Auto)
+__all__ = ["MODELS", "ModelEntry", "REGISTRY", "available_models", "check_model_names", "get_model",
+           "model_class", "model_parameters", "model_summary"]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """Where a registered model's class lives (``module:Class``) and what it is, in one line."""
+
+    path: str
+    summary: str
+
+
+#: name -> entry, in the order ``tsforecast models`` lists them
+REGISTRY: dict[str, ModelEntry] = {
+    "naive": ModelEntry("tsforecast.models.baseline:Naive",
+                        "the last value, repeated: the baseline for random walks and prices"),
+    "snaive": ModelEntry("tsforecast.models.baseline:SeasonalNaive",
+                         "the last season, repeated: the baseline for seasonal data (MASE's yardstick)"),
+    "drift": ModelEntry("tsforecast.models.baseline:Drift",
+                        "the line from the first to the last value, extended: a trending baseline"),
+    "mean": ModelEntry("tsforecast.models.baseline:Mean", "the training mean: the baseline for noise around a level"),
+    "ar": ModelEntry("tsforecast.models.statistical:AR", "autoregression AR(p): short-memory dynamics, no season"),
+    "arma": ModelEntry("tsforecast.models.statistical:ARMA", "ARMA(p, q) on a stationary series"),
+    "arima": ModelEntry("tsforecast.models.statistical:ARIMA", "ARIMA(p, d, q): differenced for trends, no season"),
+    "sarima": ModelEntry("tsforecast.models.statistical:SARIMA",
+                         "seasonal ARIMA with fixed orders (default (1,0,0)(0,1,1)[season])"),
+    "auto_arima": ModelEntry("tsforecast.models.auto_arima:AutoARIMA",
+                             "ARIMA with orders chosen by a stepwise AICc search (as R's auto.arima)"),
+    "ets": ModelEntry("tsforecast.models.ets:ETS",
+                      "exponential smoothing (error, trend, season) with the form chosen by AICc"),
+    "theta": ModelEntry("tsforecast.models.theta:Theta",
+                        "the Theta method on the deseasonalised series: cheap and strong on short series"),
+    "ridge": ModelEntry("tsforecast.models.ridge:LagRidge",
+                        "direct ridge regression on recent lags, last year and the calendar (long daily data)"),
+    "rnn": ModelEntry("tsforecast.models.neural:SimpleRNN", "Elman recurrent network on a window of recent values"),
+    "lstm": ModelEntry("tsforecast.models.neural:LSTM", "LSTM network on a window of recent values (and covariates)"),
+    "gru": ModelEntry("tsforecast.models.neural:GRU", "GRU network on a window of recent values (and covariates)"),
+    "wavenet": ModelEntry("tsforecast.models.neural:WaveNet",
+                          "WaveNet-style dilated causal convolutions over a long window"),
+    "auto": ModelEntry("tsforecast.models.auto:Auto",
+                       "chooses and combines models per series by validation on its training data"),
 }
 
 
 def available_models() -> list[str]:
     """Registered model names, in registry order."""
-    return list(MODELS)
+    return list(REGISTRY)
+
+
+def _key(name: object) -> str:
+    key = name.strip().lower() if isinstance(name, str) else name
+    if key not in REGISTRY:
+        close = difflib.get_close_matches(str(key), list(REGISTRY), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown model {name!r}.{hint} Available models: {', '.join(REGISTRY)}.")
+    return key
+
+
+def check_model_names(names: list[str]) -> None:
+    """A :class:`ConfigError` for the first name that is not registered (nothing is imported)."""
+    for name in names:
+        _key(name)
+
+
+def model_summary(name: str) -> str:
+    """The registered model's one-line description."""
+    return REGISTRY[_key(name)].summary
+
+
+def model_class(name: str) -> type[Forecaster]:
+    """The class registered as ``name``, imported now if it was not yet."""
+    module, _, attribute = REGISTRY[_key(name)].path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+class _Classes(Mapping):
+    """name -> class, each imported when it is first looked up."""
+
+    def __getitem__(self, name: str) -> type[Forecaster]:
+        if name not in REGISTRY:
+            raise KeyError(name)
+        return model_class(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in REGISTRY  # without importing the class
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(REGISTRY)
+
+    def __len__(self) -> int:
+        return len(REGISTRY)
+
+
+#: name -> Forecaster class (a read-only mapping; looking a class up imports it)
+MODELS: Mapping[str, type[Forecaster]] = _Classes()
 
 
 def model_parameters(name: str) -> dict[str, object]:
     """A model's constructor parameters with their defaults."""
-    cls = _model_class(name)
-    signature = inspect.signature(cls.__init__)
-    return {
-        p.name: p.default for p in signature.parameters.values() if p.name != "self"
-    }
-
-
-def _model_class(name: str) -> type[Forecaster]:
-    key = name.strip().lower() if isinstance(name, str) else name
-    if key not in MODELS:
-        close = difflib.get_close_matches(str(key), list(MODELS), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(
-            f"unknown model {name!r}.{hint} Available models: {', '.join(MODELS)}."
-        )
-    return MODELS[key]
+    signature = inspect.signature(model_class(name).__init__)
+    return {p.name: p.default for p in signature.parameters.values() if p.name != "self"}
 
 
 def get_model(name: str, **params: object) -> Forecaster:
@@ -60,7 +129,6 @@ def get_model(name: str, **params: object) -> Forecaster:
     >>> get_model("snaive", season=7)
     SeasonalNaive(season=7)
     """
-    cls = _model_class(name)
     accepted = model_parameters(name)
     unknown = sorted(set(params) - set(accepted))
     if unknown:
@@ -68,4 +136,4 @@ def get_model(name: str, **params: object) -> Forecaster:
             f"model {name!r} has no parameter(s) {', '.join(unknown)}; its parameters are: "
             f"{', '.join(accepted) or '(none)'}."
         )
-    return cls(**params)
+    return model_class(name)(**params)

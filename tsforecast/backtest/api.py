@@ -88,7 +88,7 @@ def backtest(
     n_jobs: int = 1,
     seed: int | None = 0,
     time_limit: float | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
     diagnose: bool = True,
     keep_fitted: bool = False,
     id_col: Hashable | None = None,
@@ -146,7 +146,9 @@ def backtest(
         milliseconds. With ``refit=False`` a fit that runs out of time is not retried at the
         later folds (they are recorded as not tried): each would take the whole limit again.
     progress
-        Called as ``progress(done, total)`` after each chunk of work.
+        Called as ``progress(done, total, running)`` after each chunk of work (a model on one
+        series and its folds), ``running`` naming the chunk now awaited ("lstm on rail"); a
+        callable of two arguments is called as ``progress(done, total)``.
     id_col, time_col, target_col, exog_columns
         For long-format ``data``: the column naming each row's series, its time, the value to
         forecast (defaults ``ds`` and ``y``, Nixtla's names) and the known-in-advance

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import math
 import signal
 import threading
@@ -218,6 +219,11 @@ class ChainTask:
     time_limit: float | None
     diagnose: bool = False  # the chain ends at the last cutoff: diagnose the model fitted there
     keep_fitted: bool = False  # ... and return that model
+
+    @property
+    def description(self) -> str:
+        """What this task does, for a progress display: the model and the series."""
+        return f"{self.chain.label} on {self.chain.series}"
 
     def run(self) -> ChainOutput:
         return run_chain(self)
@@ -483,7 +489,7 @@ def run_chains(
     *,
     n_jobs: int,
     limited: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
     engine: str = "local",
     scheduler: str | None = None,
 ) -> ChainOutput:
@@ -504,8 +510,23 @@ def run_chains(
             results = run_tasks_dask(run_task, tasks, client)
         else:
             results = run_tasks(run_task, tasks, n_workers, isolate=isolate)
+        report = _progress_reporter(progress)
         for done, result in enumerate(results, start=1):
             merged.extend(result)
-            if progress is not None:
-                progress(done, len(tasks))
+            report(done, len(tasks), tasks[done].description if done < len(tasks) else "")
     return merged
+
+
+def _progress_reporter(progress: Callable[..., None] | None) -> Callable[[int, int, str], None]:
+    """``progress`` called as ``progress(done, total, running)`` (``running`` describes the next
+    task: a model and its series), or as ``progress(done, total)`` when it takes two
+    arguments, as callbacks written before the description existed do."""
+    if progress is None:
+        return lambda done, total, running: None
+    try:
+        inspect.signature(progress).bind(0, 0, "")
+    except TypeError:
+        return lambda done, total, running: progress(done, total)
+    except ValueError:  # no signature to read (a builtin): the documented form
+        pass
+    return progress

@@ -63,6 +63,11 @@ class GlobalTask:
     time_limit: float | None
     diagnose: bool = False  # the chain ends at the last fold: diagnose every series' model
 
+    @property
+    def description(self) -> str:
+        """What this task does, for a progress display: the model and how many series."""
+        return f"{self.chain.label} (global) on {len(self.data)} series"
+
     def run(self) -> ChainOutput:
         return run_global_chain(self)
 
