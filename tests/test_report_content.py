@@ -4,6 +4,7 @@ beside the data, thousands separators on value axes, one label per auto combinat
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -15,6 +16,7 @@ from matplotlib.figure import Figure
 
 import tsforecast
 from tsforecast.backtest import backtest
+from tsforecast.backtest.engine import describe_fit
 from tsforecast.plotting import ThousandsFormatter, plot_forecast
 from tsforecast.report import charts
 
@@ -90,6 +92,19 @@ def test_tick_labels_read_back_as_their_ticks(low, span):
 
 
 
+# ------------------------------------------------------------------ 5. auto's label
+@settings(max_examples=30, deadline=None)
+@given(st.permutations(["ridge", "ets", "theta"]), st.integers(2, 3), st.sampled_from(["mean", "median"]))
+def test_one_auto_combination_has_one_label_whatever_its_ranking(members, size, combine):
+    labels = set()
+    for order in itertools.permutations(members[:size]):
+        model = tsforecast.Auto(combine=combine)
+        model.chosen_ = list(order)  # what a fit records: the chosen members, best first
+        labels.add(describe_fit(model))  # the text a backtest counts in its choices table
+    assert labels == {f"{combine} of {', '.join(sorted(members[:size]))}"}
+
+
+# ------------------------------------------------------------------ seen in the rendered report
 def test_a_model_far_behind_the_baseline_still_shows_in_the_skill_chart():
     from tsforecast.plotting import draw_skill_distribution
 
