@@ -18,9 +18,58 @@ import tsforecast
 from tsforecast.backtest import backtest
 from tsforecast.backtest.engine import describe_fit
 from tsforecast.plotting import ThousandsFormatter, plot_forecast
-from tsforecast.report import charts
+from tsforecast.report import charts, headline, render_report
 
 from .conftest import weekly_series
+
+
+def _run_metadata_row(html: str, name: str) -> str:
+    match = re.search(rf"<tr><td>{name}</td><td>(.*?)</td></tr>", html, re.S)
+    assert match, f"no {name} row in the run metadata"
+    return match.group(1)
+
+
+def _long_panel(ends: dict[str, str], n: int = 60) -> pd.DataFrame:
+    parts = []
+    for k, (name, end) in enumerate(ends.items()):
+        y = weekly_series(n, seed=k)
+        parts.append(pd.DataFrame({"id": name, "ds": pd.date_range(end=end, periods=n, freq="D"),
+                                   "y": y.to_numpy(), "promo": (np.arange(n) % 5 == 0).astype(float)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+# ------------------------------------------------------------------ 1. a panel's cutoffs
+def test_a_panels_cutoffs_describe_every_series_not_the_first():
+    ends = {"a": "2020-03-01", "b": "2020-03-11", "c": "2020-03-21"}
+    result = backtest(_long_panel(ends), ["naive"], horizon=7, n_windows=2, id_col="id", time_col="ds",
+                      target_col="y")
+    row = _run_metadata_row(render_report(result), "cutoffs")
+    assert "3 series" in row and "2 per series" in row
+    # the earliest first cutoff (series a) and the latest last cutoff (series c) are both named
+    assert "2020-02-16" in row and "2020-03-14" in row, row
+
+
+def test_a_panel_whose_series_share_their_cutoffs_says_so():
+    ends = {"a": "2020-03-01", "b": "2020-03-01"}
+    result = backtest(_long_panel(ends), ["naive"], horizon=7, n_windows=2, id_col="id", time_col="ds",
+                      target_col="y")
+    row = _run_metadata_row(render_report(result), "cutoffs")
+    assert row == "the same 2 for all 2 series: 2020-02-16, 2020-02-23"
+
+
+# ------------------------------------------------------------------ 2. regressors
+def test_the_regressors_and_the_models_that_used_them_are_described():
+    result = backtest(_long_panel({"a": "2020-03-01"}, n=80), ["naive", "arima"], horizon=7, n_windows=2,
+                      id_col="id", time_col="ds", target_col="y", exog_columns=["promo"])
+    html = render_report(result)
+    described = "promo, used by arima; snaive, naive take none and forecast from the series alone."
+    assert f"Regressors: {described}" in html
+    assert _run_metadata_row(html, "regressors") == described
+
+
+def test_a_run_without_regressors_mentions_none(daily):
+    html = render_report(backtest(daily, ["naive"], horizon=7, n_windows=2))
+    assert "Regressors" not in html and "<td>regressors</td>" not in html
 
 
 # ------------------------------------------------------------------ 3 and 4. the charts
@@ -91,7 +140,6 @@ def test_tick_labels_read_back_as_their_ticks(low, span):
         assert abs(float(text.replace(",", "")) - loc) <= step * 1e-3
 
 
-
 # ------------------------------------------------------------------ 5. auto's label
 @settings(max_examples=30, deadline=None)
 @given(st.permutations(["ridge", "ets", "theta"]), st.integers(2, 3), st.sampled_from(["mean", "median"]))
@@ -104,6 +152,29 @@ def test_one_auto_combination_has_one_label_whatever_its_ranking(members, size, 
     assert labels == {f"{combine} of {', '.join(sorted(members[:size]))}"}
 
 
+# ------------------------------------------------------------------ 6. undefined improvement
+@pytest.mark.parametrize("level", [0.0, 5.0, 42_000.0])
+def test_a_constant_series_headline_has_no_nan_percent(level):
+    y = pd.Series(level, index=pd.date_range("2020-01-01", periods=60, freq="D"))
+    result = backtest(y, ["naive", "drift"], horizon=7, n_windows=2)
+    html = render_report(result)
+    words = " ".join(headline(result).values())
+    assert "nan" not in words.lower() and "inf" not in words.lower()
+    assert "exactly" in words and "the baseline's MAE is 0" in words
+    assert not re.search(r"(nan|inf)%", html)
+
+
+def test_a_baseline_that_forecast_exactly_is_said_in_words():
+    t = np.arange(70)
+    y = pd.Series(100 + 10 * np.sin(2 * np.pi * t / 7), index=pd.date_range("2020-01-01", periods=70, freq="D"))
+    result = backtest(y, ["naive"], horizon=7, n_windows=2)  # seasonal naive is exact here, naive is not
+    top = headline(result)
+    assert top["title"] == "Best: snaive (the baseline), which forecast every point exactly"
+    assert "No improvement can be computed: the baseline's MAE is 0" in top["detail"]
+    assert "naive had MAE" in top["detail"]
+    assert not re.search(r"(nan|inf)%", render_report(result))
+
+
 # ------------------------------------------------------------------ seen in the rendered report
 def test_a_model_far_behind_the_baseline_still_shows_in_the_skill_chart():
     from tsforecast.plotting import draw_skill_distribution
@@ -113,3 +184,9 @@ def test_a_model_far_behind_the_baseline_still_shows_in_the_skill_chart():
     _, ax = _drawn(lambda ax: draw_skill_distribution(ax, skill, forecasts, "snaive"))
     notes = [text.get_text() for text in ax.texts]
     assert any("further left" in note and "-1.70" in note for note in notes), notes
+
+
+def test_the_run_line_writes_dates_and_counts_as_the_tables_do():
+    y = weekly_series(1_200)
+    html = render_report(backtest(y, ["naive"], horizon=7, n_windows=2))
+    assert "2020-01-01 to 2023-04-14 · 1,200 observations" in " ".join(html.split())
