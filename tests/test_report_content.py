@@ -156,11 +156,12 @@ def test_one_auto_combination_has_one_label_whatever_its_ranking(members, size, 
 @pytest.mark.parametrize("level", [0.0, 5.0, 42_000.0])
 def test_a_constant_series_headline_has_no_nan_percent(level):
     y = pd.Series(level, index=pd.date_range("2020-01-01", periods=60, freq="D"))
-    result = backtest(y, ["naive", "drift"], horizon=7, n_windows=2)
+    result = backtest(y, ["naive", "drift", "theta"], horizon=7, n_windows=2)  # theta cannot fit a constant
     html = render_report(result)
     words = " ".join(headline(result).values())
     assert "nan" not in words.lower() and "inf" not in words.lower()
     assert "exactly" in words and "the baseline's MAE is 0" in words
+    assert "theta produced no forecasts" in words
     assert not re.search(r"(nan|inf)%", html)
 
 

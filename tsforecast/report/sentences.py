@@ -136,6 +136,9 @@ def _without_skill(board: pd.DataFrame, baseline_mae: float, exact: list[str], s
     detail = f"No improvement can be computed: the baseline's MAE is 0{'' if baseline_mae == 0 else ' (to rounding)'}."
     if len(others):
         detail += " " + _names(f"{m} had MAE {number(float(v))}" for m, v in others["mae"].items()) + "."
+    failed = [str(m) for m in board.index[board["mae"].isna()]]
+    if failed:
+        detail += f" {_names(failed)} produced no forecasts (see the failures below)."
     return {"title": title, "detail": detail + scope}
 
 
@@ -157,7 +160,9 @@ def describe_cutoffs(result: BacktestResult) -> str:
     """The forecast origins in words. One series: its cutoffs. A panel: how many series,
     how many cutoffs each and the range they span (each series' folds are cut from its own
     end, so they differ where series end on different dates)."""
-    frames = [table[["series", "cutoff"]] for table in (result.forecasts, result.timings, result.failures)
+    # every fold has a row in timings (it ran) or failures (it did not): one row per fold,
+    # where the forecasts have one per step and model
+    frames = [table[["series", "cutoff"]] for table in (result.timings, result.failures)
               if not table.empty and {"series", "cutoff"} <= set(table.columns)]
     if not frames:
         return ", ".join(str(c) for c in result.metadata.get("cutoffs", []))
