@@ -40,7 +40,7 @@ def test_the_validation_ranks_what_suits_the_series():
     within = tsforecast.Auto().within
     near = scores[scores <= within * scores.iloc[0]].index[:3].tolist()  # within the default ratio of the best
     assert weekly.chosen_ == near
-    assert weekly.label_ == (near[0] if len(near) == 1 else f"mean of {', '.join(near)}")
+    assert weekly.label_ == (near[0] if len(near) == 1 else f"mean of {', '.join(sorted(near))}")
     assert weekly.validation_.loc[near[0], "status"] == f"chosen: validation MASE within {within:g}x of the best"
 
 

@@ -9,12 +9,15 @@ selects a backend or changes matplotlib's settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.ticker import Formatter
 
 if TYPE_CHECKING:
     from tsforecast.base import Forecaster
@@ -29,6 +32,9 @@ __all__ = [
     "draw_residual_acf",
     "draw_forecast",
     "draw_skill_distribution",
+    "place_legend",
+    "format_values",
+    "ThousandsFormatter",
     "HISTORY_SHOWN",
 ]
 
@@ -40,7 +46,9 @@ def new_axes(height: float = 3.6) -> Axes:
     """Axes on a new pyplot figure, styled like the report's."""
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=(10, height))
+    # constrained layout keeps the legend, which sits right of the plotted area, inside the
+    # figure a notebook or a window shows
+    _, ax = plt.subplots(figsize=(10, height), layout="constrained")
     style(ax)
     return ax
 
@@ -49,6 +57,40 @@ def style(ax: Axes) -> None:
     """The report's look: a light grid, no top or right frame."""
     ax.grid(alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
+
+
+class ThousandsFormatter(Formatter):
+    """Tick labels written as the report's tables write numbers: thousands separated
+    (``800,000``, not ``800000`` or an offset such as ``1e6``), with only as many decimals as
+    the ticks need to stay distinct (``0.25``, ``0.5``, ``0.75``)."""
+
+    def __init__(self) -> None:
+        self._decimals, self._tolerance = 0, 0.0
+
+    def set_locs(self, locs: Sequence[float]) -> None:
+        """Choose the decimals once for the axis' ticks: the fewest that write each exactly."""
+        super().set_locs(locs)
+        ticks = np.asarray([v for v in locs if np.isfinite(v)], dtype="float64")
+        gaps = np.diff(np.unique(ticks))
+        spacing = float(gaps.min()) if len(gaps) else (abs(float(ticks[0])) if len(ticks) else 1.0)
+        self._tolerance = 1e-6 * (spacing or 1.0)
+        self._decimals = next((d for d in range(10) if np.all(np.abs(np.round(ticks, d) - ticks) <= self._tolerance)),
+                              10)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        # a tick computed as 0 may come out as -1e-17: never print "-0"
+        value = 0.0 if abs(x) <= self._tolerance else float(x)
+        return self.fix_minus(f"{value:,.{self._decimals}f}")
+
+
+def format_values(axis: Axis) -> None:
+    """Label ``axis`` (one carrying the data's values or errors) with thousands separators."""
+    axis.set_major_formatter(ThousandsFormatter())
+
+
+def place_legend(ax: Axes) -> None:
+    """The legend right of the plotted area, where it can never cover a line or an interval."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8, frameon=False)
 
 
 def model_colour(model: str, forecasts: pd.DataFrame) -> tuple:
@@ -71,7 +113,8 @@ def draw_backtest_forecasts(ax: Axes, y: pd.Series, forecasts: pd.DataFrame, hor
     for cutoff in forecasts["cutoff"].unique():
         ax.axvline(cutoff, color="grey", lw=0.6, ls=":")
     ax.set_title("Backtest forecasts against actuals (dotted lines: cutoffs)")
-    ax.legend(loc="upper left", ncols=4, fontsize=8, frameon=False)
+    format_values(ax.yaxis)
+    place_legend(ax)
 
 
 def draw_last_cutoff(ax: Axes, y: pd.Series, forecasts: pd.DataFrame, coverage: float, horizon: int) -> None:
@@ -85,7 +128,8 @@ def draw_last_cutoff(ax: Axes, y: pd.Series, forecasts: pd.DataFrame, coverage: 
         ax.plot(group["timestamp"], group["forecast"], color=colour, lw=1.4, label=model)
         ax.fill_between(group["timestamp"], group["lower"], group["upper"], color=colour, alpha=0.15)
     ax.set_title(f"Last cutoff: forecasts with {coverage:.0%} prediction intervals")
-    ax.legend(loc="upper left", ncols=4, fontsize=8, frameon=False)
+    format_values(ax.yaxis)
+    place_legend(ax)
 
 
 def draw_error_lines(ax: Axes, table: pd.DataFrame, x: str, forecasts: pd.DataFrame, xlabel: str, title: str) -> None:
@@ -95,7 +139,8 @@ def draw_error_lines(ax: Axes, table: pd.DataFrame, x: str, forecasts: pd.DataFr
     ax.set_xlabel(xlabel)
     ax.set_ylabel("MAE")
     ax.set_title(title)
-    ax.legend(fontsize=8, frameon=False)
+    format_values(ax.yaxis)
+    place_legend(ax)
 
 
 def draw_calibration(ax: Axes, calibration: pd.DataFrame, forecasts: pd.DataFrame) -> None:
@@ -112,7 +157,9 @@ def draw_calibration(ax: Axes, calibration: pd.DataFrame, forecasts: pd.DataFram
     ax.set_xlabel("nominal coverage")
     ax.set_ylabel("observed coverage")
     ax.set_title("Calibration of the prediction intervals")
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    format_values(ax.xaxis)
+    format_values(ax.yaxis)
+    place_legend(ax)
 
 
 def draw_residual_acf(ax: Axes, diagnostics: pd.DataFrame, forecasts: pd.DataFrame) -> None:
@@ -130,7 +177,8 @@ def draw_residual_acf(ax: Axes, diagnostics: pd.DataFrame, forecasts: pd.DataFra
     ax.set_xlabel("lag")
     ax.set_ylabel("autocorrelation")
     ax.set_title("Autocorrelation of in-sample residuals (models fitted at the last cutoff)")
-    ax.legend(fontsize=8, frameon=False, ncols=4)
+    format_values(ax.yaxis)
+    place_legend(ax)
 
 
 def draw_skill_distribution(ax: Axes, skill: pd.DataFrame, forecasts: pd.DataFrame, baseline: str) -> None:
@@ -153,8 +201,16 @@ def draw_skill_distribution(ax: Axes, skill: pd.DataFrame, forecasts: pd.DataFra
     low = min(float(np.nanpercentile(d, 5)) for d in data)
     high = max(float(np.nanpercentile(d, 95)) for d in data)
     ax.set_xlim(max(low, -1.0) - 0.05, min(max(high, 0.0), 1.0) + 0.05)
+    # a model far worse than the baseline has its box left of the drawn range: say where it is
+    # instead of leaving an empty row
+    left = ax.get_xlim()[0]
+    for row, values in enumerate(data, start=1):
+        if np.percentile(values, 75) < left:
+            ax.annotate(f"\N{LEFTWARDS ARROW} further left: median {np.median(values):,.2f}", (left, row),
+                        xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_xlabel(f"skill per series: 1 - MASE / MASE of {baseline} (right of the dashed line: better than {baseline})")
     ax.set_title(f"How much each model beats {baseline}, series by series ({len(skill)} series)")
+    format_values(ax.xaxis)
 
 
 def draw_forecast(ax: Axes, y: pd.Series, frame: pd.DataFrame, coverage: float, label: str) -> None:
@@ -165,7 +221,8 @@ def draw_forecast(ax: Axes, y: pd.Series, frame: pd.DataFrame, coverage: float, 
     ax.fill_between(frame.index, frame["lower"], frame["upper"], color="tab:blue", alpha=0.15,
                     label=f"{coverage:.0%} interval")
     ax.set_title(f"{label} forecast")
-    ax.legend(loc="best", fontsize=8, frameon=False)
+    format_values(ax.yaxis)
+    place_legend(ax)
 
 
 def plot_forecast(

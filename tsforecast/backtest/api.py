@@ -242,6 +242,8 @@ def backtest(
         "window_type": window_type, "window_size": window_size, "refit": refit,
         "coverage": coverage, "quantiles": list(quantile_levels(coverage)),
         "n_jobs": n_jobs, "seed": seed, "time_limit": time_limit, "exogenous": exogenous,
+        # the models that read the regressors (the others forecast from the series alone)
+        "exogenous_models": [label for label, m in labelled.items() if m.supports_exog] if exogenous else [],
         "engine": engine,
     }
     used = {name: series[name] for name in folds}

@@ -396,5 +396,5 @@ class Auto(Forecaster):
 
     @property
     def label_(self) -> str:
-        """What was chosen, e.g. ``"mean of ets, theta, auto_arima"``."""
-        return self.chosen_[0] if len(self.chosen_) == 1 else f"{self.combine} of {', '.join(self.chosen_)}"
+        """What was chosen, e.g. ``"mean of auto_arima, ets, theta"`` (members sorted: one combination, one label)."""
+        return self.chosen_[0] if len(self.chosen_) == 1 else f"{self.combine} of {', '.join(sorted(self.chosen_))}"

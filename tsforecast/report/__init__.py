@@ -6,7 +6,6 @@ the report (``write_report(result, path)``, not a method of the result).
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,15 @@ from markupsafe import Markup
 from tsforecast.backtest.result import BASELINE, SIGNIFICANCE_LEVEL
 from tsforecast.outputs import atomic_write
 from tsforecast.report import charts
+from tsforecast.report.sentences import (
+    describe_cutoffs,
+    describe_period,
+    describe_regressors,
+    exact_models,
+    headline,
+    number,
+    percent,
+)
 
 if TYPE_CHECKING:
     from tsforecast.backtest.result import BacktestResult
@@ -35,56 +43,6 @@ _EXTREMES = 10  # rows of the best- and worst-series tables
 _NAMED_SERIES = 5  # a title names this many series at most
 
 
-def _number(value: object, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if isinstance(value, float):
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:.{digits}f}" if abs(value) >= 0.01 or value == 0 else f"{value:.2g}"
-    return str(value)
-
-
-def headline(result: BacktestResult) -> dict[str, str]:
-    """The best model, its skill against seasonal naive, and whether that is significant."""
-    board = result.leaderboard()
-    if board["mae"].isna().all():
-        return {"title": "No model produced forecasts", "detail": "See the failures below."}
-    best = str(board.index[0])
-    row = board.iloc[0]
-    left_out = len(result.forecasts) - len(result.scored())
-    scope = (
-        f" Scored on the {int(row['n'])} points every model forecast; {left_out} forecasts on points "
-        "where some model failed were left out." if left_out else ""
-    )
-    if best == BASELINE:
-        detail = "No model beat the seasonal-naive baseline on MAE."
-        if len(board) > 1 and board["mae"].notna().iloc[1]:
-            detail += f" The closest, {board.index[1]}, was {-board.iloc[1]['skill']:.1%} worse."
-        return {"title": f"Best: {best} (the baseline)", "detail": detail + scope}
-    n_series = len(result.data)
-    if n_series == 1:
-        p_value = row["p_vs_baseline"]
-        verdict = (
-            f"significant (Diebold-Mariano p = {p_value:.3g})" if p_value < SIGNIFICANCE_LEVEL
-            else f"not significant at 5% (Diebold-Mariano p = {p_value:.3g})"
-            if math.isfinite(p_value) else "untested (fewer than 3 forecast origins)"
-        )
-        verdict = f"the difference is {verdict}"
-    elif int(result.parameters.get("n_windows", 0)) < 3:
-        verdict = "significance untested (fewer than 3 forecast origins per series)"
-    else:
-        verdict = (
-            f"significantly better on {int(row['better'])} of {n_series} series and significantly worse "
-            f"on {int(row['worse'])} (Diebold-Mariano per series, 5%)"
-        )
-    return {
-        "title": f"Best: {best}, {row['skill']:.1%} lower MAE than seasonal naive",
-        "detail": f"MAE {_number(row['mae'])} against {_number(board.loc[BASELINE, 'mae'])} for "
-                  f"the baseline; {verdict}.{scope}",
-    }
-
-
 def render_report(result: BacktestResult) -> str:
     """The report as one HTML string that needs nothing outside itself."""
     env = Environment(
@@ -93,9 +51,14 @@ def render_report(result: BacktestResult) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _number
+    env.filters["num"] = number
+    env.filters["pct"] = percent
     horizon = int(result.parameters["horizon"])
     board = result.leaderboard()
+    if BASELINE in exact_models(result):
+        # against a baseline that forecast exactly, a skill is undefined (0 / 0) or a
+        # rounding error's ratio: shown as "–", said in words by the headline
+        board["skill"] = float("nan")
     panel = _panel_section(result) if len(result.data) > 1 else None
     series_charts = []
     if not result.forecasts.empty:
@@ -155,6 +118,9 @@ def render_report(result: BacktestResult) -> str:
         listed_rows=LISTED_ROWS,
         charted_by_volume=CHARTED_BY_VOLUME,
         headline=headline(result),
+        period=describe_period(result),
+        cutoffs=describe_cutoffs(result),
+        regressors=describe_regressors(result),
         leaderboard=board.reset_index().to_dict(orient="records"),
         coverage=result.coverage,
         charts=series_charts,
