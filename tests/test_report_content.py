@@ -47,6 +47,10 @@ def test_a_panels_cutoffs_describe_every_series_not_the_first():
     assert "3 series" in row and "2 per series" in row
     # the earliest first cutoff (series a) and the latest last cutoff (series c) are both named
     assert "2020-02-16" in row and "2020-03-14" in row, row
+    # run.json's metadata holds every series' own cutoffs, not the first series' for all
+    cutoffs = result.metadata["cutoffs"]
+    assert set(cutoffs) == set(ends) and cutoffs["a"][0].startswith("2020-02-16")
+    assert cutoffs["c"][-1].startswith("2020-03-14") and cutoffs["a"] != cutoffs["c"]
 
 
 def test_a_panel_whose_series_share_their_cutoffs_says_so():

@@ -248,6 +248,7 @@ def backtest(
     }
     used = {name: series[name] for name in folds}
     first_series = next(iter(used.values()))
+    cutoff_stamps = {name: [str(y.index[f.train_end - 1]) for f in folds[name]] for name, y in used.items()}
     metadata = {
         "data_hash": panel_hash(panel.series, panel.X),
         "series": list(used),
@@ -255,8 +256,8 @@ def backtest(
         "end": str(max(y.index[-1] for y in used.values())),
         "observations": int(sum(len(y) for y in used.values())),
         "frequency": freq_label(freq), "season": season,
-        # one series: its cutoffs; a panel: those of its first series (each is cut from its end)
-        "cutoffs": [str(first_series.index[f.train_end - 1]) for f in folds[first_series.name]],
+        # one series: its cutoffs; a panel: each series' own (each is cut from its own end)
+        "cutoffs": cutoff_stamps[first_series.name] if len(used) == 1 else cutoff_stamps,
         "skipped": skipped,
         "duration_seconds": round(time.perf_counter() - started, 3),
         "versions": versions(),

@@ -165,7 +165,10 @@ def describe_cutoffs(result: BacktestResult) -> str:
     frames = [table[["series", "cutoff"]] for table in (result.timings, result.failures)
               if not table.empty and {"series", "cutoff"} <= set(table.columns)]
     if not frames:
-        return ", ".join(str(c) for c in result.metadata.get("cutoffs", []))
+        cutoffs = result.metadata.get("cutoffs", [])
+        if isinstance(cutoffs, dict):  # a panel: each series' own
+            return f"{len(cutoffs)} series, each cut from its own end (forecasts.csv lists them)"
+        return ", ".join(str(c) for c in cutoffs)
     table = pd.concat(frames, ignore_index=True).dropna().drop_duplicates()
     table["cutoff"] = pd.to_datetime(table["cutoff"])
     per = table.groupby("series")["cutoff"].agg(["min", "max", "size"])
