@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import tsforecast
-from tsforecast.cli import EXIT_USAGE, app
+from tsforecast.cli import EXIT_NO_NEW_DATA, EXIT_USAGE, app
 
 from .conftest import weekly_series
 from .test_cli import assert_one_line_usage_error
@@ -101,3 +101,99 @@ def test_schedule_mistakes_are_one_line_and_write_nothing(tmp_path, files, args,
 def test_fit_refuses_a_directory_as_the_model_file(tmp_path):
     result = runner.invoke(app, ["fit", "--model", "naive", "--save", str(tmp_path)])
     assert result.exit_code == EXIT_USAGE and "is a directory" in result.output
+
+
+# ------------------------------------------------------------------ issue 24: --from in production
+def _fit_naive(tmp_path, files, model: str = "naive") -> Path:
+    saved = tmp_path / f"{model}.tsf"
+    fitted = runner.invoke(app, ["fit", "--model", model, "--data", str(files["old"]), "--save", str(saved), "-q"])
+    assert fitted.exit_code == 0, fitted.output
+    return saved
+
+
+def _forecast(tmp_path, saved: Path, data: Path, *extra: str):
+    return runner.invoke(app, ["forecast", "--from", str(saved), "--data", str(data), "--horizon", "5",
+                               "--output", str(tmp_path / "out"), "--name", "today", "-q", *extra])
+
+
+def test_stale_data_warns_by_default_and_fails_with_require_new_data(tmp_path, files):
+    saved = _fit_naive(tmp_path, files)
+    last = str(pd.read_csv(files["old"])["day"].iloc[-1])[:10]
+    result = _forecast(tmp_path, saved, files["old"])  # last week's export again
+    assert result.exit_code == 0, result.output
+    warning = " ".join(result.output.split())
+    assert warning.startswith("warning: no new data") and warning.count(last) >= 2
+    assert (tmp_path / "out" / "today" / "forecast.csv").is_file()
+
+    config = tmp_path / "cron.toml"
+    config.write_text("require_new_data = true\n")
+    for extra in (["--require-new-data"], ["--config", str(config)]):
+        (tmp_path / "out" / "today" / "forecast.csv").unlink(missing_ok=True)
+        result = _forecast(tmp_path, saved, files["old"], *extra)
+        assert result.exit_code == EXIT_NO_NEW_DATA == 5, result.output
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: no new data"), result.output
+        assert not (tmp_path / "out" / "today" / "forecast.csv").exists()
+    assert _forecast(tmp_path, saved, files["new"], "--require-new-data").exit_code == 0
+
+
+def test_a_gap_after_the_models_last_day_is_refused_or_filled_with_fill_gap(tmp_path, files):
+    saved = _fit_naive(tmp_path, files)
+    y = pd.read_csv(files["new"], index_col="day")
+    y.drop(y.index[-7:-4]).to_csv(tmp_path / "gap.csv")  # the 3 days after the model's last one are missing
+    result = _forecast(tmp_path, saved, tmp_path / "gap.csv")
+    assert_one_line_usage_error(result, f"ends at {y.index[-8][:10]}", f"first newer one is {y.index[-4][:10]}",
+                                "--fill-gap")
+    assert not (tmp_path / "out").exists()
+    result = _forecast(tmp_path, saved, tmp_path / "gap.csv", "--fill-gap")
+    assert result.exit_code == 0 and "filled 3 missing value(s)" in " ".join(result.output.split())
+    info = json.loads((tmp_path / "out" / "today" / "run.json").read_text())
+    assert info["appended"] == 7 and info["filled"] == 3
+
+
+def test_another_series_at_10000_times_the_level_is_refused(tmp_path, files):
+    saved = _fit_naive(tmp_path, files, "ets")
+    y = pd.read_csv(files["new"], index_col="day")
+    (y.iloc[-7:] * 10_000).to_csv(tmp_path / "other.csv")  # only the new days: nothing overlaps
+    result = _forecast(tmp_path, saved, tmp_path / "other.csv")
+    assert_one_line_usage_error(result, "do not look like the model's series", "times the history's recent level",
+                                "--allow-level-shift")
+    result = _forecast(tmp_path, saved, tmp_path / "other.csv", "--allow-level-shift")
+    assert result.exit_code == 0, result.output
+    (y.iloc[-7:] * 0.2).to_csv(tmp_path / "drop.csv")  # a drop to a fifth is a real shift
+    assert _forecast(tmp_path, saved, tmp_path / "drop.csv").exit_code == 0
+
+
+@pytest.mark.parametrize("offset", ["", "+00:00", "+01:00"], ids=["no-offset", "utc", "plus-one"])
+def test_dates_with_a_utc_offset_and_files_of_only_the_new_days(tmp_path, files, offset):
+    saved = _fit_naive(tmp_path, files, "ets")
+    y = pd.read_csv(files["new"], index_col="day")
+    assert _forecast(tmp_path, saved, files["new"]).exit_code == 0
+    expected = pd.read_csv(tmp_path / "out" / "today" / "forecast.csv")
+    for rows in (y, y.iloc[-7:], y.iloc[-7:-6]):  # the full export, a week's, a day's
+        with_offset = rows.set_axis([f"{day}T00:00:00{offset}" for day in rows.index], axis=0).rename_axis("day")
+        with_offset.to_csv(tmp_path / "export.csv")
+        result = _forecast(tmp_path, saved, tmp_path / "export.csv")
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(tmp_path / "out" / "today" / "forecast.csv")
+        if len(rows) > 1:  # the model's clock: naive dates, the same forecast
+            pd.testing.assert_frame_equal(table, expected)
+    # fit and backtest keep the offset (the forecasts carry it)
+    y.set_axis([f"{day}T00:00:00{offset}" for day in y.index], axis=0).rename_axis("day").to_csv(tmp_path / "tz.csv")
+    fitted = runner.invoke(app, ["fit", "--model", "naive", "--data", str(tmp_path / "tz.csv"),
+                                 "--save", str(tmp_path / "tz.tsf"), "-q"])
+    assert fitted.exit_code == 0, fitted.output
+    result = _forecast(tmp_path, tmp_path / "tz.tsf", files["new"])  # naive dates: read in the model's offset
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "out" / "today" / "forecast.csv")["timestamp"].str.endswith(offset).all()
+    backtest = runner.invoke(app, ["backtest", "--models", "naive", "--data", str(tmp_path / "tz.csv"),
+                                   "--windows", "2", "--output", str(tmp_path / "bt"), "-q"])
+    assert backtest.exit_code == 0, backtest.output
+
+
+def test_rolling_options_need_from_and_exit_code_5_is_documented(tmp_path):
+    result = runner.invoke(app, ["forecast", "--model", "naive", "--fill-gap", "--output", str(tmp_path)])
+    assert_one_line_usage_error(result, "--fill-gap only applies to --from")
+    assert "5 no new data" in " ".join(runner.invoke(app, ["--help"]).output.split())
+    options = " ".join(runner.invoke(app, ["forecast", "--help"]).output.split())
+    assert all(option in options for option in ("--require-new-data", "--fill-gap", "--allow-level-shift"))

@@ -6,6 +6,8 @@ Exit codes (documented in the README and in ``tsforecast --help``):
 * 2: bad usage, bad configuration or bad data: one line on stderr, nothing written;
 * 3: the run finished and wrote its outputs, but some model failed on some fold;
 * 4: the outputs could not be written (disk full, permissions): nothing was written;
+* 5: ``forecast --from --require-new-data``: the data has no observation newer than the model's;
+  nothing was written;
 * 1: an unexpected internal error;
 * 130 / 143: interrupted (Ctrl-C) / terminated (SIGTERM): nothing was written.
 
@@ -32,15 +34,16 @@ from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from tsforecast.errors import ConfigError, DataRepairWarning, TsforecastError
+from tsforecast.errors import ConfigError, TsforecastError
 from tsforecast.settings import DEFAULTS, parse_params, resolve_settings
 
 # The library (pandas, statsmodels, PyTorch) is imported inside the commands, so that
 # `tsforecast --help` answers at once.
 
-__all__ = ["app", "main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_MODEL_FAILED", "EXIT_OUTPUT"]
+__all__ = ["app", "main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_MODEL_FAILED", "EXIT_OUTPUT",
+           "EXIT_NO_NEW_DATA"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MODEL_FAILED, EXIT_OUTPUT = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MODEL_FAILED, EXIT_OUTPUT, EXIT_NO_NEW_DATA = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 class _MessageConsole(Console):
@@ -83,7 +86,7 @@ app = typer.Typer(
     help="Forecast time series with classical and neural models, backtest them side by side, "
     "and write a self-contained HTML report.\n\nExit codes: 0 success, 2 bad usage or data "
     "(nothing written), 3 some model failed (outputs written), 4 outputs could not be written, "
-    "1 internal error.",
+    "5 no new data (forecast --from --require-new-data; nothing written), 1 internal error.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -550,6 +553,15 @@ def forecast(
     config: Annotated[Path | None, typer.Option(
         help=_CONFIG_HELP + " With model_file set, forecasts from that saved model.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    require_new_data: Annotated[bool, typer.Option(
+        "--require-new-data", help="With --from: data without an observation newer than the model's is an "
+        "error, exit code 5 and nothing written (default: a warning, and the previous forecast again).")] = False,
+    fill_gap: Annotated[bool, typer.Option(
+        "--fill-gap", help="With --from: fill missing values after the model's last timestamp by linear "
+        "interpolation, with a warning (default: refused).")] = False,
+    allow_level_shift: Annotated[bool, typer.Option(
+        "--allow-level-shift", help="With --from: accept new values far off the history's level (default: "
+        "refused as another series, e.g. more than 20 times the recent level).")] = False,
 ) -> None:
     """Forecast the future: fit one model on all the data, or load one saved by `tsforecast fit`
     (--from) and roll it forward onto newer data; writes forecast.csv, a chart and run.json."""
@@ -564,9 +576,13 @@ def forecast(
                "data": str(data) if data else None, "target": target, "date_column": date_column,
                "date_format": date_format, "horizon": horizon, "coverage": coverage, "seed": seed,
                "output": str(output) if output else None, "name": name, "quiet": quiet or None,
-               "model_params": parse_params(param or []) or None}
+               "model_params": parse_params(param or []) or None, "require_new_data": require_new_data or None,
+               "fill_gap": fill_gap or None, "allow_level_shift": allow_level_shift or None}
         settings = resolve_settings(cli, config)
         from_saved = settings["model_file"] is not None
+        rolling = [f"--{k.replace('_', '-')}" for k in ("require_new_data", "fill_gap", "allow_level_shift") if cli[k]]
+        if rolling and not from_saved:
+            raise ConfigError(f"{', '.join(rolling)} only applies to --from (a saved model rolled onto new data).")
         if from_saved and model is not None:
             raise ConfigError("--model and --from exclude each other: the saved model is the model.")
         if from_saved and param:
@@ -600,11 +616,11 @@ def forecast(
 
 def _roll_saved_model(settings: dict[str, Any], cli: dict[str, Any], config: Path | None):
     """The saved model, rolled forward onto the newer observations of --data (if any), and
-    what the run's ``run.json`` records about it."""
-    from tsforecast.continuation import continue_with
+    what the run's ``run.json`` records about it. No newer observation is a warning, or with
+    --require-new-data one error line and exit code 5."""
+    from tsforecast.continuation import StaleDataWarning, roll_forward
     from tsforecast.persistence import load, read_metadata
     from tsforecast.provenance import data_hash
-    from tsforecast.validation import clean_series
 
     path = Path(settings["model_file"])
     fitted = load(path)
@@ -614,11 +630,19 @@ def _roll_saved_model(settings: dict[str, Any], cli: dict[str, Any], config: Pat
                   "training_data_sha256": saved["training"]["data_sha256"], "appended": 0}
     if settings["data"] or _explicit(cli, config, "dataset"):
         frame, target, source = _load_frame(settings, preferred_target=fitted.y_.name)
-        cleaned = clean_series(frame[target].rename(target))
-        if cleaned.repairs:
-            warnings.warn("; ".join(cleaned.repairs), DataRepairWarning, stacklevel=2)
-        series = cleaned.series
-        provenance.update(data=source, data_sha256=data_hash(series), appended=continue_with(fitted, series))
+        with warnings.catch_warnings():
+            if settings["require_new_data"]:
+                warnings.simplefilter("error", StaleDataWarning)
+            try:
+                rolled = roll_forward(fitted, frame[target].rename(target), fill_gap=settings["fill_gap"],
+                                      allow_level_shift=settings["allow_level_shift"])
+            except StaleDataWarning as stale:
+                _err.print(f"[red]error:[/red] {escape(str(stale))}", highlight=False, soft_wrap=True)
+                raise typer.Exit(EXIT_NO_NEW_DATA) from None
+        provenance.update(data=source, data_sha256=data_hash(rolled.data), appended=rolled.appended,
+                          filled=rolled.filled)
+    elif settings["require_new_data"]:
+        raise ConfigError("--require-new-data checks the new rows of --data; give --data (or data in the config).")
     return fitted, provenance
 
 

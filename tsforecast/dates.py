@@ -28,7 +28,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from tsforecast.errors import DataError
 
-__all__ = ["parse_dates"]
+__all__ = ["parse_dates", "on_clock"]
 
 _SHOWN = 3
 _SAMPLES = 5  # values, spread over the column, whose formats are candidates
@@ -139,3 +139,27 @@ def parse_dates(values: pd.Series | pd.Index, what: str, date_format: str | None
             )
         fits = {regular[0]: fits[regular[0]]}
     return pd.DatetimeIndex(next(iter(fits.values())))
+
+
+def on_clock(index: pd.DatetimeIndex, tz: object, what: str = "the data") -> pd.DatetimeIndex:
+    """``index`` read on the clock of timezone ``tz`` (``None``: no timezone), so that it can be
+    compared with timestamps kept in ``tz`` (a saved model's).
+
+    The rule (README, "Fit weekly, forecast daily"): when both carry a timezone or UTC offset,
+    ``index`` is converted to ``tz`` (the same instants); when only one does, the times are
+    read as written (a daily export that starts writing ``+01:00`` after its dates still means
+    those dates, and a file without offsets is taken to be in the model's timezone).
+    """
+    if index.tz is not None and tz is not None:
+        return index.tz_convert(tz)
+    if index.tz is not None:
+        return index.tz_localize(None)
+    if tz is None:
+        return index
+    try:
+        return index.tz_localize(tz)
+    except ValueError as exc:  # a wall time that a daylight-saving change skips or repeats
+        raise DataError(
+            f"{what} has times without a UTC offset that are not one moment in {tz} ({exc}). "
+            "Fix: write the dates with their UTC offsets."
+        ) from None

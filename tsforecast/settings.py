@@ -193,6 +193,11 @@ OPTIONS: dict[str, Option] = {
     "output": Option("reports", _text),
     "name": Option(None, _stem),
     "quiet": Option(False, _boolean),
+    # forecast --from (tsforecast.continuation): no newer rows is an error (exit 5), not a warning;
+    # a gap after the model's last timestamp is interpolated; a far-off level is accepted
+    "require_new_data": Option(False, _boolean),
+    "fill_gap": Option(False, _boolean),
+    "allow_level_shift": Option(False, _boolean),
     "model_params": Option({}, _model_params),
 }
 
