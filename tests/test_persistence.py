@@ -17,7 +17,7 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 import tsforecast
-from tsforecast.errors import DataError, DataRepairWarning, ModelFileError, NotFittedError
+from tsforecast.errors import DataError, DataRepairWarning, ModelFileError, NotFittedError, StaleDataWarning
 from tsforecast.persistence import FORMAT_VERSION, read_metadata
 from tsforecast.persistence.codec import Decoder, Encoder
 from tsforecast.persistence.files import _checksum
@@ -240,7 +240,8 @@ def test_continuing_with_a_longer_file_equals_update():
     by_file = tsforecast.get_model("ets").fit(y.iloc[:-7])
     assert continue_with(by_file, y) == 7
     pd.testing.assert_series_equal(by_file.predict(14), by_update.predict(14))
-    assert continue_with(by_file, y) == 0  # nothing newer: unchanged
+    with pytest.warns(StaleDataWarning, match="no new data"):
+        assert continue_with(by_file, y) == 0  # nothing newer: unchanged, and said
 
 
 def test_continuing_refuses_a_gap_another_series_and_another_frequency():

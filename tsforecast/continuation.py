@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.dates import on_clock, parse_dates
-from tsforecast.errors import DataError, DataRepairWarning
+from tsforecast.errors import DataError, DataRepairWarning, StaleDataWarning
 from tsforecast.frequency import freq_label, infer_regular_freq, infer_season
 from tsforecast.level_shift import check_level
 from tsforecast.validation import clean_series, listed
@@ -36,10 +36,6 @@ __all__ = ["continue_with", "roll_forward", "Continuation", "StaleDataWarning", 
 
 #: above this share of differing overlapping values the data is taken for another series
 REVISED_SHARE = 0.5
-
-
-class StaleDataWarning(UserWarning):
-    """The data holds no observation newer than the model's: the forecast is the previous one."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ __all__ = [
     "FitTimeoutError",
     "DataRepairWarning",
     "FitWarning",
+    "StaleDataWarning",
 ]
 
 
@@ -61,3 +62,7 @@ class DataRepairWarning(UserWarning):
 
 class FitWarning(UserWarning):
     """A model fitted, but the optimiser reported a problem (e.g. no convergence)."""
+
+
+class StaleDataWarning(UserWarning):
+    """The data holds no observation newer than the model's: the forecast is the previous one."""
