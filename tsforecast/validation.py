@@ -49,13 +49,15 @@ from tsforecast.frequency import infer_regular_freq
 
 __all__ = [
     "CleanSeries", "clean_series", "to_series", "align_exog", "infer_exog_schema", "exog_on_index",
-    "ExogSchema", "listed",
+    "ExogSchema", "listed", "MIN_TIMESTAMPS",
 ]
 
 _MAX_LISTED = 3
 # Weekday-only data is read as trading days when at most this share of weekdays is missing.
 _MAX_HOLIDAY_SHARE = 0.08
 _MAX_MISSING_SHARE = 0.5
+#: fewest timestamps from which a series' frequency can be told (two give only one step)
+MIN_TIMESTAMPS = 3
 
 
 @dataclass
@@ -247,9 +249,10 @@ def _regularise(
                 offset = trading
         elif offset is None:
             offset = _trading_day_freq(index)
-    if offset is None and len(index) < 3:
+    if offset is None and len(index) < MIN_TIMESTAMPS:
         raise DataError(
-            f"{len(index)} timestamp(s) are too few to tell the frequency (at least 3 are needed). "
+            f"{len(index)} timestamp(s) are too few to tell the frequency (at least {MIN_TIMESTAMPS} are "
+            "needed). "
             "Fix: provide more history, or pass freq=..."
         )
     if offset is None:
