@@ -9,6 +9,9 @@ start dates; each is validated on its own (:func:`tsforecast.validation.clean_se
 is validated on its own too, so a column that starts later or ends earlier is a shorter
 series, never one padded with NaN.
 
+Ids are text (:mod:`tsforecast.series_ids`): ``007`` and ``7`` are two ids, and a panel
+holding both, or ids equal up to whitespace, case or a trailing ``.0``, is refused.
+
 A series with fewer than :data:`~tsforecast.validation.MIN_TIMESTAMPS` timestamps holding a
 value (none, one, two) is too short to validate: it is skipped and listed in
 :attr:`Panel.skipped`, as a backtest skips a series too short for its folds; only a panel whose
@@ -30,6 +33,7 @@ import pandas as pd
 
 from tsforecast.errors import ConfigError, DataError
 from tsforecast.frequency import freq_label
+from tsforecast.series_ids import check_distinct_ids, ids_as_text
 from tsforecast.validation import MIN_TIMESTAMPS, clean_series, exog_on_index, listed
 
 __all__ = ["Panel", "panel_from_long", "panel_from_wide", "panel_from_series"]
@@ -129,8 +133,11 @@ def panel_from_long(
             f"{len(rows)} row(s) have no {id_col!s} (rows {listed(rows)}, counting from 0); every "
             "row needs the id of its series."
         )
-    # ids are compared as text (1 and "1" are one series); codes follow the ids' sorted order
-    text_codes, names = pd.factorize(pd.Index(raw_ids).astype(str), sort=True)
+    # ids are compared as text (1 and "1" are one series; 007 and 7 are two, and refused as
+    # look-alikes); codes follow the ids' sorted order
+    text_ids = pd.Index(ids_as_text(pd.Series(np.asarray(raw_ids, dtype=object))).to_numpy(dtype=object))
+    text_codes, names = pd.factorize(text_ids, sort=True)
+    check_distinct_ids([str(name) for name in names], f"{id_col!s} id")
     codes = text_codes[raw_codes]
     _check_duplicates(data, codes, id_col, time_col, target_col)
     # series in id order (the table's row order carries no meaning); one stable sort and a
