@@ -180,9 +180,12 @@ def _to_float(series: pd.Series) -> pd.Series:
         if bad.any():
             where = values.index[bad.to_numpy()]
             shown = listed([f"{_stamp(ts)}={values[ts]!r}" for ts in where[:_MAX_LISTED]])
+            # "12,5": a decimal comma that the reader was not told about
+            comma = values[bad].astype(str).str.fullmatch(r"\s*[+-]?\d+,\d+\s*").all()
+            hint = "; numbers with a decimal comma: read the file with --decimal , (decimal=',')" if comma else ""
             raise DataError(
                 f"{int(bad.sum())} non-numeric value(s) in {series.name or 'the series'!s}: "
-                f"{shown}. Fix: correct them, or make them empty to have them treated as missing."
+                f"{shown}. Fix: correct them, or make them empty to have them treated as missing{hint}."
             )
         values = converted
         _reject_non_real(values)
