@@ -267,7 +267,9 @@ def panel_from_wide(data: pd.DataFrame, X: pd.DataFrame | None = None) -> Panel:
     columns = [c for c in data.columns if pd.api.types.is_numeric_dtype(data[c].dtype)]
     if not columns:
         raise DataError("the DataFrame has no numeric columns to forecast.")
-    raw = {str(c): _own_span(data[c]) for c in columns}
+    # one column is one series, validated as such (its missing ends trimmed and reported);
+    # beside others, its missing ends are the shared index's padding, not its data
+    raw = {str(c): _own_span(data[c]) if len(columns) > 1 else data[c] for c in columns}
     skipped = _too_short({name: values.dropna().index.nunique() for name, values in raw.items()})
     short = {s["series"] for s in skipped}
     series, repairs = _clean_each({name: values for name, values in raw.items() if name not in short})
