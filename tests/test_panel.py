@@ -8,6 +8,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import tsforecast
@@ -81,6 +83,45 @@ def test_series_too_short_for_the_folds_are_skipped_and_reported():
                  time_col="day", target_col="sales")
 
 
+@settings(max_examples=12, deadline=None)
+@given(valued=st.integers(0, 2), missing=st.integers(0, 3), where=st.sampled_from(["a", "zz"]))
+def test_a_series_too_short_to_validate_is_skipped_and_listed_whatever_its_length(valued, missing, where):
+    """0, 1 or 2 timestamps with a value (among any missing rows): skipped and listed like a
+    series too short for the folds, never the end of the whole panel."""
+    days = pd.date_range("2020-03-01", periods=valued + missing)
+    short = pd.DataFrame({"store": where, "day": days,
+                          "sales": np.r_[np.arange(1.0, valued + 1), np.full(missing, np.nan)]})
+    if short.empty:
+        return  # no rows: no series at all
+    result = backtest(pd.concat([long_panel(), short]), ["naive"], horizon=7, n_windows=2, id_col="store",
+                      time_col="day", target_col="sales")
+    name = short["store"].iloc[0]
+    assert list(result.data) == ["s0", "s1", "s2"] and name not in set(result.forecasts["series"])
+    (skipped,) = result.metadata["skipped"]
+    assert skipped["series"] == name and skipped["observations"] == valued and "too few" in skipped["reason"]
+
+
+def test_only_a_panel_of_series_all_too_short_is_refused():
+    tiny = pd.DataFrame({"store": ["a", "a", "b"], "day": pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-01"]),
+                         "sales": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match="every series has fewer than 3") as error:
+        backtest(tiny, MODELS, horizon=7, n_windows=2, id_col="store", time_col="day", target_col="sales")
+    assert "'a' (2)" in str(error.value) and "'b' (1)" in str(error.value)
+    # one series too short to validate and the other too short for the folds: skipped, then refused
+    with pytest.raises(ConfigError, match="every series is too short"):
+        backtest(pd.concat([tiny, pd.DataFrame({"store": "c", "day": pd.date_range("2020-01-01", periods=5),
+                                                "sales": 1.0})]), MODELS, horizon=7, n_windows=2, id_col="store",
+                 time_col="day", target_col="sales")
+
+
+def test_a_short_column_of_a_wide_table_is_a_short_series_not_a_mostly_missing_one():
+    a, b, c = weekly_series(120), weekly_series(12, start="2020-04-18", seed=3), weekly_series(2, start="2020-04-28")
+    result = backtest(pd.DataFrame({"a": a, "b": b, "c": c}), ["naive"], horizon=7, n_windows=3)
+    assert list(result.data) == ["a"]
+    skipped = {s["series"]: s["observations"] for s in result.metadata["skipped"]}
+    assert skipped == {"b": 12, "c": 2}
+
+
 def _refused(frame: pd.DataFrame, *fragments: str) -> None:
     with pytest.raises((DataError, ConfigError)) as error:
         backtest(frame, MODELS, horizon=7, n_windows=2, id_col="store", time_col="day", target_col="sales")
@@ -98,8 +139,8 @@ def test_bad_panels_are_refused_naming_the_ids_and_rows():
     weekly = pd.DataFrame({"store": "w", "day": pd.date_range("2020-01-05", periods=40, freq="W-SUN"),
                            "sales": np.arange(40.0)})
     _refused(pd.concat([panel, weekly]), "different frequencies", "'w'")
-    empty = pd.DataFrame({"store": "gone", "day": pd.date_range("2020-01-01", periods=30), "sales": np.nan})
-    _refused(pd.concat([panel, empty]), "'gone'")
+    words = pd.DataFrame({"store": "text", "day": pd.date_range("2020-01-01", periods=30), "sales": "many"})
+    _refused(pd.concat([panel, words]), "'text'", "non-numeric")
     with pytest.raises(ConfigError, match="'nope'"):
         backtest(panel, MODELS, id_col="store", time_col="day", target_col="nope")
 

@@ -203,7 +203,8 @@ def _load_frame(settings: dict[str, Any], preferred_target: str | None = None, a
 
     if settings["data"]:
         path = Path(settings["data"])
-        frame = load_csv(path, settings["date_column"], settings["date_format"])
+        frame = load_csv(path, settings["date_column"], settings["date_format"], id_column=settings.get("id_column"),
+                         sep=settings.get("sep"), decimal=settings.get("decimal"))
         target = settings["target"]
         if target is None and preferred_target in frame.columns:
             target = preferred_target
@@ -285,7 +286,12 @@ def _progress(enabled: bool, label: str) -> Iterator[Any]:
 # ----------------------------------------------------------------------------- options
 # The defaults live in tsforecast.settings.OPTIONS; help texts show them.
 _DATA_HELP = "A CSV or Parquet file with a date column."
-_DATE_COLUMN_HELP = "Column holding the dates. [default: the first column]"
+_DATE_COLUMN_HELP = "Column holding the dates. [default: the first column that reads as dates]"
+# a CSV's separator and decimal mark (tsforecast.csv_dialect); detection when not given
+_Sep = Annotated[str | None, typer.Option(
+    help="Field separator of the CSV, e.g. ';' or tab. [default: detected among , ; tab |]")]
+_Decimal = Annotated[str | None, typer.Option(
+    help="Decimal mark of the CSV's numbers, . or , [default: detected (, in a file not separated by commas)]")]
 # --param on every command that fits a model: repeatable MODEL.NAME=VALUE (tsforecast.settings.parse_params)
 _Params = Annotated[list[str] | None, typer.Option(
     "--param", metavar="MODEL.NAME=VALUE",
@@ -306,6 +312,8 @@ def backtest(
         help="Column to forecast. [default: rail for ridership; the only value column of a file]")] = None,
     date_column: Annotated[str | None, typer.Option(help=_DATE_COLUMN_HELP)] = None,
     date_format: Annotated[str | None, typer.Option(help=_DATE_FORMAT_HELP)] = None,
+    sep: _Sep = None,
+    decimal: _Decimal = None,
     id_column: Annotated[str | None, typer.Option(
         help="Long format: the column naming each row's series (one row per series and date); every "
         "series is backtested on folds cut from its own end.")] = None,
@@ -347,6 +355,7 @@ def backtest(
     with _exit_codes(published):
         cli = {"models": models, "dataset": dataset, "data": str(data) if data else None,
                "target": target, "date_column": date_column, "date_format": date_format, "id_column": id_column,
+               "sep": sep, "decimal": decimal,
                "horizon": horizon, "windows": windows, "step": step, "window": window, "exog": exog,
                "refit": refit, "seed": seed, "jobs": jobs, "time_limit": time_limit, "engine": engine,
                "scheduler": scheduler, "output": str(output) if output else None, "name": name,
@@ -490,6 +499,8 @@ def fit(
     target: Annotated[str | None, typer.Option(help="Column to forecast.")] = None,
     date_column: Annotated[str | None, typer.Option(help=_DATE_COLUMN_HELP)] = None,
     date_format: Annotated[str | None, typer.Option(help=_DATE_FORMAT_HELP)] = None,
+    sep: _Sep = None,
+    decimal: _Decimal = None,
     seed: Annotated[int | None, typer.Option(help=_SEED_HELP)] = None,
     param: _Params = None,
     config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
@@ -503,7 +514,8 @@ def fit(
         settings = resolve_settings({
             "model": model, "model_file": str(save) if save else None, "dataset": dataset,
             "data": str(data) if data else None, "target": target, "date_column": date_column,
-            "date_format": date_format, "seed": seed, "quiet": quiet or None, "model_params": given or None}, config)
+            "date_format": date_format, "sep": sep, "decimal": decimal, "seed": seed, "quiet": quiet or None,
+            "model_params": given or None}, config)
         _only_for(settings["model"], given)
         if settings["model_file"] is None:
             raise ConfigError("--save is required: where to write the fitted model, e.g. --save models/rail.tsf.")
@@ -542,6 +554,8 @@ def forecast(
         help="Column to forecast. [default: with --from, the column the model was fitted on]")] = None,
     date_column: Annotated[str | None, typer.Option(help=_DATE_COLUMN_HELP)] = None,
     date_format: Annotated[str | None, typer.Option(help=_DATE_FORMAT_HELP)] = None,
+    sep: _Sep = None,
+    decimal: _Decimal = None,
     coverage: Annotated[float | None, typer.Option(
         help=f"Prediction interval coverage. [default: {DEFAULTS['coverage']}]")] = None,
     seed: Annotated[int | None, typer.Option(help=_SEED_HELP)] = None,
@@ -574,7 +588,8 @@ def forecast(
 
         cli = {"model": model, "model_file": str(from_file) if from_file else None, "dataset": dataset,
                "data": str(data) if data else None, "target": target, "date_column": date_column,
-               "date_format": date_format, "horizon": horizon, "coverage": coverage, "seed": seed,
+               "date_format": date_format, "sep": sep, "decimal": decimal, "horizon": horizon, "coverage": coverage,
+               "seed": seed,
                "output": str(output) if output else None, "name": name, "quiet": quiet or None,
                "model_params": parse_params(param or []) or None, "require_new_data": require_new_data or None,
                "fill_gap": fill_gap or None, "allow_level_shift": allow_level_shift or None}

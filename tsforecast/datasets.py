@@ -2,7 +2,8 @@
 
 * :func:`load_dataset` reads a bundled CSV (``ridership``, ``stock`` or the ``stations`` panel, see
   ``datasets/README.md``) into a DataFrame with a regular DatetimeIndex.
-* :func:`load_csv` reads any CSV or Parquet file with a date column.
+* :func:`load_csv` reads any CSV (any common separator and decimal mark) or Parquet file
+  with a date column; an id column stays text.
 * :func:`load_cta_ridership` reads the Chicago Transit Authority "Daily Boarding Totals" file
   (columns :data:`CTA_COLUMNS`; MM/DD/YYYY dates; some duplicate rows).
 * :func:`fetch_cta_ridership` downloads that file once, checks its SHA-256 and caches it; it
@@ -24,9 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from tsforecast.dates import parse_dates
+from tsforecast.csv_dialect import Dialect, sniff_dialect
+from tsforecast.dates import looks_like_dates, parse_dates
 from tsforecast.errors import DataError, TsforecastError
-from tsforecast.validation import clean_series
+from tsforecast.series_ids import ids_as_text
+from tsforecast.validation import clean_series, listed
 
 __all__ = [
     "available_datasets",
@@ -122,30 +125,33 @@ def _is_row_number(name: object, values: pd.Series) -> bool:
 
 
 def load_csv(
-    path: str | os.PathLike[str], date_column: str | None = None, date_format: str | None = None
+    path: str | os.PathLike[str],
+    date_column: str | None = None,
+    date_format: str | None = None,
+    *,
+    id_column: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Read a CSV (or ``.parquet``) file indexed by its date column.
 
-    ``date_column`` defaults to the first column; a leading row-number column with an empty
-    header (what ``DataFrame.to_csv()`` writes by default) is dropped first. Dates are read
-    by the rule of :mod:`tsforecast.dates`: one format for the whole column (``date_format``,
-    or the first value's, month-first or day-first, whichever reads every value), never
-    numbers. The rows are not yet validated; pass the result (or one of its columns) to a
-    model or to :func:`tsforecast.validation.clean_series`.
+    ``date_column`` defaults to the first column (other than ``id_column``) that reads as
+    dates (:func:`tsforecast.dates.looks_like_dates`); a leading row-number column with an
+    empty header (what ``DataFrame.to_csv()`` writes by default) is dropped first. Dates are
+    read by the rule of :mod:`tsforecast.dates`: one format for the whole column
+    (``date_format``, or the first value's, month-first or day-first, whichever reads every
+    value), never numbers. ``id_column`` (long format) is read as text, never as numbers:
+    ``007`` stays ``007``. A CSV's separator (``,`` ``;`` tab ``|``) and decimal mark are
+    detected from its first lines unless ``sep`` / ``decimal`` are given
+    (:mod:`tsforecast.csv_dialect`). The rows are not yet validated; pass the result (or one
+    of its columns) to a model or to :func:`tsforecast.validation.clean_series`.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no such file: {path}")
-    try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path)
-    except ImportError as exc:
-        raise DataError(f"cannot read {path.name}: {exc}. Fix: pip install pyarrow.") from exc
-    except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"cannot read {path.name} as a table: {exc}".splitlines()[0]) from exc
-    row_numbers = [c for c in frame.columns[:1] if date_column != c and _is_row_number(c, frame[c])]
+    frame, dialect = _read_table(path, id_column, sep, decimal)
+    row_numbers = [c for c in frame.columns[:1]
+                   if c not in (date_column, id_column) and _is_row_number(c, frame[c])]
     frame = frame.drop(columns=row_numbers)
     if frame.empty or frame.shape[1] < 2:
         note = (
@@ -153,11 +159,12 @@ def load_csv(
             "write the dates instead, e.g. series.to_csv() of a series indexed by dates)"
             if row_numbers else ""
         )
+        read = f" It was read with {dialect.describe()}. Fix: give them with --sep / --decimal." if dialect else ""
         raise DataError(
             f"{path.name} needs a date column and at least one value column; it has columns "
-            f"{[*map(str, row_numbers), *map(str, frame.columns)]} and {len(frame)} rows{note}."
+            f"{[*map(str, row_numbers), *map(str, frame.columns)]} and {len(frame)} rows{note}.{read}"
         )
-    column = date_column if date_column is not None else frame.columns[0]
+    column = date_column if date_column is not None else _date_column(frame, id_column, path.name)
     if column not in frame.columns:
         raise DataError(
             f"date column {column!r} not found in {path.name}; columns: {list(frame.columns)}."
@@ -166,6 +173,47 @@ def load_csv(
     if dates.isna().all():
         raise DataError(f"column {str(column)!r} of {path.name} holds no dates.")
     return frame.drop(columns=[column]).set_index(pd.DatetimeIndex(dates, name=str(column)))
+
+
+def _read_table(
+    path: Path, id_column: str | None, sep: str | None, decimal: str | None
+) -> tuple[pd.DataFrame, Dialect | None]:
+    """The file as read (ids as text), and the dialect of a CSV (None for Parquet)."""
+    dialect = None
+    try:
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            frame = pd.read_parquet(path)
+            if id_column in frame.columns:
+                frame[id_column] = ids_as_text(frame[id_column])  # an integer id column too
+        else:
+            dialect = sniff_dialect(path, sep, decimal)
+            frame = pd.read_csv(path, sep=dialect.sep, decimal=dialect.decimal,
+                                dtype={id_column: str} if id_column is not None else None)
+    except ImportError as exc:
+        raise DataError(f"cannot read {path.name}: {exc}. Fix: pip install pyarrow.") from exc
+    except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError) as exc:
+        if isinstance(exc, TsforecastError):
+            raise
+        # an encoding or disk problem is not a matter of separators
+        hint = dialect is not None and not isinstance(exc, UnicodeDecodeError | OSError)
+        read = f" (read with {dialect.describe()}; fix: give them with --sep / --decimal)" if hint else ""
+        raise DataError(f"cannot read {path.name} as a table: {str(exc).splitlines()[0]}{read}") from exc
+    return frame, dialect
+
+
+def _date_column(frame: pd.DataFrame, id_column: str | None, name: str) -> str:
+    """The first column other than the id column that reads as dates, or a DataError naming
+    --date-column."""
+    candidates = [c for c in frame.columns if c != id_column]
+    for column in candidates:
+        if looks_like_dates(frame[column]):
+            return column
+    kinds = [f"{str(c)!r} ({'numbers' if pd.api.types.is_numeric_dtype(frame[c].dtype) else 'text'})"
+             for c in candidates]
+    raise DataError(
+        f"no column of {name} reads as dates: {listed(kinds)} are not dates. Fix: name the column "
+        "holding the dates with --date-column (date_column=), and their format with --date-format if needed."
+    )
 
 
 def load_cta_ridership(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -28,10 +28,11 @@ from pandas.tseries.api import guess_datetime_format
 
 from tsforecast.errors import DataError
 
-__all__ = ["parse_dates", "on_clock"]
+__all__ = ["parse_dates", "on_clock", "looks_like_dates"]
 
 _SHOWN = 3
 _SAMPLES = 5  # values, spread over the column, whose formats are candidates
+_PROBES = 25  # values, spread over a column, that tell whether it holds dates at all
 
 
 def _shown(values: list[object]) -> str:
@@ -163,3 +164,35 @@ def on_clock(index: pd.DatetimeIndex, tz: object, what: str = "the data") -> pd.
             f"{what} has times without a UTC offset that are not one moment in {tz} ({exc}). "
             "Fix: write the dates with their UTC offsets."
         ) from None
+
+
+def _spread(values: pd.Series, count: int) -> list[str]:
+    """Up to ``count`` of ``values`` (text, none missing) spread evenly over them."""
+    positions = np.unique(np.linspace(0, len(values) - 1, count).round()) if len(values) else []
+    return [str(values.iloc[int(k)]) for k in positions]
+
+
+def looks_like_dates(values: pd.Series | pd.Index) -> bool:
+    """Whether a column holds dates, to find the date column of a file when none is named:
+    date values; or text of which most of a spread sample reads as dates in one format that
+    :func:`parse_dates` would guess. Never numbers (the rule of the module docstring), so
+    never a column of ids or values. Bad rows in a date column still make it one, so that
+    :func:`parse_dates` names them."""
+    series = pd.Series(values).reset_index(drop=True)
+    if isinstance(series.dtype, pd.PeriodDtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return True
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return False
+    text = series.astype("string").str.strip()
+    present = text[text.notna() & (text != "")]
+    probes = pd.Series(_spread(present, _PROBES), dtype="string")
+    if probes.empty:
+        return False
+    for fmt in _candidate_formats(_spread(probes, _SAMPLES)):
+        try:
+            parsed = _parse(probes, fmt, "a column")
+        except DataError:
+            return True  # mixed UTC offsets: dates, refused by parse_dates with the reason
+        if parsed.notna().mean() > 0.5:
+            return True
+    return False

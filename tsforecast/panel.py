@@ -9,9 +9,17 @@ start dates; each is validated on its own (:func:`tsforecast.validation.clean_se
 is validated on its own too, so a column that starts later or ends earlier is a shorter
 series, never one padded with NaN.
 
+Ids are text (:mod:`tsforecast.series_ids`): ``007`` and ``7`` are two ids, and a panel
+holding both, or ids equal up to whitespace, case or a trailing ``.0``, is refused.
+
+A series with fewer than :data:`~tsforecast.validation.MIN_TIMESTAMPS` timestamps holding a
+value (none, one, two) is too short to validate: it is skipped and listed in
+:attr:`Panel.skipped`, as a backtest skips a series too short for its folds; only a panel whose
+every series is skipped is refused.
+
 Refused, with one :class:`~tsforecast.errors.DataError` naming the ids (and rows): missing
 ids, conflicting duplicate (id, timestamp) rows, a series that cannot be cleaned (for example
-all values missing), and series of different frequencies. Exact duplicate rows are dropped
+non-numeric values), and series of different frequencies. Exact duplicate rows are dropped
 and recorded as a repair of their series.
 """
 
@@ -25,18 +33,23 @@ import pandas as pd
 
 from tsforecast.errors import ConfigError, DataError
 from tsforecast.frequency import freq_label
-from tsforecast.validation import clean_series, exog_on_index, listed
+from tsforecast.series_ids import check_distinct_ids, ids_as_text
+from tsforecast.validation import MIN_TIMESTAMPS, clean_series, exog_on_index, listed
 
 __all__ = ["Panel", "panel_from_long", "panel_from_wide", "panel_from_series"]
+
 
 @dataclass
 class Panel:
     """Validated series by id (each on its own regular grid, one frequency for all), their
-    exogenous regressors by id (or None), and the repairs made, prefixed with the id."""
+    exogenous regressors by id (or None), the repairs made, prefixed with the id, and the
+    series too short to validate, each ``{"series", "observations", "reason"}`` (the form of
+    a backtest's ``metadata["skipped"]``)."""
 
     series: dict[str, pd.Series]
     X: dict[str, pd.DataFrame] | None = None
     repairs: list[str] = field(default_factory=list)
+    skipped: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def freq(self) -> pd.DateOffset:
@@ -46,6 +59,24 @@ class Panel:
 def _quoted(items: Sequence[object]) -> str:
     """Ids for a message: quoted, so that hostile or blank ids stay visible as text."""
     return listed([repr(i) if isinstance(i, str) else str(i) for i in items])
+
+
+def _too_short(counts: dict[str, int]) -> list[dict[str, object]]:
+    """The skip records of the series with too few timestamps holding a value to validate
+    (their frequency cannot be told); a panel of nothing else is refused."""
+    skipped = [
+        {"series": name, "observations": int(n),
+         "reason": f"{n} timestamp(s) with a value are too few to tell the series' frequency or to "
+                   f"forecast it (at least {MIN_TIMESTAMPS} are needed)"}
+        for name, n in counts.items() if n < MIN_TIMESTAMPS
+    ]
+    if counts and len(skipped) == len(counts):
+        shown = listed([f"{s['series']!r} ({s['observations']})" for s in skipped])
+        raise DataError(
+            f"every series has fewer than {MIN_TIMESTAMPS} timestamps with a value: {shown}. Fix: give "
+            "each series more history (or check the id, date and target columns)."
+        )
+    return skipped
 
 
 def _clean_each(raw: dict[str, pd.Series]) -> tuple[dict[str, pd.Series], list[str]]:
@@ -102,8 +133,11 @@ def panel_from_long(
             f"{len(rows)} row(s) have no {id_col!s} (rows {listed(rows)}, counting from 0); every "
             "row needs the id of its series."
         )
-    # ids are compared as text (1 and "1" are one series); codes follow the ids' sorted order
-    text_codes, names = pd.factorize(pd.Index(raw_ids).astype(str), sort=True)
+    # ids are compared as text (1 and "1" are one series; 007 and 7 are two, and refused as
+    # look-alikes); codes follow the ids' sorted order
+    text_ids = pd.Index(ids_as_text(pd.Series(np.asarray(raw_ids, dtype=object))).to_numpy(dtype=object))
+    text_codes, names = pd.factorize(text_ids, sort=True)
+    check_distinct_ids([str(name) for name in names], f"{id_col!s} id")
     codes = text_codes[raw_codes]
     _check_duplicates(data, codes, id_col, time_col, target_col)
     # series in id order (the table's row order carries no meaning); one stable sort and a
@@ -112,6 +146,9 @@ def panel_from_long(
     starts = np.searchsorted(codes[order], np.arange(len(names) + 1))
     groups = {str(names[k]): order[starts[k] : starts[k + 1]] for k in range(len(names))}
     times, target = data[time_col], data[target_col]
+    skipped = _too_short(dict(zip(groups, _valued_timestamps(codes, times, target, len(names)), strict=True)))
+    short = {s["series"] for s in skipped}
+    groups = {name: rows for name, rows in groups.items() if name not in short}
     series, repairs = _regular_groups(times, target, groups), []
     rest = {name: rows for name, rows in groups.items() if name not in series}
     if rest:
@@ -131,7 +168,15 @@ def panel_from_long(
                 X[name] = exog_on_index(rows, values.index)
             except DataError as exc:
                 raise DataError(f"series {name!r}: {exc}") from None
-    return Panel(series, X, repairs)
+    return Panel(series, X, repairs, skipped)
+
+
+def _valued_timestamps(codes: np.ndarray, times: pd.Series, target: pd.Series, n_ids: int) -> np.ndarray:
+    """Per id code, how many distinct timestamps hold a value: one pass over the table."""
+    present = (target.notna() & times.notna()).to_numpy()
+    keys = pd.DataFrame({"id": codes[present], "time": times.to_numpy()[present]})
+    distinct = ~keys.duplicated().to_numpy()
+    return np.bincount(keys["id"].to_numpy()[distinct], minlength=n_ids)
 
 
 def _check_duplicates(
@@ -222,9 +267,24 @@ def panel_from_wide(data: pd.DataFrame, X: pd.DataFrame | None = None) -> Panel:
     columns = [c for c in data.columns if pd.api.types.is_numeric_dtype(data[c].dtype)]
     if not columns:
         raise DataError("the DataFrame has no numeric columns to forecast.")
-    series, repairs = _clean_each({str(c): data[c] for c in columns})
+    # one column is one series, validated as such (its missing ends trimmed and reported);
+    # beside others, its missing ends are the shared index's padding, not its data
+    raw = {str(c): _own_span(data[c]) if len(columns) > 1 else data[c] for c in columns}
+    skipped = _too_short({name: values.dropna().index.nunique() for name, values in raw.items()})
+    short = {s["series"] for s in skipped}
+    series, repairs = _clean_each({name: values for name, values in raw.items() if name not in short})
     _check_one_frequency(series)
-    return Panel(series, _shared_exog(X, series), repairs)
+    return Panel(series, _shared_exog(X, series), repairs, skipped)
+
+
+def _own_span(values: pd.Series) -> pd.Series:
+    """A wide column from its first to its last value: a column that starts later or ends
+    earlier is a shorter series, not one mostly missing (only on a sorted index, where
+    positions are times)."""
+    if not values.index.is_monotonic_increasing or not values.notna().any():
+        return values
+    valued = np.flatnonzero(values.notna().to_numpy())
+    return values.iloc[valued[0] : valued[-1] + 1]
 
 
 def panel_from_series(data: object, X: pd.DataFrame | None = None) -> Panel:

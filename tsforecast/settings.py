@@ -90,6 +90,20 @@ def _fraction(name: str, value: object) -> float:
     return float(value)
 
 
+def _separator(name: str, value: object) -> str:
+    """One character between a CSV's fields; ``tab`` (or ``\\t``, hard to type) for a tab."""
+    text = {"tab": "\t", "\\t": "\t"}.get(value, value) if isinstance(value, str) else value
+    if not isinstance(text, str) or len(text) != 1 or text in "\r\n\"'":
+        raise _fail(name, "one character such as ';' or '|', or tab", value)
+    return text
+
+
+def _decimal_mark(name: str, value: object) -> str:
+    if value not in {".", ","}:
+        raise _fail(name, "'.' or ','", value)
+    return str(value)
+
+
 def _engine(name: str, value: object) -> str:
     if value not in ENGINES:
         raise _fail(name, " or ".join(repr(e) for e in ENGINES), value)
@@ -179,6 +193,8 @@ OPTIONS: dict[str, Option] = {
     "date_column": Option(None, _text),
     "id_column": Option(None, _text),  # long format: the column naming each row's series
     "date_format": Option(None, _text),
+    "sep": Option(None, _separator),  # a CSV's field separator; None: detected
+    "decimal": Option(None, _decimal_mark),  # a CSV's decimal mark; None: detected
     "exog": Option(None, _names),
     "horizon": Option(14, _integer(1)),
     "windows": Option(5, _integer(1)),

@@ -49,7 +49,7 @@ from tsforecast.frequency import infer_regular_freq
 
 __all__ = [
     "CleanSeries", "clean_series", "to_series", "align_exog", "infer_exog_schema", "exog_on_index",
-    "ExogSchema", "listed", "MAX_MAGNITUDE",
+    "ExogSchema", "listed", "MAX_MAGNITUDE", "MIN_TIMESTAMPS",
 ]
 
 #: the largest absolute value a series may hold: models square and sum values, and beyond
@@ -60,6 +60,8 @@ _MAX_LISTED = 3
 # Weekday-only data is read as trading days when at most this share of weekdays is missing.
 _MAX_HOLIDAY_SHARE = 0.08
 _MAX_MISSING_SHARE = 0.5
+#: fewest timestamps from which a series' frequency can be told (two give only one step)
+MIN_TIMESTAMPS = 3
 
 
 @dataclass
@@ -182,9 +184,12 @@ def _to_float(series: pd.Series) -> pd.Series:
         if bad.any():
             where = values.index[bad.to_numpy()]
             shown = listed([f"{_stamp(ts)}={values[ts]!r}" for ts in where[:_MAX_LISTED]])
+            # "12,5": a decimal comma that the reader was not told about
+            comma = values[bad].astype(str).str.fullmatch(r"\s*[+-]?\d+,\d+\s*").all()
+            hint = "; numbers with a decimal comma: read the file with --decimal , (decimal=',')" if comma else ""
             raise DataError(
                 f"{int(bad.sum())} non-numeric value(s) in {series.name or 'the series'!s}: "
-                f"{shown}. Fix: correct them, or make them empty to have them treated as missing."
+                f"{shown}. Fix: correct them, or make them empty to have them treated as missing{hint}."
             )
         values = converted
         _reject_non_real(values)
@@ -258,9 +263,10 @@ def _regularise(
                 offset = trading
         elif offset is None:
             offset = _trading_day_freq(index)
-    if offset is None and len(index) < 3:
+    if offset is None and len(index) < MIN_TIMESTAMPS:
         raise DataError(
-            f"{len(index)} timestamp(s) are too few to tell the frequency (at least 3 are needed). "
+            f"{len(index)} timestamp(s) are too few to tell the frequency (at least {MIN_TIMESTAMPS} are "
+            "needed). "
             "Fix: provide more history, or pass freq=..."
         )
     if offset is None:

@@ -193,14 +193,14 @@ def backtest(
     needs = {label: model.required_length(freq) for label, model in labelled.items()}
     min_train = needs[BASELINE] if window_type != "sliding" else max(needs.values())
     # folds are cut per series from its own end; a series too short for them is skipped and
-    # reported (alone, it is an error)
+    # reported (alone, it is an error), after those the panel found too short to validate
     folds: dict[str, list[Fold]] = {}
-    skipped = []
+    skipped = list(panel.skipped)
     for name, y in series.items():
         try:
             folds[name] = make_folds(len(y), horizon, n_windows, step, window_type, window_size, min_train)
         except ConfigError as exc:
-            if len(series) == 1:
+            if len(series) == 1 and not panel.skipped:
                 raise
             skipped.append({"series": name, "observations": len(y), "reason": str(exc)})
     if not folds:
