@@ -4,13 +4,29 @@ files saved by earlier versions still load, and signatures and part files behave
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from safetensors.numpy import load as load_arrays
+from safetensors.numpy import save as save_arrays
 
 import tsforecast
+from tsforecast.errors import ModelFileError
+from tsforecast.persistence import read_metadata
+from tsforecast.persistence.files import _checksum
+
+from .conftest import weekly_series
+
+#: the bounds as this test states them (not imported: a test must fail on code without them)
+MAX_STRING = 2**20
+MAX_ARRAYS = 65_536
+KEY_VARIABLE = "TSFORECAST_MODEL_KEY"
 
 DATA = Path(__file__).parent / "data"
 
@@ -24,3 +40,211 @@ def test_files_saved_by_format_version_1_still_load_and_forecast_the_same(name):
         index = pd.bdate_range(model.cutoff_ + pd.offsets.BDay(), periods=3, tz="America/Chicago")
         future = pd.DataFrame({"promo": [True, False, False], "kind": ["a", "b", "a"]}, index=index)
     np.testing.assert_allclose(model.predict(3, future).to_numpy(), expected, rtol=1e-9)
+
+
+# ------------------------------------------------------------------ crafting files
+@pytest.fixture(scope="module")
+def naive_file(tmp_path_factory):
+    """A small saved model to craft variants of (saved without a signing key)."""
+    folder = tmp_path_factory.mktemp("safety")
+    model = tsforecast.get_model("naive").fit(weekly_series(30))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(KEY_VARIABLE, raising=False)
+        return model.save(folder / "naive.tsf")
+
+
+def _parts(path: Path) -> tuple[dict, dict, dict]:
+    """The safetensors metadata, the parsed tsforecast JSON and the arrays of a model file."""
+    data = path.read_bytes()
+    metadata = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])["__metadata__"]
+    return metadata, json.loads(metadata["tsforecast"]), load_arrays(data)
+
+
+def _resave(path: Path, out: Path, change=None, change_arrays=None, document: str | None = None) -> Path:
+    """A copy of a model file with its JSON (``change`` edits it in place, or ``document``
+    replaces it) or arrays changed and the checksum recomputed to match, as a tamperer would;
+    a signature is carried over unchanged."""
+    metadata, info, arrays = _parts(path)
+    if change:
+        change(info)
+    if change_arrays:
+        change_arrays(arrays)
+    document = json.dumps(info) if document is None else document
+    metadata = {**metadata, "tsforecast": document, "sha256": _checksum(document, arrays)}
+    out.write_bytes(save_arrays(arrays, metadata=metadata))
+    return out
+
+
+def _with_tree_y(path: Path, out: Path, y_json: str) -> Path:
+    """``path`` with the JSON text ``y_json`` as its model's training series."""
+    _, info, _ = _parts(path)
+    info["tree"]["y"] = "@Y@"
+    return _resave(path, out, document=json.dumps(info).replace('"@Y@"', y_json))
+
+
+def _raw_file(header: dict, body: bytes = b"") -> bytes:
+    text = json.dumps(header).encode()
+    return len(text).to_bytes(8, "little") + text + body
+
+
+# ------------------------------------------------------------------ 1. bounds
+_HUGE_RANGE = '{"__series__": {"name": null, "index": {"__rangeindex__": [0, 10000000000000, 1], "name": null}, ' \
+              '"values": 1.0}}'
+
+
+@pytest.mark.parametrize(("y_json", "message"), [
+    ("[" * 100_000 + "]" * 100_000, "nested deeper than 64"),   # RecursionError in the JSON parser on main
+    ("[" * 900 + "]" * 900, "nested deeper than 64"),           # parses, then RecursionError in the decoder
+    (_HUGE_RANGE, "series values are float, expected 10000000000000 values"),  # MemoryError on main
+    (f'"{"x" * (MAX_STRING + 1)}"', f"string of {MAX_STRING + 1} characters"),
+])
+def test_crafted_nesting_and_sizes_are_refused(naive_file, tmp_path, y_json, message):
+    crafted = _with_tree_y(naive_file, tmp_path / "crafted.tsf", y_json)
+    with pytest.raises(ModelFileError, match=message):
+        tsforecast.load(crafted)
+
+
+def test_a_huge_nested_safetensors_header_is_refused(tmp_path):
+    (tmp_path / "huge.tsf").write_bytes(len(b"[" * 2**20).to_bytes(8, "little") + b"[" * 2**20)
+    with pytest.raises(ModelFileError, match="header is nested deeper"):
+        tsforecast.load(tmp_path / "huge.tsf")
+    with pytest.raises(ModelFileError, match="header is nested deeper"):
+        read_metadata(tmp_path / "huge.tsf")
+
+
+def _metadata_of(path: Path) -> dict:
+    return _parts(path)[0]
+
+
+@pytest.mark.parametrize(("entries", "message"), [
+    ({f"a{i}": {"dtype": "F64", "shape": [0], "data_offsets": [0, 0]} for i in range(MAX_ARRAYS + 1)},
+     f"declares {MAX_ARRAYS + 1} arrays"),
+    ({"a": {"dtype": "F64", "shape": [10**12], "data_offsets": [0, 8]}}, "claims shape"),
+    ({"a": {"dtype": "F64", "shape": [1], "data_offsets": [0, 8 * 10**12]}}, "lies outside the file"),
+    ({"a": {"dtype": "F64", "shape": [-1], "data_offsets": [0, 8]}}, "non-negative integers"),
+    ({"a": {"dtype": "PICKLE", "shape": [1], "data_offsets": [0, 8]}}, "dtype 'PICKLE'"),
+])
+def test_array_tables_are_checked_against_the_file_size(naive_file, tmp_path, entries, message):
+    header = {"__metadata__": _metadata_of(naive_file), **entries}
+    (tmp_path / "table.tsf").write_bytes(_raw_file(header, bytes(8)))
+    with pytest.raises(ModelFileError, match=message):
+        tsforecast.load(tmp_path / "table.tsf")
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "cli.py", *args], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parents[1], env={**os.environ, **(env or {})})
+
+
+def test_the_cli_refuses_crafted_files_with_one_line_and_exit_2(naive_file, tmp_path):
+    for name, y_json in (("deep", "[" * 100_000 + "]" * 100_000), ("broadcast", _HUGE_RANGE)):
+        crafted = _with_tree_y(naive_file, tmp_path / f"{name}.tsf", y_json)
+        done = _cli("forecast", "--from", str(crafted), "--output", str(tmp_path / "out"), "--quiet")
+        assert done.returncode == 2, done.stderr[-1000:]
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in done.stderr
+        assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_edit_of_a_file_loads_or_raises_a_model_file_error(naive_file, tmp_path, data):
+    """Replace any one node of a file's JSON by an arbitrary JSON value (checksum recomputed):
+    the file loads or is refused with a ModelFileError, never another exception."""
+    _, info, _ = _parts(naive_file)
+    nodes = []  # (container, key) of every node
+
+    def walk(node):
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in items:
+            nodes.append((node, key))
+            walk(child)
+
+    walk(info)
+    container, key = data.draw(st.sampled_from(nodes))
+    leaves = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
+                       st.text(max_size=6), st.sampled_from(["__array__", "__freq__", "D", "model/y.values"]))
+    container[key] = data.draw(st.recursive(leaves, lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(
+            ["__array__", "__dict__", "__series__", "__rangeindex__", "__objects__", "shape", "name", "values",
+             "index", "unit", "tz", "freq"]), inner, max_size=3)), max_leaves=6))
+    crafted = _resave(naive_file, tmp_path / "edited.tsf", document=json.dumps(info))
+    try:
+        tsforecast.load(crafted).predict(2)
+    except ModelFileError:
+        pass
+
+
+# ------------------------------------------------------------------ 2. schema checks
+def _set(*keys_and_value):
+    *keys, value = keys_and_value
+
+    def change(info):
+        node = info
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+
+    return change
+
+
+def _state(info: dict) -> dict:
+    return {k: pair for pair in info["tree"]["state"]["__dict__"] for k in [pair[0]]}
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (_set("format_version", 0), "format_version"),
+    (_set("format_version", True), "format_version"),
+    (_set("format_version", "1"), "format_version"),
+    (_set("format_version", 1.0), "format_version"),
+    (_set("saved_at", "yesterday"), "saved_at"),
+    (_set("versions", ["1.0"]), "versions"),
+    (_set("label", {"a": 1}), "label"),
+    (_set("training", "freq", 7), "training.freq"),
+    (_set("training", "observations", 29), "training.observations"),
+    (_set("training", "last", "2031-01-01"), "training.last"),
+    (_set("training", "season", 0), "training.season"),
+    (_set("training", "exogenous", ["promo"]), "training.exogenous"),
+    (_set("training", "data_sha256", "0"), "training.data_sha256"),
+    (_set("tree", "model", "drift"), "tree.model"),
+    (lambda info: info["tree"]["params"]["__dict__"].append(["command", "rm"]), "tree.params"),
+    (lambda info: _state(info)["freq_"].__setitem__(1, {"__freq__": "every other tuesday"}), "frequency"),
+    (lambda info: _state(info)["freq_"].__setitem__(1, {"__freq__": "W-SUN"}), "state.freq_"),
+    (lambda info: _state(info)["season_"].__setitem__(1, 2.5), "state.season_"),
+    (lambda info: _state(info)["cutoff_"][1].__setitem__("__timestamp__", 0), "state.cutoff_"),
+    (lambda info: info["tree"]["state"]["__dict__"].append(["predict", None]), "state"),
+    (lambda info: info["tree"]["state"]["__dict__"].append(["y_", None]), "state"),
+    (lambda info: info["tree"]["state"]["__dict__"].append(["_history_parts", []]), "state"),
+    (lambda info: info["tree"]["state"]["__dict__"].append(["last_values_", "oops"]), "cannot forecast"),
+])
+def test_edited_fields_are_refused_by_name_even_with_a_matching_checksum(naive_file, tmp_path, change, field):
+    crafted = _resave(naive_file, tmp_path / "edited.tsf", change)
+    with pytest.raises(ModelFileError, match=field.replace(".", r"\.")):
+        tsforecast.load(crafted)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float32", "bool"])
+def test_a_history_stored_with_another_dtype_is_refused(naive_file, tmp_path, dtype):
+    def retype(arrays):
+        arrays["model/y.values"] = arrays["model/y.values"].astype(dtype)
+
+    crafted = _resave(naive_file, tmp_path / "int.tsf", change_arrays=retype)
+    with pytest.raises(ModelFileError, match=rf"field tree\.y holds {dtype} values.*float64"):
+        tsforecast.load(crafted)
+
+
+def test_a_history_of_another_length_than_its_index_is_refused(naive_file, tmp_path):
+    def cut(arrays):
+        arrays["model/y.values"] = arrays["model/y.values"][:-1]
+
+    crafted = _resave(naive_file, tmp_path / "cut.tsf", change_arrays=cut)
+    with pytest.raises(ModelFileError, match="series values are.*expected 30 values"):
+        tsforecast.load(crafted)
+
+
+def test_read_metadata_checks_the_fields_it_returns(naive_file, tmp_path):
+    crafted = _resave(naive_file, tmp_path / "edited.tsf", _set("training", "last", ["2024"]))
+    with pytest.raises(ModelFileError, match=r"training\.last"):
+        read_metadata(crafted)
