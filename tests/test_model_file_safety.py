@@ -17,7 +17,7 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 import tsforecast
-from tsforecast.errors import ModelFileError
+from tsforecast.errors import ConfigError, ModelFileError
 from tsforecast.persistence import read_metadata
 from tsforecast.persistence.files import _checksum
 
@@ -248,3 +248,68 @@ def test_read_metadata_checks_the_fields_it_returns(naive_file, tmp_path):
     crafted = _resave(naive_file, tmp_path / "edited.tsf", _set("training", "last", ["2024"]))
     with pytest.raises(ModelFileError, match=r"training\.last"):
         read_metadata(crafted)
+
+
+# ------------------------------------------------------------------ 3. signatures
+KEY = "correct horse battery staple"
+
+
+@pytest.fixture
+def signed(tmp_path, monkeypatch):
+    """A model and its file saved with the key set (the key stays set in the test)."""
+    monkeypatch.setenv(KEY_VARIABLE, KEY)
+    model = tsforecast.get_model("ets").fit(weekly_series(80))
+    return model, model.save(tmp_path / "signed.tsf")
+
+
+def test_a_signed_file_round_trips_with_the_key(signed):
+    model, path = signed
+    assert len(_metadata_of(path)["hmac_sha256"]) == 64
+    restored = tsforecast.load(path)
+    pd.testing.assert_series_equal(restored.predict(5), model.predict(5))
+
+
+def test_a_tampered_signed_file_is_refused_even_with_a_recomputed_checksum(signed, tmp_path):
+    _, path = signed
+    tampered = _resave(path, tmp_path / "tampered.tsf", _set("label", "ETS(edited)"))
+    with pytest.raises(ModelFileError, match="signature does not match"):
+        tsforecast.load(tampered)
+
+    def scale(arrays):
+        arrays["model/y.values"] = arrays["model/y.values"] * 2
+
+    with pytest.raises(ModelFileError, match="signature does not match"):
+        tsforecast.load(_resave(path, tmp_path / "scaled.tsf", change_arrays=scale))
+
+
+def test_a_wrong_key_is_refused(signed, monkeypatch):
+    monkeypatch.setenv(KEY_VARIABLE, KEY + " but another")
+    with pytest.raises(ModelFileError, match="signed with another key or modified"):
+        tsforecast.load(signed[1])
+
+
+def test_with_the_key_set_an_unsigned_file_is_refused(naive_file, monkeypatch):
+    monkeypatch.setenv(KEY_VARIABLE, KEY)
+    with pytest.raises(ModelFileError, match=f"not signed, and {KEY_VARIABLE} is set.*save the model again"):
+        tsforecast.load(naive_file)
+
+
+def test_without_the_key_a_signed_file_loads_with_a_note_that_it_was_not_verified(signed, monkeypatch):
+    monkeypatch.delenv(KEY_VARIABLE)
+    with pytest.warns(UserWarning, match="signed, but TSFORECAST_MODEL_KEY is not set: its signature was not verified"):
+        tsforecast.load(signed[1])
+
+
+@pytest.mark.parametrize("key", ["", "short"])
+def test_an_empty_or_short_key_is_a_configuration_error_and_nothing_is_written(tmp_path, monkeypatch, key):
+    monkeypatch.setenv(KEY_VARIABLE, key)
+    model = tsforecast.get_model("naive").fit(weekly_series(30))
+    with pytest.raises(ConfigError, match="at least 16 characters"):
+        model.save(tmp_path / "m.tsf")
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_cli_refuses_a_file_signed_with_another_key(signed, tmp_path):
+    done = _cli("forecast", "--from", str(signed[1]), "--output", str(tmp_path / "out"), "--quiet",
+                env={KEY_VARIABLE: "a different key of enough length"})
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "signature does not match" in done.stderr

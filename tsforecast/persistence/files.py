@@ -17,6 +17,9 @@ string metadata holds two entries:
     SHA-256 over the JSON and every tensor (name, dtype, shape, bytes): a file damaged after
     saving, or cut short, is refused with a clear message instead of forecasting nonsense. It
     has no key, so it does not protect against deliberate edits (anyone can recompute it).
+``hmac_sha256`` (optional)
+    HMAC-SHA256 of the same content under the key in ``TSFORECAST_MODEL_KEY``, written when
+    that variable is set; see :mod:`tsforecast.persistence.signing`. Older tsforecast ignores it.
 
 Every field read is bounded (:mod:`tsforecast.persistence.bounds`: header size, nesting,
 string lengths, number and size of arrays against the file) and checked against its schema
@@ -47,6 +50,7 @@ from tsforecast.persistence.bounds import MAX_HEADER, check_tensor_table, check_
 from tsforecast.persistence.codec import Decoder, Encoder
 from tsforecast.persistence.digest import checksum as _checksum
 from tsforecast.persistence.schema import check_info, check_metadata_entries, check_model_parts
+from tsforecast.persistence.signing import SIGNATURE_ENTRY, sign, signing_key, verify
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "save_model", "load", "read_metadata", "ModelFileError"]
 
@@ -82,8 +86,8 @@ def _training_summary(model: Any) -> dict:
 
 
 def save_model(model: Any, path: str | Path) -> Path:
-    """Write fitted ``model`` to ``path`` atomically (see the module docstring); returns the
-    path. Raises
+    """Write fitted ``model`` to ``path`` atomically (see the module docstring), signed when
+    ``TSFORECAST_MODEL_KEY`` is set; returns the path. Raises
     :class:`~tsforecast.errors.NotFittedError` for an unfitted model."""
     from safetensors.numpy import save
 
@@ -93,6 +97,7 @@ def save_model(model: Any, path: str | Path) -> Path:
 
     if "_history_parts" not in vars(model):
         raise NotFittedError(f"{model.short_name}: fit the model before saving it.")
+    key = signing_key()  # a malformed key fails here, before anything is written
     encoder = Encoder(_encode_model)
     tree = _encode_model(model, "model", encoder)
     document = json.dumps({
@@ -102,10 +107,13 @@ def save_model(model: Any, path: str | Path) -> Path:
         "training": _training_summary(model), "tree": tree,
     }, allow_nan=False)
     metadata = {"tsforecast": document, "sha256": _checksum(document, encoder.arrays)}
+    if key is not None:
+        metadata[SIGNATURE_ENTRY] = sign(key, document, encoder.arrays)
     payload = save(encoder.arrays, metadata=metadata)
     path = Path(path)
     atomic_write(path, payload)  # also removes part files of this path left by a killed save
-    _log.info("saved %s (%d bytes, %d arrays) to %s", model.short_name, len(payload), len(encoder.arrays), path)
+    _log.info("saved %s (%d bytes, %d arrays%s) to %s", model.short_name, len(payload), len(encoder.arrays),
+              ", signed" if key is not None else "", path)
     return path
 
 
@@ -136,7 +144,7 @@ def _header(data: bytes, file_size: int, path: Path) -> dict:
 def read_metadata(path: str | Path) -> dict:
     """The JSON description of a model file (format, versions, model, training data) without
     loading the model; raises :class:`ModelFileError` for anything but a model file. The
-    fields are checked for their types; the checksum is not (the arrays are
+    fields are checked for their types; the checksum and signature are not (the arrays are
     not read): call :func:`load` to trust the content."""
     path = Path(path)
     info, _, _ = _read(path, with_arrays=False)
@@ -181,6 +189,7 @@ def _read(path: Path, with_arrays: bool) -> tuple[dict, dict[str, np.ndarray], d
             f"{path} was modified or damaged after it was saved (its checksum does not match); "
             "refusing to load it."
         )
+    verify(path, metadata.get(SIGNATURE_ENTRY), metadata["tsforecast"], arrays)
     return info, arrays, metadata
 
 
@@ -256,7 +265,8 @@ def load(path: str | Path) -> Any:
     The model predicts exactly what the saved one did and can :meth:`update` with newer
     observations. Raises :class:`ModelFileError` (a ``ValueError``) naming the problem for a
     missing file, another kind of file, a file from a newer format, a damaged or modified
-    one, or one whose fields break the schema or the size bounds.
+    one, one whose fields break the schema or the size bounds, and (with
+    ``TSFORECAST_MODEL_KEY`` set) one without a valid signature.
     """
     path = Path(path)
     info, arrays, _ = _read(path, with_arrays=True)
