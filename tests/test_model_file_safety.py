@@ -4,6 +4,7 @@ files saved by earlier versions still load, and signatures and part files behave
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -132,8 +133,6 @@ def test_array_tables_are_checked_against_the_file_size(naive_file, tmp_path, en
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    import os
-
     return subprocess.run([sys.executable, "cli.py", *args], capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).parents[1], env={**os.environ, **(env or {})})
 
@@ -313,3 +312,47 @@ def test_the_cli_refuses_a_file_signed_with_another_key(signed, tmp_path):
     done = _cli("forecast", "--from", str(signed[1]), "--output", str(tmp_path / "out"), "--quiet",
                 env={KEY_VARIABLE: "a different key of enough length"})
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "signature does not match" in done.stderr
+
+
+# ------------------------------------------------------------------ 4. part files
+# A save killed between writing its part file and renaming it into place (SIGKILL: no
+# cleanup handler runs), as a scheduler's timeout or the OOM killer would.
+_KILLED_SAVE = """
+import os, signal, sys
+import tsforecast
+from tests.conftest import weekly_series
+model = tsforecast.get_model("naive").fit(weekly_series(30))
+os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+model.save(sys.argv[1])
+"""
+
+
+@pytest.fixture(scope="module")
+def killed_save(tmp_path_factory):
+    """The folder of a save that was killed mid-write, its target and the part file left."""
+    folder = tmp_path_factory.mktemp("killed")
+    done = subprocess.run([sys.executable, "-c", _KILLED_SAVE, str(folder / "m.tsf")], capture_output=True,
+                          text=True, timeout=300, cwd=Path(__file__).parents[1])
+    assert done.returncode == -9, done.stderr[-1000:]
+    (part,) = folder.glob(".m.tsf.*.part")
+    return folder, part
+
+
+def test_the_part_file_of_a_killed_save_names_its_process_and_the_next_save_removes_it(killed_save):
+    folder, part = killed_save
+    assert not (folder / "m.tsf").exists()
+    pid = part.name.split(".")[3].split("-")[0]
+    assert pid.isdigit()
+    dead = part.name
+    # beside it: a live writer of the same target (this process), a dead writer of another
+    # target whose name starts like this one, and an unrelated file
+    live = folder / f".m.tsf.{os.getpid()}-abcdefgh.part"
+    other = folder / f".m.tsf.b.tsf.{pid}-abcdefgh.part"
+    unrelated = folder / ".m.tsf.notes"
+    for path in (live, other, unrelated):
+        path.write_bytes(b"partial")
+    model = tsforecast.get_model("naive").fit(weekly_series(30))
+    model.save(folder / "m.tsf")
+    assert not (folder / dead).exists()
+    assert live.exists() and other.exists() and unrelated.exists()
+    assert tsforecast.load(folder / "m.tsf").predict(1).notna().all()
