@@ -314,6 +314,13 @@ def test_the_cli_refuses_a_file_signed_with_another_key(signed, tmp_path):
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "signature does not match" in done.stderr
 
 
+def test_the_cli_refuses_a_short_key_before_fitting_and_writes_nothing(tmp_path):
+    weekly_series(30).rename_axis("date").to_csv(tmp_path / "y.csv")
+    done = _cli("fit", "--model", "naive", "--data", str(tmp_path / "y.csv"), "--save", str(tmp_path / "m.tsf"),
+                "--quiet", env={KEY_VARIABLE: "short"})
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "at least 16 characters" in done.stderr
+    assert not (tmp_path / "m.tsf").exists()
+
 # ------------------------------------------------------------------ 4. part files
 # A save killed between writing its part file and renaming it into place (SIGKILL: no
 # cleanup handler runs), as a scheduler's timeout or the OOM killer would.
@@ -356,3 +363,4 @@ def test_the_part_file_of_a_killed_save_names_its_process_and_the_next_save_remo
     assert not (folder / dead).exists()
     assert live.exists() and other.exists() and unrelated.exists()
     assert tsforecast.load(folder / "m.tsf").predict(1).notna().all()
+
