@@ -520,6 +520,9 @@ def fit(
         if settings["model_file"] is None:
             raise ConfigError("--save is required: where to write the fitted model, e.g. --save models/rail.tsf.")
         path = check_output_file(settings["model_file"], "--save")
+        from tsforecast.persistence.signing import signing_key
+
+        signing_key()  # a malformed TSFORECAST_MODEL_KEY fails now, not after a long fit
         chosen = _one_model(settings)
         frame, target, source = _load_frame(settings)
         fitted = _train(chosen, frame, target, settings["quiet"])

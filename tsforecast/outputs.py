@@ -60,10 +60,15 @@ _UMASK = _umask()
 
 
 def atomic_write(path: str | os.PathLike[str], text: str | bytes) -> Path:
-    """Write ``text`` (or bytes) to ``path`` through a unique temporary file beside it."""
+    """Write ``text`` (or bytes) to ``path`` through a unique temporary file beside it.
+
+    The temporary file, ``.NAME.PID-XXXXXXXX.part``, names the writing process, so part files
+    of ``path`` left by a writer that was killed are removed here (never those of a live
+    writer, nor of another target)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    _remove_stale_parts(path)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}-", suffix=".part")
     try:
         # mkstemp makes the file private (0600); the output gets the permissions of a file
         # created the ordinary way
@@ -168,6 +173,18 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _remove_stale_parts(path: Path) -> None:
+    """Remove part files of ``path`` whose writing process is gone (killed mid-write)."""
+    # mkstemp's 8 random characters; the exact pattern keeps ".a.tsf.b.tsf.*.part" (another target) apart
+    own = re.compile(rf"\.{re.escape(path.name)}\.(\d{{1,9}})-[a-z0-9_]{{8}}\.part")
+    with contextlib.suppress(OSError):
+        for entry in path.parent.iterdir():
+            match = own.fullmatch(entry.name)
+            if match and not _pid_alive(int(match[1])):
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
 
 
 class RunDirectory:

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.errors import ModelFileError
+from tsforecast.persistence.bounds import MAX_NDIM
 
-__all__ = ["Encoder", "Decoder", "TRUSTED_DATACLASSES"]
+__all__ = ["Encoder", "Decoder", "TRUSTED_DATACLASSES", "to_offset_checked"]
 
 
 def _trusted_dataclasses() -> dict[str, type]:
@@ -120,18 +121,26 @@ def _trusted() -> dict[str, type]:
 
 
 class Decoder:
-    """Rebuilds values from the JSON tree and the array table, refusing anything unknown."""
+    """Rebuilds values from the JSON tree and the array table, refusing anything unknown.
+
+    Every tagged value is checked for its shape before it is built (an array where an array
+    belongs, lengths that agree, integers in range), so a crafted tree cannot make pandas or
+    numpy allocate more than the file holds. Nesting depth and string lengths are bounded
+    before decoding starts (:func:`tsforecast.persistence.bounds.check_tree`).
+    """
 
     def __init__(self, arrays: dict[str, np.ndarray], decode_model: Callable[[dict, Decoder], Any]) -> None:
         self.arrays = arrays
         self._decode_model = decode_model
 
     def array(self, reference: str) -> np.ndarray:
+        """The stored array ``reference`` names."""
         if not isinstance(reference, str) or reference not in self.arrays:
-            raise ModelFileError(f"the model file refers to an array {reference!r} it does not contain.")
+            raise ModelFileError(f"the model file refers to an array {str(reference)[:80]!r} it does not contain.")
         return self.arrays[reference]
 
     def decode(self, tree: Any) -> Any:
+        """The value ``tree`` (JSON from :meth:`Encoder.encode`) describes."""
         if tree is None or isinstance(tree, (bool, int, float, str)):
             return tree
         if isinstance(tree, list):
@@ -139,69 +148,114 @@ class Decoder:
         if not isinstance(tree, dict) or len(tree) == 0:
             raise ModelFileError(f"the model file holds a value tsforecast does not read: {str(tree)[:80]}")
         tag = next(iter(tree))
+        if tag not in _TAG_KEYS:
+            return self._refuse(str(tag)[:80])
+        if not set(tree) - {tag} <= _TAG_KEYS[tag]:
+            raise ModelFileError(f"the model file's {tag} has keys {sorted(tree)[:10]}; "
+                                 f"expected {sorted(_TAG_KEYS[tag] | {tag})}.")
         body = tree[tag]
         if tag == "__array__":
             return self.array(body)
         if tag == "__float__":
             return float(body) if body in ("nan", "inf", "-inf") else self._refuse(tag)
         if tag == "__objects__":
-            return np.array([self.decode(v) for v in body], dtype=object).reshape(tree["shape"])
+            return self._objects(body, tree.get("shape"))
         if tag == "__tuple__":
-            return tuple(self.decode(v) for v in body)
+            return tuple(self.decode(v) for v in _list(body, tag))
         if tag == "__dict__":
-            return {self._hashable(self.decode(k)): self.decode(v) for k, v in body}
+            pairs = _list(body, tag)
+            if not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
+                raise ModelFileError("the model file's __dict__ holds an entry that is not a [key, value] pair.")
+            return {self._hashable(self.decode(k)): self.decode(v) for k, v in pairs}
         if tag == "__timestamp__":
-            stamp = pd.Timestamp(int(body), tz="UTC" if tree.get("tz") else None).as_unit(self._unit(tree))
-            return stamp.tz_convert(tree["tz"]) if tree.get("tz") else stamp
+            if not (isinstance(body, int) and not isinstance(body, bool) and _INT64[0] < body <= _INT64[1]):
+                raise ModelFileError(f"the model file's timestamp {str(body)[:40]} is not a 64-bit integer.")
+            tz = _short_text(tree.get("tz"), "time zone", none=True)
+            stamp = pd.Timestamp(body, tz="UTC" if tz else None).as_unit(self._unit(tree))
+            return stamp.tz_convert(tz) if tz else stamp
         if tag == "__freq__":
-            return pd.tseries.frequencies.to_offset(str(body))
+            return to_offset_checked(body)
         if tag in ("__datetimeindex__", "__rangeindex__", "__index__"):
             return self._index(tree)
         if tag == "__series__":
+            body = _fields(body, {"name", "index", "values"}, tag)
             index = self._index(body["index"])
-            return pd.Series(self.decode(body["values"]), index=index, name=self.decode(body["name"]))
+            values = self._column(body["values"], len(index), "series values")
+            return pd.Series(values, index=index, name=self._hashable(self.decode(body["name"])))
         if tag == "__frame__":
-            columns = [self._hashable(self.decode(c)) for c in body["columns"]]
-            data = {i: self.decode(v) for i, v in enumerate(body["data"])}
-            frame = pd.DataFrame(data, index=self._index(body["index"]))
+            body = _fields(body, {"index", "columns", "data"}, tag)
+            index = self._index(body["index"])
+            columns = [self._hashable(self.decode(c)) for c in _list(body["columns"], "frame columns")]
+            data = _list(body["data"], "frame data")
+            if len(columns) != len(data):
+                raise ModelFileError(f"the model file's frame names {len(columns)} columns but holds {len(data)}.")
+            frame = pd.DataFrame({i: self._column(v, len(index), "frame column") for i, v in enumerate(data)},
+                                 index=index)
             frame.columns = pd.Index(columns, dtype=object) if columns else frame.columns
             return frame
         if tag == "__dataclass__":
-            cls = _trusted().get(body)
+            cls = _trusted().get(body) if isinstance(body, str) else None
             if cls is None:
-                return self._refuse(f"class {body!r}")
+                return self._refuse(f"class {str(body)[:80]!r}")
             names = {f.name for f in dataclasses.fields(cls)}
             fields = tree.get("fields", {})
-            if set(fields) != names:
-                raise ModelFileError(f"the model file's {body} has fields {sorted(fields)}, expected {sorted(names)}.")
+            _fields(fields, names, body)
             return cls(**{name: self.decode(v) for name, v in fields.items()})
         if tag == "__model__":
-            return self._decode_model(body, self)
+            return self._decode_model(_fields(body, {"model", "params", "y", "X", "state"}, "model"), self)
         return self._refuse(tag)
 
-    def _index(self, tree: dict) -> pd.Index:
-        tag = next(iter(tree))
+    def _objects(self, body: Any, shape: Any) -> np.ndarray:
+        values = np.array([self.decode(v) for v in _list(body, "__objects__")], dtype=object)
+        if not (isinstance(shape, list) and len(shape) <= MAX_NDIM
+                and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+                and math.prod(shape) == values.size):
+            raise ModelFileError(f"the model file's object array of {values.size} values has shape "
+                                 f"{str(shape)[:80]}, which does not hold them.")
+        return values.reshape(shape)
+
+    def _column(self, tree: Any, length: int, what: str) -> np.ndarray:
+        """A one-dimensional array of ``length`` values (never a scalar that pandas would
+        broadcast to any length the index claims)."""
+        values = self.decode(tree)
+        if not isinstance(values, np.ndarray) or values.ndim != 1 or len(values) != length:
+            shape = values.shape if isinstance(values, np.ndarray) else type(values).__name__
+            raise ModelFileError(f"the model file's {what} are {shape}, expected {length} values "
+                                 "(one per timestamp of its index).")
+        return values
+
+    def _index(self, tree: Any) -> pd.Index:
+        tag = next(iter(tree)) if isinstance(tree, dict) and tree else None
+        if tag not in ("__datetimeindex__", "__rangeindex__", "__index__"):
+            return self._refuse(f"an index of kind {str(tag)[:40]}")
+        if not set(tree) - {tag} <= _TAG_KEYS[tag]:
+            raise ModelFileError(f"the model file's {tag} has keys {sorted(tree)[:10]}; "
+                                 f"expected {sorted(_TAG_KEYS[tag] | {tag})}.")
         name = self._hashable(self.decode(tree.get("name")))
         if tag == "__datetimeindex__":
             values = self.decode(tree[tag])
-            if not isinstance(values, np.ndarray) or values.dtype != np.int64:
+            if not isinstance(values, np.ndarray) or values.dtype != np.int64 or values.ndim != 1:
                 return self._refuse("a time index that is not 64-bit integers")
             index = pd.DatetimeIndex(values.astype(f"datetime64[{self._unit(tree)}]"), name=name)
-            if tree.get("tz"):
-                index = index.tz_localize("UTC").tz_convert(tree["tz"])
+            tz = _short_text(tree.get("tz"), "time zone", none=True)
+            if tz:
+                index = index.tz_localize("UTC").tz_convert(tz)
             if tree.get("freq"):
-                index.freq = pd.tseries.frequencies.to_offset(tree["freq"])
+                index.freq = to_offset_checked(tree["freq"])
             return index
         if tag == "__rangeindex__":
-            start, stop, step = (int(v) for v in tree[tag])
-            return pd.RangeIndex(start, stop, step, name=name)
-        if tag == "__index__":
-            return pd.Index(self.decode(tree[tag]), name=name)
-        return self._refuse(tag)
+            bounds = _list(tree[tag], tag)
+            if len(bounds) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) for v in bounds):
+                raise ModelFileError(f"the model file's range index is {str(bounds)[:80]}, not three integers.")
+            return pd.RangeIndex(*bounds, name=name)
+        values = self.decode(tree[tag])
+        if not isinstance(values, np.ndarray) or values.ndim != 1:
+            raise ModelFileError("the model file's index is not a one-dimensional array.")
+        return pd.Index(values, name=name)
 
     def _unit(self, tree: dict) -> str:
         unit = tree.get("unit", "ns")
-        return unit if unit in ("s", "ms", "us", "ns") else self._refuse(f"time unit {unit!r}")
+        return unit if unit in ("s", "ms", "us", "ns") else self._refuse(f"time unit {str(unit)[:20]!r}")
 
     @staticmethod
     def _hashable(value: Any) -> Any:
@@ -210,3 +264,48 @@ class Decoder:
     @staticmethod
     def _refuse(what: str) -> Any:
         raise ModelFileError(f"the model file asks for {what}, which tsforecast never writes; refusing to load it.")
+
+
+#: the keys each tagged value may carry besides its tag (what :class:`Encoder` writes)
+_TAG_KEYS: dict[str, set[str]] = {
+    "__array__": set(), "__float__": set(), "__objects__": {"shape"}, "__tuple__": set(), "__dict__": set(),
+    "__timestamp__": {"unit", "tz"}, "__freq__": set(), "__datetimeindex__": {"unit", "tz", "freq", "name"},
+    "__rangeindex__": {"name"}, "__index__": {"name"}, "__series__": set(), "__frame__": set(),
+    "__dataclass__": {"fields"}, "__model__": set(),
+}
+_INT64 = (-(2**63), 2**63 - 1)
+#: characters of a frequency or time-zone name ("W-SUN", "America/Argentina/Buenos_Aires")
+_MAX_NAME = 64
+
+
+def _list(value: Any, what: str) -> list:
+    if not isinstance(value, list):
+        raise ModelFileError(f"the model file's {what} is {type(value).__name__}, expected a list.")
+    return value
+
+
+def _fields(value: Any, names: set[str], what: str) -> dict:
+    if not isinstance(value, dict) or set(value) != names:
+        found = sorted(value)[:10] if isinstance(value, dict) else type(value).__name__
+        raise ModelFileError(f"the model file's {what} has fields {found}, expected {sorted(names)}.")
+    return value
+
+
+def _short_text(value: Any, what: str, none: bool = False) -> str | None:
+    if value is None and none:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= _MAX_NAME:
+        raise ModelFileError(f"the model file's {what} {str(value)[:40]!r} is not a name of at most "
+                             f"{_MAX_NAME} characters.")
+    return value
+
+
+def to_offset_checked(value: Any) -> pd.offsets.BaseOffset:
+    """The pandas frequency ``value`` (a frequency string from a model file) names, or a
+    :class:`ModelFileError` naming the field when it is not one."""
+    text = _short_text(value, "frequency")
+    try:
+        return pd.tseries.frequencies.to_offset(text)
+    except ValueError:
+        raise ModelFileError(f"the model file's frequency {text!r} is not a frequency this pandas knows "
+                             f"(pandas {pd.__version__}).") from None

@@ -14,8 +14,18 @@ string metadata holds two entries:
     parameters, history and fitted state, with arrays replaced by references into the tensors
     (see :mod:`tsforecast.persistence.codec`).
 ``sha256``
-    SHA-256 over the JSON and every tensor (name, dtype, shape, bytes): a file changed after
-    saving, or cut short, is refused with a clear message instead of forecasting nonsense.
+    SHA-256 over the JSON and every tensor (name, dtype, shape, bytes): a file damaged after
+    saving, or cut short, is refused with a clear message instead of forecasting nonsense. It
+    has no key, so it does not protect against deliberate edits (anyone can recompute it).
+``hmac_sha256`` (optional)
+    HMAC-SHA256 of the same content under the key in ``TSFORECAST_MODEL_KEY``, written when
+    that variable is set; see :mod:`tsforecast.persistence.signing`. Older tsforecast ignores it.
+
+Every field read is bounded (:mod:`tsforecast.persistence.bounds`: header size, nesting,
+string lengths, number and size of arrays against the file) and checked against its schema
+(:mod:`tsforecast.persistence.schema`: types, shapes, dtypes, model name, frequency), so a
+crafted file is refused with a :class:`ModelFileError` naming the field, whatever its
+checksum says.
 
 Loading parses JSON and reads raw arrays; it never unpickles and never imports a name the
 file gives. Models are rebuilt through the registry, and derived objects (statsmodels results,
@@ -25,24 +35,28 @@ PyTorch networks) are recomputed from the saved parameters and weights.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
+import functools
 import json
 import logging
+import os
 import struct
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tsforecast.errors import ModelFileError, NotFittedError
+from tsforecast.errors import ConfigError, ModelFileError, NotFittedError, TsforecastError
+from tsforecast.persistence.bounds import MAX_HEADER, check_tensor_table, check_tree, parse_json
 from tsforecast.persistence.codec import Decoder, Encoder
+from tsforecast.persistence.digest import checksum as _checksum
+from tsforecast.persistence.schema import check_info, check_metadata_entries, check_model_parts
+from tsforecast.persistence.signing import SIGNATURE_ENTRY, sign, signing_key, verify
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "save_model", "load", "read_metadata", "ModelFileError"]
 
 FORMAT = "tsforecast.model"
 #: bump when a change would make older tsforecast misread new files
 FORMAT_VERSION = 1
-_MAX_HEADER = 100 * 2**20  # safetensors' own bound on the JSON header
 _log = logging.getLogger(__name__)
 
 
@@ -56,15 +70,6 @@ def _encode_model(model: Any, key: str, encoder: Encoder) -> dict:
         "X": encoder.encode(model.X_, f"{key}/X"),
         "state": encoder.encode(model._saved_state(), f"{key}/state"),
     }
-
-
-def _checksum(document: str, arrays: dict[str, np.ndarray]) -> str:
-    digest = hashlib.sha256(document.encode())
-    for key in sorted(arrays):
-        array = np.ascontiguousarray(arrays[key])
-        digest.update(f"\0{key}\0{array.dtype.str}\0{array.shape}\0".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
 
 
 def _training_summary(model: Any) -> dict:
@@ -81,8 +86,9 @@ def _training_summary(model: Any) -> dict:
 
 
 def save_model(model: Any, path: str | Path) -> Path:
-    """Write fitted ``model`` to ``path`` atomically (see the module docstring); returns the
-    path. Raises :class:`~tsforecast.errors.NotFittedError` for an unfitted model."""
+    """Write fitted ``model`` to ``path`` atomically (see the module docstring), signed when
+    ``TSFORECAST_MODEL_KEY`` is set; returns the path. Raises
+    :class:`~tsforecast.errors.NotFittedError` for an unfitted model."""
     from safetensors.numpy import save
 
     from tsforecast import __version__
@@ -91,6 +97,7 @@ def save_model(model: Any, path: str | Path) -> Path:
 
     if "_history_parts" not in vars(model):
         raise NotFittedError(f"{model.short_name}: fit the model before saving it.")
+    key = signing_key()  # a malformed key fails here, before anything is written
     encoder = Encoder(_encode_model)
     tree = _encode_model(model, "model", encoder)
     document = json.dumps({
@@ -99,105 +106,157 @@ def save_model(model: Any, path: str | Path) -> Path:
         "model": model.short_name, "label": getattr(model, "label_", model.short_name),
         "training": _training_summary(model), "tree": tree,
     }, allow_nan=False)
-    payload = save(encoder.arrays, metadata={"tsforecast": document, "sha256": _checksum(document, encoder.arrays)})
+    metadata = {"tsforecast": document, "sha256": _checksum(document, encoder.arrays)}
+    if key is not None:
+        metadata[SIGNATURE_ENTRY] = sign(key, document, encoder.arrays)
+    payload = save(encoder.arrays, metadata=metadata)
     path = Path(path)
-    atomic_write(path, payload)
-    _log.info("saved %s (%d bytes, %d arrays) to %s", model.short_name, len(payload), len(encoder.arrays), path)
+    atomic_write(path, payload)  # also removes part files of this path left by a killed save
+    _log.info("saved %s (%d bytes, %d arrays%s) to %s", model.short_name, len(payload), len(encoder.arrays),
+              ", signed" if key is not None else "", path)
     return path
 
 
 # ---------------------------------------------------------------------------- loading
-def _header(data: bytes, path: Path) -> dict:
-    """The safetensors header of ``data``, or a ModelFileError saying what the file is not."""
+def _header(data: bytes, file_size: int, path: Path) -> dict:
+    """The safetensors header of ``data`` (the file's first bytes; ``file_size`` in all),
+    bounded and checked, or a ModelFileError saying what the file is not."""
     not_model = f"{path} is not a tsforecast model file"
     if len(data) < 8:
         raise ModelFileError(f"{not_model} (it is {len(data)} bytes long).")
     (size,) = struct.unpack("<Q", data[:8])
-    if size > _MAX_HEADER:
-        raise ModelFileError(f"{not_model} (it does not start with a safetensors header).")
+    if size > MAX_HEADER:
+        raise ModelFileError(f"{not_model} (it does not start with a safetensors header of at most "
+                             f"{MAX_HEADER} bytes; it claims {size}).")
     if 8 + size > len(data):
         raise ModelFileError(
             f"{path} is truncated or {not_model[len(str(path)) + 1:]}: its header claims {size} bytes, "
             f"the whole file has {len(data)}."
         )
-    try:
-        header = json.loads(data[8 : 8 + size])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelFileError(f"{not_model} (no readable header).") from None
+    header = parse_json(data[8 : 8 + size], f"{path}'s header", not_json=f"{not_model} (no readable header).")
     if not isinstance(header, dict) or "tsforecast" not in (header.get("__metadata__") or {}):
         raise ModelFileError(f"{not_model} (a safetensors file without tsforecast's metadata).")
+    check_metadata_entries(path, header["__metadata__"])
+    check_tensor_table(header, file_size - 8 - size, str(path))
     return header
 
 
 def read_metadata(path: str | Path) -> dict:
     """The JSON description of a model file (format, versions, model, training data) without
-    loading the model; raises :class:`ModelFileError` for anything but a model file."""
+    loading the model; raises :class:`ModelFileError` for anything but a model file. The
+    fields are checked for their types; the checksum and signature are not (the arrays are
+    not read): call :func:`load` to trust the content."""
     path = Path(path)
-    info, _ = _read(path, with_arrays=False)
+    info, _, _ = _read(path, with_arrays=False)
     return {k: v for k, v in info.items() if k != "tree"}
 
 
-def _read(path: Path, with_arrays: bool) -> tuple[dict, dict[str, np.ndarray]]:
+def _read(path: Path, with_arrays: bool) -> tuple[dict, dict[str, np.ndarray], dict]:
+    """The checked JSON document, the arrays (when asked for) and the safetensors metadata."""
     from safetensors.numpy import load as load_arrays
 
     try:
-        data = path.read_bytes() if with_arrays else _read_head(path)
+        data, file_size = _read_all(path) if with_arrays else _read_head(path)
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such model file.") from None
     except IsADirectoryError:
         raise ModelFileError(f"{path} is a directory, not a model file.") from None
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot read it ({exc.strerror}).") from None
-    metadata = _header(data, path)["__metadata__"]
-    try:
-        info = json.loads(metadata["tsforecast"])
-    except json.JSONDecodeError:
-        raise ModelFileError(f"{path}: its tsforecast metadata is not valid JSON; the file is damaged.") from None
+    metadata = _header(data, file_size, path)["__metadata__"]
+    what = f"{path}: its tsforecast metadata"
+    info = parse_json(metadata["tsforecast"], what, not_json=f"{what} is not valid JSON; the file is damaged.")
     if not isinstance(info, dict) or info.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a tsforecast model file (format {info.get('format')!r}).")
+        found = info.get("format") if isinstance(info, dict) else info
+        raise ModelFileError(f"{path} is not a tsforecast model file (format {str(found)[:40]!r}).")
+    check_tree(info, what)
     version = info.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} uses model file format {version}, newer than this tsforecast reads "
-            f"(up to {FORMAT_VERSION}; it was saved by tsforecast {info.get('tsforecast_version')}). "
+            f"(up to {FORMAT_VERSION}; it was saved by tsforecast {str(info.get('tsforecast_version'))[:40]}). "
             "Fix: upgrade tsforecast."
         )
+    check_info(path, info, FORMAT_VERSION)
     if not with_arrays:
-        return info, {}
+        return info, {}, metadata
     try:
         arrays = load_arrays(data)
     except Exception as exc:  # safetensors raises its own error type for any malformed body
         raise ModelFileError(f"{path} is damaged or truncated: {exc}") from None
-    if _checksum(metadata["tsforecast"], arrays) != metadata.get("sha256"):
+    if _checksum(metadata["tsforecast"], arrays) != metadata["sha256"]:
         raise ModelFileError(
             f"{path} was modified or damaged after it was saved (its checksum does not match); "
             "refusing to load it."
         )
-    return info, arrays
+    verify(path, metadata.get(SIGNATURE_ENTRY), metadata["tsforecast"], arrays)
+    return info, arrays, metadata
 
 
-def _read_head(path: Path) -> bytes:
-    """The header length and the header of a file: all the metadata needs, whatever the
-    size of the arrays after it."""
+def _read_all(path: Path) -> tuple[bytes, int]:
+    data = path.read_bytes()
+    return data, len(data)
+
+
+def _read_head(path: Path) -> tuple[bytes, int]:
+    """The header length and the header of a file, and the file's size: all the metadata
+    needs, whatever the size of the arrays after it."""
     with path.open("rb") as handle:
+        file_size = os.fstat(handle.fileno()).st_size
         head = handle.read(8)
         if len(head) < 8:
-            return head
-        size = min(int.from_bytes(head, "little"), _MAX_HEADER + 1)
-        return head + handle.read(size)
+            return head, file_size
+        size = min(int.from_bytes(head, "little"), MAX_HEADER + 1)
+        return head + handle.read(size), file_size
 
 
-def _decode_model(body: dict, decoder: Decoder) -> Any:
-    from tsforecast.registry import available_models, get_model
+def _decode_model(body: dict, decoder: Decoder, path: Path, training: dict | None = None) -> Any:
+    """A model rebuilt from its tree after each part passed its schema check; ``training``
+    is the file's summary for the top-level model (None for models nested in it)."""
+    from tsforecast.registry import MODELS, get_model
 
-    name = body.get("model")
-    if name not in available_models():
-        raise ModelFileError(f"the model file holds a model {name!r} this tsforecast does not know.")
-    params = decoder.decode(body["params"])
-    model = get_model(name, **params)
-    model.check_params()
-    model._restore_fitted(decoder.decode(body["y"]), decoder.decode(body["X"]), decoder.decode(body["state"]))
+    if set(body) != {"model", "params", "y", "X", "state"}:
+        raise ModelFileError(f"{path}: a model in the file has fields {sorted(body)[:10]}, expected model, "
+                             "params, y, X and state.")
+    name = body["model"]
+    if not isinstance(name, str) or name not in MODELS:
+        raise ModelFileError(f"the model file holds a model {str(name)[:40]!r} this tsforecast does not know.")
+    params, y, X, state = (decoder.decode(body[part]) for part in ("params", "y", "X", "state"))
+    check_model_parts(path, MODELS[name], name, params, y, X, state, training)
+    try:
+        model = get_model(name, **params)
+        model.check_params()
+    except ConfigError as exc:
+        raise ModelFileError(f"{path}: field tree.params of {name} is invalid: {exc}") from None
+    try:
+        model._restore_fitted(y, X, state)
+    except TsforecastError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a model's own state restore trips on
+        # the schema checks cover the fields every model has; a model's own state (weights
+        # of the wrong shape, an order of the wrong length) is checked by rebuilding it
+        raise ModelFileError(f"{path}: the fitted state of {name} could not be rebuilt "
+                             f"({type(exc).__name__}: {str(exc)[:200]}); the file was damaged or edited.") from None
+    if training is not None and X is None:
+        _check_forecasts(model, path)
     return model
+
+
+def _check_forecasts(model: Any, path: Path) -> None:
+    """Forecast one step with its interval from a freshly loaded model.
+
+    The schema checks cover the fields every model has; each model's own fitted state
+    (weights, smoothing parameters, last values) is only known to the model, so a state of
+    the wrong type or shape would otherwise surface later as a bare TypeError in the user's
+    ``predict``. One step costs a forward pass or a few multiplications. (A model with
+    exogenous regressors needs future X to forecast and is checked by its restore only.)
+    """
+    try:
+        model.predict_interval(1, 0.8)
+        model.predict(1)
+    except Exception as exc:  # noqa: BLE001 - any failure here means the saved state is unusable
+        raise ModelFileError(f"{path}: the loaded {model.short_name} cannot forecast ({type(exc).__name__}: "
+                             f"{str(exc)[:200]}); its fitted state was damaged or edited.") from None
 
 
 def load(path: str | Path) -> Any:
@@ -205,16 +264,21 @@ def load(path: str | Path) -> Any:
 
     The model predicts exactly what the saved one did and can :meth:`update` with newer
     observations. Raises :class:`ModelFileError` (a ``ValueError``) naming the problem for a
-    missing file, another kind of file, a file from a newer format, or a damaged or modified
-    one.
+    missing file, another kind of file, a file from a newer format, a damaged or modified
+    one, one whose fields break the schema or the size bounds, and (with
+    ``TSFORECAST_MODEL_KEY`` set) one without a valid signature.
     """
     path = Path(path)
-    info, arrays = _read(path, with_arrays=True)
-    _log.info("loading %s saved by tsforecast %s at %s from %s", info.get("model"),
-              info.get("tsforecast_version"), info.get("saved_at"), path)
+    info, arrays, _ = _read(path, with_arrays=True)
+    _log.info("loading %s saved by tsforecast %s at %s from %s", info["model"],
+              info["tsforecast_version"], info["saved_at"], path)
+    decoder = Decoder(arrays, functools.partial(_decode_model, path=path))
     try:
-        return _decode_model(info["tree"], Decoder(arrays, _decode_model))
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ModelFileError(f"{path} could not be rebuilt into a model ({type(exc).__name__}: {exc}).") from None
+        return _decode_model(info["tree"], decoder, path, info["training"])
+    except ModelFileError as exc:
+        if str(path) in str(exc):
+            raise
+        raise ModelFileError(f"{path}: {exc}") from None  # the codec's messages do not know the path
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        raise ModelFileError(f"{path} could not be rebuilt into a model ({type(exc).__name__}: "
+                             f"{str(exc)[:200]}).") from None
