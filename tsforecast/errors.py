@@ -18,6 +18,7 @@ __all__ = [
     "DataRepairWarning",
     "FitWarning",
     "StaleDataWarning",
+    "UnverifiedModelWarning",
 ]
 
 
@@ -66,3 +67,8 @@ class FitWarning(UserWarning):
 
 class StaleDataWarning(UserWarning):
     """The data holds no observation newer than the model's: the forecast is the previous one."""
+
+
+class UnverifiedModelWarning(UserWarning):
+    """A signed model file was loaded without ``TSFORECAST_MODEL_KEY``: the signature was
+    not checked."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsforecast.errors import ConfigError, ModelFileError
+from tsforecast.errors import ConfigError, ModelFileError, UnverifiedModelWarning
 from tsforecast.persistence.digest import feed
 
 __all__ = ["KEY_VARIABLE", "MIN_KEY_LENGTH", "SIGNATURE_ENTRY", "UnverifiedModelWarning", "signing_key", "sign",
@@ -32,11 +32,6 @@ KEY_VARIABLE = "TSFORECAST_MODEL_KEY"
 MIN_KEY_LENGTH = 16
 #: the safetensors metadata entry holding the signature (hex)
 SIGNATURE_ENTRY = "hmac_sha256"
-
-
-class UnverifiedModelWarning(UserWarning):
-    """A signed model file was loaded without ``TSFORECAST_MODEL_KEY``: the signature was
-    not checked."""
 
 
 def signing_key() -> bytes | None:
