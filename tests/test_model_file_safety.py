@@ -364,3 +364,22 @@ def test_the_part_file_of_a_killed_save_names_its_process_and_the_next_save_remo
     assert live.exists() and other.exists() and unrelated.exists()
     assert tsforecast.load(folder / "m.tsf").predict(1).notna().all()
 
+
+
+def test_a_network_configuration_inflated_past_its_weights_is_refused_before_it_is_built(tmp_path):
+    """A crafted configuration (hidden size a million) would allocate terabytes when the network
+    is built; its shapes are compared with the saved weights on PyTorch's meta device first."""
+
+    def inflate(node) -> None:
+        if isinstance(node, dict):
+            if "hidden" in node and isinstance(node["hidden"], int):
+                node["hidden"] = 1_000_000
+            for value in node.values():
+                inflate(value)
+        elif isinstance(node, list):
+            for value in node:
+                inflate(value)
+
+    crafted = _resave(DATA / "lstm-v1.tsf", tmp_path / "inflated.tsf", change=inflate)
+    with pytest.raises(ModelFileError, match="network configuration does not match its saved weights"):
+        tsforecast.load(crafted)

@@ -69,7 +69,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from tsforecast.base import Forecaster, _check_horizon
-from tsforecast.errors import ConfigError, DataError, TsforecastError
+from tsforecast.errors import ConfigError, DataError, ModelFileError, TsforecastError
 from tsforecast.frequency import future_index
 from tsforecast.models.conformal import block_widths, floor_scale, latest_scales, scale_lag, window_scales
 from tsforecast.models.features import LOSS_NAMES, Scaler, calendar_features
@@ -530,6 +530,18 @@ class NeuralForecaster(WindowRules, Forecaster):
 
         weights = state.pop("network_")
         super()._restore_state(state)
+        # the configuration is checked against the saved weights on PyTorch's meta device (shapes,
+        # no memory) before the network is built: a file whose configuration asks for a network
+        # of gigabytes is refused before it can allocate them
+        with torch.device("meta"):
+            expected = {name: tuple(t.shape) for name, t in build_network(self.network_config_).state_dict().items()}
+        saved = {name: tuple(np.shape(array)) for name, array in weights.items()}
+        if expected != saved:
+            differ = sorted(set(expected) ^ set(saved)) or [n for n in expected if expected[n] != saved[n]]
+            raise ModelFileError(
+                f"the model file's network configuration does not match its saved weights (first difference: "
+                f"{differ[0]!r}); it was modified or damaged."
+            )
         network = build_network(self.network_config_)
         network.load_state_dict({name: torch.from_numpy(np.array(array)) for name, array in weights.items()})
         self.network_ = network.eval()
