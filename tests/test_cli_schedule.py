@@ -194,6 +194,15 @@ def test_dates_with_a_utc_offset_and_files_of_only_the_new_days(tmp_path, files,
 def test_rolling_options_need_from_and_exit_code_5_is_documented(tmp_path):
     result = runner.invoke(app, ["forecast", "--model", "naive", "--fill-gap", "--output", str(tmp_path)])
     assert_one_line_usage_error(result, "--fill-gap only applies to --from")
+    # the same key in a config file is no less a mistake than on the command line
+    config = tmp_path / "daily.toml"
+    config.write_text("require_new_data = true\n")
+    result = runner.invoke(app, ["forecast", "--model", "naive", "--config", str(config), "--output", str(tmp_path)])
+    assert_one_line_usage_error(result, "--require-new-data only applies to --from")
+    saved = tmp_path / "m.tsf"
+    assert runner.invoke(app, ["fit", "--model", "naive", "--save", str(saved), "-q"]).exit_code == 0
+    result = runner.invoke(app, ["forecast", "--from", str(saved), "--allow-level-shift", "--output", str(tmp_path)])
+    assert_one_line_usage_error(result, "--allow-level-shift act on the new rows of --data")
     assert "5 no new data" in " ".join(runner.invoke(app, ["--help"]).output.split())
     options = " ".join(runner.invoke(app, ["forecast", "--help"]).output.split())
     assert all(option in options for option in ("--require-new-data", "--fill-gap", "--allow-level-shift"))

@@ -211,3 +211,35 @@ def test_data_of_another_frequency_is_refused_even_when_it_lies_on_the_grid():
     hourly = pd.Series(1.0, pd.date_range(y.index[-7] + pd.Timedelta(hours=12), periods=2, freq="D"))
     with pytest.raises(DataError, match="not on the model's D grid"):
         roll_forward(model, hourly)
+
+
+# ------------------------------------------------------------------ review: sparse pasts, long gaps
+@pytest.mark.parametrize("kind", ["two-past-days", "mostly-blank-past"])
+def test_a_sparse_or_mostly_blank_past_is_only_compared_never_put_on_a_grid(kind):
+    """Past rows are compared with the model's history, not validated as a series of their
+    own: two repeated days, or a copy whose past is mostly blank, used to be refused as
+    "95% of the values are missing"."""
+    y = weekly_series(160)
+    model = _fitted(y.iloc[:-1])
+    if kind == "two-past-days":
+        export = y.iloc[[-40, -20, -1]]
+    else:
+        export = y.copy()
+        blank = np.r_[np.arange(159) % 4 != 0, False]  # three past days in four blank, the new one not
+        export[blank] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to say: the shared values agree
+        assert continue_with(model, export) == 1
+    wrong = export.copy()
+    wrong.iloc[:-1] = wrong.iloc[:-1] * 3  # the shared values differ: another series
+    with pytest.raises(DataError, match="does not continue the model's series"):
+        continue_with(_fitted(y.iloc[:-1]), wrong)
+
+
+def test_a_gap_too_long_to_fill_says_so_rather_than_blaming_the_frequency():
+    y = weekly_series(160)
+    model = _fitted(y.iloc[:-12])
+    export = y.iloc[-2:]  # ten days missing, then two
+    with pytest.raises(DataError, match=r"too long to fill: 10 of the 12 values"):
+        roll_forward(model, export, fill_gap=True)
+    assert len(model.y_) == 148  # nothing appended

@@ -383,3 +383,31 @@ def test_a_network_configuration_inflated_past_its_weights_is_refused_before_it_
     crafted = _resave(DATA / "lstm-v1.tsf", tmp_path / "inflated.tsf", change=inflate)
     with pytest.raises(ModelFileError, match="network configuration does not match its saved weights"):
         tsforecast.load(crafted)
+
+
+def test_a_network_with_more_layers_than_saved_weights_is_refused_before_any_build(tmp_path):
+    def deepen(node) -> None:
+        if isinstance(node, dict):
+            if "num_layers" in node and isinstance(node["num_layers"], int):
+                node["num_layers"] = 100_000
+            for value in node.values():
+                deepen(value)
+        elif isinstance(node, list):
+            for value in node:
+                deepen(value)
+
+    crafted = _resave(DATA / "lstm-v1.tsf", tmp_path / "deep.tsf", change=deepen)
+    with pytest.raises(ModelFileError, match="100000 layers but only"):
+        tsforecast.load(crafted)
+
+
+def test_an_ets_file_cannot_ask_for_unbounded_simulation_paths(tmp_path):
+    def inflate(info) -> None:
+        pairs = info["tree"]["params"]["__dict__"]
+        info["tree"]["params"]["__dict__"] = [[k, 10**12 if k == "simulation_paths" else v] for k, v in pairs]
+
+    crafted = _resave(DATA / "ets-v1.tsf", tmp_path / "paths.tsf", change=inflate)
+    with pytest.raises(ModelFileError, match="simulation_paths"):
+        tsforecast.load(crafted)
+    with pytest.raises(ConfigError, match=r"simulation_paths must be an integer >= 100 and <= 1,000,000"):
+        tsforecast.ETS(simulation_paths=10**7).fit(weekly_series(60))

@@ -114,7 +114,10 @@ def test_the_guard_check_reads_the_script_s_top_level(tmp_path, monkeypatch):
     main = sys.modules["__main__"]
     for text, unguarded in [("x = 1\n", True), ("if __name__ == '__main__':\n    x = 1\n", False),
                             ("if '__main__' == __name__:\n    pass\n", False),
-                            ("def f():\n    if __name__ == '__main__':\n        pass\n", True)]:
+                            ("if __name__ == '__main__' and True:\n    pass\n", False),
+                            ("try:\n    if __name__ in ('__main__',):\n        pass\nexcept Exception:\n    pass\n",
+                             False),
+                            ("name = __name__\nprint('__main__')\n", True)]:
         script = tmp_path / "script.py"
         script.write_text(text)
         monkeypatch.setattr(main, "__file__", str(script), raising=False)
@@ -167,3 +170,26 @@ def test_progress_names_the_model_and_series_it_waits_for(daily):
     assert {running for _, _, running in seen[:-1]} <= {"snaive on y", "mean on y", "naive on y"}
     assert seen[0][2] != seen[1][2] and seen[-1][2] == ""
     assert two_arguments[-1][0] == two_arguments[-1][1]
+
+
+def test_the_progress_bar_shows_series_ids_as_text_never_as_markup():
+    import io
+
+    from rich.console import Console
+
+    import tsforecast.cli as cli
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    original = cli._err
+    cli._err = console
+    try:
+        # each in a bar of its own: a bar draws its latest state when it closes
+        with cli._progress(True, "backtesting") as update:
+            update(1, 3, "arima on store[/x]")  # a closing tag that matches nothing: Rich would raise
+        with cli._progress(True, "backtesting") as update:
+            update(2, 3, "naive on [bold]A")
+    finally:
+        cli._err = original
+    shown = console.file.getvalue()
+    assert "arima on store[/x]" in shown and "naive on [bold]A" in shown
+

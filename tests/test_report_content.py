@@ -47,10 +47,10 @@ def test_a_panels_cutoffs_describe_every_series_not_the_first():
     assert "3 series" in row and "2 per series" in row
     # the earliest first cutoff (series a) and the latest last cutoff (series c) are both named
     assert "2020-02-16" in row and "2020-03-14" in row, row
-    # run.json's metadata holds every series' own cutoffs, not the first series' for all
+    # run.json's metadata spans every series' cutoffs, not the first series' alone
     cutoffs = result.metadata["cutoffs"]
-    assert set(cutoffs) == set(ends) and cutoffs["a"][0].startswith("2020-02-16")
-    assert cutoffs["c"][-1].startswith("2020-03-14") and cutoffs["a"] != cutoffs["c"]
+    assert cutoffs["earliest"].startswith("2020-02-16") and cutoffs["latest"].startswith("2020-03-14")
+    assert cutoffs["per_series"] == [2]
 
 
 def test_a_panel_whose_series_share_their_cutoffs_says_so():
@@ -178,6 +178,10 @@ def test_a_baseline_that_forecast_exactly_is_said_in_words():
     assert "No improvement can be computed: the baseline's MAE is 0" in top["detail"]
     assert "naive had MAE" in top["detail"]
     assert not re.search(r"(nan|inf)%", render_report(result))
+    # one rule for every output: the leaderboard itself (CLI table, leaderboard.csv) has no skill
+    # against a baseline whose MAE is a rounding error (it printed -3.2e14 before)
+    board = result.leaderboard()
+    assert board["skill"].isna().all() and result.exact_models() == ["snaive"]
 
 
 # ------------------------------------------------------------------ seen in the rendered report

@@ -277,7 +277,7 @@ def _progress(enabled: bool, label: str) -> Iterator[Any]:
         task = progress.add_task(label, total=None)
 
         def update(done: int, total: int, running: str = "") -> None:
-            description = f"{label}: {running}" if running else label
+            description = f"{label}: {escape(running)}" if running else label  # ids are data, not markup
             progress.update(task, completed=done, total=total, description=description)
 
         yield update
@@ -454,15 +454,14 @@ _CONFIG_HELP = "TOML file with any of these options and a [model_params.<model>]
 def _one_model(settings: dict[str, Any]):
     """The model of ``fit``/``forecast``, with its config parameters and the seed. A shared
     config may hold parameters of other models; names that are no model at all are refused."""
-    from tsforecast.registry import available_models
+    from tsforecast.registry import available_models, get_model
 
-    name, params = settings["model"], settings["model_params"]
+    name, params = str(settings["model"]).strip().lower(), settings["model_params"]
     unknown = sorted(set(params) - set(available_models()))
     if unknown:
         raise ConfigError(f"model_params for {', '.join(unknown)}, which is not a model; models: "
                           f"{', '.join(available_models())}.")
-    own = {name: params[name]} if name in params else {}
-    chosen = next(iter(_models(_model_names(name, own), own).values()))
+    chosen = get_model(name, **params.get(name, {}))
     if "seed" in chosen.get_params():
         chosen.set_params(seed=settings["seed"])
     return chosen
@@ -598,7 +597,8 @@ def forecast(
                "fill_gap": fill_gap or None, "allow_level_shift": allow_level_shift or None}
         settings = resolve_settings(cli, config)
         from_saved = settings["model_file"] is not None
-        rolling = [f"--{k.replace('_', '-')}" for k in ("require_new_data", "fill_gap", "allow_level_shift") if cli[k]]
+        # from the command line or a config file alike: an option that cannot act is a mistake
+        rolling = [f"--{k.replace('_', '-')}" for k in _ROLLING_OPTIONS if settings[k]]
         if rolling and not from_saved:
             raise ConfigError(f"{', '.join(rolling)} only applies to --from (a saved model rolled onto new data).")
         if from_saved and model is not None:
@@ -659,9 +659,14 @@ def _roll_saved_model(settings: dict[str, Any], cli: dict[str, Any], config: Pat
                 raise typer.Exit(EXIT_NO_NEW_DATA) from None
         provenance.update(data=source, data_sha256=data_hash(rolled.data), appended=rolled.appended,
                           filled=rolled.filled)
-    elif settings["require_new_data"]:
-        raise ConfigError("--require-new-data checks the new rows of --data; give --data (or data in the config).")
+    elif any(settings[k] for k in _ROLLING_OPTIONS):
+        given = ", ".join(f"--{k.replace('_', '-')}" for k in _ROLLING_OPTIONS if settings[k])
+        raise ConfigError(f"{given} act on the new rows of --data; give --data (or data in the config).")
     return fitted, provenance
+
+
+#: forecast's options for rolling a saved model onto new data (--from with --data)
+_ROLLING_OPTIONS = ("require_new_data", "fill_gap", "allow_level_shift")
 
 
 def _print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -30,7 +30,7 @@ from tsforecast.dates import on_clock, parse_dates
 from tsforecast.errors import DataError, DataRepairWarning, StaleDataWarning
 from tsforecast.frequency import freq_label, infer_regular_freq, infer_season
 from tsforecast.level_shift import check_level
-from tsforecast.validation import clean_series, listed
+from tsforecast.validation import clean_series, clean_values, listed, stamp_text
 
 __all__ = ["continue_with", "roll_forward", "Continuation", "StaleDataWarning", "REVISED_SHARE"]
 
@@ -49,11 +49,6 @@ class Continuation:
     model_last: pd.Timestamp
     data_last: pd.Timestamp | None
     data: pd.Series
-
-
-def _when(stamp: pd.Timestamp) -> str:
-    """A timestamp for a message: the date alone at midnight (daily data), else ISO 8601."""
-    return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat()
 
 
 def _on_model_clock(model, y: pd.Series) -> pd.Series:
@@ -86,9 +81,9 @@ def _check_frequency(model, index: pd.DatetimeIndex, data_tz: object) -> None:
     if len(off):
         moved = (f" The data's times were converted from {data_tz} to the model's {cutoff.tz}, which moves them."
                  if data_tz is not None and cutoff.tz is not None and str(data_tz) != str(cutoff.tz) else "")
-        raise DataError(f"timestamps {listed([_when(t) for t in off])} of the data are not on the model's "
-                        f"{freq_label(freq)} grid (its last timestamp is {_when(cutoff)}).{moved} Fix: give data at "
-                        "the model's times" + (" (in its timezone)." if moved else "."))
+        raise DataError(f"timestamps {listed([stamp_text(t) for t in off])} of the data are not on the model's "
+                        f"{freq_label(freq)} grid (its last timestamp is {stamp_text(cutoff)}).{moved} Fix: give "
+                        "data at the model's times" + (" (in its timezone)." if moved else "."))
 
 
 def _check_overlap(model, older: pd.Series) -> str | None:
@@ -98,23 +93,23 @@ def _check_overlap(model, older: pd.Series) -> str | None:
     history = model.y_
     if not older.notna().any():
         return None
-    # only validated here (non-numbers, conflicting duplicates are errors); its repairs are
-    # not reported, since none of these values reaches the model
-    given = clean_series(older.dropna(), freq=model.freq_).series
-    overlap = history.index.intersection(older.dropna().index)
+    # only validated here (non-numbers, conflicting duplicates are errors), never put on the
+    # grid: a few past days, or a past mostly blank, are only compared, and none reaches the model
+    given = clean_values(older.dropna())
+    overlap = history.index.intersection(given.index)
     if not len(overlap):
         return None
     differs = ~np.isclose(history.loc[overlap].to_numpy(), given.loc[overlap].to_numpy(), rtol=1e-9, atol=0.0)
     if differs.mean() > REVISED_SHARE:
         raise DataError(
             f"the data does not continue the model's series: {int(differs.sum())} of the "
-            f"{len(overlap)} values they share differ (first at {_when(overlap[differs.argmax()])}). "
+            f"{len(overlap)} values they share differ (first at {stamp_text(overlap[differs.argmax()])}). "
             "Fix: give the same series the model was fitted on, or refit it with `tsforecast fit`."
         )
     if not differs.any():
         return None
     return (f"{int(differs.sum())} of the {len(overlap)} values the data shares with the model's history "
-            f"differ (first at {_when(overlap[differs.argmax()])}); the model keeps the values it was fitted on")
+            f"differ (first at {stamp_text(overlap[differs.argmax()])}); the model keeps the values it was fitted on")
 
 
 def _check_gap(model, present: pd.DatetimeIndex, fill_gap: bool) -> None:
@@ -123,11 +118,17 @@ def _check_gap(model, present: pd.DatetimeIndex, fill_gap: bool) -> None:
     cutoff, freq = model.cutoff_, model.freq_
     expected = pd.date_range(cutoff + freq, present[-1], freq=freq)
     missing = expected.difference(present)
+    if fill_gap and 2 * len(missing) > len(expected):
+        raise DataError(
+            f"the gap after the model's last timestamp {stamp_text(cutoff)} is too long to fill: {len(missing)} of the "
+            f"{len(expected)} values up to {stamp_text(present[-1])} are missing, so most would be invented. "
+            "Fix: give the missing values, or refit the model with `tsforecast fit`."
+        )
     if len(missing) and not fill_gap:
-        where = (f"the model ends at {_when(cutoff)}, so the next observation is {_when(expected[0])}, but the "
-                 f"data's first newer one is {_when(present[0])}" if present[0] != expected[0] else
-                 f"the data has no value for {listed([_when(t) for t in missing])} after the model's last "
-                 f"timestamp {_when(cutoff)}")
+        where = (f"the model ends at {stamp_text(cutoff)}, so the next observation is {stamp_text(expected[0])}, "
+                 f"but the data's first newer one is {stamp_text(present[0])}" if present[0] != expected[0] else
+                 f"the data has no value for {listed([stamp_text(t) for t in missing])} after the model's last "
+                 f"timestamp {stamp_text(cutoff)}")
         raise DataError(
             f"the data does not continue the model's series: {where} ({len(missing)} value(s) missing). "
             "Fix: give the missing values, or fill them by linear interpolation with --fill-gap (fill_gap = true)."
@@ -153,10 +154,10 @@ def roll_forward(model, y: pd.Series, *, fill_gap: bool = False, allow_level_shi
     observed = data.dropna().index
     data_last = observed.max() if len(observed) else None
     if not len(present):
-        shown = "has no values" if data_last is None else f"ends at {_when(data_last)}"
+        shown = "has no values" if data_last is None else f"ends at {stamp_text(data_last)}"
         warnings.warn(
-            f"no new data: the data {shown} and the model's last timestamp is {_when(cutoff)}, so the "
-            f"forecast is the one from {_when(cutoff)} again. Fix: check that the latest data has arrived "
+            f"no new data: the data {shown} and the model's last timestamp is {stamp_text(cutoff)}, so the "
+            f"forecast is the one from {stamp_text(cutoff)} again. Fix: check that the latest data has arrived "
             "(--require-new-data / require_new_data = true makes this an error).",
             StaleDataWarning, stacklevel=2,
         )
@@ -171,9 +172,9 @@ def roll_forward(model, y: pd.Series, *, fill_gap: bool = False, allow_level_shi
     if not allow_level_shift:
         season = getattr(model, "season_", None) or infer_season(freq)
         check_level(model.y_, new_values.drop(filled), season,
-                    what=f"the {len(present)} new value(s) after {_when(cutoff)}")
+                    what=f"the {len(present)} new value(s) after {stamp_text(cutoff)}")
     if cleaned.repairs:
-        intro = f"after the model's last timestamp {_when(cutoff)} (fill_gap): " if len(filled) else ""
+        intro = f"after the model's last timestamp {stamp_text(cutoff)} (fill_gap): " if len(filled) else ""
         notes.append(intro + "; ".join(cleaned.repairs))
     if notes:
         warnings.warn("; ".join(notes), DataRepairWarning, stacklevel=2)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tsforecast.errors import ConfigError
 
-__all__ = ["Dialect", "SEPARATORS", "DECIMALS", "sniff_dialect"]
+__all__ = ["Dialect", "SEPARATORS", "DECIMALS", "check_decimal", "check_sep", "sniff_dialect"]
 
 #: the separators detected, in order of preference when several fit the first lines
 SEPARATORS = (",", ";", "\t", "|")
@@ -90,13 +90,26 @@ def _decimal(lines: list[str], sep: str) -> str:
     return "," if any(_DECIMAL_COMMA.fullmatch(cell) for cell in cells) else "."
 
 
+def check_sep(value: object, name: str = "sep") -> str:
+    """A separator: one character, or ``tab`` (``\\t``, hard to type) for a tab."""
+    text = {"tab": "\t", "\\t": "\t"}.get(value, value) if isinstance(value, str) else value
+    if not isinstance(text, str) or len(text) != 1 or text in "\r\n\"'":
+        raise ConfigError(f"{name} must be one character such as ';' or '|', or tab, got {value!r}.")
+    return text
+
+
+def check_decimal(value: object, name: str = "decimal") -> str:
+    """A decimal mark: ``.`` or ``,``."""
+    if value not in DECIMALS:
+        raise ConfigError(f"{name} must be '.' or ',', got {value!r}.")
+    return str(value)
+
+
 def sniff_dialect(path: Path, sep: str | None = None, decimal: str | None = None) -> Dialect:
     """The separator and decimal mark to read ``path`` with: ``sep`` and ``decimal`` when
     given, else detected from its first lines (see the module docstring)."""
-    if decimal is not None and decimal not in DECIMALS:
-        raise ConfigError(f"decimal must be '.' or ',', got {decimal!r}.")
-    if sep is not None and (len(sep) != 1 or sep in "\r\n\"'"):
-        raise ConfigError(f"sep must be one character such as ';' or a tab, got {sep!r}.")
+    decimal = None if decimal is None else check_decimal(decimal)
+    sep = None if sep is None else check_sep(sep)
     if sep is not None and sep == decimal:
         raise ConfigError(f"sep and decimal are both {sep!r}; a file cannot use one mark for both.")
     lines = _sample_lines(path) if sep is None or decimal is None else []

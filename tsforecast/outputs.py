@@ -175,16 +175,24 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _left_by_dead_writers(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
+    """Entries of ``folder`` whose names match ``pattern`` (its first group: the writer's
+    process id) and whose writer is gone: a killed save's part file, a killed run's staging."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    return [entry for entry in entries
+            if (match := pattern.fullmatch(entry.name)) and not _pid_alive(int(match[1]))]
+
+
 def _remove_stale_parts(path: Path) -> None:
     """Remove part files of ``path`` whose writing process is gone (killed mid-write)."""
     # mkstemp's 8 random characters; the exact pattern keeps ".a.tsf.b.tsf.*.part" (another target) apart
     own = re.compile(rf"\.{re.escape(path.name)}\.(\d{{1,9}})-[a-z0-9_]{{8}}\.part")
-    with contextlib.suppress(OSError):
-        for entry in path.parent.iterdir():
-            match = own.fullmatch(entry.name)
-            if match and not _pid_alive(int(match[1])):
-                with contextlib.suppress(FileNotFoundError):
-                    entry.unlink()
+    for entry in _left_by_dead_writers(path.parent, own):
+        with contextlib.suppress(FileNotFoundError):
+            entry.unlink()
 
 
 class RunDirectory:
@@ -274,10 +282,8 @@ class RunDirectory:
 
     def _remove_stale_staging(self) -> None:
         """Staging directories whose process is gone were left by a killed run."""
-        for entry in self.folder.glob(f"{_STAGING_PREFIX}*"):
-            pid = entry.name[len(_STAGING_PREFIX):].split("-")[0]
-            if pid.isdigit() and not _pid_alive(int(pid)):
-                shutil.rmtree(entry, ignore_errors=True)
+        for entry in _left_by_dead_writers(self.folder, re.compile(rf"{re.escape(_STAGING_PREFIX)}(\d+)-.*")):
+            shutil.rmtree(entry, ignore_errors=True)
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -135,7 +135,7 @@ def panel_from_long(
         )
     # ids are compared as text (1 and "1" are one series; 007 and 7 are two, and refused as
     # look-alikes); codes follow the ids' sorted order
-    text_ids = pd.Index(ids_as_text(pd.Series(np.asarray(raw_ids, dtype=object))).to_numpy(dtype=object))
+    text_ids = pd.Index(ids_as_text(pd.Series(raw_ids, dtype=object)), dtype=object)
     text_codes, names = pd.factorize(text_ids, sort=True)
     check_distinct_ids([str(name) for name in names], f"{id_col!s} id")
     codes = text_codes[raw_codes]

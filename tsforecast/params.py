@@ -33,14 +33,17 @@ def _prefix(owner: str | None) -> str:
 
 
 def check_int(
-    owner: str | None, name: str, value: object, low: int | None = 0, *, allow_none: bool = False
+    owner: str | None, name: str, value: object, low: int | None = 0, *, high: int | None = None,
+    allow_none: bool = False,
 ) -> int | None:
-    """``value`` as an int of at least ``low`` (any int when ``low`` is None; None if allowed).
-    ``owner`` names the model in the message (None for plain function arguments)."""
+    """``value`` as an int of at least ``low`` (any int when ``low`` is None) and at most
+    ``high`` (when given); None if allowed. ``owner`` names the model in the message (None for
+    plain function arguments)."""
     if value is None and allow_none:
         return None
-    if not _is_int(value) or (low is not None and value < low):
+    if not _is_int(value) or (low is not None and value < low) or (high is not None and value > high):
         bound = "an integer" if low is None else f"an integer >= {low}"
+        bound += f" and <= {high:,}" if high is not None else ""
         also = " or None" if allow_none else ""
         raise ConfigError(f"{_prefix(owner)}{name} must be {bound}{also}, got {value!r}.")
     return int(value)

@@ -40,7 +40,11 @@ def ids_as_text(values: pd.Series) -> pd.Series:
     integer stored as a float), text stays as written, missing values stay missing."""
     if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(values.dtype):
         return values
-    return values.map(_text).astype(object)
+    # each distinct id converted once (a long table repeats every id on each of its dates);
+    # a missing id has code -1, which picks the trailing None: it stays missing
+    codes, uniques = pd.factorize(values)
+    text = np.array([*(_text(u) for u in uniques), None], dtype=object)
+    return pd.Series(text[codes], index=values.index, name=values.name, dtype=object)
 
 
 def id_key(name: str) -> str:

@@ -17,6 +17,7 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any
 
+from tsforecast.csv_dialect import check_decimal, check_sep
 from tsforecast.errors import ConfigError
 from tsforecast.outputs import check_stem
 from tsforecast.params import ENGINES, check_jobs, check_seconds, check_seed
@@ -91,17 +92,11 @@ def _fraction(name: str, value: object) -> float:
 
 
 def _separator(name: str, value: object) -> str:
-    """One character between a CSV's fields; ``tab`` (or ``\\t``, hard to type) for a tab."""
-    text = {"tab": "\t", "\\t": "\t"}.get(value, value) if isinstance(value, str) else value
-    if not isinstance(text, str) or len(text) != 1 or text in "\r\n\"'":
-        raise _fail(name, "one character such as ';' or '|', or tab", value)
-    return text
+    return check_sep(value, name.replace("_", "-"))
 
 
 def _decimal_mark(name: str, value: object) -> str:
-    if value not in {".", ","}:
-        raise _fail(name, "'.' or ','", value)
-    return str(value)
+    return check_decimal(value, name.replace("_", "-"))
 
 
 def _engine(name: str, value: object) -> str:

@@ -48,8 +48,8 @@ from tsforecast.errors import DataError, DataRepairWarning
 from tsforecast.frequency import infer_regular_freq
 
 __all__ = [
-    "CleanSeries", "clean_series", "to_series", "align_exog", "infer_exog_schema", "exog_on_index",
-    "ExogSchema", "listed", "MAX_MAGNITUDE", "MIN_TIMESTAMPS",
+    "CleanSeries", "clean_series", "clean_values", "to_series", "align_exog", "infer_exog_schema", "exog_on_index",
+    "ExogSchema", "listed", "stamp_text", "MAX_MAGNITUDE", "MIN_TIMESTAMPS",
 ]
 
 #: the largest absolute value a series may hold: models square and sum values, and beyond
@@ -79,12 +79,13 @@ def listed(items: Sequence[object]) -> str:
     return shown + (f" (and {more} more)" if more > 0 else "")
 
 
-def _stamp(ts: pd.Timestamp) -> str:
+def stamp_text(ts: pd.Timestamp) -> str:
+    """A timestamp for a message: the date alone at midnight (daily data), else ISO 8601."""
     return ts.isoformat() if (ts.hour or ts.minute or ts.second) else ts.strftime("%Y-%m-%d")
 
 
 def _stamps(index: pd.Index) -> str:
-    return listed([_stamp(ts) for ts in index])
+    return listed([stamp_text(ts) for ts in index])
 
 
 def _select_column(data: pd.DataFrame, target: Hashable | None) -> pd.Series:
@@ -183,10 +184,11 @@ def _to_float(series: pd.Series) -> pd.Series:
         bad = converted.isna() & values.notna()
         if bad.any():
             where = values.index[bad.to_numpy()]
-            shown = listed([f"{_stamp(ts)}={values[ts]!r}" for ts in where[:_MAX_LISTED]])
+            shown = listed([f"{stamp_text(ts)}={values[ts]!r}" for ts in where[:_MAX_LISTED]])
             # "12,5": a decimal comma that the reader was not told about
             comma = values[bad].astype(str).str.fullmatch(r"\s*[+-]?\d+,\d+\s*").all()
-            hint = "; numbers with a decimal comma: read the file with --decimal , (decimal=',')" if comma else ""
+            hint = ("; some look like numbers with a decimal comma: if the file uses one throughout, read it "
+                    "with --decimal , (decimal=','); if it mixes marks, correct them") if comma else ""
             raise DataError(
                 f"{int(bad.sum())} non-numeric value(s) in {series.name or 'the series'!s}: "
                 f"{shown}. Fix: correct them, or make them empty to have them treated as missing{hint}."
@@ -220,7 +222,7 @@ def _deduplicate(series: pd.Series, repairs: list[str]) -> pd.Series:
     conflicting = spread[spread > 1].index
     if len(conflicting):
         shown = listed(
-            [f"{_stamp(ts)} -> {sorted(set(dups.loc[ts].tolist()))}" for ts in conflicting]
+            [f"{stamp_text(ts)} -> {sorted(set(dups.loc[ts].tolist()))}" for ts in conflicting]
         )
         raise DataError(
             f"{len(conflicting)} timestamp(s) appear more than once with different values: "
@@ -283,7 +285,7 @@ def _regularise(
     if len(off_grid):
         raise DataError(
             f"timestamps {_stamps(off_grid)} do not lie on the {offset.freqstr} grid that "
-            f"starts at {_stamp(index[0])}. Fix: resample to one frequency first."
+            f"starts at {stamp_text(index[0])}. Fix: resample to one frequency first."
         )
     inserted = grid.difference(index)
     if len(inserted):
@@ -315,11 +317,11 @@ def _fill_missing(series: pd.Series, missing: str, repairs: list[str]) -> pd.Ser
         )
     first, last = np.flatnonzero(~isna)[[0, -1]]
     if first > 0:
-        repairs.append(f"trimmed {first} leading missing value(s) before {_stamp(series.index[first])}")
+        repairs.append(f"trimmed {first} leading missing value(s) before {stamp_text(series.index[first])}")
     if last < len(series) - 1:
         repairs.append(
             f"trimmed {len(series) - 1 - last} trailing missing value(s) after "
-            f"{_stamp(series.index[last])}"
+            f"{stamp_text(series.index[last])}"
         )
     trimmed = series.iloc[first : last + 1]
     gaps = trimmed.isna().to_numpy()
@@ -387,6 +389,15 @@ def clean_series(
     values = _fill_missing(values, missing, repairs)
     name = raw.name if raw.name is not None else "y"
     return CleanSeries(values.rename(name), repairs)
+
+
+def clean_values(data: pd.Series) -> pd.Series:
+    """The checks of :func:`clean_series` on a Series' values alone: numbers (non-numeric and
+    infinite values refused), timestamps sorted, duplicates resolved (conflicting ones refused),
+    never put on a regular grid or filled. For data that is compared, not modelled (the part of
+    a daily export that repeats a model's history, however sparse)."""
+    values = _to_float(data)
+    return _deduplicate(values.sort_index(kind="stable"), [])
 
 
 def to_series(

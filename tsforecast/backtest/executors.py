@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, TypeVar
 
 import cloudpickle
@@ -57,14 +58,17 @@ def worker_count(n_jobs: int, n_tasks: int) -> int:
     return max(1, min(wanted, cores, n_tasks))
 
 
-def _is_main_guard(node: ast.stmt) -> bool:
-    """``if __name__ == "__main__":`` (either way round)."""
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare) or len(node.test.comparators) != 1:
-        return False
-    sides = [node.test.left, node.test.comparators[0]]
-    names = {side.id for side in sides if isinstance(side, ast.Name)}
-    texts = {side.value for side in sides if isinstance(side, ast.Constant)}
-    return names == {"__name__"} and texts == {"__main__"}
+def _mentions_main_guard(node: ast.AST) -> bool:
+    """Whether ``node`` compares ``__name__`` with ``"__main__"`` (``==``, ``in``, either way
+    round, alone or inside ``and``/``or``)."""
+    for compare in ast.walk(node):
+        if isinstance(compare, ast.Compare):
+            sides = [compare.left, *compare.comparators]
+            if any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides) and any(
+                isinstance(c, ast.Constant) and c.value == "__main__" for side in sides for c in ast.walk(side)
+            ):
+                return True
+    return False
 
 
 def unguarded_main_script() -> str | None:
@@ -80,10 +84,12 @@ def unguarded_main_script() -> str | None:
     if not path or not str(path).endswith(".py") or getattr(main, "__spec__", None) is not None:
         return None  # not a plain script: `python -m` runs a module, whose guard is its own affair
     try:
-        tree = ast.parse(open(path, "rb").read())
+        tree = ast.parse(Path(path).read_bytes())
     except (OSError, SyntaxError, ValueError):
         return None
-    return None if any(_is_main_guard(node) for node in tree.body) else str(path)
+    # any test of __name__ against "__main__" counts as a guard, wherever it stands: the point is
+    # to catch the plain script, never to refuse one that guards itself in its own way
+    return None if _mentions_main_guard(tree) else str(path)
 
 
 def check_main_is_guarded() -> None:

@@ -32,6 +32,9 @@ __all__ = ["BacktestResult", "BASELINE", "SIGNIFICANCE_LEVEL"]
 BASELINE = "snaive"
 #: the level at which a Diebold-Mariano p-value counts as a significant difference
 SIGNIFICANCE_LEVEL = 0.05
+# an MAE this small against the data's mean absolute value is an exact forecast: the rounding
+# of a forecast computed in floating point (a sine's values a season apart differ by 1e-14)
+_EXACT = 1e-9
 _KEYS = ["series", "cutoff", "step"]
 _POINT_METRICS = ("mae", "rmse", "mape", "smape", "coverage", "winkler")
 
@@ -182,6 +185,17 @@ class BacktestResult:
         table.index.name, table.columns.name = "model", "nominal"
         return table.reindex([m for m in self.models if m in table.index])
 
+    def _exact_tolerance(self) -> float:
+        scored = self.scored()
+        scale = float(scored["actual"].abs().mean()) if len(scored) else 0.0
+        return _EXACT * scale if np.isfinite(scale) else 0.0
+
+    def exact_models(self) -> list[str]:
+        """The models whose MAE on the scored points is 0, to floating-point rounding (a
+        constant series forecast by seasonal naive, say)."""
+        board = self.leaderboard()
+        return [str(m) for m in board.index[board["mae"] <= self._exact_tolerance()]]
+
     def leaderboard(self, by: str = "model") -> pd.DataFrame:
         """Metrics per ``model`` (default), or per model and ``series``, ``step`` or ``fold``,
         on the common points (:meth:`scored`).
@@ -215,7 +229,10 @@ class BacktestResult:
         table = table.set_index("model").reindex(self.models)
         table["n"] = table["n"].fillna(0).astype(int)
         baseline_mae = table["mae"].get(BASELINE, np.nan)
-        table["skill"] = 1 - table["mae"] / baseline_mae
+        # against a baseline that forecast every point exactly a skill is undefined (0 / 0, or a
+        # ratio of rounding errors): NaN, which the CLI, the report and the CSV show as such
+        exact = baseline_mae <= self._exact_tolerance()
+        table["skill"] = np.nan if exact else 1 - table["mae"] / baseline_mae
         table["fit_time"] = self.timings.groupby("model")["fit_time"].mean().reindex(table.index)
         table["failures"] = (
             self.failures.groupby("model").size().reindex(table.index).fillna(0).astype(int)

@@ -34,9 +34,11 @@ from tsforecast.base import Forecaster
 from tsforecast.errors import ConfigError, ModelError
 from tsforecast.params import check_bool, check_int, check_seed
 
-__all__ = ["ETS"]
+__all__ = ["ETS", "MAX_SIMULATION_PATHS"]
 
 _COMPONENT = {"A": "add", "M": "mul", "N": None}
+#: the most paths ETS simulates for its intervals (the default is 2,000)
+MAX_SIMULATION_PATHS = 1_000_000
 _EXTRA_POINTS = 3  # beyond two full seasons, before a seasonal form is tried
 _MAX_SEASON = 24  # longest seasonal period given seasonal states
 
@@ -97,7 +99,8 @@ class ETS(Forecaster):
         if self.damped is not None:
             check_bool(name, "damped", self.damped)
         check_int(name, "season", self.season, 1, allow_none=True)
-        check_int(name, "simulation_paths", self.simulation_paths, 100)
+        # bounded above too: the paths are simulated at every forecast (a million is 8 MB a step)
+        check_int(name, "simulation_paths", self.simulation_paths, 100, high=MAX_SIMULATION_PATHS)
         check_seed(name, "seed", self.seed)
 
     def _min_length(self) -> int:

@@ -530,6 +530,15 @@ class NeuralForecaster(WindowRules, Forecaster):
 
         weights = state.pop("network_")
         super()._restore_state(state)
+        config = self.network_config_
+        # every layer has weights of its own: more layers than saved weights is a crafted file,
+        # refused before building even a meta network (its cost grows with the layer count)
+        layers = len(config.dilations) if config.kind == "wavenet" else config.num_layers
+        if layers > len(weights):
+            raise ModelFileError(
+                f"the model file's network configuration has {layers} layers but only {len(weights)} saved "
+                "weights; it was modified or damaged."
+            )
         # the configuration is checked against the saved weights on PyTorch's meta device (shapes,
         # no memory) before the network is built: a file whose configuration asks for a network
         # of gigabytes is refused before it can allocate them

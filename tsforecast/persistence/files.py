@@ -276,7 +276,7 @@ def load(path: str | Path) -> Any:
     try:
         return _decode_model(info["tree"], decoder, path, info["training"])
     except ModelFileError as exc:
-        if str(path) in str(exc):
+        if str(exc).startswith(str(path)):  # the schema checks name the file first
             raise
         raise ModelFileError(f"{path}: {exc}") from None  # the codec's messages do not know the path
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:

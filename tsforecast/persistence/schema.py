@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.errors import ModelFileError
+from tsforecast.persistence.signing import SIGNATURE_ENTRY
 
 __all__ = ["check_metadata_entries", "check_info", "check_model_parts"]
 
@@ -27,7 +28,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _STATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}_")
 _MAX_TEXT = 200
 #: the safetensors metadata entries a model file has (the signature is optional)
-_ENTRIES = {"tsforecast", "sha256", "hmac_sha256"}
+_ENTRIES = {"tsforecast", "sha256", SIGNATURE_ENTRY}
 _TRAINING = {"first", "last", "freq", "season", "observations", "exogenous", "data_sha256"}
 
 
@@ -55,8 +56,8 @@ def check_metadata_entries(path: Path, metadata: Any) -> None:
     if not isinstance(metadata, dict) or not set(metadata) <= _ENTRIES or "sha256" not in metadata:
         found = sorted(metadata)[:10] if isinstance(metadata, dict) else type(metadata).__name__
         raise _fail(path, "__metadata__", f"has entries {found}, expected tsforecast, sha256 and optionally "
-                    "hmac_sha256")
-    for entry in ("sha256", "hmac_sha256"):
+                    f"{SIGNATURE_ENTRY}")
+    for entry in ("sha256", SIGNATURE_ENTRY):
         if entry in metadata and not (isinstance(metadata[entry], str) and _HEX64.fullmatch(metadata[entry])):
             raise _fail(path, entry, f"is {_show(metadata[entry])}, expected 64 lowercase hex digits")
 

@@ -22,7 +22,6 @@ from tsforecast.report.sentences import (
     describe_cutoffs,
     describe_period,
     describe_regressors,
-    exact_models,
     headline,
     number,
     percent,
@@ -55,10 +54,6 @@ def render_report(result: BacktestResult) -> str:
     env.filters["pct"] = percent
     horizon = int(result.parameters["horizon"])
     board = result.leaderboard()
-    if BASELINE in exact_models(result):
-        # against a baseline that forecast exactly, a skill is undefined (0 / 0) or a
-        # rounding error's ratio: shown as "–", said in words by the headline
-        board["skill"] = float("nan")
     panel = _panel_section(result) if len(result.data) > 1 else None
     series_charts = []
     if not result.forecasts.empty:

@@ -21,13 +21,8 @@ if TYPE_CHECKING:
     from tsforecast.backtest.result import BacktestResult
 
 __all__ = [
-    "number", "percent", "headline", "exact_models", "describe_period", "describe_cutoffs", "describe_regressors",
+    "number", "percent", "headline", "describe_period", "describe_cutoffs", "describe_regressors",
 ]
-
-# an MAE this small against the data's mean absolute value is an exact forecast: the rounding
-# of a forecast computed in floating point (a sine's values a season apart differ by 1e-14)
-_EXACT = 1e-9
-
 
 def number(value: object, digits: int = 1) -> str:
     """A number as the report's tables write it: thousands separated from 1,000 up (counts
@@ -59,15 +54,6 @@ def _names(names: Iterable[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def exact_models(result: BacktestResult) -> list[str]:
-    """The models whose MAE on the scored points is 0, to floating-point rounding."""
-    board = result.leaderboard()
-    scored = result.scored()
-    scale = float(scored["actual"].abs().mean()) if len(scored) else 0.0
-    tolerance = _EXACT * scale if math.isfinite(scale) else 0.0
-    return [str(m) for m in board.index[board["mae"] <= tolerance]]
-
-
 def headline(result: BacktestResult) -> dict[str, str]:
     """The best model, its skill against seasonal naive, and whether that is significant;
     in words where the skill is undefined (the baseline's MAE is 0 or missing)."""
@@ -82,7 +68,7 @@ def headline(result: BacktestResult) -> dict[str, str]:
         "where some model failed were left out." if left_out else ""
     )
     baseline_mae = float(board.at[BASELINE, "mae"]) if BASELINE in board.index else float("nan")
-    exact = exact_models(result)
+    exact = result.exact_models()
     if not math.isfinite(baseline_mae) or BASELINE in exact:
         return _without_skill(board, baseline_mae, exact, scope)
     if best == BASELINE or not row["skill"] > 0:
@@ -166,8 +152,9 @@ def describe_cutoffs(result: BacktestResult) -> str:
               if not table.empty and {"series", "cutoff"} <= set(table.columns)]
     if not frames:
         cutoffs = result.metadata.get("cutoffs", [])
-        if isinstance(cutoffs, dict):  # a panel: each series' own
-            return f"{len(cutoffs)} series, each cut from its own end (forecasts.csv lists them)"
+        if isinstance(cutoffs, dict):  # a panel: the span of every series' own
+            return (f"{len(result.data)} series, each cut from its own end, from {cutoffs['earliest']} to "
+                    f"{cutoffs['latest']} (forecasts.csv lists them)")
         return ", ".join(str(c) for c in cutoffs)
     table = pd.concat(frames, ignore_index=True).dropna().drop_duplicates()
     table["cutoff"] = pd.to_datetime(table["cutoff"])
