@@ -365,38 +365,33 @@ def test_the_part_file_of_a_killed_save_names_its_process_and_the_next_save_remo
     assert tsforecast.load(folder / "m.tsf").predict(1).notna().all()
 
 
+def _setting_everywhere(key: str, value: int):
+    """A ``change`` for :func:`_resave` that sets every integer field ``key`` of the JSON tree
+    (the network configuration's, nested in the fitted state) to ``value``."""
+
+    def change(node) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get(key), int):
+                node[key] = value
+            for child in node.values():
+                change(child)
+        elif isinstance(node, list):
+            for child in node:
+                change(child)
+
+    return change
+
 
 def test_a_network_configuration_inflated_past_its_weights_is_refused_before_it_is_built(tmp_path):
     """A crafted configuration (hidden size a million) would allocate terabytes when the network
     is built; its shapes are compared with the saved weights on PyTorch's meta device first."""
-
-    def inflate(node) -> None:
-        if isinstance(node, dict):
-            if "hidden" in node and isinstance(node["hidden"], int):
-                node["hidden"] = 1_000_000
-            for value in node.values():
-                inflate(value)
-        elif isinstance(node, list):
-            for value in node:
-                inflate(value)
-
-    crafted = _resave(DATA / "lstm-v1.tsf", tmp_path / "inflated.tsf", change=inflate)
+    crafted = _resave(DATA / "lstm-v1.tsf", tmp_path / "inflated.tsf", change=_setting_everywhere("hidden", 10**6))
     with pytest.raises(ModelFileError, match="network configuration does not match its saved weights"):
         tsforecast.load(crafted)
 
 
 def test_a_network_with_more_layers_than_saved_weights_is_refused_before_any_build(tmp_path):
-    def deepen(node) -> None:
-        if isinstance(node, dict):
-            if "num_layers" in node and isinstance(node["num_layers"], int):
-                node["num_layers"] = 100_000
-            for value in node.values():
-                deepen(value)
-        elif isinstance(node, list):
-            for value in node:
-                deepen(value)
-
-    crafted = _resave(DATA / "lstm-v1.tsf", tmp_path / "deep.tsf", change=deepen)
+    crafted = _resave(DATA / "lstm-v1.tsf", tmp_path / "deep.tsf", change=_setting_everywhere("num_layers", 100_000))
     with pytest.raises(ModelFileError, match="100000 layers but only"):
         tsforecast.load(crafted)
 
