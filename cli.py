@@ -1,6 +1,6 @@
 """Run the tsforecast command line from a checkout: ``python cli.py --help``."""
 
-from tsforecast.cli import main
+from tsforecast.app.cli import main
 
 if __name__ == "__main__":
     main()

@@ -24,8 +24,8 @@ from accuracy_suite import SETS, horizon_for  # noqa: E402
 
 import tsforecast  # noqa: E402
 from tsforecast.backtest.splits import make_folds  # noqa: E402
-from tsforecast.frequency import infer_season  # noqa: E402
-from tsforecast.metrics import seasonal_naive_scale  # noqa: E402
+from tsforecast.core.frequency import infer_season  # noqa: E402
+from tsforecast.evaluation.metrics import seasonal_naive_scale  # noqa: E402
 
 N_WINDOWS, LEVEL = 5, 80
 

@@ -43,8 +43,8 @@ from _cta import CTA_PATH  # noqa: E402
 
 HORIZONS = {1: 8, 4: 8, 5: 10, 7: 14, 12: 12}
 # the error classes a model may raise: tsforecast's own (anything else is a bug to report)
-TSFORECAST_ERRORS = {cls.__name__ for cls in vars(tsforecast.errors).values()
-                     if isinstance(cls, type) and issubclass(cls, tsforecast.errors.TsforecastError)}
+TSFORECAST_ERRORS = {cls.__name__ for cls in vars(tsforecast.core.errors).values()
+                     if isinstance(cls, type) and issubclass(cls, tsforecast.core.errors.TsforecastError)}
 
 
 def _statsmodels_series() -> dict[str, pd.Series]:
@@ -110,7 +110,7 @@ SETS = {"open": suite, "dev": dev_set}
 
 
 def horizon_for(y: pd.Series) -> int:
-    from tsforecast.frequency import infer_season
+    from tsforecast.core.frequency import infer_season
 
     return HORIZONS.get(infer_season(tsforecast.clean_series(y).series.index.freq), 8)
 

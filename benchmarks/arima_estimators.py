@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/arima_estimators.py [--series 20]
     .venv-peers/bin/python benchmarks/arima_estimators.py   # adds statsforecast's ARIMA
 
-SARIMA(1,0,0)(0,1,1)[7] on ``--series`` stations of 730 days (``tsforecast.synthetic.make_panel``),
+SARIMA(1,0,0)(0,1,1)[7] on ``--series`` stations of 730 days (``tsforecast.data.synthetic.make_panel``),
 3 folds of 14 days, one fit per fold, MASE against each fold's in-sample seasonal-naive scale.
 Estimators: statsmodels' own fit, CSS-ML with the exact (stationary) start everywhere, CSS-ML
 as shipped (diffuse start on differenced models without regressors) and, where installed,
@@ -19,10 +19,10 @@ import warnings
 import numpy as np
 from statsmodels.tsa.arima.model import ARIMA as StatsmodelsARIMA
 
-from tsforecast.models.arima_mle import fit_css_ml
-from tsforecast.models.kalman import KalmanState
-from tsforecast.models.statistical import fit_arima
-from tsforecast.synthetic import make_panel
+from tsforecast.data.synthetic import make_panel
+from tsforecast.models.arima.estimators import fit_arima
+from tsforecast.models.arima.kalman import KalmanState
+from tsforecast.models.arima.mle import fit_css_ml
 
 HORIZON, SEASON, FOLDS = 14, 7, 3
 ORDER, SEASONAL_ORDER = (1, 0, 0), (0, 1, 1, SEASON)

@@ -28,8 +28,8 @@ import pandas as pd
 from _cta import load_rail
 
 import tsforecast
-from tsforecast.models.auto_arima import AutoARIMA
-from tsforecast.models.statistical import describe_orders
+from tsforecast.models.arima.auto_arima import AutoARIMA
+from tsforecast.models.arima.estimators import describe_orders
 
 rail = load_rail()["rail"]
 train = rail["2016-01-01":"2019-02-28"].astype("float64")

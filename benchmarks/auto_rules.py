@@ -36,8 +36,8 @@ from accuracy_suite import SETS, horizon_for  # noqa: E402
 
 import tsforecast  # noqa: E402
 from tsforecast.backtest.splits import make_folds  # noqa: E402
-from tsforecast.metrics import seasonal_naive_scale  # noqa: E402
-from tsforecast.models.auto import Auto  # noqa: E402
+from tsforecast.evaluation.metrics import seasonal_naive_scale  # noqa: E402
+from tsforecast.selection.auto import Auto  # noqa: E402
 
 N_WINDOWS = 5
 #: scored beside the candidates, to see whether the candidate set itself should change

@@ -21,7 +21,7 @@ import pandas as pd
 
 import tsforecast
 from tsforecast.backtest import backtest
-from tsforecast.synthetic import make_panel
+from tsforecast.data.synthetic import make_panel
 
 PANEL = dict(id_col="station", time_col="date", target_col="riders")
 

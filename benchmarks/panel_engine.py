@@ -1,6 +1,6 @@
 """The backtest engine on many series: seconds per series against statsforecast, and memory.
 
-The panel is the project's generator (``tsforecast.synthetic.make_panel``): daily station
+The panel is the project's generator (``tsforecast.data.synthetic.make_panel``): daily station
 series, every one 730 days long. Each library backtests the same models on the same folds
 (horizon 14, 3 windows every 14 days, one core) and is scored the same way: MASE against the
 in-sample seasonal-naive MAE of each fold's training window, averaged over series.
@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.backtest import backtest
-from tsforecast.synthetic import make_panel
+from tsforecast.data.synthetic import make_panel
 
 HORIZON, WINDOWS, SEASON = 14, 3, 7
 SFC_NAMES = {"snaive": "SeasonalNaive", "sarima": "ARIMA", "auto_arima": "AutoARIMA"}

@@ -24,7 +24,7 @@ import pandas as pd
 
 import tsforecast
 from tsforecast.backtest.engine import QUANTILE_LEVELS
-from tsforecast.scoring import crps_from_quantiles, crps_from_samples
+from tsforecast.evaluation.scoring import crps_from_quantiles, crps_from_samples
 
 HORIZON = 14
 

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.tsa.arima.model import ARIMA as StatsmodelsARIMA
 
-from tsforecast.models.arima_mle import fit_css_ml, inverse_partrans, invert_ma, is_stationary, partrans
-from tsforecast.models.arma_likelihood import arma_polynomials, concentrated_loglike
-from tsforecast.models.bfgs import vmmin
+from tsforecast.models.arima.bfgs import vmmin
+from tsforecast.models.arima.likelihood import arma_polynomials, concentrated_loglike
+from tsforecast.models.arima.mle import fit_css_ml, inverse_partrans, invert_ma, is_stationary, partrans
 
 
 def test_vmmin_reproduces_r_optim_bfgs_on_rosenbrock():

@@ -11,7 +11,7 @@ from scipy.stats import norm
 
 import tsforecast
 from tsforecast.backtest import backtest
-from tsforecast.errors import DataError
+from tsforecast.core.errors import DataError
 from tsforecast.models.conformal import conformal_quantile
 from tsforecast.report import render_report
 
@@ -181,7 +181,7 @@ def test_long_histories_roll_the_validated_models_forward_instead_of_refitting()
 
 def test_an_infinite_time_budget_from_a_config_file_means_no_limit(tmp_path):
     """TOML has no null: ``time_budget = inf`` is how a config file asks for no limit."""
-    from tsforecast.settings import read_config
+    from tsforecast.app.settings import read_config
 
     config = tmp_path / "run.toml"
     config.write_text('[model_params.auto]\ntime_budget = inf\ncandidates = ["snaive", "naive", "drift", "theta"]\n')

@@ -12,11 +12,11 @@ import pytest
 
 import tsforecast
 from tsforecast.backtest import backtest, make_folds
-from tsforecast.base import Forecaster
-from tsforecast.errors import ConfigError
+from tsforecast.core.errors import ConfigError
+from tsforecast.evaluation.significance import loss_differential_test, origin_lags
+from tsforecast.models.base import Forecaster
 from tsforecast.models.baseline import Naive
 from tsforecast.report import render_report, write_report
-from tsforecast.significance import loss_differential_test, origin_lags
 
 from .conftest import weekly_series
 
@@ -285,7 +285,7 @@ def test_reports_leave_a_notebook_users_matplotlib_alone(tmp_path):
         "matplotlib.use('svg')\n"
         "from tsforecast.backtest import backtest\n"
         "from tsforecast.report import render_report\n"
-        "from tsforecast.datasets import load_dataset\n"
+        "from tsforecast.data.datasets import load_dataset\n"
         "render_report(backtest(load_dataset('ridership')['rail'], ['naive'], horizon=7, n_windows=2))\n"
         "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)\n"
     )
@@ -350,7 +350,7 @@ class Noted(Naive):
     def _fit(self, y, X):
         import warnings
 
-        from tsforecast.errors import FitWarning
+        from tsforecast.core.errors import FitWarning
 
         if len(y) % 2 == 0:
             warnings.warn("stopped before converging", FitWarning, stacklevel=2)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tsforecast.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
+from tsforecast.app.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
 
 from .conftest import weekly_series
 
@@ -303,7 +303,7 @@ def test_help_and_import_load_no_heavy_library():
     """`tsforecast --help` answers at once: neither the CLI nor `import tsforecast` loads
     pandas, scikit-learn, statsmodels or PyTorch until a command or a model needs them."""
     code = (
-        "import sys, tsforecast, tsforecast.cli\n"
+        "import sys, tsforecast, tsforecast.app.cli\n"
         "heavy = [m for m in ('torch', 'statsmodels', 'sklearn', 'pandas', 'matplotlib') if m in sys.modules]\n"
         "print(heavy)\n"
         "tsforecast.SARIMA\n"
@@ -376,7 +376,7 @@ def test_param_for_another_model_than_the_one_fitted_is_refused(tmp_path):
 
 
 def test_param_values_are_read_as_toml_or_kept_as_text():
-    from tsforecast.settings import parse_params
+    from tsforecast.app.settings import parse_params
 
     assert parse_params(["auto.time_budget=inf", "LSTM.normalize=window", "lstm.hidden= 64 ",
                          'auto.candidates=["ets", "theta"]', "a.b=1\nc = 2"]) == {

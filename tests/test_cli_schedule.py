@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import tsforecast
-from tsforecast.cli import EXIT_NO_NEW_DATA, EXIT_USAGE, app
+from tsforecast.app.cli import EXIT_NO_NEW_DATA, EXIT_USAGE, app
 
 from .conftest import weekly_series
 from .test_cli import assert_one_line_usage_error

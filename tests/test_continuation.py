@@ -1,5 +1,5 @@
 """Rolling a saved model forward (issue 24): stale data, gaps, another series, timezones and
-files holding only the new days, in the library (`tsforecast.continuation`); the command line
+files holding only the new days, in the library (`tsforecast.app.continuation`); the command line
 is tested in `test_cli_schedule.py`."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import tsforecast
-from tsforecast.continuation import StaleDataWarning, continue_with, roll_forward
-from tsforecast.dates import on_clock
-from tsforecast.errors import DataError, DataRepairWarning
-from tsforecast.level_shift import MAX_RATIO, check_level, compare_level
+from tsforecast.app.continuation import StaleDataWarning, continue_with, roll_forward
+from tsforecast.core.errors import DataError, DataRepairWarning
+from tsforecast.data.dates import on_clock
+from tsforecast.evaluation.level_shift import MAX_RATIO, check_level, compare_level
 
 from .conftest import weekly_series
 
@@ -121,7 +121,7 @@ def test_real_level_shifts_pass(factor, days):
 
 def test_the_level_check_uses_the_mase_scale_and_both_conditions():
     history = weekly_series(200)
-    scale = tsforecast.metrics.seasonal_naive_scale(history, 7)
+    scale = tsforecast.evaluation.metrics.seasonal_naive_scale(history, 7)
     level = compare_level(history, [history.iloc[-14:].median() + 10 * scale], 7)
     assert level.scale == pytest.approx(scale) and level.distance == pytest.approx(10, rel=1e-6)
     # hundreds of scales but only 30% down (a smooth series) is a real shift

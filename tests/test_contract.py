@@ -11,7 +11,7 @@ import pytest
 from sklearn.base import clone
 
 import tsforecast
-from tsforecast.errors import NotFittedError, TsforecastError
+from tsforecast.core.errors import NotFittedError, TsforecastError
 from tsforecast.registry import MODELS
 
 from .conftest import weekly_series

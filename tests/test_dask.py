@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 import tsforecast
+from tsforecast.app.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
 from tsforecast.backtest import backtest
-from tsforecast.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
-from tsforecast.errors import ConfigError
+from tsforecast.core.errors import ConfigError
+from tsforecast.data.synthetic import make_panel
 from tsforecast.models.baseline import Naive
-from tsforecast.synthetic import make_panel
 
 from .test_backtest import Exploding
 
@@ -149,7 +149,7 @@ def test_a_scheduler_that_never_answers_is_one_error_within_the_deadline(panel, 
     panel.to_csv(path, index=False)
     # the CLI in its own process: the run must end (not only raise), abandoning the waiting client
     script = ("import sys; from tsforecast.backtest import dask_engine; dask_engine._CONNECT_TIMEOUT = 2; "
-              "from tsforecast.cli import main; sys.argv[0] = 'tsforecast'; main()")
+              "from tsforecast.app.cli import main; sys.argv[0] = 'tsforecast'; main()")
     done = subprocess.run(
         [sys.executable, "-c", script, "backtest", "--data", str(path), "--id-column", "station", "--date-column",
          "date", "--target", "riders", "--models", "naive", "--horizon", "7", "--windows", "2", "--quiet",

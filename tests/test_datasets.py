@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 import tsforecast
-from tsforecast.datasets import CTA_COLUMNS, fetch_cta_ridership, load_csv
-from tsforecast.errors import DataError, TsforecastError
-from tsforecast.synthetic import write_bundled
+from tsforecast.core.errors import DataError, TsforecastError
+from tsforecast.data.datasets import CTA_COLUMNS, fetch_cta_ridership, load_csv
+from tsforecast.data.synthetic import write_bundled
 
 DATASETS_DIR = Path(__file__).resolve().parents[1] / "datasets"
 

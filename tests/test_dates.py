@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsforecast import DataError
-from tsforecast.dates import parse_dates
-from tsforecast.validation import clean_series
+from tsforecast.data.dates import parse_dates
+from tsforecast.data.validation import clean_series
 
 
 @settings(max_examples=60, deadline=None)

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from tsforecast.backtest import backtest, make_folds
 from tsforecast.backtest.engine import fold_scales
-from tsforecast.diagnostics import residual_diagnostics
-from tsforecast.metrics import seasonal_naive_scale
+from tsforecast.data.panel import panel_from_long
+from tsforecast.data.synthetic import make_panel
+from tsforecast.evaluation.diagnostics import residual_diagnostics
+from tsforecast.evaluation.metrics import seasonal_naive_scale
 from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
-from tsforecast.panel import panel_from_long
-from tsforecast.synthetic import make_panel
 
 from .conftest import weekly_series
 

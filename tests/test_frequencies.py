@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import tsforecast
-from tsforecast.errors import DataError, FitWarning
+from tsforecast.core.errors import DataError, FitWarning
 from tsforecast.models.window_rules import MIN_TRAINING_WINDOWS, default_window, min_window
 from tsforecast.registry import MODELS
 

@@ -11,8 +11,8 @@ import pytest
 
 import tsforecast
 from tsforecast.backtest import backtest
-from tsforecast.errors import DataError
-from tsforecast.synthetic import make_panel
+from tsforecast.core.errors import DataError
+from tsforecast.data.synthetic import make_panel
 
 PANEL = dict(id_col="station", time_col="date", target_col="riders")
 SMALL = dict(window=14, output_steps=7, hidden=8, max_epochs=3, min_epochs=1)

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from tsforecast.app.cli import EXIT_USAGE, app
 from tsforecast.backtest import backtest
-from tsforecast.cli import EXIT_USAGE, app
-from tsforecast.csv_dialect import sniff_dialect
-from tsforecast.datasets import load_csv
-from tsforecast.errors import DataError
-from tsforecast.series_ids import check_distinct_ids, ids_as_text
+from tsforecast.core.errors import DataError
+from tsforecast.data.csv_dialect import sniff_dialect
+from tsforecast.data.datasets import load_csv
+from tsforecast.data.series_ids import check_distinct_ids, ids_as_text
 
 from .conftest import weekly_series
 

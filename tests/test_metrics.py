@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsforecast.errors import ConfigError
-from tsforecast.metrics import (
+from tsforecast.core.errors import ConfigError
+from tsforecast.evaluation.metrics import (
     interval_coverage,
     mae,
     mape,
@@ -20,7 +20,7 @@ from tsforecast.metrics import (
     smape,
     winkler_score,
 )
-from tsforecast.significance import diebold_mariano
+from tsforecast.evaluation.significance import diebold_mariano
 
 TRUE = [10.0, 20.0, 30.0, 0.0]
 PRED = [12.0, 18.0, 33.0, 1.0]

@@ -18,7 +18,7 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 import tsforecast
-from tsforecast.errors import ConfigError, ModelFileError
+from tsforecast.core.errors import ConfigError, ModelFileError
 from tsforecast.persistence import read_metadata
 from tsforecast.persistence.files import _checksum
 

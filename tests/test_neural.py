@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tsforecast
-from tsforecast.errors import ConfigError
+from tsforecast.core.errors import ConfigError
 from tsforecast.models.conformal import floor_scale, window_scales
-from tsforecast.models.windows import WindowData
+from tsforecast.models.neural.windows import WindowData
 
 from .conftest import weekly_series
 
@@ -161,7 +161,7 @@ def test_predict_at_rejects_unknown_or_early_cutoffs():
 
 def test_inference_in_chunks_matches_one_pass(monkeypatch):
     """Chunking bounds memory on long histories and changes no number."""
-    import tsforecast.models.training as training
+    import tsforecast.models.neural.training as training
 
     y = weekly_series(200)
     whole = tsforecast.get_model("lstm", **TINY).fit(y)
@@ -206,7 +206,7 @@ def test_a_later_days_known_feature_cannot_move_an_earlier_forecast():
 @pytest.mark.parametrize("steps", [56, 31, 10, 1])
 def test_wavenet_last_step_shortcut_is_exact(gated, residual, steps):
     """Computing only the receptive field of the last step gives the full stack's answer."""
-    from tsforecast.models.networks import NetworkConfig, WaveNetEncoder
+    from tsforecast.models.neural.networks import NetworkConfig, WaveNetEncoder
 
     torch.manual_seed(0)
     encoder = WaveNetEncoder(NetworkConfig("wavenet", 3, 14, 0, hidden=8, gated=gated,
@@ -217,7 +217,7 @@ def test_wavenet_last_step_shortcut_is_exact(gated, residual, steps):
 
 
 def test_wavenet_is_causal():
-    from tsforecast.models.networks import NetworkConfig, WaveNetEncoder
+    from tsforecast.models.neural.networks import NetworkConfig, WaveNetEncoder
 
     torch.manual_seed(0)
     encoder = WaveNetEncoder(NetworkConfig("wavenet", 1, 14, 0, hidden=8))
@@ -234,7 +234,7 @@ def test_wavenet_is_causal():
 def test_sequence_to_sequence_centring_is_causal(kind, level):
     """Forecasts from step t never see the inputs after t, whatever the centring, so
     sequence-to-sequence targets cannot leak into the inputs."""
-    from tsforecast.models.networks import NetworkConfig, build_network
+    from tsforecast.models.neural.networks import NetworkConfig, build_network
 
     torch.manual_seed(0)
     network = build_network(NetworkConfig(kind, 2, 7, 0, hidden=8, level_channels=2, level=level))

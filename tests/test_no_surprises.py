@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import tsforecast
+from tsforecast.app.cli import app
 from tsforecast.backtest import backtest
 from tsforecast.backtest.executors import unguarded_main_script
-from tsforecast.cli import app
-from tsforecast.errors import ConfigError, DataError
-from tsforecast.params import MAX_SEED
+from tsforecast.core.errors import ConfigError, DataError
+from tsforecast.core.params import MAX_SEED
 
 from .conftest import weekly_series
 from .test_cli import assert_one_line_usage_error
@@ -132,7 +132,7 @@ def test_usage_and_file_mistakes_are_told_before_any_model_library_loads(tmp_pat
     bad.write_text("date,y\n2020-01-01,abc\n2020-01-02,1\n")
     code = (
         "import sys\n"
-        "from tsforecast.cli import main\n"
+        "from tsforecast.app.cli import main\n"
         "try:\n"
         "    main()\n"
         "except SystemExit as exit:\n"
@@ -177,7 +177,7 @@ def test_the_progress_bar_shows_series_ids_as_text_never_as_markup():
 
     from rich.console import Console
 
-    import tsforecast.cli as cli
+    import tsforecast.app.cli as cli
 
     console = Console(file=io.StringIO(), force_terminal=True, width=120)
     original = cli._err

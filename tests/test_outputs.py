@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tsforecast.errors import ConfigError
-from tsforecast.outputs import RunDirectory, atomic_write, check_stem, spreadsheet_safe
+from tsforecast.app.outputs import RunDirectory, atomic_write, check_stem, spreadsheet_safe
+from tsforecast.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_FILES = {"report.html", "forecasts.csv", "leaderboard.csv", "run.json"}
@@ -24,7 +24,7 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="us
 
 
 def _cli(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tsforecast.cli", *args], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "tsforecast.app.cli", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import tsforecast
+from tsforecast.app.cli import app
 from tsforecast.backtest import backtest
-from tsforecast.cli import app
-from tsforecast.errors import ConfigError, DataError
+from tsforecast.core.errors import ConfigError, DataError
 
 from .conftest import weekly_series
 

@@ -17,7 +17,7 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 import tsforecast
-from tsforecast.errors import DataError, DataRepairWarning, ModelFileError, NotFittedError, StaleDataWarning
+from tsforecast.core.errors import DataError, DataRepairWarning, ModelFileError, NotFittedError, StaleDataWarning
 from tsforecast.persistence import FORMAT_VERSION, read_metadata
 from tsforecast.persistence.codec import Decoder, Encoder
 from tsforecast.persistence.files import _checksum
@@ -39,7 +39,7 @@ _LOAD_WITHOUT_PICKLE = """
 import json, pickle, sys
 # the libraries first (some subclass pickle's classes at import), then no unpickling at all
 import pandas, statsmodels.api, torch
-import tsforecast, tsforecast.models.neural, tsforecast.models.ets, tsforecast.models.auto
+import tsforecast, tsforecast.models.neural.estimator, tsforecast.models.ets, tsforecast.selection.auto
 def refuse(*args, **kwargs):
     raise RuntimeError("pickle was used")
 class RefusingUnpickler:
@@ -233,7 +233,7 @@ def test_the_codec_round_trips_nested_values_through_json(value):
 
 # ------------------------------------------------------------------ rolling forward
 def test_continuing_with_a_longer_file_equals_update():
-    from tsforecast.continuation import continue_with
+    from tsforecast.app.continuation import continue_with
 
     y = weekly_series(160)
     by_update = tsforecast.get_model("ets").fit(y.iloc[:-7]).update(y.iloc[-7:])
@@ -245,7 +245,7 @@ def test_continuing_with_a_longer_file_equals_update():
 
 
 def test_continuing_refuses_a_gap_another_series_and_another_frequency():
-    from tsforecast.continuation import continue_with
+    from tsforecast.app.continuation import continue_with
 
     y = weekly_series(160)
     model = tsforecast.get_model("naive").fit(y.iloc[:-7])
@@ -259,7 +259,7 @@ def test_continuing_refuses_a_gap_another_series_and_another_frequency():
 
 
 def test_a_few_revised_values_warn_and_keep_the_fitted_history():
-    from tsforecast.continuation import continue_with
+    from tsforecast.app.continuation import continue_with
 
     y = weekly_series(160)
     model = tsforecast.get_model("naive").fit(y.iloc[:-7])

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from tsforecast.backtest import backtest
+from tsforecast.data.synthetic import make_panel
 from tsforecast.report import CHARTED_BY_VOLUME, CHARTED_WORST, write_report
-from tsforecast.synthetic import make_panel
 
 BROWSER = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
                 if shutil.which(name)), None)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import tsforecast
-from tsforecast.errors import ConfigError
-from tsforecast.models.auto_arima import AutoARIMA
-from tsforecast.models.css import fit_css, information_criterion
+from tsforecast.core.errors import ConfigError
+from tsforecast.models.arima.auto_arima import AutoARIMA
+from tsforecast.models.arima.css import fit_css, information_criterion
 
 from .conftest import weekly_series
 
@@ -166,7 +166,7 @@ def test_css_fit_is_the_same_whatever_the_memory_state():
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::tsforecast.errors.FitWarning")
+@pytest.mark.filterwarnings("ignore::tsforecast.core.errors.FitWarning")
 @pytest.mark.parametrize("approximation", [True, False])
 def test_auto_arima_finds_the_seasonal_structure(approximation):
     rng = np.random.default_rng(1)
@@ -334,7 +334,7 @@ def test_a_degenerate_fit_is_a_model_error_that_says_why():
     assert model.state_.forecast(1)[1][0] == pytest.approx(-1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # numpy's own warning must not leak out
-        with pytest.raises(tsforecast.errors.ModelError, match="degenerate.*auto_arima"):
+        with pytest.raises(tsforecast.core.errors.ModelError, match="degenerate.*auto_arima"):
             model.predict_interval(8, 0.8)
 
 
@@ -347,7 +347,7 @@ def test_arma_on_gdp_levels_gives_finite_bounds_or_says_why():
         warnings.simplefilter("error", RuntimeWarning)
         try:
             bounds = model.predict_interval(8, 0.8)
-        except tsforecast.errors.ModelError as error:
+        except tsforecast.core.errors.ModelError as error:
             assert "degenerate" in str(error) and "auto_arima" in str(error)
         else:
             assert np.isfinite(bounds.to_numpy()).all()

@@ -1,4 +1,4 @@
-"""Models estimate with one BLAS thread (tsforecast.threads), and give the caller's back."""
+"""Models estimate with one BLAS thread (tsforecast.core.threads), and give the caller's back."""
 
 from __future__ import annotations
 

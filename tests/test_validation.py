@@ -1,4 +1,4 @@
-"""Every data policy of tsforecast.validation: repaired and reported, or rejected clearly."""
+"""Every data policy of tsforecast.data.validation: repaired and reported, or rejected clearly."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import tsforecast
 from tsforecast import DataError, DataRepairWarning
-from tsforecast.validation import align_exog, clean_series, infer_exog_schema, to_series
+from tsforecast.data.validation import align_exog, clean_series, infer_exog_schema, to_series
 
 from .conftest import weekly_series
 

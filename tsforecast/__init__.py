@@ -14,70 +14,79 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from tsforecast import moved
+from tsforecast.core.version import __version__
+
 # The library logs through the standard logging module and prints nothing: without a
 # handler configured by the application, its records go nowhere.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__version__ = "0.1.0"
+moved.install()  # old module paths (tsforecast.base, tsforecast.errors...) keep working
 
 # public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
-    "Forecaster": "tsforecast.base",
+    "Forecaster": "tsforecast.models.base",
     "Naive": "tsforecast.models.baseline",
     "SeasonalNaive": "tsforecast.models.baseline",
     "Drift": "tsforecast.models.baseline",
     "Mean": "tsforecast.models.baseline",
-    "AR": "tsforecast.models.statistical",
-    "ARMA": "tsforecast.models.statistical",
-    "ARIMA": "tsforecast.models.statistical",
-    "SARIMA": "tsforecast.models.statistical",
-    "AutoARIMA": "tsforecast.models.auto_arima",
-    "Auto": "tsforecast.models.auto",
+    "AR": "tsforecast.models.arima.estimators",
+    "ARMA": "tsforecast.models.arima.estimators",
+    "ARIMA": "tsforecast.models.arima.estimators",
+    "SARIMA": "tsforecast.models.arima.estimators",
+    "AutoARIMA": "tsforecast.models.arima.auto_arima",
+    "Auto": "tsforecast.selection.auto",
     "ETS": "tsforecast.models.ets",
     "Theta": "tsforecast.models.theta",
     "LagRidge": "tsforecast.models.ridge",
-    "SimpleRNN": "tsforecast.models.neural",
-    "LSTM": "tsforecast.models.neural",
-    "GRU": "tsforecast.models.neural",
-    "WaveNet": "tsforecast.models.neural",
+    "SimpleRNN": "tsforecast.models.neural.estimator",
+    "LSTM": "tsforecast.models.neural.estimator",
+    "GRU": "tsforecast.models.neural.estimator",
+    "WaveNet": "tsforecast.models.neural.estimator",
     "BacktestResult": "tsforecast.backtest.result",
     "write_report": "tsforecast.report",
     "plot_forecast": "tsforecast.plotting",
     "load": "tsforecast.persistence",
     "available_models": "tsforecast.registry",
     "get_model": "tsforecast.registry",
-    "available_datasets": "tsforecast.datasets",
-    "load_dataset": "tsforecast.datasets",
-    "load_csv": "tsforecast.datasets",
-    "load_cta_ridership": "tsforecast.datasets",
-    "fetch_cta_ridership": "tsforecast.datasets",
-    "clean_series": "tsforecast.validation",
-    "to_series": "tsforecast.validation",
-    "mae": "tsforecast.metrics",
-    "rmse": "tsforecast.metrics",
-    "mape": "tsforecast.metrics",
-    "smape": "tsforecast.metrics",
-    "mase": "tsforecast.metrics",
-    "TsforecastError": "tsforecast.errors",
-    "DataError": "tsforecast.errors",
-    "ConfigError": "tsforecast.errors",
-    "ModelError": "tsforecast.errors",
-    "NotFittedError": "tsforecast.errors",
-    "ModelFileError": "tsforecast.errors",
-    "FitTimeoutError": "tsforecast.errors",
-    "DataRepairWarning": "tsforecast.errors",
-    "FitWarning": "tsforecast.errors",
+    "available_datasets": "tsforecast.data.datasets",
+    "load_dataset": "tsforecast.data.datasets",
+    "load_csv": "tsforecast.data.datasets",
+    "load_cta_ridership": "tsforecast.data.datasets",
+    "fetch_cta_ridership": "tsforecast.data.datasets",
+    "clean_series": "tsforecast.data.validation",
+    "to_series": "tsforecast.data.validation",
+    "mae": "tsforecast.evaluation.metrics",
+    "rmse": "tsforecast.evaluation.metrics",
+    "mape": "tsforecast.evaluation.metrics",
+    "smape": "tsforecast.evaluation.metrics",
+    "mase": "tsforecast.evaluation.metrics",
+    "TsforecastError": "tsforecast.core.errors",
+    "DataError": "tsforecast.core.errors",
+    "ConfigError": "tsforecast.core.errors",
+    "ModelError": "tsforecast.core.errors",
+    "NotFittedError": "tsforecast.core.errors",
+    "ModelFileError": "tsforecast.core.errors",
+    "FitTimeoutError": "tsforecast.core.errors",
+    "DataRepairWarning": "tsforecast.core.errors",
+    "FitWarning": "tsforecast.core.errors",
 }
 
 # subpackages and modules reachable as attributes after a bare ``import tsforecast``
-_SUBPACKAGES = ("backtest", "report", "persistence", "scoring", "plotting")
+_SUBPACKAGES: dict[str, str] = {
+    "backtest": "tsforecast.backtest",
+    "report": "tsforecast.report",
+    "persistence": "tsforecast.persistence",
+    "scoring": "tsforecast.evaluation.scoring",
+    "plotting": "tsforecast.plotting",
+}
 
 __all__ = [*_EXPORTS, *_SUBPACKAGES, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
     if name in _SUBPACKAGES:
-        return importlib.import_module(f"tsforecast.{name}")
+        return importlib.import_module(_SUBPACKAGES[name])
     if name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value  # later look-ups skip this function
@@ -90,17 +99,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real names
-    from tsforecast import backtest, persistence, plotting, report, scoring
+    from tsforecast import backtest, persistence, plotting, report
     from tsforecast.backtest.result import BacktestResult
-    from tsforecast.base import Forecaster
-    from tsforecast.datasets import (
-        available_datasets,
-        fetch_cta_ridership,
-        load_csv,
-        load_cta_ridership,
-        load_dataset,
-    )
-    from tsforecast.errors import (
+    from tsforecast.core.errors import (
         ConfigError,
         DataError,
         DataRepairWarning,
@@ -111,17 +112,26 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
         NotFittedError,
         TsforecastError,
     )
-    from tsforecast.metrics import mae, mape, mase, rmse, smape
-    from tsforecast.models.auto import Auto
-    from tsforecast.models.auto_arima import AutoARIMA
+    from tsforecast.data.datasets import (
+        available_datasets,
+        fetch_cta_ridership,
+        load_csv,
+        load_cta_ridership,
+        load_dataset,
+    )
+    from tsforecast.data.validation import clean_series, to_series
+    from tsforecast.evaluation import scoring
+    from tsforecast.evaluation.metrics import mae, mape, mase, rmse, smape
+    from tsforecast.models.arima.auto_arima import AutoARIMA
+    from tsforecast.models.arima.estimators import AR, ARIMA, ARMA, SARIMA
+    from tsforecast.models.base import Forecaster
     from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
     from tsforecast.models.ets import ETS
-    from tsforecast.models.neural import GRU, LSTM, SimpleRNN, WaveNet
+    from tsforecast.models.neural.estimator import GRU, LSTM, SimpleRNN, WaveNet
     from tsforecast.models.ridge import LagRidge
-    from tsforecast.models.statistical import AR, ARIMA, ARMA, SARIMA
     from tsforecast.models.theta import Theta
     from tsforecast.persistence import load
     from tsforecast.plotting import plot_forecast
     from tsforecast.registry import available_models, get_model
     from tsforecast.report import write_report
-    from tsforecast.validation import clean_series, to_series
+    from tsforecast.selection.auto import Auto

@@ -20,7 +20,7 @@ from matplotlib.axis import Axis
 from matplotlib.ticker import Formatter
 
 if TYPE_CHECKING:
-    from tsforecast.base import Forecaster
+    from tsforecast.models.base import Forecaster
 
 __all__ = [
     "plot_forecast",

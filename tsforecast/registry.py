@@ -15,10 +15,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tsforecast.errors import ConfigError
+from tsforecast.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from tsforecast.base import Forecaster
+    from tsforecast.models.base import Forecaster
 
 __all__ = ["MODELS", "ModelEntry", "REGISTRY", "available_models", "check_model_names", "get_model",
            "model_class", "model_parameters", "model_summary"]
@@ -41,12 +41,14 @@ REGISTRY: dict[str, ModelEntry] = {
     "drift": ModelEntry("tsforecast.models.baseline:Drift",
                         "the line from the first to the last value, extended: a trending baseline"),
     "mean": ModelEntry("tsforecast.models.baseline:Mean", "the training mean: the baseline for noise around a level"),
-    "ar": ModelEntry("tsforecast.models.statistical:AR", "autoregression AR(p): short-memory dynamics, no season"),
-    "arma": ModelEntry("tsforecast.models.statistical:ARMA", "ARMA(p, q) on a stationary series"),
-    "arima": ModelEntry("tsforecast.models.statistical:ARIMA", "ARIMA(p, d, q): differenced for trends, no season"),
-    "sarima": ModelEntry("tsforecast.models.statistical:SARIMA",
+    "ar": ModelEntry("tsforecast.models.arima.estimators:AR",
+                     "autoregression AR(p): short-memory dynamics, no season"),
+    "arma": ModelEntry("tsforecast.models.arima.estimators:ARMA", "ARMA(p, q) on a stationary series"),
+    "arima": ModelEntry("tsforecast.models.arima.estimators:ARIMA",
+                        "ARIMA(p, d, q): differenced for trends, no season"),
+    "sarima": ModelEntry("tsforecast.models.arima.estimators:SARIMA",
                          "seasonal ARIMA with fixed orders (default (1,0,0)(0,1,1)[season])"),
-    "auto_arima": ModelEntry("tsforecast.models.auto_arima:AutoARIMA",
+    "auto_arima": ModelEntry("tsforecast.models.arima.auto_arima:AutoARIMA",
                              "ARIMA with orders chosen by a stepwise AICc search (as R's auto.arima)"),
     "ets": ModelEntry("tsforecast.models.ets:ETS",
                       "exponential smoothing (error, trend, season) with the form chosen by AICc"),
@@ -59,7 +61,7 @@ REGISTRY: dict[str, ModelEntry] = {
     "gru": ModelEntry("tsforecast.models.neural:GRU", "GRU network on a window of recent values (and covariates)"),
     "wavenet": ModelEntry("tsforecast.models.neural:WaveNet",
                           "WaveNet-style dilated causal convolutions over a long window"),
-    "auto": ModelEntry("tsforecast.models.auto:Auto",
+    "auto": ModelEntry("tsforecast.selection.auto:Auto",
                        "chooses and combines models per series by validation on its training data"),
 }
 

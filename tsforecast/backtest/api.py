@@ -15,13 +15,13 @@ from tsforecast.backtest.engine import chain_tasks, fold_scales, plan_chains, qu
 from tsforecast.backtest.global_chains import global_tasks, plan_global_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
 from tsforecast.backtest.splits import Fold, make_folds
-from tsforecast.base import Forecaster
-from tsforecast.errors import ConfigError
-from tsforecast.frequency import freq_label, infer_season
+from tsforecast.core.errors import ConfigError
+from tsforecast.core.frequency import freq_label, infer_season
+from tsforecast.core.params import ENGINES, check_choice, check_jobs, check_seconds, check_seed
+from tsforecast.core.provenance import data_hash, panel_hash, plain_parameters, versions
+from tsforecast.data.panel import Panel, panel_from_long, panel_from_series, panel_from_wide
+from tsforecast.models.base import Forecaster
 from tsforecast.models.baseline import SeasonalNaive
-from tsforecast.panel import Panel, panel_from_long, panel_from_series, panel_from_wide
-from tsforecast.params import ENGINES, check_choice, check_jobs, check_seconds, check_seed
-from tsforecast.provenance import data_hash, panel_hash, plain_parameters, versions
 from tsforecast.registry import get_model
 
 __all__ = ["backtest", "data_hash"]
@@ -105,7 +105,7 @@ def backtest(
     data
         A Series; a wide DataFrame whose numeric columns are each a series; or, with
         ``id_col``, a long DataFrame with one row per (series, time) (see
-        :mod:`tsforecast.panel`). Every series is validated on its own (repairs are recorded
+        :mod:`tsforecast.data.panel`). Every series is validated on its own (repairs are recorded
         in the result) and keeps its own span: folds are cut per series from its own end, and
         a series too short for them is skipped and listed in ``metadata["skipped"]``.
     models

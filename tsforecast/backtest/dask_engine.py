@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from tsforecast.backtest.executors import WorkerError, check_main_is_guarded
-from tsforecast.errors import ConfigError
+from tsforecast.core.errors import ConfigError
 
 __all__ = ["connect_scheduler", "dask_client", "run_tasks_dask"]
 

@@ -38,8 +38,8 @@ from sklearn.base import clone
 
 from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.splits import Fold
-from tsforecast.base import Forecaster
-from tsforecast.errors import ConfigError, FitTimeoutError, FitWarning
+from tsforecast.core.errors import ConfigError, FitTimeoutError, FitWarning
+from tsforecast.models.base import Forecaster
 
 __all__ = [
     "Chain", "ChainOutput", "ChainTask", "FoldForecast", "plan_chains", "chain_tasks", "run_chains", "run_task",
@@ -449,7 +449,7 @@ def fit_notes(caught: list[warnings.WarningMessage]) -> str:
 def diagnose_fit(fitted: Forecaster, series: str, label: str, cutoff: pd.Timestamp) -> dict:
     """Residual diagnostics of the model fitted at the last cutoff (none if it has no
     in-sample forecasts)."""
-    from tsforecast.diagnostics import residual_diagnostics
+    from tsforecast.evaluation.diagnostics import residual_diagnostics
 
     record = {"series": series, "model": label, "cutoff": cutoff}
     try:
@@ -472,7 +472,7 @@ def describe_fit(model: Forecaster) -> str:
 
 def fold_scales(y: pd.Series, folds: Sequence[Fold], season: int) -> np.ndarray:
     """MASE denominators: each fold's in-sample seasonal-naive MAE on its training window
-    (:func:`~tsforecast.metrics.seasonal_naive_scale` of it, NaN when the window holds no more
+    (:func:`~tsforecast.evaluation.metrics.seasonal_naive_scale` of it, NaN when the window holds no more
     than a season), all folds from one cumulative sum."""
     values = y.to_numpy()
     total = np.r_[0.0, np.cumsum(np.abs(values[season:] - values[:-season]))]

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import cloudpickle
 
-from tsforecast.errors import ConfigError
+from tsforecast.core.errors import ConfigError
 
 __all__ = ["cpu_count", "worker_count", "run_tasks", "WorkerError", "unguarded_main_script",
            "check_main_is_guarded"]
@@ -39,7 +39,7 @@ _DONE = object()
 
 class WorkerError(RuntimeError):
     """A worker process died (killed, out of memory) or could not start: not the user's
-    mistake, so not a :class:`~tsforecast.errors.TsforecastError`."""
+    mistake, so not a :class:`~tsforecast.core.errors.TsforecastError`."""
 
 T = TypeVar("T")
 R = TypeVar("R")

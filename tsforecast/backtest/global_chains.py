@@ -1,6 +1,6 @@
 """Global models in a backtest: one fit per fold across every series of a panel.
 
-A model whose :attr:`~tsforecast.base.Forecaster.is_global` is true (the neural models'
+A model whose :attr:`~tsforecast.models.base.Forecaster.is_global` is true (the neural models'
 default ``scope="global"``) is not run per series. Fold number ``k`` of every series (each
 series' folds are cut from its own end, so the cutoffs may differ) forms one training set: the
 model is fitted once on all those training windows (``fit_global``) and forecasts each series'
@@ -36,7 +36,7 @@ from tsforecast.backtest.engine import (
     interval_columns,
 )
 from tsforecast.backtest.splits import Fold
-from tsforecast.base import Forecaster
+from tsforecast.models.base import Forecaster
 
 __all__ = ["GlobalChain", "GlobalTask", "plan_global_chains", "global_tasks", "run_global_chain"]
 

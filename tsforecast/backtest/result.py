@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from tsforecast.metrics import METRICS, mae
-from tsforecast.outputs import atomic_write, spreadsheet_safe
-from tsforecast.scoring import crps_from_quantiles, pinball_loss
-from tsforecast.significance import loss_differential_test, origin_lags
+from tsforecast.app.outputs import atomic_write, spreadsheet_safe
+from tsforecast.evaluation.metrics import METRICS, mae
+from tsforecast.evaluation.scoring import crps_from_quantiles, pinball_loss
+from tsforecast.evaluation.significance import loss_differential_test, origin_lags
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tsforecast.errors import ConfigError
-from tsforecast.params import check_int
+from tsforecast.core.errors import ConfigError
+from tsforecast.core.params import check_int
 
 __all__ = ["Fold", "make_folds"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tsforecast.base import Forecaster, normal_interval, normal_quantiles
+from tsforecast.models.base import Forecaster, normal_interval, normal_quantiles
 
 __all__ = ["Naive", "SeasonalNaive", "Drift", "Mean"]
 

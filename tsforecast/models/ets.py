@@ -30,9 +30,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from tsforecast.base import Forecaster
-from tsforecast.errors import ConfigError, ModelError
-from tsforecast.params import check_bool, check_int, check_seed
+from tsforecast.core.errors import ConfigError, ModelError
+from tsforecast.core.params import check_bool, check_int, check_seed
+from tsforecast.models.base import Forecaster
 
 __all__ = ["ETS", "MAX_SIMULATION_PATHS"]
 

@@ -3,7 +3,7 @@
 Per time step ``t`` the network's input channels are: the scaled target ``y_t``, the scaled
 past covariates at ``t`` (known only up to the forecast origin, e.g. bus when forecasting
 rail) and the known-in-advance features at ``t`` (calendar features and user columns such as
-a day type). Kept apart from :mod:`tsforecast.models.windows` so that checking a neural
+a day type). Kept apart from :mod:`tsforecast.models.neural.windows` so that checking a neural
 model's parameters or computing features does not import PyTorch.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 
 __all__ = ["calendar_features", "Scaler", "LOSS_NAMES"]
 
-#: the training losses a neural model accepts (see :data:`tsforecast.models.training.LOSSES`)
+#: the training losses a neural model accepts (see :data:`tsforecast.models.neural.training.LOSSES`)
 LOSS_NAMES = ("huber", "mse", "mae")
 
 

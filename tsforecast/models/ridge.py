@@ -49,12 +49,12 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.linear_model import RidgeCV
 
-from tsforecast.base import Forecaster
-from tsforecast.frequency import future_index
+from tsforecast.core.frequency import future_index
+from tsforecast.core.params import check_bool, check_float, check_int
+from tsforecast.models.base import Forecaster
 from tsforecast.models.conformal import block_widths, floor_scale, latest_scales, scale_lag, window_scales
 from tsforecast.models.features import calendar_features
 from tsforecast.models.window_rules import WindowRules
-from tsforecast.params import check_bool, check_float, check_int
 
 __all__ = ["LagRidge", "annual_lag", "annual_pattern"]
 

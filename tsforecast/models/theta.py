@@ -25,9 +25,9 @@ import pandas as pd
 from scipy.signal import lfilter
 from scipy.stats import norm
 
-from tsforecast.base import Forecaster
-from tsforecast.errors import ModelFileError
-from tsforecast.params import check_bool, check_choice, check_float, check_int
+from tsforecast.core.errors import ModelFileError
+from tsforecast.core.params import check_bool, check_choice, check_float, check_int
+from tsforecast.models.base import Forecaster
 
 __all__ = ["Theta"]
 

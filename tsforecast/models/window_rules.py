@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from tsforecast.params import check_int
+from tsforecast.core.params import check_int
 
 __all__ = ["MIN_TRAINING_WINDOWS", "WindowRules", "default_window", "min_window"]
 

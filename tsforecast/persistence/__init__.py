@@ -2,7 +2,7 @@
 (see :mod:`tsforecast.persistence.files` for the format, and
 :mod:`tsforecast.persistence.signing` for optional signatures)."""
 
-from tsforecast.errors import ModelFileError
+from tsforecast.core.errors import ModelFileError
 from tsforecast.persistence.files import FORMAT_VERSION, load, read_metadata, save_model
 from tsforecast.persistence.signing import KEY_VARIABLE, UnverifiedModelWarning
 

@@ -14,7 +14,7 @@ import json
 import math
 from typing import Any
 
-from tsforecast.errors import ModelFileError
+from tsforecast.core.errors import ModelFileError
 
 __all__ = [
     "MAX_HEADER", "MAX_DEPTH", "MAX_ARRAYS", "MAX_STRING", "MAX_NDIM", "ARRAY_DTYPES",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsforecast.errors import ModelFileError
+from tsforecast.core.errors import ModelFileError
 from tsforecast.persistence.bounds import MAX_NDIM
 
 __all__ = ["Encoder", "Decoder", "TRUSTED_DATACLASSES", "to_offset_checked"]
@@ -26,11 +26,11 @@ __all__ = ["Encoder", "Decoder", "TRUSTED_DATACLASSES", "to_offset_checked"]
 
 def _trusted_dataclasses() -> dict[str, type]:
     # imported when a file is read or written, not at import time (torch-free modules only)
+    from tsforecast.data.validation import ExogSchema
+    from tsforecast.models.arima.kalman import KalmanState
     from tsforecast.models.features import Scaler
-    from tsforecast.models.kalman import KalmanState
-    from tsforecast.models.networks import NetworkConfig
-    from tsforecast.models.training import TrainHistory
-    from tsforecast.validation import ExogSchema
+    from tsforecast.models.neural.networks import NetworkConfig
+    from tsforecast.models.neural.training import TrainHistory
 
     return {cls.__name__: cls for cls in (ExogSchema, KalmanState, NetworkConfig, Scaler, TrainHistory)}
 
@@ -57,7 +57,7 @@ class Encoder:
 
     def encode(self, value: Any, key: str) -> Any:
         """The JSON-able form of ``value``; ``key`` names any array it contains."""
-        from tsforecast.base import Forecaster
+        from tsforecast.models.base import Forecaster
 
         if value is None or isinstance(value, (bool, str)):
             return value

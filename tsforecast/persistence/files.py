@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from tsforecast.errors import ConfigError, ModelFileError, NotFittedError, TsforecastError
+from tsforecast.core.errors import ConfigError, ModelFileError, NotFittedError, TsforecastError
 from tsforecast.persistence.bounds import MAX_HEADER, check_tensor_table, check_tree, parse_json
 from tsforecast.persistence.codec import Decoder, Encoder
 from tsforecast.persistence.digest import checksum as _checksum
@@ -73,8 +73,8 @@ def _encode_model(model: Any, key: str, encoder: Encoder) -> dict:
 
 
 def _training_summary(model: Any) -> dict:
-    from tsforecast.frequency import freq_label
-    from tsforecast.provenance import data_hash
+    from tsforecast.core.frequency import freq_label
+    from tsforecast.core.provenance import data_hash
 
     y, X = model.y_, model.X_
     return {
@@ -88,12 +88,12 @@ def _training_summary(model: Any) -> dict:
 def save_model(model: Any, path: str | Path) -> Path:
     """Write fitted ``model`` to ``path`` atomically (see the module docstring), signed when
     ``TSFORECAST_MODEL_KEY`` is set; returns the path. Raises
-    :class:`~tsforecast.errors.NotFittedError` for an unfitted model."""
+    :class:`~tsforecast.core.errors.NotFittedError` for an unfitted model."""
     from safetensors.numpy import save
 
-    from tsforecast import __version__
-    from tsforecast.outputs import atomic_write
-    from tsforecast.provenance import versions
+    from tsforecast.app.outputs import atomic_write
+    from tsforecast.core.provenance import versions
+    from tsforecast.core.version import __version__
 
     if "_history_parts" not in vars(model):
         raise NotFittedError(f"{model.short_name}: fit the model before saving it.")
@@ -260,7 +260,7 @@ def _check_forecasts(model: Any, path: Path) -> None:
 
 
 def load(path: str | Path) -> Any:
-    """Load a model saved with :meth:`Forecaster.save <tsforecast.base.Forecaster.save>`.
+    """Load a model saved with :meth:`Forecaster.save <tsforecast.models.base.Forecaster.save>`.
 
     The model predicts exactly what the saved one did and can :meth:`update` with newer
     observations. Raises :class:`ModelFileError` (a ``ValueError``) naming the problem for a

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsforecast.errors import ModelFileError
+from tsforecast.core.errors import ModelFileError
 from tsforecast.persistence.signing import SIGNATURE_ENTRY
 
 __all__ = ["check_metadata_entries", "check_info", "check_model_parts"]
@@ -114,8 +114,8 @@ def check_model_parts(path: Path, cls: type, name: str, params: Any, y: Any, X: 
     is a float64 series on a regular DatetimeIndex, ``X`` lines up with it, ``state`` holds
     public fitted attributes that agree with the history, and (for the file's top-level
     model) the ``training`` summary describes this history."""
+    from tsforecast.data.validation import ExogSchema
     from tsforecast.registry import model_parameters
-    from tsforecast.validation import ExogSchema
 
     field = f"tree{'' if training is not None else f'[{name}]'}"
     if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsforecast.errors import ConfigError, ModelFileError, UnverifiedModelWarning
+from tsforecast.core.errors import ConfigError, ModelFileError, UnverifiedModelWarning
 from tsforecast.persistence.digest import feed
 
 __all__ = ["KEY_VARIABLE", "MIN_KEY_LENGTH", "SIGNATURE_ENTRY", "UnverifiedModelWarning", "signing_key", "sign",
@@ -38,7 +38,7 @@ def signing_key() -> bytes | None:
     """The key in ``TSFORECAST_MODEL_KEY`` (UTF-8 bytes), or None when it is not set.
 
     A set but empty or short key is a mistake (a secret that failed to load), not a wish to
-    skip signing, so it raises :class:`~tsforecast.errors.ConfigError` instead of silently
+    skip signing, so it raises :class:`~tsforecast.core.errors.ConfigError` instead of silently
     writing or accepting unsigned files."""
     text = os.environ.get(KEY_VARIABLE)
     if text is None:

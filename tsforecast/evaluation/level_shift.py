@@ -8,7 +8,7 @@ values with the history's *recent level* (the median of its last two seasons, so
 weekly pattern does not tilt it), in two ways:
 
 * the distance in units of the history's scale, its in-sample seasonal-naive MAE (the MASE
-  denominator, :func:`tsforecast.metrics.seasonal_naive_scale`);
+  denominator, :func:`tsforecast.evaluation.metrics.seasonal_naive_scale`);
 * the ratio of the two levels.
 
 The new values are refused only when **both** are extreme: more than :data:`MAX_SCALES`
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from tsforecast.errors import DataError
-from tsforecast.metrics import seasonal_naive_scale
+from tsforecast.core.errors import DataError
+from tsforecast.evaluation.metrics import seasonal_naive_scale
 
 __all__ = ["MAX_SCALES", "MAX_RATIO", "LevelComparison", "compare_level", "check_level"]
 
@@ -100,7 +100,7 @@ def _number(value: float) -> str:
 
 
 def check_level(history: ArrayLike, new: ArrayLike, season: int, *, what: str = "the new values") -> LevelComparison:
-    """:func:`compare_level`, raising a :class:`~tsforecast.errors.DataError` with the numbers
+    """:func:`compare_level`, raising a :class:`~tsforecast.core.errors.DataError` with the numbers
     when the new values are far off the history's level (:attr:`LevelComparison.far`)."""
     level = compare_level(history, new, season)
     if level.far:

@@ -3,21 +3,21 @@
 **Long format** is the primary multi-series input, the field's convention (Nixtla's
 ``unique_id, ds, y``; tidy data): one row per (series, timestamp), an id column, a time
 column, a target column and any exogenous columns. Series may have different lengths and
-start dates; each is validated on its own (:func:`tsforecast.validation.clean_series`).
+start dates; each is validated on its own (:func:`tsforecast.data.validation.clean_series`).
 
 **Wide format** (one column per series, one shared DatetimeIndex) keeps working: each column
 is validated on its own too, so a column that starts later or ends earlier is a shorter
 series, never one padded with NaN.
 
-Ids are text (:mod:`tsforecast.series_ids`): ``007`` and ``7`` are two ids, and a panel
+Ids are text (:mod:`tsforecast.data.series_ids`): ``007`` and ``7`` are two ids, and a panel
 holding both, or ids equal up to whitespace, case or a trailing ``.0``, is refused.
 
-A series with fewer than :data:`~tsforecast.validation.MIN_TIMESTAMPS` timestamps holding a
+A series with fewer than :data:`~tsforecast.data.validation.MIN_TIMESTAMPS` timestamps holding a
 value (none, one, two) is too short to validate: it is skipped and listed in
 :attr:`Panel.skipped`, as a backtest skips a series too short for its folds; only a panel whose
 every series is skipped is refused.
 
-Refused, with one :class:`~tsforecast.errors.DataError` naming the ids (and rows): missing
+Refused, with one :class:`~tsforecast.core.errors.DataError` naming the ids (and rows): missing
 ids, conflicting duplicate (id, timestamp) rows, a series that cannot be cleaned (for example
 non-numeric values), and series of different frequencies. Exact duplicate rows are dropped
 and recorded as a repair of their series.
@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tsforecast.errors import ConfigError, DataError
-from tsforecast.frequency import freq_label
-from tsforecast.series_ids import check_distinct_ids, ids_as_text
-from tsforecast.validation import MIN_TIMESTAMPS, clean_series, exog_on_index, listed
+from tsforecast.core.errors import ConfigError, DataError
+from tsforecast.core.frequency import freq_label
+from tsforecast.data.series_ids import check_distinct_ids, ids_as_text
+from tsforecast.data.validation import MIN_TIMESTAMPS, clean_series, exog_on_index, listed
 
 __all__ = ["Panel", "panel_from_long", "panel_from_wide", "panel_from_series"]
 
@@ -210,7 +210,7 @@ def _regular_groups(
     """The series that are already clean, built without validating each on its own: numeric
     values with none missing, timestamps (already dates) that step by one fixed interval, the
     same for every such series. Checked for the whole table at once; the rest go through
-    :func:`~tsforecast.validation.clean_series` one by one (repairs, calendar frequencies)."""
+    :func:`~tsforecast.data.validation.clean_series` one by one (repairs, calendar frequencies)."""
     if not (pd.api.types.is_datetime64_any_dtype(times.dtype) and pd.api.types.is_numeric_dtype(target.dtype)
             and not pd.api.types.is_bool_dtype(target.dtype)):
         return {}
@@ -288,7 +288,7 @@ def _own_span(values: pd.Series) -> pd.Series:
 
 
 def panel_from_series(data: object, X: pd.DataFrame | None = None) -> Panel:
-    """A panel of one series (anything :func:`~tsforecast.validation.clean_series` takes)."""
+    """A panel of one series (anything :func:`~tsforecast.data.validation.clean_series` takes)."""
     result = clean_series(data)
     name = str(result.series.name)
     series = {name: result.series.rename(name)}

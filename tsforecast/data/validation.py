@@ -29,7 +29,7 @@ irregular timestamps       rejected when no regular grid holds them (fix: resamp
 =========================  ==================================================================
 
 Every repair is returned in :class:`CleanSeries.repairs` and emitted once as a
-:class:`~tsforecast.errors.DataRepairWarning`; nothing is dropped silently.
+:class:`~tsforecast.core.errors.DataRepairWarning`; nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, CustomBusinessDay
 
-from tsforecast.dates import parse_dates
-from tsforecast.errors import DataError, DataRepairWarning
-from tsforecast.frequency import infer_regular_freq
+from tsforecast.core.errors import DataError, DataRepairWarning
+from tsforecast.core.frequency import infer_regular_freq
+from tsforecast.data.dates import parse_dates
 
 __all__ = [
     "CleanSeries", "clean_series", "clean_values", "to_series", "align_exog", "infer_exog_schema", "exog_on_index",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from tsforecast.errors import ConfigError
+from tsforecast.core.errors import ConfigError
 
 __all__ = [
     "mae",

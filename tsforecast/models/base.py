@@ -22,11 +22,11 @@ from pandas.tseries.frequencies import to_offset
 from scipy.special import ndtri
 from sklearn.base import BaseEstimator, clone
 
-from tsforecast.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError
-from tsforecast.frequency import future_index, infer_season
-from tsforecast.params import check_int, check_quantiles
-from tsforecast.threads import one_blas_thread
-from tsforecast.validation import ExogSchema, align_exog, clean_series, infer_exog_schema
+from tsforecast.core.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError
+from tsforecast.core.frequency import future_index, infer_season
+from tsforecast.core.params import check_int, check_quantiles
+from tsforecast.core.threads import one_blas_thread
+from tsforecast.data.validation import ExogSchema, align_exog, clean_series, infer_exog_schema
 
 __all__ = ["Forecaster", "normal_interval", "normal_quantiles"]
 
@@ -78,7 +78,7 @@ class Forecaster(BaseEstimator):
 
     # ----------------------------------------------------------------- public API
     def fit(self, y: object, X: object | None = None) -> Forecaster:
-        """Fit on ``y`` (a Series with a DatetimeIndex, see :mod:`tsforecast.validation`).
+        """Fit on ``y`` (a Series with a DatetimeIndex, see :mod:`tsforecast.data.validation`).
 
         ``X`` holds exogenous regressors on the same timestamps (models with
         ``supports_exog``); text columns are one-hot encoded. Returns ``self``.
@@ -87,7 +87,7 @@ class Forecaster(BaseEstimator):
         series = self._clean(y)
         self._check_training(series)  # also sets freq_ and season_
         exog = self._training_exog(X, series.index)
-        with one_blas_thread():  # small matrices: threads only cost (tsforecast.threads)
+        with one_blas_thread():  # small matrices: threads only cost (tsforecast.core.threads)
             self._fit(series, exog)
         self.y_ = series
         self.X_ = exog
@@ -101,7 +101,7 @@ class Forecaster(BaseEstimator):
         return False
 
     def check_params(self) -> None:
-        """Raise a :class:`~tsforecast.errors.ConfigError` naming the first invalid parameter.
+        """Raise a :class:`~tsforecast.core.errors.ConfigError` naming the first invalid parameter.
 
         ``fit`` calls it before reading the data; a backtest calls it for every model before
         the first fold, so a typo fails at once instead of once per fold.
@@ -153,7 +153,7 @@ class Forecaster(BaseEstimator):
 
         ``temperature`` scales the sampled noise: 1 is the fitted model's own, below 1 more
         conservative paths, above 1 more dispersed ones. Raises
-        :class:`~tsforecast.errors.ModelError` for a model without a generative form.
+        :class:`~tsforecast.core.errors.ModelError` for a model without a generative form.
         """
         count = check_int(None, "n", n, 1)
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not (

@@ -3,7 +3,7 @@
 A run's settings come from three layers, later ones winning: the defaults below, a TOML
 config file (``--config``), the command line. Every value, wherever it came from, passes
 the same check before any data is read, so ``jobs = "2"`` in a config file and ``--jobs 0``
-on the command line fail alike: a :class:`~tsforecast.errors.ConfigError` naming the
+on the command line fail alike: a :class:`~tsforecast.core.errors.ConfigError` naming the
 option (CLI exit code 2), not an error deep inside the run.
 """
 
@@ -17,10 +17,10 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any
 
-from tsforecast.csv_dialect import check_decimal, check_sep
-from tsforecast.errors import ConfigError
-from tsforecast.outputs import check_stem
-from tsforecast.params import ENGINES, check_jobs, check_seconds, check_seed
+from tsforecast.app.outputs import check_stem
+from tsforecast.core.errors import ConfigError
+from tsforecast.core.params import ENGINES, check_jobs, check_seconds, check_seed
+from tsforecast.data.csv_dialect import check_decimal, check_sep
 
 __all__ = ["OPTIONS", "DEFAULTS", "resolve_settings", "read_config", "parse_refit", "parse_params"]
 
@@ -204,7 +204,7 @@ OPTIONS: dict[str, Option] = {
     "output": Option("reports", _text),
     "name": Option(None, _stem),
     "quiet": Option(False, _boolean),
-    # forecast --from (tsforecast.continuation): no newer rows is an error (exit 5), not a warning;
+    # forecast --from (tsforecast.app.continuation): no newer rows is an error (exit 5), not a warning;
     # a gap after the model's last timestamp is interpolated; a far-off level is accepted
     "require_new_data": Option(False, _boolean),
     "fill_gap": Option(False, _boolean),

@@ -69,10 +69,10 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.base import clone
 
-from tsforecast.base import Forecaster
-from tsforecast.errors import ConfigError, DataError, FitWarning
+from tsforecast.core.errors import ConfigError, DataError, FitWarning
+from tsforecast.core.params import check_choice, check_float, check_int, check_names, check_seconds, check_seed
+from tsforecast.models.base import Forecaster
 from tsforecast.models.conformal import conformal_quantile
-from tsforecast.params import check_choice, check_float, check_int, check_names, check_seconds, check_seed
 
 __all__ = ["Auto", "DEFAULT_CANDIDATES"]
 
@@ -113,7 +113,7 @@ class Auto(Forecaster):
         Seconds of validation after which the remaining candidates are skipped, or ``None``
         (``inf`` in a TOML config file) for no limit. The budget is wall-clock time, so when
         it runs out the choice depends on the machine's speed and load: ``auto`` then warns
-        (a :class:`~tsforecast.errors.FitWarning` naming the skipped candidates). ``None``
+        (a :class:`~tsforecast.core.errors.FitWarning` naming the skipped candidates). ``None``
         makes the choice reproducible whatever the machine.
     neural_min_length
         Shortest history on which the default candidates include ``lstm``.

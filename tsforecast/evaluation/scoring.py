@@ -1,6 +1,6 @@
 """Scores of probabilistic forecasts: pinball (quantile) loss and CRPS.
 
-Point metrics live in :mod:`tsforecast.metrics`; these take a forecast *distribution*, as
+Point metrics live in :mod:`tsforecast.evaluation.metrics`; these take a forecast *distribution*, as
 quantiles at given levels or as sample paths. Lower is better for both; both are in the
 data's units, and CRPS reduces to the absolute error for a point forecast.
 """
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from tsforecast.errors import ConfigError
-from tsforecast.params import check_quantiles
+from tsforecast.core.errors import ConfigError
+from tsforecast.core.params import check_quantiles
 
 __all__ = ["pinball_loss", "crps_from_quantiles", "crps_from_samples"]
 

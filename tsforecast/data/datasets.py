@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from tsforecast.csv_dialect import Dialect, sniff_dialect
-from tsforecast.dates import looks_like_dates, parse_dates
-from tsforecast.errors import DataError, TsforecastError
-from tsforecast.series_ids import ids_as_text
-from tsforecast.validation import clean_series, listed
+from tsforecast.core.errors import DataError, TsforecastError
+from tsforecast.data.csv_dialect import Dialect, sniff_dialect
+from tsforecast.data.dates import looks_like_dates, parse_dates
+from tsforecast.data.series_ids import ids_as_text
+from tsforecast.data.validation import clean_series, listed
 
 __all__ = [
     "available_datasets",
@@ -136,15 +136,15 @@ def load_csv(
     """Read a CSV (or ``.parquet``) file indexed by its date column.
 
     ``date_column`` defaults to the first column (other than ``id_column``) that reads as
-    dates (:func:`tsforecast.dates.looks_like_dates`); a leading row-number column with an
+    dates (:func:`tsforecast.data.dates.looks_like_dates`); a leading row-number column with an
     empty header (what ``DataFrame.to_csv()`` writes by default) is dropped first. Dates are
-    read by the rule of :mod:`tsforecast.dates`: one format for the whole column
+    read by the rule of :mod:`tsforecast.data.dates`: one format for the whole column
     (``date_format``, or the first value's, month-first or day-first, whichever reads every
     value), never numbers. ``id_column`` (long format) is read as text, never as numbers:
     ``007`` stays ``007``. A CSV's separator (``,`` ``;`` tab ``|``) and decimal mark are
     detected from its first lines unless ``sep`` / ``decimal`` are given
-    (:mod:`tsforecast.csv_dialect`). The rows are not yet validated; pass the result (or one
-    of its columns) to a model or to :func:`tsforecast.validation.clean_series`.
+    (:mod:`tsforecast.data.csv_dialect`). The rows are not yet validated; pass the result (or one
+    of its columns) to a model or to :func:`tsforecast.data.validation.clean_series`.
     """
     path = Path(path)
     if not path.is_file():

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tsforecast.errors import ConfigError
+from tsforecast.core.errors import ConfigError
 
 __all__ = ["Dialect", "SEPARATORS", "DECIMALS", "check_decimal", "check_sep", "sniff_dialect"]
 

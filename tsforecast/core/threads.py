@@ -25,7 +25,7 @@ __all__ = ["one_blas_thread"]
 
 @functools.lru_cache(maxsize=1)
 def _controller() -> ThreadpoolController:
-    # built once, at the first fit: by then tsforecast.base has imported scikit-learn and
+    # built once, at the first fit: by then tsforecast.models.base has imported scikit-learn and
     # scipy, which load numpy's and scipy's OpenBLAS, the two the models use (the tests read
     # every loaded library afresh inside a fit). Inspecting the loaded libraries costs 3 ms,
     # a limit on the cached controller 0.02 ms.

@@ -68,13 +68,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from tsforecast.base import Forecaster, _check_horizon
-from tsforecast.errors import ConfigError, DataError, ModelFileError, TsforecastError
-from tsforecast.frequency import future_index
-from tsforecast.models.conformal import block_widths, floor_scale, latest_scales, scale_lag, window_scales
-from tsforecast.models.features import LOSS_NAMES, Scaler, calendar_features
-from tsforecast.models.window_rules import WindowRules
-from tsforecast.params import (
+from tsforecast.core.errors import ConfigError, DataError, ModelFileError, TsforecastError
+from tsforecast.core.frequency import future_index
+from tsforecast.core.params import (
     check_bool,
     check_choice,
     check_float,
@@ -83,7 +79,11 @@ from tsforecast.params import (
     check_names,
     check_seed,
 )
-from tsforecast.validation import ExogSchema, align_exog
+from tsforecast.data.validation import ExogSchema, align_exog
+from tsforecast.models.base import Forecaster, _check_horizon
+from tsforecast.models.conformal import block_widths, floor_scale, latest_scales, scale_lag, window_scales
+from tsforecast.models.features import LOSS_NAMES, Scaler, calendar_features
+from tsforecast.models.window_rules import WindowRules
 
 __all__ = ["NeuralForecaster", "SimpleRNN", "LSTM", "GRU", "WaveNet", "SCOPES"]
 
@@ -419,9 +419,9 @@ class NeuralForecaster(WindowRules, Forecaster):
         """
         import torch
 
-        from tsforecast.models.networks import NetworkConfig, build_network
-        from tsforecast.models.training import TrainConfig, predict_windows, train
-        from tsforecast.models.windows import stack_series
+        from tsforecast.models.neural.networks import NetworkConfig, build_network
+        from tsforecast.models.neural.training import TrainConfig, predict_windows, train
+        from tsforecast.models.neural.windows import stack_series
 
         window, horizon = self._window_for(max(len(y) for y in ys)), self.output_steps
         columns = [] if Xs[0] is None else list(Xs[0].columns)
@@ -526,7 +526,7 @@ class NeuralForecaster(WindowRules, Forecaster):
     def _restore_state(self, state: dict[str, Any]) -> None:
         import torch
 
-        from tsforecast.models.networks import build_network
+        from tsforecast.models.neural.networks import build_network
 
         weights = state.pop("network_")
         super()._restore_state(state)
@@ -674,7 +674,7 @@ class NeuralForecaster(WindowRules, Forecaster):
         """
         import torch
 
-        from tsforecast.models.training import INFERENCE_CHUNK
+        from tsforecast.models.neural.training import INFERENCE_CHUNK
 
         self._check_fitted()
         steps = _check_horizon(horizon)

@@ -3,17 +3,17 @@
 A scheduled job fits weekly and forecasts daily from the saved model with the day's data
 file: either a longer copy of the history the model has, or only the newest days (a daily
 export). Only the observations newer than the model's last timestamp are appended (with
-:meth:`~tsforecast.base.Forecaster.update`, no refit), after checking that they continue the
+:meth:`~tsforecast.models.base.Forecaster.update`, no refit), after checking that they continue the
 model's series. A forecast must never quietly be stale or wrong, so:
 
-* the data is read on the model's clock (:func:`tsforecast.dates.on_clock`) and on the model's
+* the data is read on the model's clock (:func:`tsforecast.data.dates.on_clock`) and on the model's
   frequency, which the model knows: a file of one new day needs no frequency of its own;
 * timestamps off the model's grid, or data of a coarser frequency, are refused;
 * where the data overlaps the history, most values must agree (a few revised values warn);
 * a gap after the model's last timestamp (missing days or empty values) is refused, or
   filled by linear interpolation with ``fill_gap=True`` (a warning says how many values);
 * new values far off the history's level (another series, other units) are refused unless
-  ``allow_level_shift=True`` (:mod:`tsforecast.level_shift`);
+  ``allow_level_shift=True`` (:mod:`tsforecast.evaluation.level_shift`);
 * no newer observation at all is a :class:`StaleDataWarning` naming both last timestamps
   (the CLI's ``--require-new-data`` makes it an error with its own exit code).
 """
@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tsforecast.dates import on_clock, parse_dates
-from tsforecast.errors import DataError, DataRepairWarning, StaleDataWarning
-from tsforecast.frequency import freq_label, infer_regular_freq, infer_season
-from tsforecast.level_shift import check_level
-from tsforecast.validation import clean_series, clean_values, listed, stamp_text
+from tsforecast.core.errors import DataError, DataRepairWarning, StaleDataWarning
+from tsforecast.core.frequency import freq_label, infer_regular_freq, infer_season
+from tsforecast.data.dates import on_clock, parse_dates
+from tsforecast.data.validation import clean_series, clean_values, listed, stamp_text
+from tsforecast.evaluation.level_shift import check_level
 
 __all__ = ["continue_with", "roll_forward", "Continuation", "StaleDataWarning", "REVISED_SHARE"]
 
@@ -141,7 +141,7 @@ def roll_forward(model, y: pd.Series, *, fill_gap: bool = False, allow_level_shi
     ``y`` is the data as read (e.g. a column of :func:`tsforecast.load_csv`): a longer copy
     of the model's series or only its newest observations. It is validated on the model's
     frequency and clock; the module docstring lists the checks, each a
-    :class:`~tsforecast.errors.DataError` saying what is wrong and how to fix it. Nothing is
+    :class:`~tsforecast.core.errors.DataError` saying what is wrong and how to fix it. Nothing is
     appended when a check fails. No newer observation emits a :class:`StaleDataWarning`.
     """
     cutoff, freq = model.cutoff_, model.freq_

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from tsforecast.errors import ConfigError
+from tsforecast.core.errors import ConfigError
 
 __all__ = [
     "check_int", "check_float", "check_bool", "check_choice", "check_names", "check_int_sequence", "check_seconds",

@@ -24,7 +24,7 @@ Speed: candidates are compared on the differenced, standardised series. Every ca
 shares ``d`` and ``D``, so this changes every criterion by the same constant and the ranking
 not at all. On long or long-season series (``approximation=None``: more than 150 points or a
 season over 12, R's rule) each candidate is fitted by conditional sum of squares
-(:mod:`tsforecast.models.css`), milliseconds per candidate; otherwise by the exact state-space
+(:mod:`tsforecast.models.arima.css`), milliseconds per candidate; otherwise by the exact state-space
 likelihood with the innovation variance concentrated out. The best candidate is then fitted on
 the original series by exact maximum likelihood; should that fail, the next best is tried.
 
@@ -44,10 +44,10 @@ from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import kpss
 
-from tsforecast.errors import ModelError
-from tsforecast.models.css import fit_css, information_criterion, roots_outside_unit_circle
-from tsforecast.models.statistical import StateSpaceARIMA, describe_orders
-from tsforecast.params import check_bool, check_choice, check_int
+from tsforecast.core.errors import ModelError
+from tsforecast.core.params import check_bool, check_choice, check_int
+from tsforecast.models.arima.css import fit_css, information_criterion, roots_outside_unit_circle
+from tsforecast.models.arima.estimators import StateSpaceARIMA, describe_orders
 
 __all__ = ["AutoARIMA", "seasonal_strength", "choose_d"]
 

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from tsforecast.models.features import LOSS_NAMES
-from tsforecast.models.windows import WindowData
+from tsforecast.models.neural.windows import WindowData
 
 __all__ = ["TrainConfig", "TrainHistory", "train", "predict_windows", "LOSSES", "INFERENCE_CHUNK"]
 
@@ -29,7 +29,7 @@ ProgressCallback = Callable[[int, int, float, float], None]
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings (see :class:`tsforecast.models.neural.NeuralForecaster`)."""
+    """Optimisation settings (see :class:`tsforecast.models.neural.estimator.NeuralForecaster`)."""
 
     max_epochs: int = 200
     min_epochs: int = 10

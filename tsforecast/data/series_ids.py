@@ -17,8 +17,8 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from tsforecast.errors import DataError
-from tsforecast.validation import listed
+from tsforecast.core.errors import DataError
+from tsforecast.data.validation import listed
 
 __all__ = ["ids_as_text", "id_key", "check_distinct_ids"]
 

@@ -11,7 +11,7 @@ Exit codes (documented in the README and in ``tsforecast --help``):
 * 1: an unexpected internal error;
 * 130 / 143: interrupted (Ctrl-C) / terminated (SIGTERM): nothing was written.
 
-Outputs of a run are published together (:class:`tsforecast.outputs.RunDirectory`).
+Outputs of a run are published together (:class:`tsforecast.app.outputs.RunDirectory`).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from tsforecast.errors import ConfigError, TsforecastError
-from tsforecast.settings import DEFAULTS, parse_params, resolve_settings
+from tsforecast.app.settings import DEFAULTS, parse_params, resolve_settings
+from tsforecast.core.errors import ConfigError, TsforecastError
 
 # The library (pandas, statsmodels, PyTorch) is imported inside the commands, so that
 # `tsforecast --help` answers at once.
@@ -124,7 +124,7 @@ class _Published:
 @contextmanager
 def _exit_codes(published: _Published | None = None) -> Iterator[None]:
     """Translate library errors into one stderr line and an exit code; warnings as one line each."""
-    from tsforecast.outputs import OutputError
+    from tsforecast.app.outputs import OutputError
 
     def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
         # a terminal user needs the message, not the library source line that raised it
@@ -199,7 +199,7 @@ def _load_frame(settings: dict[str, Any], preferred_target: str | None = None, a
     """
     import pandas as pd
 
-    from tsforecast.datasets import DATASET_ID_COLUMNS, DATASETS, default_target, load_csv, load_dataset
+    from tsforecast.data.datasets import DATASET_ID_COLUMNS, DATASETS, default_target, load_csv, load_dataset
 
     if settings["data"]:
         path = Path(settings["data"])
@@ -255,7 +255,7 @@ def _source_name(settings: dict[str, Any]) -> str:
 
 def _run_directory(settings: dict[str, Any], kind: str):
     """Where this run's outputs go: ``--name`` (a rerun replaces it) or a stem unique to the run."""
-    from tsforecast.outputs import RunDirectory, dated_stem
+    from tsforecast.app.outputs import RunDirectory, dated_stem
 
     if settings["name"]:
         return RunDirectory(settings["output"], settings["name"], replace=True)
@@ -284,15 +284,15 @@ def _progress(enabled: bool, label: str) -> Iterator[Any]:
 
 
 # ----------------------------------------------------------------------------- options
-# The defaults live in tsforecast.settings.OPTIONS; help texts show them.
+# The defaults live in tsforecast.app.settings.OPTIONS; help texts show them.
 _DATA_HELP = "A CSV or Parquet file with a date column."
 _DATE_COLUMN_HELP = "Column holding the dates. [default: the first column that reads as dates]"
-# a CSV's separator and decimal mark (tsforecast.csv_dialect); detection when not given
+# a CSV's separator and decimal mark (tsforecast.data.csv_dialect); detection when not given
 _Sep = Annotated[str | None, typer.Option(
     help="Field separator of the CSV, e.g. ';' or tab. [default: detected among , ; tab |]")]
 _Decimal = Annotated[str | None, typer.Option(
     help="Decimal mark of the CSV's numbers, . or , [default: detected (, in a file not separated by commas)]")]
-# --param on every command that fits a model: repeatable MODEL.NAME=VALUE (tsforecast.settings.parse_params)
+# --param on every command that fits a model: repeatable MODEL.NAME=VALUE (tsforecast.app.settings.parse_params)
 _Params = Annotated[list[str] | None, typer.Option(
     "--param", metavar="MODEL.NAME=VALUE",
     help="A model parameter, MODEL.NAME=VALUE (repeatable), e.g. auto.time_budget=inf or lstm.hidden=64; "
@@ -368,7 +368,7 @@ def backtest(
             # the data before the models: reading it needs pandas only, the models may need PyTorch
             frame, target, source = _load_frame(settings, allow_panel=True)
             if not settings["id_column"]:
-                from tsforecast.validation import clean_series
+                from tsforecast.data.validation import clean_series
 
                 clean_series(frame[target])  # a data mistake is told before the models load (the run cleans again)
             chosen = _models(names, settings["model_params"])
@@ -414,7 +414,7 @@ def _write_backtest(result, run) -> None:
     """Every file of a backtest run: report, CSV tables and the JSON summary."""
     import json
 
-    from tsforecast.outputs import spreadsheet_safe
+    from tsforecast.app.outputs import spreadsheet_safe
     from tsforecast.report import render_report
 
     run.write("report.html", render_report(result))
@@ -507,7 +507,7 @@ def fit(
 ) -> None:
     """Fit one model on all the data and save it, for `tsforecast forecast --from` (e.g. weekly)."""
     with _exit_codes():
-        from tsforecast.outputs import OutputError, check_output_file
+        from tsforecast.app.outputs import OutputError, check_output_file
 
         given = parse_params(param or [])
         settings = resolve_settings({
@@ -537,7 +537,7 @@ def fit(
 
 def _explicit(cli: dict[str, Any], config: Path | None, key: str) -> bool:
     """Whether ``key`` was set on the command line or in the config file (not a default)."""
-    from tsforecast.settings import read_config
+    from tsforecast.app.settings import read_config
 
     return cli.get(key) is not None or (config is not None and key in read_config(config))
 
@@ -585,7 +585,7 @@ def forecast(
     with _exit_codes(published):
         import json
 
-        from tsforecast.provenance import data_hash, plain_parameters, versions
+        from tsforecast.core.provenance import data_hash, plain_parameters, versions
         from tsforecast.report.charts import forecast_with_interval_chart
 
         cli = {"model": model, "model_file": str(from_file) if from_file else None, "dataset": dataset,
@@ -636,9 +636,9 @@ def _roll_saved_model(settings: dict[str, Any], cli: dict[str, Any], config: Pat
     """The saved model, rolled forward onto the newer observations of --data (if any), and
     what the run's ``run.json`` records about it. No newer observation is a warning, or with
     --require-new-data one error line and exit code 5."""
-    from tsforecast.continuation import StaleDataWarning, roll_forward
+    from tsforecast.app.continuation import StaleDataWarning, roll_forward
+    from tsforecast.core.provenance import data_hash
     from tsforecast.persistence import load, read_metadata
-    from tsforecast.provenance import data_hash
 
     path = Path(settings["model_file"])
     fitted = load(path)
@@ -696,7 +696,7 @@ def list_models() -> None:
 @app.command("datasets")
 def list_datasets() -> None:
     """List the built-in datasets."""
-    from tsforecast.datasets import available_datasets, default_target
+    from tsforecast.data.datasets import available_datasets, default_target
 
     rows = [(key, default_target(key), text) for key, text in available_datasets().items()]
     _print_table("Built-in datasets", ("name", "default target", "description"), rows)

@@ -10,17 +10,17 @@ model the way R's ``stats::arima`` and statsforecast do, which is several times 
    to ``max(p + s P, q + s Q + 1)``. That ARMA starts from its stationary distribution (the
    exact likelihood) when there is a mean, drift or regressor, and diffuse otherwise
    (``_DIFFUSE_START`` below says why).
-2. Start from conditional-sum-of-squares estimates (:func:`~tsforecast.models.css.fit_css`).
+2. Start from conditional-sum-of-squares estimates (:func:`~tsforecast.models.arima.css.fit_css`).
 3. Maximise the likelihood with the variance concentrated out, AR blocks
    reparameterised through partial autocorrelations (``tanh``, R's ``partrans``), MA free,
    regression coefficients on R's scale (10 standard errors), with R's BFGS and stopping rule
-   (:func:`~tsforecast.models.bfgs.vmmin`); a non-invertible MA is then flipped to its
+   (:func:`~tsforecast.models.arima.bfgs.vmmin`); a non-invertible MA is then flipped to its
    invertible twin (same likelihood, R's ``maInvert``).
 4. Filter the full model once with those parameters, which gives the state forecasting and
    :meth:`~tsforecast.Forecaster.update` start from.
 
 The likelihood is evaluated by a compiled ARMA Kalman filter
-(:mod:`tsforecast.models.arma_likelihood`); only the optimiser loop is Python.
+(:mod:`tsforecast.models.arima.likelihood`); only the optimiser loop is Python.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
 
-from tsforecast.models.arma_likelihood import arma_polynomials, concentrated_loglike
-from tsforecast.models.bfgs import vmmin
-from tsforecast.models.css import fit_css
+from tsforecast.models.arima.bfgs import vmmin
+from tsforecast.models.arima.css import fit_css
+from tsforecast.models.arima.likelihood import arma_polynomials, concentrated_loglike
 
 __all__ = ["fit_css_ml", "partrans", "inverse_partrans", "invert_ma", "is_stationary", "INITIAL_STATES"]
 

@@ -1,6 +1,6 @@
 """The generator behind the bundled datasets (``datasets/*.csv``).
 
-Run ``python -m tsforecast.synthetic [folder]`` to regenerate them; with the pinned
+Run ``python -m tsforecast.data.synthetic [folder]`` to regenerate them; with the pinned
 dependencies the output is byte-for-byte the committed files (a test checks this).
 
 * ``ridership``: daily bus and rail boardings of a city transit system, 2016-2019, with the
@@ -242,6 +242,6 @@ def write_bundled(folder: str | Path) -> list[Path]:
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through the CLI of the module
-    target = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parents[1] / "datasets")
+    target = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parents[2] / "datasets")
     for path in write_bundled(target):
         print(path)

@@ -1,6 +1,6 @@
 """The exact Gaussian likelihood of a stationary ARMA, compiled with numba.
 
-The ML step of :mod:`tsforecast.models.arima_mle` evaluates this likelihood some sixty times a
+The ML step of :mod:`tsforecast.models.arima.mle` evaluates this likelihood some sixty times a
 fit. statsmodels' general Kalman filter spends about 2 ms on each for two years of daily data
 (BLAS calls on small dense matrices at every step); this filter knows the ARMA's companion
 structure, so a step is O(r^2) scalar work for a state of ``r = max(p, q + 1)`` and the whole

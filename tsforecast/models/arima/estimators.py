@@ -4,7 +4,7 @@ All four are one estimator (:class:`statsmodels.tsa.arima.model.ARIMA`) with dif
 orders, so they share :class:`StateSpaceARIMA`. Prediction intervals come from the model's own
 forecast distribution. :meth:`~tsforecast.Forecaster.update` rolls the fitted state forward
 over new observations without re-estimating parameters: one Kalman step per observation on
-the fitted matrices (:mod:`tsforecast.models.kalman`), the same numbers as statsmodels'
+the fitted matrices (:mod:`tsforecast.models.arima.kalman`), the same numbers as statsmodels'
 ``results.append(refit=False)`` at a small fraction of its cost. ``results_`` stays the
 statsmodels results of the last fit, fitted with ``low_memory=True`` (no per-observation
 filter output; ``results_.model.filter(results_.params)`` recomputes it); ``state_`` is the state after any updates.
@@ -26,15 +26,15 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
 
-from tsforecast.base import Forecaster, normal_interval
-from tsforecast.errors import ConfigError, FitWarning, ModelError
-from tsforecast.models.arima_mle import fit_css_ml
-from tsforecast.models.kalman import KalmanState
-from tsforecast.params import check_bool, check_choice, check_int, check_int_sequence
+from tsforecast.core.errors import ConfigError, FitWarning, ModelError
+from tsforecast.core.params import check_bool, check_choice, check_int, check_int_sequence
+from tsforecast.models.arima.kalman import KalmanState
+from tsforecast.models.arima.mle import fit_css_ml
+from tsforecast.models.base import Forecaster, normal_interval
 
 __all__ = ["StateSpaceARIMA", "AR", "ARMA", "ARIMA", "SARIMA", "fit_arima", "ESTIMATORS", "choose_estimator"]
 
-# "css-ml": R's arima estimator (tsforecast.models.arima_mle), several times faster than
+# "css-ml": R's arima estimator (tsforecast.models.arima.mle), several times faster than
 # statsmodels' fit; "statsmodels": statsmodels' own L-BFGS fit; "auto" picks by length.
 ESTIMATORS = ("auto", "css-ml", "statsmodels")
 # "auto" uses CSS-ML beyond 150 observations (the length beyond which forecast::auto.arima
@@ -126,7 +126,7 @@ class StateSpaceARIMA(Forecaster):
     """Shared implementation: orders, fitting, forecasting and rolling forward.
 
     ``estimator`` (every ARIMA-family model): ``"css-ml"`` estimates as R's ``arima`` does
-    (:mod:`tsforecast.models.arima_mle`: differenced once, conditional-sum-of-squares start,
+    (:mod:`tsforecast.models.arima.mle`: differenced once, conditional-sum-of-squares start,
     maximum likelihood in compiled code, R's BFGS), several times faster than
     ``"statsmodels"`` (statsmodels' own fit). ``"auto"`` (the default) uses CSS-ML on series
     longer than 150 observations and statsmodels' fit on shorter ones, where CSS-ML's exact
@@ -319,7 +319,7 @@ class SARIMA(StateSpaceARIMA):
     ARIMA(1,0,0)(0,1,1)[s], are a sound first model for daily data with a weekly pattern.
     Where there is no seasonal period (yearly data, ``season=1``) the seasonal part is
     dropped and a plain ARIMA(p,d,q) is fitted: ``seasonal_fallback_`` is True and a
-    :class:`~tsforecast.errors.FitWarning` says so.
+    :class:`~tsforecast.core.errors.FitWarning` says so.
     """
 
     short_name = "sarima"

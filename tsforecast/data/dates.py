@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
-from tsforecast.errors import DataError
+from tsforecast.core.errors import DataError
 
 __all__ = ["parse_dates", "on_clock", "looks_like_dates"]
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from tsforecast.errors import ConfigError
+from tsforecast.core.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
