@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tsforecast.app.outputs import RunDirectory, atomic_write, check_stem, spreadsheet_safe
+from tsforecast.app.outputs import RunDirectory, check_stem
 from tsforecast.core.errors import ConfigError
+from tsforecast.core.files import atomic_write, spreadsheet_safe
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_FILES = {"report.html", "forecasts.csv", "leaderboard.csv", "run.json"}

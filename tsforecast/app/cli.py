@@ -124,7 +124,7 @@ class _Published:
 @contextmanager
 def _exit_codes(published: _Published | None = None) -> Iterator[None]:
     """Translate library errors into one stderr line and an exit code; warnings as one line each."""
-    from tsforecast.app.outputs import OutputError
+    from tsforecast.core.files import OutputError
 
     def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
         # a terminal user needs the message, not the library source line that raised it
@@ -414,7 +414,7 @@ def _write_backtest(result, run) -> None:
     """Every file of a backtest run: report, CSV tables and the JSON summary."""
     import json
 
-    from tsforecast.app.outputs import spreadsheet_safe
+    from tsforecast.core.files import spreadsheet_safe
     from tsforecast.report import render_report
 
     run.write("report.html", render_report(result))
@@ -507,7 +507,8 @@ def fit(
 ) -> None:
     """Fit one model on all the data and save it, for `tsforecast forecast --from` (e.g. weekly)."""
     with _exit_codes():
-        from tsforecast.app.outputs import OutputError, check_output_file
+        from tsforecast.app.outputs import check_output_file
+        from tsforecast.core.files import OutputError
 
         given = parse_params(param or [])
         settings = resolve_settings({

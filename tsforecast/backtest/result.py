@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from tsforecast.app.outputs import atomic_write, spreadsheet_safe
+from tsforecast.core.files import atomic_write, spreadsheet_safe
 from tsforecast.evaluation.metrics import METRICS, mae
 from tsforecast.evaluation.scoring import crps_from_quantiles, pinball_loss
 from tsforecast.evaluation.significance import loss_differential_test, origin_lags

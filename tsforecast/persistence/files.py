@@ -91,7 +91,7 @@ def save_model(model: Any, path: str | Path) -> Path:
     :class:`~tsforecast.core.errors.NotFittedError` for an unfitted model."""
     from safetensors.numpy import save
 
-    from tsforecast.app.outputs import atomic_write
+    from tsforecast.core.files import atomic_write
     from tsforecast.core.provenance import versions
     from tsforecast.core.version import __version__
 

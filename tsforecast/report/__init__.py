@@ -15,8 +15,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from tsforecast.app.outputs import atomic_write
 from tsforecast.backtest.result import BASELINE, SIGNIFICANCE_LEVEL
+from tsforecast.core.files import atomic_write
 from tsforecast.report import charts
 from tsforecast.report.sentences import (
     describe_cutoffs,
