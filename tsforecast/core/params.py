@@ -16,6 +16,7 @@ import numpy as np
 from tsforecast.core.errors import ConfigError
 
 __all__ = [
+    "check_horizon", "check_coverage",
     "check_int", "check_float", "check_bool", "check_choice", "check_names", "check_int_sequence", "check_seconds",
     "check_seed", "check_jobs", "MAX_SECONDS", "MAX_SEED", "check_quantiles", "ENGINES",
 ]
@@ -145,6 +146,19 @@ def check_jobs(owner: str | None, name: str, value: object) -> int:
             f"(-2 all but one), got {value!r}."
         )
     return int(value)
+
+
+def check_horizon(horizon: object) -> int:
+    """A forecast horizon: a whole number of steps, at least 1."""
+    return check_int(None, "horizon", horizon, 1)
+
+
+def check_coverage(coverage: object, name: str = "coverage") -> float:
+    """An interval's nominal coverage: a number strictly between 0 and 1 (0.8 for 80%)."""
+    if isinstance(coverage, bool) or not isinstance(coverage, Real) or not 0 < coverage < 1:
+        raise ConfigError(f"{name} must be a number strictly between 0 and 1 (0.8 for an 80% interval), "
+                          f"got {coverage!r}.")
+    return float(coverage)
 
 
 def check_quantiles(quantiles: object) -> tuple[float, ...]:

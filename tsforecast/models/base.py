@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, clone
 
 from tsforecast.core.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError
 from tsforecast.core.frequency import future_index, infer_season
-from tsforecast.core.params import check_int, check_quantiles
+from tsforecast.core.params import check_coverage, check_horizon, check_int, check_quantiles
 from tsforecast.core.threads import one_blas_thread
 from tsforecast.data.validation import ExogSchema, align_exog, clean_series, infer_exog_schema
 
@@ -56,10 +56,6 @@ def _standard_normal_quantiles(levels: tuple[float, ...]) -> np.ndarray:
     z[np.asarray(levels) == 0.5] = 0.0
     z.flags.writeable = False  # shared by every caller
     return z
-
-
-def _check_horizon(horizon: object) -> int:
-    return check_int(None, "horizon", horizon, 1)
 
 
 class Forecaster(BaseEstimator):
@@ -117,10 +113,9 @@ class Forecaster(BaseEstimator):
         self, horizon: int, coverage: float = 0.8, X: object | None = None
     ) -> pd.DataFrame:
         """Prediction intervals: ``lower`` and ``upper`` columns holding ``coverage``."""
-        if not isinstance(coverage, (float, int)) or not 0 < coverage < 1:
-            raise ConfigError(f"coverage must be a number strictly between 0 and 1, got {coverage!r}.")
+        coverage = check_coverage(coverage)
         steps, index, exog = self._prepare_forecast(horizon, X)
-        lower, upper = self._predict_interval(steps, float(coverage), exog)
+        lower, upper = self._predict_interval(steps, coverage, exog)
         frame = pd.DataFrame(
             {
                 "lower": self._finite(lower, "lower bound"),
@@ -429,7 +424,7 @@ class Forecaster(BaseEstimator):
         self, horizon: int, X: object | None
     ) -> tuple[int, pd.DatetimeIndex, pd.DataFrame | None]:
         self._check_fitted()
-        steps = _check_horizon(horizon)
+        steps = check_horizon(horizon)
         index = future_index(self.cutoff_, self.freq_, steps)
         if self.exog_schema_ is None:
             if X is not None:

@@ -74,13 +74,14 @@ from tsforecast.core.params import (
     check_bool,
     check_choice,
     check_float,
+    check_horizon,
     check_int,
     check_int_sequence,
     check_names,
     check_seed,
 )
 from tsforecast.data.validation import ExogSchema, align_exog
-from tsforecast.models.base import Forecaster, _check_horizon
+from tsforecast.models.base import Forecaster
 from tsforecast.models.conformal import block_widths, floor_scale, latest_scales, scale_lag, window_scales
 from tsforecast.models.features import LOSS_NAMES, Scaler, calendar_features
 from tsforecast.models.window_rules import WindowRules
@@ -677,7 +678,7 @@ class NeuralForecaster(WindowRules, Forecaster):
         from tsforecast.models.neural.training import INFERENCE_CHUNK
 
         self._check_fitted()
-        steps = _check_horizon(horizon)
+        steps = check_horizon(horizon)
         n_blocks = self._check_recursion(steps)
         n_ahead = n_blocks * self.output_steps
         try:
