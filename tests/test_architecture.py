@@ -1,0 +1,99 @@
+"""The package keeps its architecture: layers without cycles (import-linter, configured in
+pyproject.toml) and no package reaching into another's private names."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "tsforecast"
+#: underscore names of the standard library that are public API despite the underscore
+STANDARD_IDIOMS = {"_exit", "_getframe", "_replace", "_asdict", "_fields", "_make", "_missing_"}
+MAX_LINES = 400
+
+
+def _owner(path: Path) -> str:
+    """The top-level package a module belongs to (``models`` for models/arima/css.py); a
+    module directly under tsforecast/ is its own owner."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return parts[0]
+
+
+def _modules() -> dict[Path, ast.Module]:
+    return {path: ast.parse(path.read_text(), str(path)) for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _private_names_defined(trees: dict[Path, ast.Module]) -> dict[str, set[str]]:
+    """Owner package -> the underscore names it defines (functions, methods, attributes)."""
+    defined: dict[str, set[str]] = defaultdict(set)
+    for path, tree in trees.items():
+        owner = _owner(path)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined[owner].add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                defined[owner].add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                defined[owner].add(node.id)
+    return defined
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__") and name not in STANDARD_IDIOMS
+
+
+def private_reaches() -> list[str]:
+    """Every place a module uses an underscore name its own package does not define: an
+    import of another package's private name, or an attribute such as ``model._update`` whose
+    only definitions are in another package (or in a third-party library)."""
+    trees = _modules()
+    defined = _private_names_defined(trees)
+    found = []
+    for path, tree in trees.items():
+        owner, where = _owner(path), path.relative_to(ROOT)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tsforecast"):
+                target = node.module.split(".")[1] if "." in node.module else ""
+                for alias in node.names:
+                    if _is_private(alias.name) and target != owner:
+                        found.append(f"{where}:{node.lineno}: imports {node.module}.{alias.name}")
+            elif isinstance(node, ast.Attribute) and _is_private(node.attr):
+                base = node.value
+                if isinstance(base, ast.Name) and base.id in ("self", "cls"):
+                    continue
+                if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "super":
+                    continue
+                if node.attr not in defined[owner]:
+                    found.append(f"{where}:{node.lineno}: reaches {ast.unparse(base)[:40]}.{node.attr}")
+    return found
+
+
+def test_no_package_reaches_another_packages_private_names():
+    assert private_reaches() == []
+
+
+def test_every_module_is_under_the_line_limit():
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
+    long = {name: n for name, n in sizes.items() if n > MAX_LINES}
+    assert long == {}, f"modules over {MAX_LINES} lines: {long}"
+
+
+def test_every_public_module_declares_its_public_names():
+    missing = [str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py")
+               if p.name != "__init__.py" and "__all__" not in p.read_text()]
+    assert missing == []
+
+
+def test_the_import_contracts_hold():
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    if lint is None:
+        pytest.skip("import-linter is not installed (it comes with the dev extra)")
+    checked = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-2000:]
