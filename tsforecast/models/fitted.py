@@ -12,6 +12,7 @@ parameters).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,9 @@ class FittedState:
 
         :meth:`from_state` builds the same fitted model from it, and
         :func:`tsforecast.persistence.save_model` writes it to a file. The values are this
-        model's own (no copy, so saving a large model does not double its memory): treat the
-        state as read-only. Raises :class:`~tsforecast.core.errors.NotFittedError` before ``fit``.
+        model's own, not copies (saving a large model must not double its memory): treat the
+        state as read-only, and as a view of the model as it is now (a later ``update`` may
+        change parts of it). Raises :class:`~tsforecast.core.errors.NotFittedError` before ``fit``.
         """
         if "_history_parts" not in vars(self):
             raise NotFittedError(f"{self.short_name}: fit the model before saving it or taking its state.")
@@ -52,17 +54,20 @@ class FittedState:
         weights; nothing is re-estimated. Raises :class:`~tsforecast.core.errors.ConfigError`
         for a state of another model or invalid parameters.
 
-        The model takes the state's values as they are: build one model from a state (copy
-        it with :func:`copy.deepcopy` to build more).
+        The model gets its own copy of the fitted attributes, so a state builds any number of
+        independent models, and updating one leaves the model that gave the state unchanged
+        (an ARIMA's filter state advances in place). The history is shared: ``update`` never
+        changes it in place.
         """
         if state.model != cls.short_name:
-            raise ConfigError(f"a state of {state.model!r} cannot build a {cls.short_name} model; "
-                              "use the class the registry names for it.")
+            raise ConfigError(f"{cls.__name__}.from_state got a state of model {state.model!r}, not "
+                              f"{cls.short_name!r}; build it with the class the registry names for it "
+                              "(tsforecast.registry.model_class).")
         model = cls(**state.params)
         model.check_params()
         model.y_ = state.y
         model.X_ = state.X
-        model._restore_state(dict(state.fitted))  # a copy of the mapping: restoring pops from it
+        model._restore_state(copy.deepcopy(state.fitted))  # restoring also pops from the mapping
         return model
 
     @classmethod
