@@ -220,7 +220,8 @@ def _decode_model(body: dict, decoder: Decoder, path: Path, training: dict | Non
     if not isinstance(name, str) or name not in MODELS:
         raise ModelFileError(f"the model file holds a model {str(name)[:40]!r} this tsforecast does not know.")
     # the class first: importing it (and asking it) marks the dataclasses its state may hold,
-    # so the state can be decoded; a name the file gives is never imported
+    # so the state can be decoded. Only registered classes are imported, never a module the
+    # file names.
     cls = MODELS[name]
     cls.state_dataclasses()
     state = decoder.decode_state(body)

@@ -31,7 +31,8 @@ __all__ = ["ModelState", "SaveableModel", "state_dataclass", "TRUSTED_DATACLASSE
 _T = TypeVar("_T", bound=type)
 
 
-@dataclasses.dataclass(frozen=True)
+# eq=False: equality of arrays and frames is not a bool (compare the parts that matter)
+@dataclasses.dataclass(frozen=True, eq=False)
 class ModelState:
     """Everything a fitted model is made of, as data.
 
