@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import warnings
 
@@ -12,6 +13,7 @@ from sklearn.base import clone
 
 import tsforecast
 from tsforecast.core.errors import NotFittedError, TsforecastError
+from tsforecast.persistence.state import ModelState, SaveableModel
 from tsforecast.registry import MODELS
 
 from .conftest import weekly_series
@@ -116,6 +118,100 @@ def test_save_and_load_round_trip(name, y, tmp_path):
     model.update(y.iloc[-3:])
     restored.update(y.iloc[-3:])
     pd.testing.assert_series_equal(restored.predict(6), model.predict(6))
+
+
+def _assert_same_value(a, b, where: str) -> None:
+    """``a`` and ``b`` hold the same data (models compared through their states)."""
+    if isinstance(a, SaveableModel):
+        assert type(b) is type(a), where
+        _assert_same_state(a.state(), b.state(), where)
+    elif isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape, where
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(b, a, rtol=1e-9, err_msg=where)  # theta refits its results on load
+        else:
+            np.testing.assert_array_equal(b, a, err_msg=where)
+    elif isinstance(a, pd.Series):
+        pd.testing.assert_series_equal(b, a, check_freq=True, obj=where)
+    elif isinstance(a, pd.DataFrame):
+        # a file keeps text as text, not pandas' string dtype (numeric columns keep theirs)
+        pd.testing.assert_frame_equal(b, a, obj=where, check_dtype=False, check_column_type=False)
+        for column in a.columns:
+            assert (a[column].dtype.kind in "biuf") == (b[column].dtype.kind in "biuf"), f"{where}[{column!r}]"
+    elif dataclasses.is_dataclass(a) and not isinstance(a, type):
+        assert type(b) is type(a), where
+        for field in dataclasses.fields(a):
+            _assert_same_value(getattr(a, field.name), getattr(b, field.name), f"{where}.{field.name}")
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and set(b) == set(a), where  # a restore may set attributes in another order
+        for key in a:
+            _assert_same_value(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert type(b) is type(a) and len(b) == len(a), where
+        for i, (x, z) in enumerate(zip(a, b, strict=True)):
+            _assert_same_value(x, z, f"{where}[{i}]")
+    elif isinstance(a, (float, int, np.number)) and not isinstance(a, (bool, np.bool_)):
+        # a file keeps numbers as JSON numbers: a numpy scalar comes back as a Python one
+        assert isinstance(b, (float, int, np.number)) and not isinstance(b, (bool, np.bool_)), where
+        assert float(b) == float(a) or (np.isnan(a) and np.isnan(b)), f"{where}: {b!r} != {a!r}"
+    else:
+        assert type(b) is type(a) and b == a, f"{where}: {b!r} != {a!r}"
+
+
+def _assert_same_state(a: ModelState, b: ModelState, where: str = "state") -> None:
+    assert (b.model, b.params) == (a.model, a.params), where
+    _assert_same_value(a.y, b.y, f"{where}.y")
+    _assert_same_value(a.X, b.X, f"{where}.X")
+    _assert_same_value(a.fitted, b.fitted, f"{where}.fitted")
+
+
+def _assert_same_forecasts(restored, model, horizon: int = 6) -> None:
+    np.testing.assert_allclose(restored.predict(horizon), model.predict(horizon), rtol=1e-9)
+    np.testing.assert_allclose(restored.predict_interval(horizon, 0.9).to_numpy(),
+                               model.predict_interval(horizon, 0.9).to_numpy(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_model_built_from_its_state_forecasts_the_same(name, fitted):
+    """The public state protocol (what model files are made of): ``from_state(state())``."""
+    model = fitted[name]
+    assert isinstance(model, SaveableModel)
+    state = model.state()
+    assert state.model == name and state.params == {k: v for k, v in model.get_params().items() if not callable(v)}
+    assert state.y is model.y_ and {"freq_", "season_", "cutoff_", "exog_schema_"} <= set(state.fitted)
+    restored = type(model).from_state(state)
+    assert type(restored) is type(model) and restored is not model
+    assert restored.get_params() == model.get_params() and restored.cutoff_ == model.cutoff_
+    _assert_same_forecasts(restored, model)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_model_built_from_a_state_is_independent_of_the_model_that_gave_it(name, y):
+    model = make(name).fit(y.iloc[:-3])
+    before = model.predict_interval(4, 0.8)
+    restored = type(model).from_state(model.state())
+    restored.update(y.iloc[-3:])
+    assert restored.cutoff_ == y.index[-1] and model.cutoff_ == y.index[-4]
+    pd.testing.assert_frame_equal(model.predict_interval(4, 0.8), before)  # an ARIMA's filter state is its own
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_state_survives_a_model_file(name, fitted, tmp_path):
+    model = fitted[name]
+    restored = tsforecast.load(model.save(tmp_path / f"{name}.tsf"))
+    _assert_same_state(model.state(), restored.state())
+    _assert_same_forecasts(restored, model)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_unfitted_model_has_no_state(name):
+    with pytest.raises(NotFittedError, match="fit the model"):
+        make(name).state()
+
+
+def test_a_state_builds_only_the_model_it_describes(fitted):
+    with pytest.raises(tsforecast.ConfigError, match="ETS.from_state got a state of model 'naive', not 'ets'"):
+        MODELS["ets"].from_state(fitted["naive"].state())
 
 
 @pytest.mark.parametrize("name", NAMES)

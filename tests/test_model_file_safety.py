@@ -32,10 +32,20 @@ KEY_VARIABLE = "TSFORECAST_MODEL_KEY"
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.mark.parametrize("name", ["ets-v1.tsf", "arima-exog-v1.tsf", "lstm-v1.tsf"])
+#: every committed model file of an earlier tsforecast (a new one is tested as soon as it is added)
+SAVED_BEFORE = sorted(path.name for path in DATA.glob("*.tsf"))
+
+
+def test_every_committed_model_file_has_its_expected_forecasts():
+    assert len(SAVED_BEFORE) >= 3
+    assert set(json.loads((DATA / "v1-forecasts.json").read_text())) == set(SAVED_BEFORE)
+
+
+@pytest.mark.parametrize("name", SAVED_BEFORE)
 def test_files_saved_by_format_version_1_still_load_and_forecast_the_same(name):
     expected = json.loads((DATA / "v1-forecasts.json").read_text())[name]
     model = tsforecast.load(DATA / name)
+    assert model.state().model == read_metadata(DATA / name)["model"]
     future = None
     if model.X_ is not None:
         index = pd.bdate_range(model.cutoff_ + pd.offsets.BDay(), periods=3, tz="America/Chicago")

@@ -226,7 +226,7 @@ def _same(a, b) -> bool:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_values)
 def test_the_codec_round_trips_nested_values_through_json(value):
-    encoder = Encoder(lambda *args: {})
+    encoder = Encoder()
     tree = json.loads(json.dumps(encoder.encode(value, "v"), allow_nan=False))
     assert _same(value, Decoder(encoder.arrays, lambda *args: None).decode(tree))
 
@@ -281,3 +281,75 @@ def test_sample_path_quantiles_agree_with_the_forecast_quantiles(name):
     observed = np.quantile(paths.to_numpy(), levels, axis=1).T
     width = (expected[0.9] - expected[0.1]).to_numpy()
     assert np.max(np.abs(observed - expected.to_numpy()) / width[:, None]) < 0.04
+
+
+# ------------------------------------------------------------------ the state protocol
+def test_persistence_imports_no_model():
+    """Persistence sits below the models: it reaches them through the registry (by name) and
+    the state protocol, never by importing a model module, at module level or in a function."""
+    import ast
+    from pathlib import Path
+
+    import tsforecast.persistence as persistence
+
+    imported = set()
+    for path in Path(persistence.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add((path.name, node.module))
+            elif isinstance(node, ast.Import):
+                imported.update((path.name, alias.name) for alias in node.names)
+    upward = sorted((name, module) for name, module in imported
+                    if module.split(".")[:2] in (["tsforecast", m] for m in ("models", "selection", "backtest", "app"))
+                    or module == "tsforecast")
+    assert upward == []
+    assert ("files.py", "tsforecast.registry") in imported  # the classes come from the registry
+
+
+def test_state_dataclass_marks_dataclasses_and_refuses_an_ambiguous_name():
+    import dataclasses
+
+    from tsforecast.models.features import Scaler
+    from tsforecast.persistence.state import TRUSTED_DATACLASSES, state_dataclass
+
+    assert TRUSTED_DATACLASSES["Scaler"] is Scaler and TRUSTED_DATACLASSES["ExogSchema"].__module__ == (
+        "tsforecast.data.validation")
+    assert state_dataclass(Scaler) is Scaler  # marking a class again changes nothing
+    with pytest.raises(TypeError, match="dataclasses only"):
+        state_dataclass(dict)
+
+    @dataclasses.dataclass
+    class Scaler:  # noqa: F811 - another class of the same name, as a plugin might define
+        mean: float
+
+    with pytest.raises(TypeError, match="already marked under the name 'Scaler'"):
+        state_dataclass(Scaler)
+    assert TRUSTED_DATACLASSES["Scaler"].__module__ == "tsforecast.models.features"
+
+
+def test_only_models_are_saved(tmp_path):
+    with pytest.raises(ModelFileError, match="cannot save a dict"):
+        tsforecast.persistence.save_model({"y_": 1}, tmp_path / "x.tsf")
+    assert not (tmp_path / "x.tsf").exists()
+
+
+def test_the_codec_round_trips_a_model_state():
+    from tsforecast.persistence.state import ModelState
+
+    model = tsforecast.get_model("snaive").fit(weekly_series(40))
+    encoder = Encoder()
+    tree = json.loads(json.dumps(encoder.encode(model.state(), "m"), allow_nan=False))
+    assert set(tree["__model__"]) == {"model", "params", "y", "X", "state"}
+    decoded = Decoder(encoder.arrays, lambda body, decoder: decoder.decode_state(body)).decode(tree)
+    assert isinstance(decoded, ModelState) and decoded.model == "snaive" and decoded.params == model.get_params()
+    pd.testing.assert_series_equal(decoded.y, model.y_)
+    pd.testing.assert_series_equal(type(model).from_state(decoded).predict(7), model.predict(7))
+
+
+def test_one_read_gives_the_model_and_its_metadata(saved):
+    from tsforecast.persistence import load_model_file
+
+    model, path = saved
+    loaded = load_model_file(path)
+    assert loaded.metadata == read_metadata(path)
+    pd.testing.assert_series_equal(loaded.model.predict(5), model.predict(5))

@@ -13,12 +13,13 @@ import importlib
 import inspect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from tsforecast.core.errors import ConfigError
 
-if TYPE_CHECKING:
-    from tsforecast.models.base import Forecaster
+# The registry sits below the models and imports none of them, not even for type hints (an
+# import cycle is one whichever way it is spelt): a class here is a Forecaster subclass, typed
+# as ``type``, and a model as ``Any``.
 
 __all__ = ["MODELS", "ModelEntry", "REGISTRY", "available_models", "check_model_names", "get_model",
            "model_class", "model_parameters", "model_summary"]
@@ -91,7 +92,7 @@ def model_summary(name: str) -> str:
     return REGISTRY[_key(name)].summary
 
 
-def model_class(name: str) -> type[Forecaster]:
+def model_class(name: str) -> type:
     """The class registered as ``name``, imported now if it was not yet."""
     module, _, attribute = REGISTRY[_key(name)].path.partition(":")
     return getattr(importlib.import_module(module), attribute)
@@ -100,7 +101,7 @@ def model_class(name: str) -> type[Forecaster]:
 class _Classes(Mapping):
     """name -> class, each imported when it is first looked up."""
 
-    def __getitem__(self, name: str) -> type[Forecaster]:
+    def __getitem__(self, name: str) -> type:
         if name not in REGISTRY:
             raise KeyError(name)
         return model_class(name)
@@ -116,7 +117,7 @@ class _Classes(Mapping):
 
 
 #: name -> Forecaster class (a read-only mapping; looking a class up imports it)
-MODELS: Mapping[str, type[Forecaster]] = _Classes()
+MODELS: Mapping[str, type] = _Classes()
 
 
 def model_parameters(name: str) -> dict[str, object]:
@@ -125,7 +126,7 @@ def model_parameters(name: str) -> dict[str, object]:
     return {p.name: p.default for p in signature.parameters.values() if p.name != "self"}
 
 
-def get_model(name: str, **params: object) -> Forecaster:
+def get_model(name: str, **params: object) -> Any:
     """Build the model registered as ``name`` with ``params``.
 
     >>> get_model("snaive", season=7)

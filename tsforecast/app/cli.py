@@ -639,11 +639,11 @@ def _roll_saved_model(settings: dict[str, Any], cli: dict[str, Any], config: Pat
     --require-new-data one error line and exit code 5."""
     from tsforecast.app.continuation import StaleDataWarning, roll_forward
     from tsforecast.core.provenance import data_hash
-    from tsforecast.persistence import load, read_metadata
+    from tsforecast.persistence import load_model_file
 
     path = Path(settings["model_file"])
-    fitted = load(path)
-    saved = read_metadata(path)
+    loaded = load_model_file(path)  # one read of the file: the model and its metadata
+    fitted, saved = loaded.model, loaded.metadata
     provenance = {"model_file": str(path), "model": saved["model"], "saved_at": saved["saved_at"],
                   "saved_by": saved["tsforecast_version"], "trained_until": saved["training"]["last"],
                   "training_data_sha256": saved["training"]["data_sha256"], "appended": 0}

@@ -14,7 +14,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from tsforecast.core.frequency import future_index, infer_season
 from tsforecast.core.params import check_coverage, check_horizon, check_int, check_quantiles
 from tsforecast.core.threads import one_blas_thread
 from tsforecast.data.validation import ExogSchema, align_exog, clean_series, infer_exog_schema
+from tsforecast.models.fitted import FittedState
 
 __all__ = ["Forecaster", "normal_interval", "normal_quantiles"]
 
@@ -58,11 +59,14 @@ def _standard_normal_quantiles(levels: tuple[float, ...]) -> np.ndarray:
     return z
 
 
-class Forecaster(BaseEstimator):
+class Forecaster(FittedState, BaseEstimator):
     """Base class: fit on a time-indexed series, forecast the timestamps that follow it.
 
     Learned state ends in ``_``: ``y_`` (the training series), ``cutoff_`` (its last
-    timestamp), ``freq_``, ``season_`` (observations per cycle), ``exog_schema_``.
+    timestamp), ``freq_``, ``season_`` (observations per cycle), ``exog_schema_``. A fitted
+    model is data through :meth:`state` and :meth:`from_state` (from
+    :class:`~tsforecast.models.fitted.FittedState`, with the training history), which
+    :meth:`save` and :func:`tsforecast.load` use.
     """
 
     #: the name the registry and the CLI know this model by
@@ -213,74 +217,6 @@ class Forecaster(BaseEstimator):
         from tsforecast.persistence import save_model
 
         return save_model(self, path)
-
-    # ----------------------------------------------------------------- saving and loading
-    def _saved_state(self) -> dict[str, Any]:
-        """The fitted attributes a model file keeps (the history is saved on its own).
-
-        Values must be JSON-like, numpy arrays, pandas objects, trusted dataclasses or models
-        (see :mod:`tsforecast.persistence.codec`). Statsmodels results in ``results_`` are
-        kept as their parameters and rebuilt by :meth:`_rebuild_results`; models holding
-        other objects (networks) replace them here and rebuild them in :meth:`_restore_state`.
-        """
-        state = {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
-        if "results_" in state:
-            state["results_"] = np.asarray(state["results_"].params, dtype="float64")
-        return state
-
-    def _restore_state(self, state: dict[str, Any]) -> None:
-        """Set the saved fitted attributes back (the history is already in place)."""
-        params = state.pop("results_", None)
-        for name, value in state.items():
-            setattr(self, name, value)
-        if params is not None:
-            self._rebuild_results(params)
-
-    def _rebuild_results(self, params: np.ndarray) -> None:
-        """Recreate ``results_`` from saved parameters on the restored history, without
-        estimating anything (models that keep statsmodels results implement it)."""
-        raise NotImplementedError
-
-    def _restore_fitted(self, y: pd.Series, X: pd.DataFrame | None, state: dict[str, Any]) -> None:
-        """Make a freshly built model the saved fitted one: history, then fitted state."""
-        self.y_ = y
-        self.X_ = X
-        self._restore_state(state)
-
-    # ------------------------------------------------------- training history
-    # update() appends to a list of parts and y_/X_ concatenate them only when read: copying
-    # the whole history on every one-day update would cost more than the update itself.
-    @property
-    def y_(self) -> pd.Series:
-        """The training series, including observations appended by ``update``."""
-        return self._merged_history()[0]
-
-    @y_.setter
-    def y_(self, series: pd.Series) -> None:
-        self._history_parts = [(series, None)]
-
-    @property
-    def X_(self) -> pd.DataFrame | None:
-        """The exogenous regressors on the timestamps of ``y_`` (None without X)."""
-        return self._merged_history()[1]
-
-    @X_.setter
-    def X_(self, frame: pd.DataFrame | None) -> None:
-        self._history_parts[0] = (self._history_parts[0][0], frame)
-
-    def _merged_history(self) -> tuple[pd.Series, pd.DataFrame | None]:
-        parts = self.__dict__.get("_history_parts")
-        if not parts:
-            raise AttributeError("the model is not fitted yet; it has no training history")
-        if len(parts) > 1:
-            series = pd.concat([y for y, _ in parts])
-            series.index.freq = self.freq_
-            frame = parts[0][1]
-            if frame is not None:
-                frame = pd.concat([X for _, X in parts])
-                frame.index.freq = self.freq_
-            parts[:] = [(series, frame)]
-        return parts[0]
 
     def _new_observations(self, y_new: object) -> pd.Series:
         """``y_new`` validated as the observations right after the cutoff."""

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tsforecast.persistence.state import state_dataclass
+
 __all__ = ["calendar_features", "Scaler", "LOSS_NAMES"]
 
 #: the training losses a neural model accepts (see :data:`tsforecast.models.neural.training.LOSSES`)
@@ -43,6 +45,7 @@ def calendar_features(index: pd.DatetimeIndex) -> pd.DataFrame:
     return pd.DataFrame(features, index=index, dtype="float32")
 
 
+@state_dataclass  # saved in model files (ridge, neural)
 @dataclass
 class Scaler:
     """Per-column standardisation fitted on training data only."""

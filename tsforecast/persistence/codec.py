@@ -2,10 +2,13 @@
 
 Encoding turns a nested value into a JSON-able tree in which every numeric array is replaced
 by a reference ``{"__array__": key}`` into a flat ``{key: ndarray}`` table (stored as
-safetensors). Decoding can only build plain Python values, numpy arrays, a few pandas types,
-the dataclasses listed in :data:`TRUSTED_DATACLASSES` (built from their fields, which runs no
-code of the file's choosing) and registered models (through the registry). Anything else in a
-file is refused: unlike pickle, a model file cannot name a function to call.
+safetensors). Models are encoded as their :class:`~tsforecast.persistence.state.ModelState`
+(through the :class:`~tsforecast.persistence.state.SaveableModel` protocol; the codec knows no
+model class). Decoding can only build plain Python values, numpy arrays, a few pandas types,
+the dataclasses marked with :func:`~tsforecast.persistence.state.state_dataclass` (built from
+their fields, which runs no code of the file's choosing) and model states, which the caller
+turns into models. Anything else in a file is refused: unlike pickle, a model file cannot name
+a function to call.
 """
 
 from __future__ import annotations
@@ -20,23 +23,12 @@ import pandas as pd
 
 from tsforecast.core.errors import ModelFileError
 from tsforecast.persistence.bounds import MAX_NDIM
+from tsforecast.persistence.state import TRUSTED_DATACLASSES, ModelState, SaveableModel
 
-__all__ = ["Encoder", "Decoder", "TRUSTED_DATACLASSES", "to_offset_checked"]
+__all__ = ["Encoder", "Decoder", "MODEL_FIELDS", "to_offset_checked"]
 
-
-def _trusted_dataclasses() -> dict[str, type]:
-    # imported when a file is read or written, not at import time (torch-free modules only)
-    from tsforecast.data.validation import ExogSchema
-    from tsforecast.models.arima.kalman import KalmanState
-    from tsforecast.models.features import Scaler
-    from tsforecast.models.neural.networks import NetworkConfig
-    from tsforecast.models.neural.training import TrainHistory
-
-    return {cls.__name__: cls for cls in (ExogSchema, KalmanState, NetworkConfig, Scaler, TrainHistory)}
-
-
-#: the only classes a file may ask to build: name -> class (filled on first use)
-TRUSTED_DATACLASSES: dict[str, type] = {}
+#: the fields of an encoded model (``{"__model__": {...}}``): a ModelState, ``fitted`` as ``state``
+MODEL_FIELDS = frozenset({"model", "params", "y", "X", "state"})
 
 _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float: what safetensors stores
 
@@ -44,9 +36,8 @@ _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float: what safetensors store
 class Encoder:
     """Collects arrays while encoding; ``arrays`` is the table to store beside the JSON."""
 
-    def __init__(self, encode_model: Callable[[Any, str, Encoder], dict]) -> None:
+    def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
-        self._encode_model = encode_model
 
     def array(self, values: np.ndarray, key: str) -> dict:
         """Store ``values`` under ``key`` (made unique) and return the reference."""
@@ -55,10 +46,18 @@ class Encoder:
         self.arrays[key] = np.ascontiguousarray(values)
         return {"__array__": key}
 
+    def encode_state(self, state: ModelState, key: str) -> dict:
+        """The JSON-able form of a model's ``state`` (its arrays named under ``key``)."""
+        return {
+            "model": state.model,
+            "params": self.encode(state.params, f"{key}/params"),
+            "y": self.encode(state.y, f"{key}/y"),
+            "X": self.encode(state.X, f"{key}/X"),
+            "state": self.encode(state.fitted, f"{key}/state"),
+        }
+
     def encode(self, value: Any, key: str) -> Any:
         """The JSON-able form of ``value``; ``key`` names any array it contains."""
-        from tsforecast.models.base import Forecaster
-
         if value is None or isinstance(value, (bool, str)):
             return value
         if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
@@ -96,11 +95,13 @@ class Encoder:
                 "columns": [self.encode(c, f"{key}.c{i}") for i, c in enumerate(value.columns)],
                 "data": [self.encode(value.iloc[:, i].to_numpy(), f"{key}.{i}") for i in range(value.shape[1])],
             }}
-        if dataclasses.is_dataclass(value) and type(value).__name__ in _trusted():
+        if isinstance(value, ModelState):
+            return {"__model__": self.encode_state(value, key)}
+        if dataclasses.is_dataclass(value) and TRUSTED_DATACLASSES.get(type(value).__name__) is type(value):
             fields = {f.name: self.encode(getattr(value, f.name), f"{key}.{f.name}") for f in dataclasses.fields(value)}
             return {"__dataclass__": type(value).__name__, "fields": fields}
-        if isinstance(value, Forecaster):
-            return {"__model__": self._encode_model(value, key, self)}
+        if isinstance(value, SaveableModel):  # a model nested in a state (auto's chosen models)
+            return {"__model__": self.encode_state(value.state(), key)}
         raise TypeError(f"cannot save a value of type {type(value).__name__} (at {key})")
 
     def _index(self, index: pd.Index, key: str) -> dict:
@@ -114,12 +115,6 @@ class Encoder:
         return {"__index__": self.encode(index.to_numpy(), key), "name": self.encode(index.name, f"{key}.name")}
 
 
-def _trusted() -> dict[str, type]:
-    if not TRUSTED_DATACLASSES:
-        TRUSTED_DATACLASSES.update(_trusted_dataclasses())
-    return TRUSTED_DATACLASSES
-
-
 class Decoder:
     """Rebuilds values from the JSON tree and the array table, refusing anything unknown.
 
@@ -130,6 +125,8 @@ class Decoder:
     """
 
     def __init__(self, arrays: dict[str, np.ndarray], decode_model: Callable[[dict, Decoder], Any]) -> None:
+        """``decode_model(body, decoder)`` turns an encoded model (its fields checked to be
+        :data:`MODEL_FIELDS`) into a model, typically through :meth:`decode_state`."""
         self.arrays = arrays
         self._decode_model = decode_model
 
@@ -194,7 +191,7 @@ class Decoder:
             frame.columns = pd.Index(columns, dtype=object) if columns else frame.columns
             return frame
         if tag == "__dataclass__":
-            cls = _trusted().get(body) if isinstance(body, str) else None
+            cls = TRUSTED_DATACLASSES.get(body) if isinstance(body, str) else None
             if cls is None:
                 return self._refuse(f"class {str(body)[:80]!r}")
             names = {f.name for f in dataclasses.fields(cls)}
@@ -202,8 +199,17 @@ class Decoder:
             _fields(fields, names, body)
             return cls(**{name: self.decode(v) for name, v in fields.items()})
         if tag == "__model__":
-            return self._decode_model(_fields(body, {"model", "params", "y", "X", "state"}, "model"), self)
+            return self._decode_model(_fields(body, set(MODEL_FIELDS), "model"), self)
         return self._refuse(tag)
+
+    def decode_state(self, body: dict) -> ModelState:
+        """The :class:`ModelState` an encoded model's ``body`` describes (see
+        :meth:`Encoder.encode_state`). Its parts are decoded as they are, not checked against
+        one another (:func:`tsforecast.persistence.schema.check_model_parts` does that); a
+        model's own dataclasses must be marked before (import the model's class first)."""
+        body = _fields(body, set(MODEL_FIELDS), "model")
+        params, y, X, fitted = (self.decode(body[part]) for part in ("params", "y", "X", "state"))
+        return ModelState(model=body["model"], params=params, y=y, X=X, fitted=fitted)
 
     def _objects(self, body: Any, shape: Any) -> np.ndarray:
         values = np.array([self.decode(v) for v in _list(body, "__objects__")], dtype=object)

@@ -27,13 +27,17 @@ string lengths, number and size of arrays against the file) and checked against 
 crafted file is refused with a :class:`ModelFileError` naming the field, whatever its
 checksum says.
 
+Saving writes what the model's :meth:`~tsforecast.persistence.state.SaveableModel.state` returns.
 Loading parses JSON and reads raw arrays; it never unpickles and never imports a name the
-file gives. Models are rebuilt through the registry, and derived objects (statsmodels results,
-PyTorch networks) are recomputed from the saved parameters and weights.
+file gives. Each model's class comes from the registry (by the registered name the file
+holds) and rebuilds the model with its
+:meth:`~tsforecast.persistence.state.SaveableModel.from_state`; derived objects (statsmodels
+results, PyTorch networks) are recomputed from the saved parameters and weights.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import functools
 import json
@@ -45,14 +49,16 @@ from typing import Any
 
 import numpy as np
 
-from tsforecast.core.errors import ConfigError, ModelFileError, NotFittedError, TsforecastError
+from tsforecast.core.errors import ConfigError, ModelFileError, TsforecastError
 from tsforecast.persistence.bounds import MAX_HEADER, check_tensor_table, check_tree, parse_json
-from tsforecast.persistence.codec import Decoder, Encoder
+from tsforecast.persistence.codec import MODEL_FIELDS, Decoder, Encoder
 from tsforecast.persistence.digest import checksum as _checksum
 from tsforecast.persistence.schema import check_info, check_metadata_entries, check_model_parts
 from tsforecast.persistence.signing import SIGNATURE_ENTRY, sign, signing_key, verify
+from tsforecast.persistence.state import ModelState, SaveableModel
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "save_model", "load", "read_metadata", "ModelFileError"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "save_model", "load", "load_model_file", "ModelFile", "read_metadata",
+           "ModelFileError"]
 
 FORMAT = "tsforecast.model"
 #: bump when a change would make older tsforecast misread new files
@@ -61,50 +67,42 @@ _log = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------- saving
-def _encode_model(model: Any, key: str, encoder: Encoder) -> dict:
-    params = {k: v for k, v in model.get_params(deep=False).items() if not callable(v)}
-    return {
-        "model": model.short_name,
-        "params": encoder.encode(params, f"{key}/params"),
-        "y": encoder.encode(model.y_, f"{key}/y"),
-        "X": encoder.encode(model.X_, f"{key}/X"),
-        "state": encoder.encode(model._saved_state(), f"{key}/state"),
-    }
-
-
-def _training_summary(model: Any) -> dict:
+def _training_summary(state: ModelState) -> dict:
     from tsforecast.core.frequency import freq_label
     from tsforecast.core.provenance import data_hash
 
-    y, X = model.y_, model.X_
+    y, X = state.y, state.X
     return {
-        "first": str(y.index[0]), "last": str(y.index[-1]), "freq": freq_label(model.freq_),
-        "season": int(model.season_), "observations": len(y),
+        "first": str(y.index[0]), "last": str(y.index[-1]), "freq": freq_label(state.fitted["freq_"]),
+        "season": int(state.fitted["season_"]), "observations": len(y),
         "exogenous": None if X is None else [str(c) for c in X.columns],
         "data_sha256": data_hash(y, X),
     }
 
 
-def save_model(model: Any, path: str | Path) -> Path:
-    """Write fitted ``model`` to ``path`` atomically (see the module docstring), signed when
-    ``TSFORECAST_MODEL_KEY`` is set; returns the path. Raises
-    :class:`~tsforecast.core.errors.NotFittedError` for an unfitted model."""
+def save_model(model: SaveableModel, path: str | Path) -> Path:
+    """Write fitted ``model`` (any :class:`~tsforecast.persistence.state.SaveableModel`) to
+    ``path`` atomically (see the module docstring), signed when ``TSFORECAST_MODEL_KEY`` is
+    set; returns the path. Raises :class:`~tsforecast.core.errors.NotFittedError` for an
+    unfitted model."""
     from safetensors.numpy import save
 
     from tsforecast.core.files import atomic_write
     from tsforecast.core.provenance import versions
     from tsforecast.core.version import __version__
 
-    if "_history_parts" not in vars(model):
-        raise NotFittedError(f"{model.short_name}: fit the model before saving it.")
+    if not isinstance(model, SaveableModel):
+        raise ModelFileError(f"cannot save a {type(model).__name__}: only models (with state and from_state) "
+                             "are saved to model files.")
+    state = model.state()  # raises NotFittedError before anything else is checked or written
     key = signing_key()  # a malformed key fails here, before anything is written
-    encoder = Encoder(_encode_model)
-    tree = _encode_model(model, "model", encoder)
+    encoder = Encoder()
+    tree = encoder.encode_state(state, "model")
     document = json.dumps({
         "format": FORMAT, "format_version": FORMAT_VERSION, "tsforecast_version": __version__,
         "versions": versions(), "saved_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "model": model.short_name, "label": getattr(model, "label_", model.short_name),
-        "training": _training_summary(model), "tree": tree,
+        "model": state.model, "label": getattr(model, "label_", state.model),
+        "training": _training_summary(state), "tree": tree,
     }, allow_nan=False)
     metadata = {"tsforecast": document, "sha256": _checksum(document, encoder.arrays)}
     if key is not None:
@@ -112,7 +110,7 @@ def save_model(model: Any, path: str | Path) -> Path:
     payload = save(encoder.arrays, metadata=metadata)
     path = Path(path)
     atomic_write(path, payload)  # also removes part files of this path left by a killed save
-    _log.info("saved %s (%d bytes, %d arrays%s) to %s", model.short_name, len(payload), len(encoder.arrays),
+    _log.info("saved %s (%d bytes, %d arrays%s) to %s", state.model, len(payload), len(encoder.arrays),
               ", signed" if key is not None else "", path)
     return path
 
@@ -213,23 +211,25 @@ def _read_head(path: Path) -> tuple[bytes, int]:
 def _decode_model(body: dict, decoder: Decoder, path: Path, training: dict | None = None) -> Any:
     """A model rebuilt from its tree after each part passed its schema check; ``training``
     is the file's summary for the top-level model (None for models nested in it)."""
-    from tsforecast.registry import MODELS, get_model
+    from tsforecast.registry import MODELS
 
-    if set(body) != {"model", "params", "y", "X", "state"}:
+    if set(body) != MODEL_FIELDS:
         raise ModelFileError(f"{path}: a model in the file has fields {sorted(body)[:10]}, expected model, "
                              "params, y, X and state.")
     name = body["model"]
     if not isinstance(name, str) or name not in MODELS:
         raise ModelFileError(f"the model file holds a model {str(name)[:40]!r} this tsforecast does not know.")
-    params, y, X, state = (decoder.decode(body[part]) for part in ("params", "y", "X", "state"))
-    check_model_parts(path, MODELS[name], name, params, y, X, state, training)
+    # the class first: importing it (and asking it) marks the dataclasses its state may hold,
+    # so the state can be decoded. Only registered classes are imported, never a module the
+    # file names.
+    cls = MODELS[name]
+    cls.state_dataclasses()
+    state = decoder.decode_state(body)
+    check_model_parts(path, cls, state, training)
     try:
-        model = get_model(name, **params)
-        model.check_params()
-    except ConfigError as exc:
+        model = cls.from_state(state)
+    except ConfigError as exc:  # the parameters, checked as the model checks its own
         raise ModelFileError(f"{path}: field tree.params of {name} is invalid: {exc}") from None
-    try:
-        model._restore_fitted(y, X, state)
     except TsforecastError:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever a model's own state restore trips on
@@ -237,7 +237,7 @@ def _decode_model(body: dict, decoder: Decoder, path: Path, training: dict | Non
         # of the wrong shape, an order of the wrong length) is checked by rebuilding it
         raise ModelFileError(f"{path}: the fitted state of {name} could not be rebuilt "
                              f"({type(exc).__name__}: {str(exc)[:200]}); the file was damaged or edited.") from None
-    if training is not None and X is None:
+    if training is not None and state.X is None:
         _check_forecasts(model, path)
     return model
 
@@ -259,22 +259,25 @@ def _check_forecasts(model: Any, path: Path) -> None:
                              f"{str(exc)[:200]}); its fitted state was damaged or edited.") from None
 
 
-def load(path: str | Path) -> Any:
-    """Load a model saved with :meth:`Forecaster.save <tsforecast.models.base.Forecaster.save>`.
+@dataclasses.dataclass(frozen=True)
+class ModelFile:
+    """A loaded model file: the model and the file's description (what :func:`read_metadata`
+    returns), read and checked once."""
 
-    The model predicts exactly what the saved one did and can :meth:`update` with newer
-    observations. Raises :class:`ModelFileError` (a ``ValueError``) naming the problem for a
-    missing file, another kind of file, a file from a newer format, a damaged or modified
-    one, one whose fields break the schema or the size bounds, and (with
-    ``TSFORECAST_MODEL_KEY`` set) one without a valid signature.
-    """
+    model: Any
+    metadata: dict
+
+
+def load_model_file(path: str | Path) -> ModelFile:
+    """The model saved in ``path`` and the file's metadata, from one read of the file (see
+    :func:`load` for what is checked and refused)."""
     path = Path(path)
     info, arrays, _ = _read(path, with_arrays=True)
     _log.info("loading %s saved by tsforecast %s at %s from %s", info["model"],
               info["tsforecast_version"], info["saved_at"], path)
     decoder = Decoder(arrays, functools.partial(_decode_model, path=path))
     try:
-        return _decode_model(info["tree"], decoder, path, info["training"])
+        model = _decode_model(info["tree"], decoder, path, info["training"])
     except ModelFileError as exc:
         if str(exc).startswith(str(path)):  # the schema checks name the file first
             raise
@@ -282,3 +285,17 @@ def load(path: str | Path) -> Any:
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         raise ModelFileError(f"{path} could not be rebuilt into a model ({type(exc).__name__}: "
                              f"{str(exc)[:200]}).") from None
+    return ModelFile(model=model, metadata={k: v for k, v in info.items() if k != "tree"})
+
+
+def load(path: str | Path) -> Any:
+    """Load a model saved with :meth:`Forecaster.save <tsforecast.models.base.Forecaster.save>`.
+
+    The model predicts exactly what the saved one did and can :meth:`update` with newer
+    observations. Raises :class:`ModelFileError` (a ``ValueError``) naming the problem for a
+    missing file, another kind of file, a file from a newer format, a damaged or modified
+    one, one whose fields break the schema or the size bounds, and (with
+    ``TSFORECAST_MODEL_KEY`` set) one without a valid signature. :func:`load_model_file`
+    returns the file's metadata with the model.
+    """
+    return load_model_file(path).model

@@ -19,12 +19,14 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.core.errors import ModelFileError
+from tsforecast.data.validation import ExogSchema
 from tsforecast.persistence.signing import SIGNATURE_ENTRY
+from tsforecast.persistence.state import ModelState
 
 __all__ = ["check_metadata_entries", "check_info", "check_model_parts"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-#: a fitted attribute a model saves: public, ending in ``_`` (see Forecaster._saved_state)
+#: a fitted attribute a model saves: public, ending in ``_`` (see ModelState.fitted)
 _STATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}_")
 _MAX_TEXT = 200
 #: the safetensors metadata entries a model file has (the signature is optional)
@@ -108,15 +110,15 @@ def check_info(path: Path, info: dict, format_version: int) -> None:
         raise _fail(path, "tree.model", f"is {_show(tree['model'])}, expected the file's model {model!r}")
 
 
-def check_model_parts(path: Path, cls: type, name: str, params: Any, y: Any, X: Any, state: Any,
-                      training: dict | None) -> None:
-    """A decoded model before it is rebuilt: ``params`` are the class's parameters, ``y``
-    is a float64 series on a regular DatetimeIndex, ``X`` lines up with it, ``state`` holds
-    public fitted attributes that agree with the history, and (for the file's top-level
-    model) the ``training`` summary describes this history."""
-    from tsforecast.data.validation import ExogSchema
+def check_model_parts(path: Path, cls: type, decoded: ModelState, training: dict | None) -> None:
+    """A decoded model state before ``cls`` (the class its name registers) rebuilds it:
+    ``params`` are the class's parameters, ``y`` is a float64 series on a regular
+    DatetimeIndex, ``X`` lines up with it, ``fitted`` holds public fitted attributes that agree
+    with the history, and (for the file's top-level model) the ``training`` summary describes
+    this history."""
     from tsforecast.registry import model_parameters
 
+    name, params, y, X, state = decoded.model, decoded.params, decoded.y, decoded.X, decoded.fitted
     field = f"tree{'' if training is not None else f'[{name}]'}"
     if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
         raise _fail(path, f"{field}.params", f"is {_show(params)}, expected parameter names and values")

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from tsforecast.persistence.state import state_dataclass
+
 __all__ = ["KalmanState"]
 
 
@@ -27,6 +29,7 @@ def _time_invariant(matrix: np.ndarray, name: str) -> np.ndarray:
     return matrix[..., 0]
 
 
+@state_dataclass  # saved in model files
 @dataclass
 class KalmanState:
     """The filtered state of a fitted ARIMA: one-step prediction ``a`` with covariance ``P``.

@@ -518,6 +518,15 @@ class NeuralForecaster(WindowRules, Forecaster):
         }
         return shared, own
 
+    @classmethod
+    def state_dataclasses(cls) -> tuple[type, ...]:
+        """The network's configuration and training history: their modules import PyTorch,
+        which importing this class does not."""
+        from tsforecast.models.neural.networks import NetworkConfig
+        from tsforecast.models.neural.training import TrainHistory
+
+        return (NetworkConfig, TrainHistory)
+
     def _saved_state(self) -> dict[str, Any]:
         # the network as its weights (float32 arrays); rebuilt from network_config_ on load
         state = super()._saved_state()

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from tsforecast.persistence.state import state_dataclass
+
 __all__ = ["NetworkConfig", "RecurrentEncoder", "WaveNetEncoder", "ForecastHead", "Forecaster1D", "build_network"]
 
 
+@state_dataclass  # saved in model files
 @dataclass(frozen=True)
 class NetworkConfig:
     """Everything needed to build a network (kept with the fitted model for reloading)."""

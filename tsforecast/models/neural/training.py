@@ -13,6 +13,7 @@ from torch import nn
 
 from tsforecast.models.features import LOSS_NAMES
 from tsforecast.models.neural.windows import WindowData
+from tsforecast.persistence.state import state_dataclass
 
 __all__ = ["TrainConfig", "TrainHistory", "train", "predict_windows", "LOSSES", "INFERENCE_CHUNK"]
 
@@ -45,6 +46,7 @@ class TrainConfig:
     epoch_windows: int | None = None  # training windows drawn per epoch (None: all of them)
 
 
+@state_dataclass  # saved in model files
 @dataclass
 class TrainHistory:
     """Per-epoch losses and where the restored (best) weights came from."""
