@@ -19,7 +19,7 @@ exactly :meth:`fit`.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
@@ -90,7 +90,7 @@ class GlobalTraining:
 
     def fit_global(
         self, series: Mapping[Hashable, object], X: Mapping[Hashable, object] | None = None
-    ) -> dict[Hashable, Any]:
+    ) -> dict[Hashable, Self]:
         """Train one network on the windows of several series and return, per series, a
         fitted forecaster that uses it (``predict``, ``predict_interval``, ``update``,
         ``save`` as after ``fit``).
@@ -114,7 +114,7 @@ class GlobalTraining:
 
     def fit_global_partial(
         self, series: Mapping[Hashable, object], X: Mapping[Hashable, object] | None = None
-    ) -> tuple[dict[Hashable, Any], dict[Hashable, Exception]]:
+    ) -> tuple[dict[Hashable, Self], dict[Hashable, Exception]]:
         """:meth:`fit_global` on the series that can be used: returns (a fitted forecaster per
         usable series, the error that excluded each other series) instead of raising, so a
         backtest records the failures per series and forecasts the rest. Raises a DataError
@@ -123,7 +123,7 @@ class GlobalTraining:
         self.check_params()
         if not isinstance(series, Mapping) or not series:
             raise DataError("fit_global needs a mapping of at least one name to its series.")
-        views: dict[Hashable, Any] = {}
+        views: dict[Hashable, Self] = {}
         problems: dict[Hashable, Exception] = {}
         for name, y in series.items():
             view = clone(self)
