@@ -157,3 +157,41 @@ def test_static_features_ride_along_as_known_columns(panel):
     assert view.known_columns_ == ["large"]
     # the known scaler was fitted over the panel: both classes present, so a spread of 0.5
     assert view.known_scaler_.scale[0] == pytest.approx(0.5)
+
+
+def test_fit_global_partial_fits_what_it_can_and_reports_the_rest(panel):
+    """The backtest's seam: series that cannot be used are returned with their reason, the
+    others fitted together; the model it is called on stays unfitted."""
+    series = _series(panel)
+    names = list(series)
+    series[names[1]] = series[names[1]].iloc[-10:]  # shorter than the window
+    model = tsforecast.get_model("lstm", **SMALL)
+    views, problems = model.fit_global_partial(series)
+    assert set(problems) == {names[1]} and isinstance(problems[names[1]], DataError)
+    assert "fewer than the window" in str(problems[names[1]])
+    assert set(views) == set(names) - {names[1]}
+    assert len({id(view.network_) for view in views.values()}) == 1  # one network, shared
+    assert all(view.series_trained_ == 3 for view in views.values())
+    assert not hasattr(model, "cutoff_")
+    with pytest.raises(tsforecast.NotFittedError):
+        model.predict(3)
+    # the same fit as fit_global on the usable series alone
+    del series[names[1]]
+    alone = tsforecast.get_model("lstm", **SMALL).fit_global(series)
+    for name, view in views.items():
+        pd.testing.assert_series_equal(view.predict(7), alone[name].predict(7))
+
+
+def test_start_history_validates_and_sets_the_history_without_fitting():
+    y = make_panel(1, length=30).set_index("date")["riders"]  # far too short to fit
+    X = pd.DataFrame({"kind": np.where(np.arange(30) % 7 < 5, "weekday", "weekend")}, index=y.index)
+    model = tsforecast.get_model("lstm", **SMALL)
+    clean = model.start_history(y, X)
+    assert clean.index.freqstr == "D" and model.freq_ == pd.tseries.frequencies.to_offset("D")
+    assert model.season_ == 7
+    pd.testing.assert_series_equal(model.y_, clean)
+    assert tuple(model.exog_schema_.columns) == ("kind",)  # text columns one-hot encoded, as fit does
+    np.testing.assert_array_equal(model.X_["kind=weekend"], (X["kind"] == "weekend").astype(float))
+    assert not hasattr(model, "cutoff_")  # nothing estimated: still not fitted
+    with pytest.raises(DataError):
+        tsforecast.get_model("lstm", **SMALL).start_history(y.iloc[::-1].reset_index(drop=True))

@@ -250,3 +250,41 @@ def test_sequence_to_sequence_centring_is_causal(kind, level):
 def test_seq2seq_uses_the_causal_centring():
     assert tsforecast.LSTM(seq2seq=True)._level() == "causal_last"
     assert tsforecast.LSTM()._level() == "last" and tsforecast.LSTM(normalize="window")._level() == "mean"
+
+
+def test_training_and_network_defaults_are_the_same_everywhere():
+    """One place for each default: the estimators' signatures, WaveNet's, the training loop's
+    and the network's settings agree, so a default cannot drift in one of them."""
+    import dataclasses
+    import inspect
+
+    from tsforecast.models.neural import WaveNet
+    from tsforecast.models.neural.estimator import NeuralForecaster
+    from tsforecast.models.neural.networks import NetworkConfig
+    from tsforecast.models.neural.training import TrainConfig
+
+    def signature_defaults(cls: type) -> dict:
+        return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items() if name != "self"}
+
+    base, wavenet = signature_defaults(NeuralForecaster), signature_defaults(WaveNet)
+    shared = set(base) & set(wavenet)
+    assert len(shared) == len(base) - 1  # every parameter but num_layers
+    assert {name: wavenet[name] for name in shared} == {name: base[name] for name in shared}
+    for config, estimator in ((TrainConfig, base), (NetworkConfig, base | wavenet)):
+        fields = {f.name: f.default for f in dataclasses.fields(config) if f.name in estimator}
+        assert len(fields) >= 6
+        assert fields == {name: estimator[name] for name in fields}
+    assert TrainConfig() == tsforecast.get_model("lstm")._train_config()
+
+
+def test_the_held_out_tail_is_purged_and_split_between_stopping_and_calibration():
+    from tsforecast.models.neural.windows import held_out_starts
+
+    long, short = np.arange(100, 200), np.arange(200, 205)  # one series' samples, and too few
+    (train, none), (stop, _), (calibrate, none_calibrated) = held_out_starts([long, short], 0.2, 7)
+    assert len(stop) == 10 and len(calibrate) == 10  # 20 held out, halved
+    np.testing.assert_array_equal(calibrate, long[-10:])  # the most recent half calibrates
+    np.testing.assert_array_equal(stop, long[-20:-10])
+    assert train[-1] + 7 <= stop[0]  # purged: the last training target ends before the tail
+    np.testing.assert_array_equal(train, long[: 100 - 20 - 6])
+    assert len(none) == 0 and len(none_calibrated) == 0  # no training window: no sample at all

@@ -117,3 +117,32 @@ def test_too_short_a_history_names_the_minimum():
     with pytest.raises(tsforecast.DataError, match=f"needs at least {needed} observations"):
         model.fit(pd.Series(np.arange(needed - 1, dtype=float), pd.date_range("2000-01", periods=needed - 1,
                                                                                 freq="MS")))
+
+
+def test_intervals_are_the_conformal_quantile_of_the_ratios_times_the_latest_window_scale():
+    """The shared calibration (tsforecast.models.calibration) against a direct computation."""
+    from tsforecast.models.calibration import calibration_ratios
+
+    y = holiday_series(years=3)
+    model = tsforecast.get_model("ridge", window=28, annual=False).fit(y)
+    lag = model.scale_lag_
+    assert lag == 7
+    latest = y.to_numpy()[-28:]
+    scale = max(np.mean([abs(latest[i] - latest[i - lag]) for i in range(lag, 28)]), model.scale_floor_)
+    n = len(model.conformity_scores_)
+    # the level conformal_quantile documents (note: with method="higher" this is the order
+    # statistic one above the textbook ceil((n + 1) * coverage)-th, a slightly wider interval)
+    level = np.ceil((n + 1) * 0.8) / n
+    expected = np.quantile(model.conformity_scores_, level, axis=0, method="higher") * scale
+    bounds = model.predict_interval(14, 0.8)
+    half_width = (bounds["upper"] - bounds["lower"]).to_numpy() / 2
+    np.testing.assert_allclose(half_width, expected, rtol=1e-9)
+    np.testing.assert_allclose((bounds["upper"] + bounds["lower"]).to_numpy() / 2, model.predict(14), rtol=1e-9)
+    # each ratio is an error over the scale of the window its forecast read (a naive loop)
+    series = np.array([3.0, 5.0, 4.0, 8.0, 6.0, 7.0, 2.0])
+    errors = np.array([[1.0, -2.0], [4.0, 0.5]])
+    ratios = calibration_ratios(series, errors, np.array([0, 2]), 4, 1, 1.0)
+    for row, start in enumerate((0, 2)):
+        window = series[start : start + 4]
+        np.testing.assert_allclose(ratios[row], errors[row] / np.abs(np.diff(window)).mean())
+    assert calibration_ratios(np.ones(7), errors, np.array([0, 2]), 4, 1, 0.5)[0, 0] == pytest.approx(2.0)

@@ -122,7 +122,7 @@ def run_global_chain(task: GlobalTask) -> ChainOutput:
                 if must_fit:
                     train = {name: task.data[name].iloc[f.train_start : f.train_end] for name, f in folds.items()}
                     train_X = {name: task.X[name].loc[y.index] for name, y in train.items()} if use_X else None
-                    views, failed = clone(model)._fit_views(train, train_X)
+                    views, failed = clone(model).fit_global_partial(train, train_X)
                     fitted_series = set(views)
                     problems = {name: ("fit", exc) for name, exc in failed.items()}
                 else:

@@ -94,6 +94,19 @@ class Forecaster(FittedState, BaseEstimator):
         self.cutoff_ = series.index[-1]
         return self
 
+    def start_history(self, y: object, X: object | None = None) -> pd.Series:
+        """Validate ``y`` and ``X`` as :meth:`fit` does and make them the training history
+        (``y_``, ``X_``, ``freq_``, ``season_``, ``exog_schema_``) without checking the
+        length or estimating anything; returns the clean series. A model trained on several
+        series at once (``fit_global``) starts each series' model this way, then fits them
+        together."""
+        series = self._clean(y)
+        self._set_frequency(series.index.freq)
+        exog = self._training_exog(X, series.index)
+        self.y_ = series
+        self.X_ = exog
+        return series
+
     @property
     def is_global(self) -> bool:
         """Whether a backtest of several series trains this model once per fold across all

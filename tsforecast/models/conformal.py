@@ -1,4 +1,5 @@
-"""Locally scaled split-conformal intervals for the neural forecasters.
+"""Locally scaled split-conformal intervals: the arithmetic behind ``ridge``'s and the neural
+forecasters' intervals (how a model uses it: :mod:`tsforecast.models.calibration`).
 
 A plain split-conformal interval has the same width whatever the recent behaviour of the
 series: calibrated on a calm validation tail it is far too narrow when volatility rises

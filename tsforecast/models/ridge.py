@@ -32,7 +32,7 @@ random walk the held-out tail would otherwise pick it by chance.
 
 Intervals
 ---------
-Split-conformal and locally scaled, as the neural models' (:mod:`tsforecast.models.conformal`):
+Split-conformal and locally scaled, as the neural models' (:mod:`tsforecast.models.calibration`):
 the second half of the held-out tail is forecast by a fit on the origins before it, and each
 error, per step, is divided by the mean absolute seasonal difference of the window it read. A
 forecast's half-width is the conformal quantile of those ratios times its own window's scale.
@@ -52,7 +52,8 @@ from sklearn.linear_model import RidgeCV
 from tsforecast.core.frequency import future_index
 from tsforecast.core.params import check_bool, check_float, check_int
 from tsforecast.models.base import Forecaster
-from tsforecast.models.conformal import block_widths, floor_scale, latest_scales, scale_lag, window_scales
+from tsforecast.models.calibration import ConformalIntervals, calibration_ratios
+from tsforecast.models.conformal import floor_scale, scale_lag
 from tsforecast.models.features import calendar_features
 from tsforecast.models.window_rules import WindowRules
 
@@ -95,7 +96,7 @@ def annual_pattern(values: np.ndarray, season: int, lag: int) -> bool:
     return bool(correlations[lag] > norm.ppf(0.95) * error)
 
 
-class LagRidge(WindowRules, Forecaster):
+class LagRidge(ConformalIntervals, WindowRules, Forecaster):
     """Direct multi-step ridge regression on lagged values (see the module docstring).
 
     Parameters
@@ -240,9 +241,8 @@ class LagRidge(WindowRules, Forecaster):
         errors = targets[held] - (features[held] @ weights + bias)
         self.scale_lag_ = scale_lag(self.season_, self.window_)
         self.scale_floor_ = floor_scale(values, self.scale_lag_)
-        scales = np.maximum(window_scales(values, origins[held] - self.window_, self.window_, self.scale_lag_),
-                            self.scale_floor_)
-        self.calibration_errors_ = errors / scales[:, None]
+        self.calibration_errors_ = calibration_ratios(
+            values, errors, origins[held] - self.window_, self.window_, self.scale_lag_, self.scale_floor_)
         self.conformity_scores_ = np.abs(self.calibration_errors_)
         self.weights_, self.bias_, self.alpha_ = _ridge(features, targets)
 
@@ -284,15 +284,6 @@ class LagRidge(WindowRules, Forecaster):
         values, calendar = self._latest(horizon + self.output_steps)
         return self._forecast_paths(values, horizon, calendar, self.output_steps)[0]
 
-    def _predict_interval(
-        self, horizon: int, coverage: float, X: pd.DataFrame | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        point = self._predict(horizon, X)
-        latest = self.y_.to_numpy(dtype="float64")[-self.window_:]  # the window this forecast reads
-        scale = latest_scales(latest, self.scale_lag_, self.scale_floor_)
-        width = block_widths(self.conformity_scores_, coverage, float(scale), horizon, self.output_steps)
-        return point - width, point + width
-
     def _sample_paths(
         self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
     ) -> np.ndarray:
@@ -301,11 +292,9 @@ class LagRidge(WindowRules, Forecaster):
         this path's window scale and ``temperature``; the value is then read as observed."""
         latest, calendar = self._latest(horizon + 1)
         paths = np.repeat(latest, n, axis=0)
-        one_step = self.calibration_errors_[:, 0]
         for _ in range(horizon):
             forecast = self._forecast_paths(paths, 1, calendar, 1)[:, 0]
-            scale = latest_scales(paths[:, -self.window_:], self.scale_lag_, self.scale_floor_)
-            noise = rng.choice(one_step, size=n) * scale * temperature
+            noise = self._path_noise(paths[:, -self.window_:], rng, temperature)
             paths = np.concatenate([paths, (forecast + noise)[:, None]], axis=1)
         return paths[:, -horizon:].T
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from tsforecast.models.neural import defaults
 from tsforecast.persistence.state import state_dataclass
 
 __all__ = ["NetworkConfig", "RecurrentEncoder", "WaveNetEncoder", "ForecastHead", "Forecaster1D", "build_network"]
@@ -30,13 +31,13 @@ class NetworkConfig:
     n_inputs: int  # channels per time step: target, past covariates, known covariates
     horizon: int  # outputs of the direct head
     n_future: int  # known-in-advance features per future step fed to the head
-    hidden: int = 32
-    num_layers: int = 1
-    dropout: float = 0.0
+    hidden: int = defaults.HIDDEN
+    num_layers: int = defaults.NUM_LAYERS
+    dropout: float = defaults.DROPOUT
     layer_norm: bool = False
-    dilations: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4, 8)
-    gated: bool = True
-    residual: bool = True
+    dilations: tuple[int, ...] = defaults.DILATIONS
+    gated: bool = defaults.GATED
+    residual: bool = defaults.RESIDUAL
     level_channels: int = 0  # leading input channels re-centred on their window mean (0: off)
     # what the level channels are centred on: "last" the window's last observation (inputs and
     # forecast); "mean" the running window mean (inputs and forecast); "causal_last" inputs on

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from tsforecast.models.features import LOSS_NAMES
+from tsforecast.models.neural import defaults
 from tsforecast.models.neural.windows import WindowData
 from tsforecast.persistence.state import state_dataclass
 
@@ -30,20 +31,21 @@ ProgressCallback = Callable[[int, int, float, float], None]
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings (see :class:`tsforecast.models.neural.estimator.NeuralForecaster`)."""
+    """Optimisation settings (see :class:`tsforecast.models.neural.estimator.NeuralForecaster`);
+    the defaults are the estimators' (:mod:`tsforecast.models.neural.defaults`)."""
 
-    max_epochs: int = 200
-    min_epochs: int = 10
-    batch_size: int = 32
-    learning_rate: float = 3e-3
-    loss: str = "huber"
-    clip_norm: float = 1.0
-    patience: int = 15
-    lr_patience: int = 6
-    lr_factor: float = 0.5
+    max_epochs: int = defaults.MAX_EPOCHS
+    min_epochs: int = defaults.MIN_EPOCHS
+    batch_size: int = defaults.BATCH_SIZE
+    learning_rate: float = defaults.LEARNING_RATE
+    loss: str = defaults.LOSS
+    clip_norm: float = 1.0  # gradient-norm clipping
+    patience: int = defaults.PATIENCE
+    lr_patience: int = 6  # epochs without progress before the learning rate is cut...
+    lr_factor: float = 0.5  # ...by this factor
     seq2seq: bool = False
-    seed: int = 0
-    epoch_windows: int | None = None  # training windows drawn per epoch (None: all of them)
+    seed: int = defaults.SEED
+    epoch_windows: int | None = defaults.EPOCH_WINDOWS  # training windows drawn per epoch (None: all of them)
 
 
 @state_dataclass  # saved in model files

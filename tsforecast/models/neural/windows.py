@@ -2,6 +2,12 @@
 
 The head receives the known features of the ``horizon`` steps it forecasts.
 
+Each series' chronologically last windows are held out of training (:func:`held_out_starts`),
+purged so that no training target lies inside them: their first half drives early stopping,
+their second, most recent half calibrates the intervals. Calibration never reuses the windows
+that chose the weights: their errors are optimistic by selection (on daily ridership that cost
+several points of coverage).
+
 Several series (a global model's panel) are stacked into one feature matrix; a window is a
 sample only when it lies inside one series (:func:`stack_series`), so nothing reads across a
 boundary and one set of views serves the whole panel.
@@ -15,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["WindowData", "stack_series"]
+__all__ = ["WindowData", "stack_series", "held_out_starts"]
 
 
 class WindowData:
@@ -69,3 +75,26 @@ def stack_series(
     starts = [np.arange(offsets[i], offsets[i] + max(0, len(part) - window - horizon + 1))
               for i, part in enumerate(inputs)]
     return data, starts
+
+
+def held_out_starts(
+    sample_starts: list[np.ndarray], fraction: float, horizon: int
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Per series, the starts of its (training, early-stopping, calibration) samples.
+
+    The last ``fraction`` of a series' samples (at least 2) is held out and the ``horizon - 1``
+    before it are dropped (no training target inside the tail); the tail's first half stops
+    early, its latest half calibrates. A series left without a training sample contributes
+    no sample at all."""
+    train_parts, stop_parts, calibration_parts = [], [], []
+    for starts in sample_starts:
+        n = len(starts)
+        n_val = max(2, int(round(n * fraction)))
+        n_train = n - n_val - (horizon - 1)  # purge: no training target inside the tail
+        if n_train < 1:
+            starts = starts[:0]
+            n, n_val, n_train = 0, 0, 0
+        train_parts.append(starts[:n_train])
+        stop_parts.append(starts[n - n_val : n - n_val + n_val // 2])
+        calibration_parts.append(starts[n - n_val + n_val // 2 : n])
+    return train_parts, stop_parts, calibration_parts

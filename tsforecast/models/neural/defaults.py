@@ -1,0 +1,50 @@
+"""Default settings of the neural forecasters, written once.
+
+The estimators' signatures (:class:`~tsforecast.models.neural.estimator.NeuralForecaster`,
+:class:`~tsforecast.models.neural.estimator.WaveNet`), the network description
+(:class:`~tsforecast.models.neural.networks.NetworkConfig`) and the training loop's settings
+(:class:`~tsforecast.models.neural.training.TrainConfig`) all take their defaults from here, so
+changing one changes it everywhere. Plain constants (not a dataclass instance) because
+scikit-learn reads an estimator's parameters and defaults from its ``__init__`` signature.
+No import of PyTorch here: checking parameters stays cheap.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "OUTPUT_STEPS", "HIDDEN", "NUM_LAYERS", "DROPOUT", "DILATIONS", "GATED", "RESIDUAL",
+    "MAX_EPOCHS", "MIN_EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "LOSS", "PATIENCE",
+    "VALIDATION_FRACTION", "EPOCH_WINDOWS", "SEED", "N_THREADS",
+]
+
+# ------------------------------------------------------------------ the network
+#: outputs of the direct head (longer horizons continue recursively)
+OUTPUT_STEPS = 14
+#: hidden units of the recurrent stack, channels of the WaveNet stack
+HIDDEN = 32
+#: recurrent layers stacked
+NUM_LAYERS = 1
+DROPOUT = 0.0
+#: WaveNet's dilations: 1, 2, 4, 8 twice (a receptive field of 31 steps)
+DILATIONS: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4, 8)
+#: WaveNet's gated activations and residual/skip connections
+GATED = True
+RESIDUAL = True
+
+# ------------------------------------------------------------------ training
+MAX_EPOCHS = 200
+#: warm-up epochs: early stopping neither stops in them nor restores their weights
+MIN_EPOCHS = 10
+BATCH_SIZE = 32
+LEARNING_RATE = 3e-3
+#: one of :data:`tsforecast.models.features.LOSS_NAMES`
+LOSS = "huber"
+#: epochs without a better early-stopping loss before training stops
+PATIENCE = 15
+#: the chronologically last share of the windows held out (early stopping, then calibration)
+VALIDATION_FRACTION = 0.15
+#: training windows drawn per epoch (bounds an epoch's cost on long series and large panels)
+EPOCH_WINDOWS: int | None = 8192
+SEED = 0
+#: torch intra-op threads while fitting and forecasting (1: numbers independent of the machine)
+N_THREADS: int | None = 1
