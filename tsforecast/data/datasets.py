@@ -29,7 +29,8 @@ from tsforecast.core.errors import DataError, TsforecastError
 from tsforecast.data.csv_dialect import Dialect, sniff_dialect
 from tsforecast.data.dates import looks_like_dates, parse_dates
 from tsforecast.data.series_ids import ids_as_text
-from tsforecast.data.validation import clean_series, listed
+from tsforecast.data.text import listed
+from tsforecast.data.validation import clean_series
 
 __all__ = [
     "available_datasets",

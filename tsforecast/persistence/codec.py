@@ -26,7 +26,7 @@ __all__ = ["Encoder", "Decoder", "TRUSTED_DATACLASSES", "to_offset_checked"]
 
 def _trusted_dataclasses() -> dict[str, type]:
     # imported when a file is read or written, not at import time (torch-free modules only)
-    from tsforecast.data.validation import ExogSchema
+    from tsforecast.data.exog import ExogSchema
     from tsforecast.models.arima.kalman import KalmanState
     from tsforecast.models.features import Scaler
     from tsforecast.models.neural.networks import NetworkConfig

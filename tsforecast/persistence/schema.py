@@ -114,7 +114,7 @@ def check_model_parts(path: Path, cls: type, name: str, params: Any, y: Any, X: 
     is a float64 series on a regular DatetimeIndex, ``X`` lines up with it, ``state`` holds
     public fitted attributes that agree with the history, and (for the file's top-level
     model) the ``training`` summary describes this history."""
-    from tsforecast.data.validation import ExogSchema
+    from tsforecast.data.exog import ExogSchema
     from tsforecast.registry import model_parameters
 
     field = f"tree{'' if training is not None else f'[{name}]'}"

@@ -80,7 +80,7 @@ from tsforecast.core.params import (
     check_names,
     check_seed,
 )
-from tsforecast.data.validation import ExogSchema, align_exog
+from tsforecast.data.exog import ExogSchema, align_exog
 from tsforecast.models.base import Forecaster
 from tsforecast.models.conformal import block_widths, floor_scale, latest_scales, scale_lag, window_scales
 from tsforecast.models.features import LOSS_NAMES, Scaler, calendar_features
