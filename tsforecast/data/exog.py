@@ -16,6 +16,7 @@ import pandas as pd
 
 from tsforecast.core.errors import DataError
 from tsforecast.data.text import listed, stamps
+from tsforecast.data.validation import drop_duplicate_rows
 from tsforecast.data.values import to_datetime_index, to_float
 
 __all__ = ["ExogSchema", "infer_exog_schema", "align_exog", "exog_on_index"]
@@ -79,16 +80,7 @@ def align_exog(X: object, index: pd.DatetimeIndex, schema: ExogSchema) -> pd.Dat
     # set_axis instead of copy-then-assign: with copy-on-write no data is copied, so passing
     # the whole X to every one-day update stays cheap
     frame = frame.set_axis(to_datetime_index(frame.index, "X's index"), axis=0)
-    if frame.index.has_duplicates:
-        # exact copies are dropped, as for y; only conflicting rows are an error
-        keyed = frame.reset_index(drop=True)
-        keyed.insert(0, ("timestamp of X",), frame.index)  # a name no user column has
-        frame = frame[~keyed.duplicated().to_numpy()]
-        if frame.index.has_duplicates:
-            raise DataError(
-                f"X has conflicting rows for the same timestamp: "
-                f"{stamps(frame.index[frame.index.duplicated()])}. Fix: keep one row per timestamp."
-            )
+    frame = drop_duplicate_rows(frame, "X")  # exact copies are dropped, as for y
     absent = index.difference(frame.index)
     if len(absent):
         raise DataError(
@@ -123,7 +115,9 @@ def align_exog(X: object, index: pd.DatetimeIndex, schema: ExogSchema) -> pd.Dat
 def exog_on_index(X: object, index: pd.DatetimeIndex) -> pd.DataFrame:
     """``X`` as given (columns not encoded) on exactly ``index``, after the checks models make:
     a DataFrame or Series, no date columns, a row for every timestamp, no missing values.
+    Exact copies of a row are dropped and conflicting rows refused, as :func:`align_exog` does.
     A backtest runs them once up front instead of failing the same way on every fold."""
     frame = _exog_frame(X)
+    frame = drop_duplicate_rows(frame.set_axis(to_datetime_index(frame.index, "X's index"), axis=0), "X")
     align_exog(frame, index, infer_exog_schema(frame))
-    return frame.set_axis(to_datetime_index(frame.index, "X's index"), axis=0).loc[index]
+    return frame.loc[index]

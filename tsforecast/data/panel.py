@@ -165,7 +165,6 @@ def panel_from_long(
         frame = data.set_index(time_col)
         for name, values in series.items():
             rows = frame.iloc[groups[name], [frame.columns.get_loc(c) for c in exog_columns]]
-            rows = rows[~rows.index.duplicated(keep="first")]
             try:
                 X[name] = exog_on_index(rows, values.index)
             except DataError as exc:

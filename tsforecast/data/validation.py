@@ -10,8 +10,9 @@ Policy (each case is tested in ``tests/test_validation.py``):
 input                      what happens
 =========================  ==================================================================
 unsorted timestamps        sorted; reported as a repair
-exact duplicate rows       the copies are dropped; reported as a repair (in ``X`` too, where
-                           conflicting rows for one timestamp are rejected)
+exact duplicate rows       the copies are dropped; reported as a repair (in ``X`` and tables
+                           read from files too, where conflicting rows for one timestamp are
+                           rejected: :func:`drop_duplicate_rows`)
 conflicting duplicates     rejected (:class:`DataError`) naming the first timestamps and values;
                            fix: aggregate them yourself (``df.groupby(level=0).mean()``)
 missing timestamps         inserted on the inferred regular grid and filled like NaN values
@@ -52,7 +53,7 @@ from tsforecast.core.frequency import infer_regular_freq
 from tsforecast.data.text import listed, stamp_text, stamps
 from tsforecast.data.values import MAX_MAGNITUDE, as_raw_series, to_float
 
-__all__ = ["CleanSeries", "clean_series", "clean_values", "to_series", "MIN_TIMESTAMPS"]
+__all__ = ["CleanSeries", "clean_series", "clean_values", "to_series", "drop_duplicate_rows", "MIN_TIMESTAMPS"]
 
 # Weekday-only data is read as trading days when at most this share of weekdays is missing.
 _MAX_HOLIDAY_SHARE = 0.08
@@ -90,6 +91,23 @@ def _deduplicate(series: pd.Series, repairs: list[str]) -> pd.Series:
         f"dropped {int(first.sum())} exact duplicate row(s) at {stamps(series.index[first])}"
     )
     return series[~first]
+
+
+def drop_duplicate_rows(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``frame`` (indexed by timestamps) without exact copies of a row, as for a series' values;
+    rows that differ for one timestamp are refused with a :class:`DataError` naming ``what``
+    and the timestamps. Used for exogenous regressors and for tables read from files."""
+    if not frame.index.has_duplicates:
+        return frame
+    keyed = frame.reset_index(drop=True)
+    keyed.insert(0, ("timestamp of the row",), frame.index)  # a name no user column has
+    frame = frame[~keyed.duplicated().to_numpy()]
+    if frame.index.has_duplicates:
+        raise DataError(
+            f"{what} has conflicting rows for the same timestamp: "
+            f"{stamps(frame.index[frame.index.duplicated()])}. Fix: keep one row per timestamp."
+        )
+    return frame
 
 
 def _trading_day_freq(index: pd.DatetimeIndex) -> CustomBusinessDay | None:
