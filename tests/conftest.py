@@ -34,3 +34,25 @@ def cta_path() -> Path:
     if not CTA_PATH.is_file():
         pytest.skip("the real CTA ridership file is not present")
     return CTA_PATH
+
+
+def assert_near_level(values: object, y: pd.Series, window: int | None = 7, slack: float = 0.5) -> None:
+    """Assert that every value lies within the range of ``y``'s last ``window`` values (all of
+    ``y`` for None), widened on each side by ``slack`` times that range (at least 1% of the
+    level, for a flat stretch): the level a short forecast keeps. ``np.isfinite(predict())``
+    cannot fail, because ``predict`` refuses non-finite values first; this fails for a
+    forecast that lost the series' level, its scale or its sign."""
+    recent = y.to_numpy(dtype="float64")[-window:] if window else y.to_numpy(dtype="float64")
+    low, high = recent.min(), recent.max()
+    margin = slack * max(high - low, 0.01 * np.abs(recent).mean())
+    array = np.asarray(values, dtype="float64").reshape(-1)
+    outside = array[(array < low - margin) | (array > high + margin)]
+    assert outside.size == 0, (
+        f"{outside[:3]} outside [{low - margin:.6g}, {high + margin:.6g}] (the last {window or len(y)} "
+        f"values span [{low:.6g}, {high:.6g}])"
+    )
+
+
+def forecast_index(y: pd.Series, horizon: int) -> pd.DatetimeIndex:
+    """The ``horizon`` timestamps right after ``y`` on its own frequency: a forecast's index."""
+    return pd.date_range(y.index[-1] + y.index.freq, periods=horizon, freq=y.index.freq)

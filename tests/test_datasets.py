@@ -74,6 +74,19 @@ def test_cta_loader_rejects_other_files(tmp_path):
         tsforecast.load_cta_ridership(path)
 
 
+def test_cta_loader_drops_exact_copies_and_refuses_conflicting_rows(tmp_path):
+    header = ",".join(CTA_COLUMNS)
+    rows = ["01/02/2019,W,10,20,30", "01/01/2019,U,1,2,3", "01/02/2019,W,10,20,30"]  # unsorted, one copy
+    path = tmp_path / "cta.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    frame = tsforecast.load_cta_ridership(path)
+    assert list(frame.index.strftime("%Y-%m-%d")) == ["2019-01-01", "2019-01-02"]
+    assert frame["rail"].tolist() == [2, 20]
+    path.write_text("\n".join([header, *rows, "01/02/2019,W,10,21,31"]) + "\n")
+    with pytest.raises(DataError, match="cta.csv has conflicting rows for the same timestamp: 2019-01-02"):
+        tsforecast.load_cta_ridership(path)
+
+
 @pytest.fixture
 def http_folder(tmp_path):
     """A real HTTP server on 127.0.0.1 serving ``tmp_path / "served"``; yields (folder, base URL)."""

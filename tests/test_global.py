@@ -14,6 +14,8 @@ from tsforecast.backtest import backtest
 from tsforecast.core.errors import DataError
 from tsforecast.data.synthetic import make_panel
 
+from .conftest import assert_near_level
+
 PANEL = dict(id_col="station", time_col="date", target_col="riders")
 SMALL = dict(window=14, output_steps=7, hidden=8, max_epochs=3, min_epochs=1)
 
@@ -69,7 +71,9 @@ def test_a_series_too_short_to_train_alone_is_forecast_from_the_others(panel):
         tsforecast.get_model("lstm", **SMALL).fit(series[short_name])
     views = model.fit_global(series)
     assert views[short_name].series_trained_ == 3  # the short series has no training window of its own
-    assert np.isfinite(views[short_name].predict_interval(7).to_numpy()).all()
+    bounds, forecast = views[short_name].predict_interval(7), views[short_name].predict(7)
+    assert ((bounds["lower"] < forecast) & (forecast < bounds["upper"])).all()
+    assert_near_level(forecast, series[short_name])
 
 
 def test_fit_global_names_the_series_it_cannot_use(panel):
@@ -137,7 +141,8 @@ def test_in_a_backtest_a_series_shorter_than_the_window_fails_alone():
     failed = result.failures[result.failures["model"] == "lstm"]
     assert set(failed["series"]) == {short} and failed["message"].str.contains("window").all()
     others = result.forecasts[(result.forecasts["model"] == "lstm") & (result.forecasts["series"] != short)]
-    assert len(others) == 2 * 2 * 3 and np.isfinite(others["forecast"]).all()
+    assert len(others) == 2 * 2 * 3
+    assert (others["timestamp"] - others["cutoff"] == others["step"] * pd.Timedelta("1D")).all()
 
 
 def test_static_features_ride_along_as_known_columns(panel):
@@ -149,7 +154,9 @@ def test_static_features_ride_along_as_known_columns(panel):
     model = tsforecast.get_model("lstm", **SMALL)
     result = backtest(panel, [model], horizon=7, n_windows=1, exog_columns=["large"], **PANEL)
     assert result.parameters["exogenous"] == ["large"]
-    assert result.failures.empty and np.isfinite(result.forecasts["forecast"]).all()
+    assert result.failures.empty  # each series forecast on its own last 7 days
+    last = result.forecasts.groupby("series")["timestamp"].max()
+    assert last.to_dict() == panel.groupby("station")["date"].max().to_dict()
     series = _series(panel)
     frames = {name: group.set_index("date")[["large"]].asfreq("D") for name, group in panel.groupby("station")}
     views = tsforecast.get_model("lstm", **SMALL).fit_global(series, frames)

@@ -16,6 +16,7 @@ import tsforecast
 from tsforecast.app.cli import app
 from tsforecast.backtest import backtest
 from tsforecast.core.errors import ConfigError, DataError
+from tsforecast.data.panel import panel_from_long
 
 from .conftest import weekly_series
 
@@ -150,6 +151,20 @@ def test_exact_duplicate_rows_are_dropped_and_recorded_per_series():
     doubled = pd.concat([panel, panel[panel["store"] == "s1"].iloc[:2]])
     result = backtest(doubled, MODELS, horizon=7, n_windows=2, id_col="store", time_col="day", target_col="sales")
     assert any(note.startswith("s1: dropped 2 exact duplicate") for note in result.repairs)
+
+
+def test_exogenous_rows_of_a_long_panel_follow_the_duplicate_policy_of_x():
+    panel = long_panel()
+    s1 = panel[panel["store"] == "s1"].sort_values("day")
+    doubled = pd.concat([panel, s1.iloc[:2]])  # exact copies, promo included: dropped
+    result = panel_from_long(doubled, "store", "day", "sales", exog_columns=["promo"])
+    assert result.X["s1"].index.equals(result.series["s1"].index)
+    np.testing.assert_allclose(result.X["s1"]["promo"].to_numpy(), s1["promo"].to_numpy())
+    # the same sales on a day but a different promo: refused, not settled by row order
+    clash = pd.concat([panel, s1.iloc[[2]].assign(promo=1.0 - s1["promo"].iloc[2])])
+    stamp = s1["day"].iloc[2].strftime("%Y-%m-%d")
+    with pytest.raises(DataError, match=f"series 's1': X has conflicting rows for the same timestamp: {stamp}"):
+        panel_from_long(clash, "store", "day", "sales", exog_columns=["promo"])
 
 
 def test_hostile_ids_stay_text_in_the_report_and_the_csv(tmp_path):

@@ -313,7 +313,7 @@ def test_state_dataclass_marks_dataclasses_and_refuses_an_ambiguous_name():
     from tsforecast.persistence.state import TRUSTED_DATACLASSES, state_dataclass
 
     assert TRUSTED_DATACLASSES["Scaler"] is Scaler and TRUSTED_DATACLASSES["ExogSchema"].__module__ == (
-        "tsforecast.data.validation")
+        "tsforecast.data.exog")
     assert state_dataclass(Scaler) is Scaler  # marking a class again changes nothing
     with pytest.raises(TypeError, match="dataclasses only"):
         state_dataclass(dict)

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import tsforecast
 from tsforecast import DataError, DataRepairWarning
-from tsforecast.data.validation import align_exog, clean_series, infer_exog_schema, to_series
+from tsforecast.data.exog import align_exog, infer_exog_schema
+from tsforecast.data.validation import clean_series, to_series
 
 from .conftest import weekly_series
 

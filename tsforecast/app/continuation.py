@@ -29,7 +29,8 @@ import pandas as pd
 from tsforecast.core.errors import DataError, DataRepairWarning, StaleDataWarning
 from tsforecast.core.frequency import freq_label, infer_regular_freq, infer_season
 from tsforecast.data.dates import on_clock, parse_dates
-from tsforecast.data.validation import clean_series, clean_values, listed, stamp_text
+from tsforecast.data.text import listed, stamp_text
+from tsforecast.data.validation import clean_series, clean_values
 from tsforecast.evaluation.level_shift import check_level
 
 __all__ = ["continue_with", "roll_forward", "Continuation", "StaleDataWarning", "REVISED_SHARE"]

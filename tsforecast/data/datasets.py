@@ -29,7 +29,8 @@ from tsforecast.core.errors import DataError, TsforecastError
 from tsforecast.data.csv_dialect import Dialect, sniff_dialect
 from tsforecast.data.dates import looks_like_dates, parse_dates
 from tsforecast.data.series_ids import ids_as_text
-from tsforecast.data.validation import clean_series, listed
+from tsforecast.data.text import listed
+from tsforecast.data.validation import clean_series, drop_duplicate_rows
 
 __all__ = [
     "available_datasets",
@@ -220,7 +221,8 @@ def load_cta_ridership(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read the CTA daily boarding totals file into ``day_type, bus, rail, total`` by date.
 
     Exact duplicate rows (the published file has some) are dropped; conflicting duplicates
-    raise :class:`DataError`. The index is daily with its frequency set.
+    raise :class:`DataError` (:func:`~tsforecast.data.validation.drop_duplicate_rows`). The
+    index is daily with its frequency set.
     """
     path = Path(path)
     if not path.is_file():
@@ -243,12 +245,8 @@ def load_cta_ridership(path: str | os.PathLike[str]) -> pd.DataFrame:
             f"{path.name}: service_date values not in MM/DD/YYYY form, e.g. "
             f"{frame.loc[dates.isna(), 'service_date'].head(3).tolist()}."
         )
-    frame = frame.assign(service_date=dates).drop_duplicates()
-    frame = frame.rename(columns={"rail_boardings": "rail", "total_rides": "total"})
-    frame = frame.set_index("service_date").sort_index()
-    if frame.index.has_duplicates:
-        dup = frame.index[frame.index.duplicated()][:3]
-        raise DataError(f"{path.name}: conflicting rows for the same date, e.g. {list(dup)}.")
+    frame = frame.assign(service_date=dates).rename(columns={"rail_boardings": "rail", "total_rides": "total"})
+    frame = drop_duplicate_rows(frame.set_index("service_date").sort_index(), path.name)
     frame.index.name = "date"
     return frame[["day_type", "bus", "rail", "total"]].asfreq("D")
 

@@ -27,17 +27,17 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from tsforecast.core.errors import DataError
+from tsforecast.data.text import MAX_LISTED, listed
 
 __all__ = ["parse_dates", "on_clock", "looks_like_dates"]
 
-_SHOWN = 3
 _SAMPLES = 5  # values, spread over the column, whose formats are candidates
 _PROBES = 25  # values, spread over a column, that tell whether it holds dates at all
 
 
 def _shown(values: list[object]) -> str:
-    text = ", ".join(repr(v) for v in values[:_SHOWN])
-    return text + (f" (and {len(values) - _SHOWN} more)" if len(values) > _SHOWN else "")
+    """Values for a message, quoted: a date that fails to read may be blank or padded text."""
+    return listed([repr(v) for v in values])
 
 
 def _year_day_month(fmt: str) -> bool:
@@ -99,7 +99,7 @@ def parse_dates(values: pd.Series | pd.Index, what: str, date_format: str | None
         return pd.DatetimeIndex(series)
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         raise DataError(
-            f"{what} holds numbers ({_shown(series.head(_SHOWN).tolist())}), not dates; read as "
+            f"{what} holds numbers ({_shown(series.head(MAX_LISTED).tolist())}), not dates; read as "
             "dates they would be nanoseconds after 1970. Fix: name the column that holds the dates "
             "(--date-column / date_column=), or write dates such as 2024-01-31."
         )

@@ -33,8 +33,10 @@ import pandas as pd
 
 from tsforecast.core.errors import ConfigError, DataError
 from tsforecast.core.frequency import freq_label
+from tsforecast.data.exog import exog_on_index
 from tsforecast.data.series_ids import check_distinct_ids, ids_as_text
-from tsforecast.data.validation import MIN_TIMESTAMPS, clean_series, exog_on_index, listed
+from tsforecast.data.text import listed
+from tsforecast.data.validation import MIN_TIMESTAMPS, clean_series
 
 __all__ = ["Panel", "panel_from_long", "panel_from_wide", "panel_from_series"]
 
@@ -163,7 +165,6 @@ def panel_from_long(
         frame = data.set_index(time_col)
         for name, values in series.items():
             rows = frame.iloc[groups[name], [frame.columns.get_loc(c) for c in exog_columns]]
-            rows = rows[~rows.index.duplicated(keep="first")]
             try:
                 X[name] = exog_on_index(rows, values.index)
             except DataError as exc:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.core.errors import DataError
-from tsforecast.data.validation import listed
+from tsforecast.data.text import listed
 
 __all__ = ["ids_as_text", "id_key", "check_distinct_ids"]
 

@@ -26,7 +26,8 @@ from tsforecast.core.errors import ConfigError, DataError, DataRepairWarning, Mo
 from tsforecast.core.frequency import future_index, infer_season
 from tsforecast.core.params import check_coverage, check_horizon, check_int, check_quantiles
 from tsforecast.core.threads import one_blas_thread
-from tsforecast.data.validation import ExogSchema, align_exog, clean_series, infer_exog_schema
+from tsforecast.data.exog import ExogSchema, align_exog, infer_exog_schema
+from tsforecast.data.validation import clean_series
 from tsforecast.models.fitted import FittedState
 
 __all__ = ["Forecaster", "normal_interval", "normal_quantiles"]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.core.errors import ModelFileError
-from tsforecast.data.validation import ExogSchema
+from tsforecast.data.exog import ExogSchema
 from tsforecast.persistence.signing import SIGNATURE_ENTRY
 from tsforecast.persistence.state import ModelState
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from tsforecast.data.validation import ExogSchema
+from tsforecast.data.exog import ExogSchema
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -17,7 +17,7 @@ import pandas as pd
 
 from tsforecast.core.errors import ConfigError
 from tsforecast.core.params import check_names
-from tsforecast.data.validation import ExogSchema
+from tsforecast.data.exog import ExogSchema
 from tsforecast.models.features import Scaler, calendar_features
 
 __all__ = ["CovariateInputs"]

@@ -1,0 +1,123 @@
+"""Exogenous regressors: what columns a model was fitted with, and X encoded alike later.
+
+:func:`infer_exog_schema` learns the columns and the levels of text, categorical and boolean
+columns at ``fit``; :func:`align_exog` puts X on the timestamps a model needs and one-hot
+encodes it by that schema (at ``fit``, ``update`` and ``predict`` alike), refusing missing
+columns, rows or values and levels not seen in fitting; :func:`exog_on_index` runs the same
+checks once, up front, for a backtest or a panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from tsforecast.core.errors import DataError
+from tsforecast.data.text import listed, stamps
+from tsforecast.data.validation import drop_duplicate_rows
+from tsforecast.data.values import to_datetime_index, to_float
+
+__all__ = ["ExogSchema", "infer_exog_schema", "align_exog", "exog_on_index"]
+
+
+@dataclass(frozen=True)
+class ExogSchema:
+    """What exogenous regressors a model was fitted with, so predict-time X is encoded alike."""
+
+    columns: tuple[Hashable, ...]
+    categories: dict[Hashable, tuple[object, ...]]
+
+    @property
+    def encoded_columns(self) -> list[str]:
+        """The columns after encoding: a numeric column as it is, a categorical one as one
+        ``column=level`` column per level but the first."""
+        out: list[str] = []
+        for column in self.columns:
+            if column in self.categories:
+                out += [f"{column}={level}" for level in self.categories[column][1:]]
+            else:
+                out.append(str(column))
+        return out
+
+
+def _exog_frame(X: object) -> pd.DataFrame:
+    if isinstance(X, pd.Series):
+        return X.to_frame(X.name if X.name is not None else "x")
+    if isinstance(X, pd.DataFrame):
+        return X
+    raise DataError(
+        f"X must be a pandas DataFrame (or Series) indexed by timestamps, got {type(X).__name__}."
+    )
+
+
+def infer_exog_schema(X: object) -> ExogSchema:
+    """Learn column order and the levels of text/categorical columns (one-hot encoded later)."""
+    frame = _exog_frame(X)
+    categories: dict[Hashable, tuple[object, ...]] = {}
+    for column in frame.columns:
+        dtype = frame[column].dtype
+        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+            raise DataError(
+                f"X column {column!r} holds dates or durations; X is aligned on its index, so "
+                "drop the column or turn it into numbers (e.g. days since an event)."
+            )
+        if not pd.api.types.is_numeric_dtype(frame[column].dtype) or pd.api.types.is_bool_dtype(
+            frame[column].dtype
+        ):
+            levels = sorted(frame[column].dropna().unique().tolist(), key=str)
+            categories[column] = tuple(levels)
+    return ExogSchema(tuple(frame.columns), categories)
+
+
+def align_exog(X: object, index: pd.DatetimeIndex, schema: ExogSchema) -> pd.DataFrame:
+    """X restricted to ``index``, columns encoded as in ``schema``, as float; or a clear error."""
+    frame = _exog_frame(X)
+    missing_cols = [c for c in schema.columns if c not in frame.columns]
+    if missing_cols:
+        raise DataError(f"X lacks column(s) {listed(missing_cols)} that the model was fitted with.")
+    # set_axis instead of copy-then-assign: with copy-on-write no data is copied, so passing
+    # the whole X to every one-day update stays cheap
+    frame = frame.set_axis(to_datetime_index(frame.index, "X's index"), axis=0)
+    frame = drop_duplicate_rows(frame, "X")  # exact copies are dropped, as for y
+    absent = index.difference(frame.index)
+    if len(absent):
+        raise DataError(
+            f"X has no rows for {len(absent)} timestamp(s) the model needs: {stamps(absent)}. "
+            "Fix: provide X for every fitted and forecast timestamp."
+        )
+    frame = frame.loc[index, list(schema.columns)]
+    parts: list[pd.DataFrame] = []
+    for column in schema.columns:
+        values = frame[column]
+        if column in schema.categories:
+            levels = schema.categories[column]
+            unseen = sorted(set(values.dropna().unique().tolist()) - set(levels), key=str)
+            if unseen:
+                raise DataError(
+                    f"X column {column!r} has value(s) {listed(unseen)} not seen in fitting "
+                    f"(known: {listed(list(levels))})."
+                )
+            cat = pd.Categorical(values, categories=list(levels))
+            dummies = pd.get_dummies(cat, prefix=str(column), prefix_sep="=", dtype="float64")
+            dummies.index = index
+            parts.append(dummies.iloc[:, 1:])  # drop the first level: avoid collinearity
+        else:
+            parts.append(to_float(values.rename(column)).to_frame())
+    encoded = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=index)
+    if encoded.isna().to_numpy().any():
+        rows = encoded.index[encoded.isna().any(axis=1).to_numpy()]
+        raise DataError(f"X has missing values at {stamps(rows)}. Fix: fill them before fitting.")
+    return encoded
+
+
+def exog_on_index(X: object, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """``X`` as given (columns not encoded) on exactly ``index``, after the checks models make:
+    a DataFrame or Series, no date columns, a row for every timestamp, no missing values.
+    Exact copies of a row are dropped and conflicting rows refused, as :func:`align_exog` does.
+    A backtest runs them once up front instead of failing the same way on every fold."""
+    frame = _exog_frame(X)
+    frame = drop_duplicate_rows(frame.set_axis(to_datetime_index(frame.index, "X's index"), axis=0), "X")
+    align_exog(frame, index, infer_exog_schema(frame))
+    return frame.loc[index]
