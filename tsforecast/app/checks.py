@@ -22,6 +22,7 @@ from tsforecast.core.params import (
     check_bool,
     check_choice,
     check_coverage,
+    check_horizon,
     check_int,
     check_jobs,
     check_seconds,
@@ -30,8 +31,8 @@ from tsforecast.core.params import (
 from tsforecast.data.csv_dialect import check_decimal, check_sep
 
 __all__ = [
-    "Check", "label", "text", "names", "integer", "jobs", "seed", "seconds", "boolean", "stem", "existing_file",
-    "coverage", "separator", "decimal_mark", "engine", "model_name", "parse_refit", "model_params",
+    "Check", "label", "text", "names", "integer", "horizon", "jobs", "seed", "seconds", "boolean", "stem",
+    "existing_file", "coverage", "separator", "decimal_mark", "engine", "model_name", "parse_refit", "model_params",
 ]
 
 #: a check: (option name, value) -> the value as the run uses it
@@ -71,6 +72,11 @@ def integer(low: int) -> Check:
         return check_int(None, label(name), value, low)
 
     return check
+
+
+def horizon(name: str, value: object) -> int:
+    """A forecast horizon: the library's check (at least one step)."""
+    return check_horizon(value)
 
 
 def jobs(name: str, value: object) -> int:

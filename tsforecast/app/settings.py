@@ -115,7 +115,7 @@ DECLARED: tuple[Option, ...] = (
            "(, in a file not separated by commas)]", _ALL),
     Option("id_column", None, checks.text, "Long format: the column naming each row's series (one row per series "
            "and date); every series is backtested on folds cut from its own end.", frozenset({BACKTEST})),
-    Option("horizon", defaults.HORIZON, checks.integer(1), _per(
+    Option("horizon", defaults.HORIZON, checks.horizon, _per(
         f"Steps forecast from each cutoff; all are scored. {_DEFAULT_HELP}",
         forecast=f"Steps to forecast. {_DEFAULT_HELP}"), frozenset({BACKTEST, FORECAST}), cli_type=int),
     # not --windows: a model's training window is --window (the old spelling still works, with a warning)
