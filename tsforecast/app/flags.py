@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from tsforecast.app.checks import label
-from tsforecast.app.settings import CONFIG, DECLARED, Option, parse_params, renamed
+from tsforecast.app.settings import CONFIG, DECLARED, Option, renamed
 
 __all__ = ["command", "command_line", "config_path", "options_of"]
 
@@ -77,8 +77,9 @@ def command(name: str) -> Callable[[Body], Callable[..., None]]:
 
 def command_line(name: str, given: dict[str, Any]) -> dict[str, Any]:
     """The options given on the command line, as the settings take them: None where not
-    given (a flag not set included), paths as text, ``--param`` items as ``model_params``
-    tables, a former spelling under its new name (with a deprecation warning)."""
+    given (a flag not set included), paths as text, each option's ``from_cli`` applied
+    (``--param`` items as ``model_params`` tables), a former spelling under its new name (with
+    a deprecation warning)."""
     values: dict[str, Any] = {}
     former: dict[str, Any] = {}
     spell: dict[str, str] = {}
@@ -90,8 +91,8 @@ def command_line(name: str, given: dict[str, Any]) -> dict[str, Any]:
             value = value or None
         elif isinstance(value, Path):
             value = str(value)
-        elif option.name == "model_params":
-            value = parse_params(value or []) or None
+        if option.from_cli is not None:
+            value = option.from_cli(value)
         values[option.name] = value
         spell[option.name] = option.flag_for(name)
         if option.formerly:

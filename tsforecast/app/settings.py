@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import tomllib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,31 @@ BACKTEST, FIT, FORECAST = "backtest", "fit", "forecast"
 _ALL = frozenset({BACKTEST, FIT, FORECAST})
 
 
+def parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``--param MODEL.NAME=VALUE`` options as ``model_params`` tables. The value is read as a
+    TOML value, as a config file would write it (``inf``, ``60``, ``true``, ``["ets", "theta"]``);
+    anything that is not one is kept as text (``lstm.normalize=window``)."""
+    params: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, equals, raw = item.partition("=")
+        model, dot, name = key.strip().partition(".")
+        if not (equals and dot and model and name.strip() and raw.strip()):
+            raise ConfigError(f"--param {item!r}: write MODEL.NAME=VALUE, e.g. --param auto.time_budget=inf.")
+        try:
+            parsed = tomllib.loads(f"value = {raw.strip()}")
+        except tomllib.TOMLDecodeError:
+            parsed = {}
+        # one TOML value, or else the text as given (a value with a line break in it is text too)
+        value = parsed["value"] if set(parsed) == {"value"} else raw.strip()
+        params.setdefault(model.strip().lower(), {})[name.strip()] = value
+    return params
+
+
+def _params_from_cli(items: Sequence[str] | None) -> dict[str, dict[str, Any]] | None:
+    """``--param`` items as ``model_params`` tables; None when none was given."""
+    return parse_params(items or []) or None
+
+
 @dataclass(frozen=True)
 class Option:
     """One option of the ``tsforecast`` commands.
@@ -47,8 +72,9 @@ class Option:
     ``help`` may hold ``{default}``, replaced by the default as a config file writes it; a
     mapping gives the help per command where the option means something slightly different
     there. ``flag`` is the command line's spelling (default ``--name-with-dashes``), or one per
-    command. ``formerly`` is an older name still accepted, as a flag and as a TOML key, with a
-    deprecation warning naming the new one.
+    command; ``from_cli`` turns what Typer parsed into the setting's value. ``formerly`` is an
+    older name still accepted, as a flag and as a TOML key, with a deprecation warning naming
+    the new one. ``in_config`` is False for the one option that is no TOML key (``config``).
     """
 
     name: str
@@ -60,6 +86,7 @@ class Option:
     flag: str | Mapping[str, str] | None = None
     short: str | None = None
     metavar: str | None = None
+    from_cli: Callable[[Any], Any] | None = None
     formerly: str | None = None
     in_config: bool = True
 
@@ -149,7 +176,8 @@ DECLARED: tuple[Option, ...] = (
            frozenset({BACKTEST, FORECAST})),
     Option("model_params", {}, checks.model_params, "A model parameter, MODEL.NAME=VALUE (repeatable), e.g. "
            "auto.time_budget=inf or lstm.hidden=64; the value as TOML writes it. Wins over the config file's "
-           "[model_params.<model>].", _ALL, cli_type=list[str], flag="--param", metavar="MODEL.NAME=VALUE"),
+           "[model_params.<model>].", _ALL, cli_type=list[str], flag="--param", metavar="MODEL.NAME=VALUE",
+           from_cli=_params_from_cli),
     # the config file itself: a command-line option only
     Option("config", None, checks.text, _per(
         "TOML file with any of these options and a [model_params.<model>] table.",
@@ -200,26 +228,6 @@ def renamed(values: dict[str, Any], former: dict[str, Any], where: str, spell: M
                       stacklevel=2)
         values[new] = value
     return values
-
-
-def parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``--param MODEL.NAME=VALUE`` options as ``model_params`` tables. The value is read as a
-    TOML value, as a config file would write it (``inf``, ``60``, ``true``, ``["ets", "theta"]``);
-    anything that is not one is kept as text (``lstm.normalize=window``)."""
-    params: dict[str, dict[str, Any]] = {}
-    for item in items:
-        key, equals, raw = item.partition("=")
-        model, dot, name = key.strip().partition(".")
-        if not (equals and dot and model and name.strip() and raw.strip()):
-            raise ConfigError(f"--param {item!r}: write MODEL.NAME=VALUE, e.g. --param auto.time_budget=inf.")
-        try:
-            parsed = tomllib.loads(f"value = {raw.strip()}")
-        except tomllib.TOMLDecodeError:
-            parsed = {}
-        # one TOML value, or else the text as given (a value with a line break in it is text too)
-        value = parsed["value"] if set(parsed) == {"value"} else raw.strip()
-        params.setdefault(model.strip().lower(), {})[name.strip()] = value
-    return params
 
 
 def _merge_model_params(base: object, extra: dict[str, dict[str, Any]]) -> object:
