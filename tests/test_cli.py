@@ -17,7 +17,7 @@ from tsforecast.app.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
 from .conftest import weekly_series
 
 runner = CliRunner()
-FAST = ["--models", "naive,drift", "--horizon", "7", "--windows", "2", "--quiet"]
+FAST = ["--models", "naive,drift", "--horizon", "7", "--folds", "2", "--quiet"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -185,7 +185,7 @@ def test_user_csv_and_target(tmp_path):
 
 
 def test_exog_columns_reach_the_models_and_the_report(tmp_path):
-    args = ["backtest", "--models", "arma", "--horizon", "7", "--windows", "2", "--quiet",
+    args = ["backtest", "--models", "arma", "--horizon", "7", "--folds", "2", "--quiet",
             "--output", str(tmp_path)]
     plain = runner.invoke(app, [*args, "--name", "plain"])
     with_exog = runner.invoke(app, [*args, "--exog", "day_type", "--name", "exog"])
@@ -213,7 +213,7 @@ def test_config_file_reproduces_the_command_line(tmp_path):
                                 "--name", "flags"])
     config = tmp_path / "run.toml"
     config.write_text(
-        'models = ["naive", "drift"]\nhorizon = 7\nwindows = 2\nseed = 3\nquiet = true\n'
+        'models = ["naive", "drift"]\nhorizon = 7\nfolds = 2\nseed = 3\nquiet = true\n'
         f'output = "{tmp_path.as_posix()}"\nname = "config"\n'
     )
     from_config = runner.invoke(app, ["backtest", "--config", str(config)])
@@ -232,7 +232,7 @@ def test_bad_model_parameter_in_config_is_a_usage_error(tmp_path):
 
 def test_model_failure_exit_code_and_a_clean_rerun_replaces_the_whole_run(tmp_path):
     config = tmp_path / "fail.toml"
-    common = f'models = ["sarima"]\nhorizon = 7\nwindows = 2\nquiet = true\noutput = "{tmp_path.as_posix()}"\n'
+    common = f'models = ["sarima"]\nhorizon = 7\nfolds = 2\nquiet = true\noutput = "{tmp_path.as_posix()}"\n'
     config.write_text(common + 'name = "nightly"\ntime_limit = 0.001\n')  # every fit runs out of time
     result = runner.invoke(app, ["backtest", "--config", str(config)])
     assert result.exit_code == EXIT_MODEL_FAILED, result.output
@@ -247,7 +247,7 @@ def test_model_failure_exit_code_and_a_clean_rerun_replaces_the_whole_run(tmp_pa
 def test_the_leaderboard_shows_a_dash_where_a_model_has_no_number(tmp_path):
     """A model whose every fit failed, and the baseline's p-value against itself, have no
     number: the printed leaderboard says so with a dash, not "nan"."""
-    result = runner.invoke(app, ["backtest", "--models", "sarima", "--horizon", "7", "--windows", "2",
+    result = runner.invoke(app, ["backtest", "--models", "sarima", "--horizon", "7", "--folds", "2",
                                  "--time-limit", "0.001", "--output", str(tmp_path)])
     assert result.exit_code == EXIT_MODEL_FAILED, result.output
     board = result.output[result.output.index("Leaderboard"):]
@@ -323,7 +323,7 @@ def test_auto_without_a_time_limit_from_a_config_file_keeps_run_json_valid(tmp_p
     config = tmp_path / "run.toml"
     config.write_text('models = "auto"\n[model_params.auto]\ntime_budget = inf\n'
                       'candidates = ["snaive", "naive", "theta"]\n')
-    result = runner.invoke(app, ["backtest", "--config", str(config), "--horizon", "7", "--windows", "2",
+    result = runner.invoke(app, ["backtest", "--config", str(config), "--horizon", "7", "--folds", "2",
                                  "--quiet", "--output", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     text = (only_run(tmp_path / "out") / "run.json").read_text()
@@ -338,7 +338,7 @@ def test_param_sets_a_model_parameter_and_wins_over_the_config_file(tmp_path):
     config.write_text('[model_params.auto]\ntime_budget = 5\ncandidates = ["snaive", "naive", "theta"]\n')
     result = runner.invoke(app, ["backtest", "--models", "auto", "--config", str(config), "--param",
                                  "auto.time_budget=inf", "--param", "auto.top_k=2", "--horizon", "7",
-                                 "--windows", "2", "--quiet", "--output", str(tmp_path / "out")])
+                                 "--folds", "2", "--quiet", "--output", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     meta = json.loads((only_run(tmp_path / "out") / "run.json").read_text(), parse_constant=_refuse_non_json_number)
     chosen = meta["model_parameters"]["auto"]
@@ -354,7 +354,7 @@ def test_param_sets_a_model_parameter_and_wins_over_the_config_file(tmp_path):
 ])
 def test_a_wrong_param_is_a_one_line_usage_error(tmp_path, param, fragments):
     result = runner.invoke(app, ["backtest", "--models", "auto,naive", "--param", param, "--horizon", "7",
-                                 "--windows", "2", "--quiet", "--output", str(tmp_path / "out")])
+                                 "--folds", "2", "--quiet", "--output", str(tmp_path / "out")])
     assert_one_line_usage_error(result, *fragments)
     assert not (tmp_path / "out").exists()
 

@@ -187,7 +187,7 @@ def test_dates_with_a_utc_offset_and_files_of_only_the_new_days(tmp_path, files,
     assert result.exit_code == 0, result.output
     assert pd.read_csv(tmp_path / "out" / "today" / "forecast.csv")["timestamp"].str.endswith(offset).all()
     backtest = runner.invoke(app, ["backtest", "--models", "naive", "--data", str(tmp_path / "tz.csv"),
-                                   "--windows", "2", "--output", str(tmp_path / "bt"), "-q"])
+                                   "--folds", "2", "--output", str(tmp_path / "bt"), "-q"])
     assert backtest.exit_code == 0, backtest.output
 
 

@@ -93,7 +93,7 @@ def test_cli_engine_dask_writes_the_local_run_s_forecasts(cluster, panel, tmp_pa
     panel.to_csv(path, index=False)
     runner = CliRunner()
     common = ["backtest", "--data", str(path), "--id-column", "station", "--date-column", "date", "--target",
-              "riders", "--models", "naive,theta", "--horizon", "7", "--windows", "2", "--quiet",
+              "riders", "--models", "naive,theta", "--horizon", "7", "--folds", "2", "--quiet",
               "--output", str(tmp_path)]
     local = runner.invoke(app, [*common, "--name", "local"])
     on_dask = runner.invoke(app, [*common, "--name", "dask", "--engine", "dask", "--scheduler",
@@ -107,7 +107,7 @@ def test_cli_engine_dask_writes_the_local_run_s_forecasts(cluster, panel, tmp_pa
     assert unreachable.exit_code == EXIT_USAGE and "cannot reach the Dask scheduler" in unreachable.output
     assert not (tmp_path / "nowhere").exists()
     wrong = runner.invoke(app, [*common, "--name", "wrong", "--engine", "spark"])
-    assert wrong.exit_code == EXIT_USAGE and "engine must be 'local' or 'dask'" in wrong.output
+    assert wrong.exit_code == EXIT_USAGE and "engine must be one of 'local', 'dask'" in wrong.output
     assert EXIT_MODEL_FAILED != EXIT_USAGE
 
 
@@ -152,7 +152,7 @@ def test_a_scheduler_that_never_answers_is_one_error_within_the_deadline(panel, 
               "from tsforecast.app.cli import main; sys.argv[0] = 'tsforecast'; main()")
     done = subprocess.run(
         [sys.executable, "-c", script, "backtest", "--data", str(path), "--id-column", "station", "--date-column",
-         "date", "--target", "riders", "--models", "naive", "--horizon", "7", "--windows", "2", "--quiet",
+         "date", "--target", "riders", "--models", "naive", "--horizon", "7", "--folds", "2", "--quiet",
          "--output", str(tmp_path), "--engine", "dask", "--scheduler", f"tcp://127.0.0.1:{silent_port}"],
         capture_output=True, text=True, timeout=120,  # it used to wait forever
     )

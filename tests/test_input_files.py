@@ -23,7 +23,7 @@ from tsforecast.data.series_ids import check_distinct_ids, ids_as_text
 from .conftest import weekly_series
 
 runner = CliRunner()
-FAST = ["--models", "naive", "--horizon", "7", "--windows", "2", "--quiet"]
+FAST = ["--models", "naive", "--horizon", "7", "--folds", "2", "--quiet"]
 
 
 def one_line_usage_error(result) -> str:

@@ -79,7 +79,7 @@ def test_a_closed_stderr_does_not_fail_a_run_that_wrote_its_outputs(tmp_path):
     os.close(read_end)  # whatever reads stderr went away: every write to it is a broken pipe
     try:
         done = subprocess.run(
-            [sys.executable, str(ROOT / "cli.py"), "backtest", "--models", "naive", "--horizon", "7", "--windows",
+            [sys.executable, str(ROOT / "cli.py"), "backtest", "--models", "naive", "--horizon", "7", "--folds",
              "2", "--output", str(tmp_path), "--name", "run"],
             stderr=write_end, stdout=subprocess.PIPE, timeout=300,
         )
@@ -181,19 +181,19 @@ def test_the_progress_bar_shows_series_ids_as_text_never_as_markup():
 
     from rich.console import Console
 
-    import tsforecast.app.cli as cli
+    from tsforecast.app import console as messages
 
     console = Console(file=io.StringIO(), force_terminal=True, width=120)
-    original = cli._err
-    cli._err = console
+    original = messages.err
+    messages.err = console
     try:
         # each in a bar of its own: a bar draws its latest state when it closes
-        with cli._progress(True, "backtesting") as update:
+        with messages.progress(True, "backtesting") as update:
             update(1, 3, "arima on store[/x]")  # a closing tag that matches nothing: Rich would raise
-        with cli._progress(True, "backtesting") as update:
+        with messages.progress(True, "backtesting") as update:
             update(2, 3, "naive on [bold]A")
     finally:
-        cli._err = original
+        messages.err = original
     shown = console.file.getvalue()
     assert "arima on store[/x]" in shown and "naive on [bold]A" in shown
 

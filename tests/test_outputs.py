@@ -103,7 +103,7 @@ def test_a_full_disk_writes_nothing_and_exits_4(tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))  # the report is larger
 
     out = tmp_path / "out"
-    done = _cli("backtest", "--models", "naive", "--horizon", "7", "--windows", "2", "--quiet",
+    done = _cli("backtest", "--models", "naive", "--horizon", "7", "--folds", "2", "--quiet",
                 "--output", str(out), preexec_fn=small_files)
     _, stderr = done.communicate(timeout=120)
     assert done.returncode == 4, stderr
@@ -141,7 +141,7 @@ def _workers(pid: int, timeout: float = 60) -> set[int]:
     raise AssertionError("the run started no workers")
 
 
-SLOW = ["backtest", "--models", "arima,sarima", "--horizon", "7", "--windows", "40", "--jobs", "2", "--quiet"]
+SLOW = ["backtest", "--models", "arima,sarima", "--horizon", "7", "--folds", "40", "--jobs", "2", "--quiet"]
 
 
 @pytest.mark.slow
@@ -149,7 +149,7 @@ SLOW = ["backtest", "--models", "arima,sarima", "--horizon", "7", "--windows", "
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_a_killed_run_leaves_the_previous_complete_run_and_no_worker(tmp_path, how):
     out = tmp_path / "out"
-    first = _cli("backtest", "--models", "naive", "--horizon", "7", "--windows", "2", "--quiet",
+    first = _cli("backtest", "--models", "naive", "--horizon", "7", "--folds", "2", "--quiet",
                  "--output", str(out), "--name", "nightly")
     assert first.wait(timeout=120) == 0, first.stderr.read()
     before = (out / "nightly" / "run.json").read_text()
@@ -166,7 +166,7 @@ def test_a_killed_run_leaves_the_previous_complete_run_and_no_worker(tmp_path, h
     assert [r.name for r in _assert_only_complete_runs(out) if not r.name.startswith(".")] == ["nightly"]
     assert (out / "nightly" / "run.json").read_text() == before
     # a killed run's staging directory is removed by the next run in the same folder
-    again = _cli("backtest", "--models", "naive", "--horizon", "7", "--windows", "2", "--quiet",
+    again = _cli("backtest", "--models", "naive", "--horizon", "7", "--folds", "2", "--quiet",
                  "--output", str(out))
     assert again.wait(timeout=120) == 0
     assert len(_assert_only_complete_runs(out)) == 2
@@ -175,7 +175,7 @@ def test_a_killed_run_leaves_the_previous_complete_run_and_no_worker(tmp_path, h
 @pytest.mark.slow
 @linux_only
 def test_more_jobs_than_work_starts_no_more_workers_than_cores(tmp_path):
-    run = _cli("backtest", "--models", "arima", "--horizon", "7", "--windows", "12", "--jobs", "999",
+    run = _cli("backtest", "--models", "arima", "--horizon", "7", "--folds", "12", "--jobs", "999",
                "--quiet", "--output", str(tmp_path / "out"))
     workers = _workers(run.pid)
     assert len(workers) <= os.cpu_count()

@@ -183,7 +183,7 @@ def test_the_cli_backtests_a_long_csv_with_id_column(tmp_path):
     path = tmp_path / "panel.csv"
     long_panel().to_csv(path, index=False)
     result = CliRunner().invoke(app, ["backtest", "--data", str(path), "--id-column", "store", "--date-column", "day",
-                                      "--target", "sales", "--models", "naive", "--horizon", "7", "--windows", "2",
+                                      "--target", "sales", "--models", "naive", "--horizon", "7", "--folds", "2",
                                       "--output", str(tmp_path / "out"), "--name", "panel", "--quiet"])
     assert result.exit_code == 0, result.output
     forecasts = pd.read_csv(tmp_path / "out" / "panel" / "forecasts.csv")
@@ -192,7 +192,7 @@ def test_the_cli_backtests_a_long_csv_with_id_column(tmp_path):
 
 def test_the_bundled_panel_backtests_from_the_cli_and_fit_refuses_it(tmp_path):
     runner = CliRunner()
-    done = runner.invoke(app, ["backtest", "--dataset", "stations", "--models", "naive", "--windows", "2",
+    done = runner.invoke(app, ["backtest", "--dataset", "stations", "--models", "naive", "--folds", "2",
                                "--horizon", "7", "--quiet", "--output", str(tmp_path), "--name", "panel"])
     assert done.exit_code == 0, done.output
     forecasts = pd.read_csv(tmp_path / "panel" / "forecasts.csv")

@@ -24,15 +24,12 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any
 
 from tsforecast.core.errors import ConfigError
 from tsforecast.core.files import OutputError, atomic_write, left_by_dead_writers
 
-if TYPE_CHECKING:
-    pass
-
-__all__ = ["check_stem", "dated_stem", "check_output_folder", "check_output_file", "RunDirectory"]
+__all__ = ["check_stem", "dated_stem", "check_output_folder", "check_output_file", "RunDirectory", "run_directory"]
 
 _STAGING_PREFIX = ".tsforecast-staging-"
 _MAX_STEM = 100
@@ -193,3 +190,12 @@ class RunDirectory:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._discard()
+
+
+def run_directory(settings: dict[str, Any], kind: str) -> RunDirectory:
+    """Where a command's outputs go: ``--name`` (a rerun replaces it) or a stem unique to the run,
+    made of ``kind`` and the data's name."""
+    if settings["name"]:
+        return RunDirectory(settings["output"], settings["name"], replace=True)
+    source = Path(settings["data"]).stem if settings["data"] else settings["dataset"]
+    return RunDirectory(settings["output"], dated_stem(kind, source))

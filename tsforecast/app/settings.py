@@ -1,140 +1,43 @@
-"""The options of the ``tsforecast`` commands: one default and one check per option.
+"""The options of the ``tsforecast`` commands, each declared once.
 
-A run's settings come from three layers, later ones winning: the defaults below, a TOML
-config file (``--config``), the command line. Every value, wherever it came from, passes
-the same check before any data is read, so ``jobs = "2"`` in a config file and ``--jobs 0``
-on the command line fail alike: a :class:`~tsforecast.core.errors.ConfigError` naming the
-option (CLI exit code 2), not an error deep inside the run.
+One :class:`Option` per option holds everything about it: its name (also its TOML key), its
+default, the check every value passes, its help text, the commands that take it and how the
+command line spells it. From these declarations come the TOML keys a config file may hold
+(:data:`OPTIONS`), the defaults (:data:`DEFAULTS`; those the Python API shares live in
+:mod:`tsforecast.core.defaults`), the checks, and the Typer parameters of every command
+(:mod:`tsforecast.app.flags`).
+
+A run's settings come from three layers, later ones winning: the defaults, a TOML config
+file (``--config``), the command line. Every value, wherever it came from, passes the same
+check before any data is read, so ``jobs = "2"`` in a config file and ``--jobs 0`` on the
+command line fail alike: a :class:`~tsforecast.core.errors.ConfigError` naming the option
+(CLI exit code 2), not an error deep inside the run.
+
+The declarations are frozen dataclasses (standard library) rather than pydantic or attrs
+models: the values need checks with the library's own messages (``jobs = "2"`` is refused,
+not coerced to 2 as pydantic would), no new dependency is worth that, and a dataclass per
+option reads as the table it is.
 """
 
 from __future__ import annotations
 
-import os
 import tomllib
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from numbers import Integral
 from pathlib import Path
 from typing import Any
 
-from tsforecast.app.outputs import check_stem
+from tsforecast.app import checks
+from tsforecast.app.checks import parse_refit
+from tsforecast.core import defaults
 from tsforecast.core.errors import ConfigError
-from tsforecast.core.params import ENGINES, check_jobs, check_seconds, check_seed
-from tsforecast.data.csv_dialect import check_decimal, check_sep
 
-__all__ = ["OPTIONS", "DEFAULTS", "resolve_settings", "read_config", "parse_refit", "parse_params"]
+__all__ = ["Option", "DECLARED", "OPTIONS", "DEFAULTS", "CONFIG", "resolve_settings", "read_config",
+           "parse_refit", "parse_params", "renamed"]
 
-
-def _fail(name: str, must: str, value: object) -> ConfigError:
-    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-    return ConfigError(f"{name.replace('_', '-')} must be {must}, got {shown}.")
-
-
-def _text(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(name, "a non-empty text", value)
-    return value
-
-
-def _names(name: str, value: object) -> str:
-    """A comma-separated list, or (in TOML) a list of names: returned comma-separated."""
-    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
-        return ",".join(v.strip() for v in value)
-    if isinstance(value, str) and value.strip():
-        return value
-    raise _fail(name, "a comma-separated list of names (or a list of strings in a config file)", value)
-
-
-def _integer(low: int | None) -> Callable[[str, object], int]:
-    def check(name: str, value: object) -> int:
-        if not isinstance(value, Integral) or isinstance(value, bool) or (low is not None and value < low):
-            raise _fail(name, "an integer" + (f" >= {low}" if low is not None else ""), value)
-        return int(value)
-
-    return check
-
-
-def _jobs(name: str, value: object) -> int:
-    return check_jobs(None, name.replace("_", "-"), value)
-
-
-def _seed(name: str, value: object) -> int:
-    return check_seed(None, name, value)
-
-
-def _seconds(name: str, value: object) -> float:
-    return check_seconds(None, name.replace("_", "-"), value)
-
-
-def _boolean(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(name, "true or false", value)
-    return value
-
-
-def _stem(name: str, value: object) -> str:
-    return check_stem(value, "--name")
-
-
-def _existing_file(name: str, value: object) -> str:
-    path = Path(_text(name, value))
-    if not path.is_file():
-        raise ConfigError(f"--data {path}: no such file.")
-    if not os.access(path, os.R_OK):
-        raise ConfigError(f"--data {path}: the file is not readable.")
-    return str(path)
-
-
-def _fraction(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise _fail(name, "a number strictly between 0 and 1", value)
-    return float(value)
-
-
-def _separator(name: str, value: object) -> str:
-    return check_sep(value, name.replace("_", "-"))
-
-
-def _decimal_mark(name: str, value: object) -> str:
-    return check_decimal(value, name.replace("_", "-"))
-
-
-def _engine(name: str, value: object) -> str:
-    if value not in ENGINES:
-        raise _fail(name, " or ".join(repr(e) for e in ENGINES), value)
-    return str(value)
-
-
-def _model_name(name: str, value: object) -> str:
-    return _text(name, value).strip().lower()
-
-
-def parse_refit(name: str, value: object) -> bool | int:
-    """``true``, ``false`` or a positive integer N (refit every N folds)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, Integral) and value >= 1:
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in {"true", "yes"}:
-            return True
-        if text in {"false", "no"}:
-            return False
-        if text.isdigit() and int(text) >= 1:
-            return int(text)
-    raise _fail(name, "true, false or a positive number N (refit every N folds)", value)
-
-
-def _model_params(name: str, value: object) -> dict[str, dict[str, Any]]:
-    if not isinstance(value, dict):
-        raise ConfigError(f"model_params must be a table of tables ([model_params.lstm] hidden = 64), got {value!r}.")
-    for model, params in value.items():
-        if not isinstance(params, dict):
-            raise ConfigError(
-                f"model_params.{model} must be a table of parameters ([model_params.{model}] ...), got {params!r}."
-            )
-    return value
+BACKTEST, FIT, FORECAST = "backtest", "fit", "forecast"
+_ALL = frozenset({BACKTEST, FIT, FORECAST})
 
 
 def parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -157,6 +60,176 @@ def parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     return params
 
 
+def _params_from_cli(items: Sequence[str] | None) -> dict[str, dict[str, Any]] | None:
+    """``--param`` items as ``model_params`` tables; None when none was given."""
+    return parse_params(items or []) or None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of the ``tsforecast`` commands.
+
+    ``help`` may hold ``{default}``, replaced by the default as a config file writes it; a
+    mapping gives the help per command where the option means something slightly different
+    there. ``flag`` is the command line's spelling (default ``--name-with-dashes``), or one per
+    command; ``from_cli`` turns what Typer parsed into the setting's value. ``formerly`` is an
+    older name still accepted, as a flag and as a TOML key, with a deprecation warning naming
+    the new one. ``in_config`` is False for the one option that is no TOML key (``config``).
+    """
+
+    name: str
+    default: Any
+    check: checks.Check
+    help: str | Mapping[str, str]
+    commands: frozenset[str]
+    cli_type: Any = str
+    flag: str | Mapping[str, str] | None = None
+    short: str | None = None
+    metavar: str | None = None
+    from_cli: Callable[[Any], Any] | None = None
+    formerly: str | None = None
+    in_config: bool = True
+
+    def flag_for(self, command: str) -> str:
+        """How ``command`` spells this option on the command line."""
+        if isinstance(self.flag, Mapping):
+            return self.flag[command]
+        return self.flag or f"--{checks.label(self.name)}"
+
+    def help_for(self, command: str) -> str:
+        """The help text of this option in ``command``, its default filled in."""
+        text = self.help[command] if isinstance(self.help, Mapping) else self.help
+        shown = str(self.default).lower() if isinstance(self.default, bool) else str(self.default)
+        return text.replace("{default}", shown)
+
+
+def _per(text: str, **by_command: str) -> dict[str, str]:
+    """The same help in every command but those given."""
+    return {command: by_command.get(command, text) for command in _ALL}
+
+
+_DEFAULT_HELP = "[default: {default}]"
+_RUN_FOLDER = "Fixed name of the run's folder (a rerun replaces it); default: {}"
+_ROLLING = "With --from: "
+
+#: every option, in the order the commands' help lists them
+DECLARED: tuple[Option, ...] = (
+    Option("models", "sarima,lstm", checks.names, f"Comma-separated model names (see `tsforecast models`). "
+           f"{_DEFAULT_HELP}", frozenset({BACKTEST})),
+    Option("model", "sarima", checks.model_name, f"Model name (see `tsforecast models`). {_DEFAULT_HELP}",
+           frozenset({FIT, FORECAST})),
+    Option("model_file", None, checks.text, {
+        FIT: "Where to write the fitted model (a .tsf file: safetensors and JSON, no pickle). Required.",
+        FORECAST: "A model saved by `tsforecast fit`: forecast from it instead of fitting. With --data, the "
+        "observations newer than the model's are appended first (no refit)."},
+        frozenset({FIT, FORECAST}), cli_type=Path, flag={FIT: "--save", FORECAST: "--from"}),
+    Option("dataset", "ridership", checks.text, _per(
+        f"Built-in dataset when --data is not given. {_DEFAULT_HELP}",
+        forecast="Built-in dataset when --data is not given. [default: {default}; none with --from]"), _ALL),
+    Option("data", None, checks.existing_file, "A CSV or Parquet file with a date column.", _ALL, cli_type=Path),
+    Option("target", None, checks.text, {
+        BACKTEST: "Column to forecast. [default: rail for ridership; the only value column of a file]",
+        FIT: "Column to forecast.",
+        FORECAST: "Column to forecast. [default: with --from, the column the model was fitted on]"}, _ALL),
+    Option("date_column", None, checks.text,
+           "Column holding the dates. [default: the first column that reads as dates]", _ALL),
+    Option("date_format", None, checks.text, "strftime format of the dates, e.g. %d/%m/%Y. [default: the first "
+           "date's format, month-first or day-first, whichever reads every date]", _ALL),
+    # a CSV's separator and decimal mark (tsforecast.data.csv_dialect); detected when not given
+    Option("sep", None, checks.separator,
+           "Field separator of the CSV, e.g. ';' or tab. [default: detected among , ; tab |]", _ALL),
+    Option("decimal", None, checks.decimal_mark, "Decimal mark of the CSV's numbers, . or , [default: detected "
+           "(, in a file not separated by commas)]", _ALL),
+    Option("id_column", None, checks.text, "Long format: the column naming each row's series (one row per series "
+           "and date); every series is backtested on folds cut from its own end.", frozenset({BACKTEST})),
+    Option("horizon", defaults.HORIZON, checks.horizon, _per(
+        f"Steps forecast from each cutoff; all are scored. {_DEFAULT_HELP}",
+        forecast=f"Steps to forecast. {_DEFAULT_HELP}"), frozenset({BACKTEST, FORECAST}), cli_type=int),
+    # not --windows: a model's training window is --window (the old spelling still works, with a warning)
+    Option("folds", defaults.FOLDS, checks.integer(1), f"Number of folds (cutoffs; formerly --windows). "
+           f"{_DEFAULT_HELP}", frozenset({BACKTEST}), cli_type=int, formerly="windows"),
+    Option("step", None, checks.integer(1), "Observations between cutoffs. [default: the horizon]",
+           frozenset({BACKTEST}), cli_type=int),
+    Option("window", None, checks.integer(1), "Sliding training window size; omit for an expanding window.",
+           frozenset({BACKTEST}), cli_type=int),
+    Option("exog", None, checks.names, "Comma-separated columns given to the models that take regressors, as "
+           "values known in advance for the forecast days too (e.g. day_type; not bus).", frozenset({BACKTEST})),
+    Option("refit", defaults.REFIT, parse_refit, "true (refit every fold), false (roll forward), or N (refit "
+           f"every N folds). {_DEFAULT_HELP}", frozenset({BACKTEST})),
+    Option("coverage", defaults.COVERAGE, checks.coverage, f"Prediction interval coverage. {_DEFAULT_HELP}",
+           frozenset({FORECAST}), cli_type=float),
+    Option("seed", defaults.SEED, checks.seed, _per(
+        f"Seed for models that have one. {_DEFAULT_HELP}",
+        backtest=f"Seed for every model that has one. {_DEFAULT_HELP}"), _ALL, cli_type=int),
+    Option("jobs", defaults.JOBS, checks.jobs, "Worker processes (-1: all cores); never more than the cores or "
+           f"the work. {_DEFAULT_HELP}", frozenset({BACKTEST}), cli_type=int),
+    Option("time_limit", None, checks.seconds, "Seconds one fit may take before it counts as a failure.",
+           frozenset({BACKTEST}), cli_type=float),
+    Option("engine", defaults.ENGINE, checks.engine, "local (this machine, --jobs workers) or dask (a Dask "
+           f"cluster; pip install \"tsforecast[dask]\"). {_DEFAULT_HELP}", frozenset({BACKTEST})),
+    Option("scheduler", None, checks.text, "With --engine dask: the address of a running Dask scheduler, e.g. "
+           "tcp://10.0.0.5:8786. [default: a local cluster of --jobs workers]", frozenset({BACKTEST})),
+    Option("output", "reports", checks.text, f"Directory in which the run's folder is written. {_DEFAULT_HELP}",
+           frozenset({BACKTEST, FORECAST}), cli_type=Path),
+    Option("name", None, checks.stem, _per(_RUN_FOLDER.format("a name unique to the run."),
+                                           forecast=_RUN_FOLDER.format("unique to the run.")),
+           frozenset({BACKTEST, FORECAST})),
+    Option("model_params", {}, checks.model_params, "A model parameter, MODEL.NAME=VALUE (repeatable), e.g. "
+           "auto.time_budget=inf or lstm.hidden=64; the value as TOML writes it. Wins over the config file's "
+           "[model_params.<model>].", _ALL, cli_type=list[str], flag="--param", metavar="MODEL.NAME=VALUE",
+           from_cli=_params_from_cli),
+    # the config file itself: a command-line option only
+    Option("config", None, checks.text, _per(
+        "TOML file with any of these options and a [model_params.<model>] table.",
+        backtest="TOML file with any of these options and [model_params.<model>] tables.",
+        forecast="TOML file with any of these options and a [model_params.<model>] table. With model_file set, "
+        "forecasts from that saved model."), _ALL, cli_type=Path, in_config=False),
+    Option("quiet", False, checks.boolean, "No progress bar or summary.", _ALL, cli_type=bool, short="-q"),
+    # forecast --from (tsforecast.app.continuation): no newer rows is an error (exit 5), not a warning;
+    # a gap after the model's last timestamp is interpolated; a far-off level is accepted
+    Option("require_new_data", False, checks.boolean, _ROLLING + "data without an observation newer than the "
+           "model's is an error, exit code 5 and nothing written (default: a warning, and the previous forecast "
+           "again).", frozenset({FORECAST}), cli_type=bool),
+    Option("fill_gap", False, checks.boolean, _ROLLING + "fill missing values after the model's last timestamp "
+           "by linear interpolation, with a warning (default: refused).", frozenset({FORECAST}), cli_type=bool),
+    Option("allow_level_shift", False, checks.boolean, _ROLLING + "accept new values far off the history's level "
+           "(default: refused as another series, e.g. more than 20 times the recent level).",
+           frozenset({FORECAST}), cli_type=bool),
+)
+
+#: option name (= TOML key) -> its declaration (command line > config file > defaults)
+OPTIONS: dict[str, Option] = {option.name: option for option in DECLARED if option.in_config}
+
+#: the ``--config`` option: where a run's TOML file is
+CONFIG: Option = next(option for option in DECLARED if option.name == "config")
+
+#: option name -> default
+DEFAULTS: dict[str, Any] = {name: option.default for name, option in OPTIONS.items()}
+
+#: an option's former name -> the option (accepted with a deprecation warning)
+_FORMER: dict[str, Option] = {option.formerly: option for option in OPTIONS.values() if option.formerly}
+
+
+def renamed(values: dict[str, Any], former: dict[str, Any], where: str, spell: Mapping[str, str]) -> dict[str, Any]:
+    """``values`` with each value given under an option's former name moved to the new name,
+    with a :class:`FutureWarning` (an end user's deprecation, shown by default) that names the
+    new spelling. ``former`` maps former names to values (None: not given); ``spell`` shows a
+    name as the source writes it (``--folds``, ``folds``); ``where`` starts the messages (the
+    config file). Both spellings given is a mistake."""
+    values = dict(values)
+    for old, value in former.items():
+        if value is None:
+            continue
+        new = _FORMER[old].name
+        if values.get(new) is not None:
+            raise ConfigError(f"{where}{spell[new]} and {spell[old]} are the same option ({spell[old]} is its "
+                              f"former name); give only {spell[new]}.")
+        warnings.warn(f"{where}{spell[old]} is deprecated; use {spell[new]} (same meaning).", FutureWarning,
+                      stacklevel=2)
+        values[new] = value
+    return values
+
+
 def _merge_model_params(base: object, extra: dict[str, dict[str, Any]]) -> object:
     """The config file's ``model_params`` with the command line's on top, parameter by
     parameter (a config's other parameters of the same model stay)."""
@@ -168,56 +241,9 @@ def _merge_model_params(base: object, extra: dict[str, dict[str, Any]]) -> objec
     return merged
 
 
-@dataclass(frozen=True)
-class Option:
-    """One option: its default and the check every value passes (None: no value, allowed)."""
-
-    default: Any
-    check: Callable[[str, object], Any]
-
-
-#: option name -> default and check (command line > config file > these defaults)
-OPTIONS: dict[str, Option] = {
-    "models": Option("sarima,lstm", _names),
-    "model": Option("sarima", _model_name),  # fit and forecast: one model
-    "model_file": Option(None, _text),  # fit --save / forecast --from
-    "coverage": Option(0.8, _fraction),
-    "dataset": Option("ridership", _text),
-    "data": Option(None, _existing_file),
-    "target": Option(None, _text),
-    "date_column": Option(None, _text),
-    "id_column": Option(None, _text),  # long format: the column naming each row's series
-    "date_format": Option(None, _text),
-    "sep": Option(None, _separator),  # a CSV's field separator; None: detected
-    "decimal": Option(None, _decimal_mark),  # a CSV's decimal mark; None: detected
-    "exog": Option(None, _names),
-    "horizon": Option(14, _integer(1)),
-    "windows": Option(5, _integer(1)),
-    "step": Option(None, _integer(1)),
-    "window": Option(None, _integer(1)),
-    "refit": Option(True, parse_refit),
-    "seed": Option(0, _seed),
-    "jobs": Option(1, _jobs),
-    "time_limit": Option(None, _seconds),
-    "engine": Option("local", _engine),
-    "scheduler": Option(None, _text),  # a Dask scheduler's address (engine dask)
-    "output": Option("reports", _text),
-    "name": Option(None, _stem),
-    "quiet": Option(False, _boolean),
-    # forecast --from (tsforecast.app.continuation): no newer rows is an error (exit 5), not a warning;
-    # a gap after the model's last timestamp is interpolated; a far-off level is accepted
-    "require_new_data": Option(False, _boolean),
-    "fill_gap": Option(False, _boolean),
-    "allow_level_shift": Option(False, _boolean),
-    "model_params": Option({}, _model_params),
-}
-
-#: option name -> default
-DEFAULTS: dict[str, Any] = {name: option.default for name, option in OPTIONS.items()}
-
-
 def read_config(path: Path) -> dict[str, Any]:
-    """The options in a TOML config file, unchecked; a ConfigError if it cannot be read."""
+    """The options in a TOML config file, unchecked (a former key under its new name, with a
+    deprecation warning); a ConfigError if it cannot be read or holds an unknown key."""
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
@@ -228,11 +254,13 @@ def read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     except OSError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}.") from exc
-    unknown = sorted(set(config) - set(OPTIONS))
+    unknown = sorted(set(config) - set(OPTIONS) - set(_FORMER))
     if unknown:
         raise ConfigError(
             f"config file {path} has unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(OPTIONS))}."
         )
+    former = {old: config.pop(old) for old in _FORMER if old in config}
+    config = renamed(config, former, f"config file {path}: ", {key: key for key in [*OPTIONS, *_FORMER]})
     for key in ("data", "model_file"):
         value = config.get(key)
         if isinstance(value, str) and value and not Path(value).is_absolute():

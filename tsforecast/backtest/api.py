@@ -15,6 +15,7 @@ from tsforecast.backtest.engine import chain_tasks, fold_scales, plan_chains, qu
 from tsforecast.backtest.global_chains import global_tasks, plan_global_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
 from tsforecast.backtest.splits import Fold, make_folds
+from tsforecast.core import defaults
 from tsforecast.core.errors import ConfigError
 from tsforecast.core.frequency import freq_label, infer_season
 from tsforecast.core.params import ENGINES, check_choice, check_jobs, check_seconds, check_seed
@@ -77,16 +78,16 @@ def backtest(
     data: pd.Series | pd.DataFrame,
     models: Sequence[ModelSpec] | Mapping[str, ModelSpec],
     *,
-    horizon: int = 14,
-    n_windows: int = 5,
+    horizon: int = defaults.HORIZON,
+    n_windows: int = defaults.FOLDS,
     step: int | None = None,
     window_type: str = "expanding",
     window_size: int | None = None,
-    refit: bool | int = True,
+    refit: bool | int = defaults.REFIT,
     X: pd.DataFrame | None = None,
-    coverage: float = 0.8,
-    n_jobs: int = 1,
-    seed: int | None = 0,
+    coverage: float = defaults.COVERAGE,
+    n_jobs: int = defaults.JOBS,
+    seed: int | None = defaults.SEED,
     time_limit: float | None = None,
     progress: Callable[..., None] | None = None,
     diagnose: bool = True,
@@ -95,7 +96,7 @@ def backtest(
     time_col: Hashable | None = None,
     target_col: Hashable | None = None,
     exog_columns: Sequence[Hashable] = (),
-    engine: str = "local",
+    engine: str = defaults.ENGINE,
     scheduler: str | None = None,
 ) -> BacktestResult:
     """Backtest ``models`` on rolling-origin folds of ``data``.

@@ -1,0 +1,85 @@
+"""``tsforecast backtest``: models side by side on rolling-origin folds, an HTML report and
+CSV/JSON tables in one run folder, the leaderboard on stderr."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from tsforecast.app.console import EXIT_MODEL_FAILED, Published, err, exit_codes, print_leaderboard, progress
+from tsforecast.app.flags import command, command_line, config_path
+from tsforecast.app.inputs import exog_columns, load_frame
+from tsforecast.app.models import build_models, model_names
+from tsforecast.app.outputs import run_directory
+from tsforecast.app.settings import resolve_settings
+
+__all__ = ["backtest"]
+
+
+@command("backtest")
+def backtest(given: dict[str, Any]) -> None:
+    """Backtest models side by side on rolling-origin folds and write an HTML report."""
+    published = Published()
+    with exit_codes(published):
+        settings = resolve_settings(command_line("backtest", given), config_path(given))
+        quiet = settings["quiet"]
+        # entering checks the output folder (before any work) and creates nothing yet
+        names = model_names(settings["models"], settings["model_params"])
+        with run_directory(settings, "backtest") as run:
+            # the data before the models: reading it needs pandas only, the models may need PyTorch
+            frame, target, source = load_frame(settings, allow_panel=True)
+            if not settings["id_column"]:
+                from tsforecast.data.validation import clean_series
+
+                clean_series(frame[target])  # a data mistake is told before the models load (the run cleans again)
+            chosen = build_models(names, settings["model_params"])
+            exog = exog_columns(settings)
+            if exog:
+                source += f", regressors {', '.join(exog)}"
+            if settings["id_column"]:
+                # long format: one row per series and date; the panel validates each series
+                source += f", series by {settings['id_column']}"
+                data = {"data": frame.reset_index(), "id_col": settings["id_column"], "time_col": frame.index.name,
+                        "target_col": target, "exog_columns": exog}
+            else:
+                data = {"data": frame[target], "X": frame[exog] if exog else None}
+            from tsforecast.backtest import backtest as run_backtest
+
+            with progress(not quiet and err.is_terminal, "backtesting") as update:
+                result = run_backtest(
+                    **data, models=chosen, horizon=settings["horizon"], n_windows=settings["folds"],
+                    step=settings["step"],
+                    window_type="sliding" if settings["window"] is not None else "expanding",
+                    window_size=settings["window"], refit=settings["refit"],
+                    n_jobs=settings["jobs"], seed=settings["seed"],
+                    time_limit=settings["time_limit"], progress=update,
+                    engine=settings["engine"], scheduler=settings["scheduler"],
+                )
+            result.metadata["source"] = source
+            _write(result, run)
+            published.path = run.publish()
+        if not quiet:
+            print_leaderboard(result)
+            notes = result.fit_notes()
+            if not notes.empty:
+                example = f"{notes['model'].iloc[0]}: {notes['notes'].iloc[0][:120]}"
+                err.print(f"{len(notes)} of {len(result.timings)} fits finished with a note (e.g. {example}); "
+                          "all are in the report and run.json.", highlight=False, markup=False)
+            err.print(f"report: {published.path / 'report.html'}", highlight=False, markup=False)
+        if not result.failures.empty:
+            err.print(f"{len(result.failures)} model fit(s) failed; see the report's failures section.")
+            raise typer.Exit(EXIT_MODEL_FAILED)
+
+
+def _write(result, run) -> None:
+    """Every file of a backtest run: report, CSV tables and the JSON summary."""
+    import json
+
+    from tsforecast.core.files import spreadsheet_safe
+    from tsforecast.report import render_report
+
+    run.write("report.html", render_report(result))
+    for table, frame in result.tables().items():
+        run.write(f"{table}.csv", spreadsheet_safe(frame).to_csv(index=False))
+    run.write("run.json", json.dumps(result.summary(), indent=2, default=str))

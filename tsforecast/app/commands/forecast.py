@@ -1,0 +1,114 @@
+"""``tsforecast forecast``: fit one model on all the data, or load one saved by ``tsforecast
+fit`` (``--from``) and roll it forward onto newer data; writes forecast.csv, a chart and run.json."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from tsforecast.app.console import EXIT_NO_NEW_DATA, Published, err, error, exit_codes
+from tsforecast.app.flags import command, command_line, config_path
+from tsforecast.app.inputs import load_frame
+from tsforecast.app.models import one_model, only_for, train
+from tsforecast.app.outputs import run_directory
+from tsforecast.app.settings import read_config, resolve_settings
+from tsforecast.core.errors import ConfigError
+
+__all__ = ["forecast"]
+
+#: forecast's options for rolling a saved model onto new data (--from with --data)
+_ROLLING_OPTIONS = ("require_new_data", "fill_gap", "allow_level_shift")
+
+
+def _flags(settings: dict[str, Any]) -> list[str]:
+    return [f"--{k.replace('_', '-')}" for k in _ROLLING_OPTIONS if settings[k]]
+
+
+@command("forecast")
+def forecast(given: dict[str, Any]) -> None:
+    """Forecast the future: fit one model on all the data, or load one saved by `tsforecast fit`
+    (--from) and roll it forward onto newer data; writes forecast.csv, a chart and run.json."""
+    published = Published()
+    with exit_codes(published):
+        import json
+
+        from tsforecast.core.provenance import data_hash, plain_parameters, versions
+        from tsforecast.report.charts import forecast_with_interval_chart
+
+        cli, config = command_line("forecast", given), config_path(given)
+        settings = resolve_settings(cli, config)
+        from_saved = settings["model_file"] is not None
+        # from the command line or a config file alike: an option that cannot act is a mistake
+        rolling = _flags(settings)
+        if rolling and not from_saved:
+            raise ConfigError(f"{', '.join(rolling)} only applies to --from (a saved model rolled onto new data).")
+        if from_saved and cli["model"] is not None:
+            raise ConfigError("--model and --from exclude each other: the saved model is the model.")
+        if from_saved and cli["model_params"]:
+            raise ConfigError("--param and --from exclude each other: a saved model keeps the parameters it "
+                              "was fitted with.")
+        only_for(settings["model"], cli["model_params"] or {})
+        kind = "forecast_saved" if from_saved else f"forecast_{settings['model']}"
+        with run_directory(settings, kind) as run:
+            if from_saved:
+                fitted, provenance = _roll_saved_model(settings, cli, config)
+            else:
+                frame, target, source = load_frame(settings)
+                fitted = train(one_model(settings), frame, target, settings["quiet"])
+                provenance = {"model": fitted.short_name, "parameters": plain_parameters(fitted), "data": source,
+                              "data_sha256": data_hash(fitted.y_)}
+            horizon, level = settings["horizon"], settings["coverage"]
+            table = fitted.predict_interval(horizon, level)
+            table.insert(0, "forecast", fitted.predict(horizon))
+            table.index.name = "timestamp"
+            label = getattr(fitted, "label_", fitted.short_name)
+            run.write("forecast.csv", table.to_csv())
+            run.write("forecast.svg", forecast_with_interval_chart(fitted.y_, table, level, label))
+            run.write("run.json", json.dumps({
+                **provenance, "fitted": label, "horizon": horizon, "coverage": level,
+                "history_end": str(fitted.cutoff_), "observations": len(fitted.y_), "versions": versions(),
+            }, indent=2, default=str))
+            published.path = run.publish()
+        if not settings["quiet"]:
+            err.print(f"forecast: {published.path / 'forecast.csv'}", highlight=False, markup=False)
+
+
+def _explicit(cli: dict[str, Any], config: Path | None, key: str) -> bool:
+    """Whether ``key`` was set on the command line or in the config file (not a default)."""
+    return cli.get(key) is not None or (config is not None and key in read_config(config))
+
+
+def _roll_saved_model(settings: dict[str, Any], cli: dict[str, Any], config: Path | None):
+    """The saved model, rolled forward onto the newer observations of --data (if any), and
+    what the run's ``run.json`` records about it. No newer observation is a warning, or with
+    --require-new-data one error line and exit code 5."""
+    from tsforecast.app.continuation import StaleDataWarning, roll_forward
+    from tsforecast.core.provenance import data_hash
+    from tsforecast.persistence import load_model_file
+
+    path = Path(settings["model_file"])
+    loaded = load_model_file(path)  # one read of the file: the model and its metadata
+    fitted, saved = loaded.model, loaded.metadata
+    provenance = {"model_file": str(path), "model": saved["model"], "saved_at": saved["saved_at"],
+                  "saved_by": saved["tsforecast_version"], "trained_until": saved["training"]["last"],
+                  "training_data_sha256": saved["training"]["data_sha256"], "appended": 0}
+    if settings["data"] or _explicit(cli, config, "dataset"):
+        frame, target, source = load_frame(settings, preferred_target=fitted.y_.name)
+        with warnings.catch_warnings():
+            if settings["require_new_data"]:
+                warnings.simplefilter("error", StaleDataWarning)
+            try:
+                rolled = roll_forward(fitted, frame[target].rename(target), fill_gap=settings["fill_gap"],
+                                      allow_level_shift=settings["allow_level_shift"])
+            except StaleDataWarning as stale:
+                error(str(stale))
+                raise typer.Exit(EXIT_NO_NEW_DATA) from None
+        provenance.update(data=source, data_sha256=data_hash(rolled.data), appended=rolled.appended,
+                          filled=rolled.filled)
+    elif any(settings[k] for k in _ROLLING_OPTIONS):
+        raise ConfigError(f"{', '.join(_flags(settings))} act on the new rows of --data; give --data (or data in "
+                          "the config).")
+    return fitted, provenance
