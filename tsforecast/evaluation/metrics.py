@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from tsforecast.core.errors import ConfigError
+from tsforecast.core.params import check_coverage
 
 __all__ = [
     "mae",
@@ -23,6 +24,9 @@ __all__ = [
     "interval_coverage",
     "winkler_score",
     "seasonal_naive_scale",
+    "seasonal_naive_scales",
+    "scaled_errors",
+    "mase_with_scale",
     "METRICS",
 ]
 
@@ -74,14 +78,47 @@ def smape(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower
     return float(100 * np.mean(ratio))
 
 
-def seasonal_naive_scale(y_train: ArrayLike, season: int = 1) -> float:
-    """In-sample MAE of the seasonal naive forecast on ``y_train`` (the MASE denominator)."""
-    train = np.asarray(y_train, dtype="float64").reshape(-1)
+def seasonal_naive_scales(values: ArrayLike, starts: ArrayLike, ends: ArrayLike, season: int = 1) -> np.ndarray:
+    """The in-sample MAE of the seasonal naive forecast on each window ``values[start:end]``
+    (the MASE denominators of many training windows, such as a backtest's folds), all from
+    one cumulative sum of the seasonal differences. NaN for a window that holds no more than
+    ``season`` values."""
     if season < 1:
         raise ConfigError(f"season must be at least 1, got {season}.")
-    if train.size <= season:
+    values = np.asarray(values, dtype="float64").reshape(-1)
+    starts, ends = np.asarray(starts, dtype="int64"), np.asarray(ends, dtype="int64")
+    total = np.r_[0.0, np.cumsum(np.abs(values[season:] - values[:-season]))]
+    count = ends - starts - season
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, (total[np.maximum(ends - season, 0)] - total[np.minimum(starts, len(total) - 1)])
+                        / np.maximum(count, 1), np.nan)
+
+
+def seasonal_naive_scale(y_train: ArrayLike, season: int = 1) -> float:
+    """In-sample MAE of the seasonal naive forecast on ``y_train`` (the MASE denominator):
+    :func:`seasonal_naive_scales` of the one window that is all of it."""
+    train = np.asarray(y_train, dtype="float64").reshape(-1)
+    return float(seasonal_naive_scales(train, [0], [train.size], season)[0])
+
+
+def scaled_errors(y_true: ArrayLike, y_pred: ArrayLike, scale: ArrayLike) -> np.ndarray:
+    """Absolute errors on each point's MASE scale, ``|y_true / scale - y_pred / scale|`` (the
+    terms MASE averages; a backtest's points each carry their fold's scale)."""
+    true, pred = _pair(y_true, y_pred)
+    scale = np.broadcast_to(np.asarray(scale, dtype="float64"), true.shape)
+    # both sides scaled before the difference: the order of operations the leaderboard has
+    # always used, so its MASE keeps every digit
+    return np.abs(true / scale - pred / scale)
+
+
+def mase_with_scale(y_true: ArrayLike, y_pred: ArrayLike, scale: ArrayLike) -> float:
+    """MASE given the scale of each point (a number, or one per point): the mean of
+    :func:`scaled_errors`. NaN when any scale is not positive (a constant training window)
+    or there are no points."""
+    scale = np.asarray(scale, dtype="float64")
+    if not np.size(y_true) or not np.all(scale > 0):
         return float("nan")
-    return float(np.mean(np.abs(train[season:] - train[:-season])))
+    return float(np.mean(scaled_errors(y_true, y_pred, scale)))
 
 
 def mase(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower=None,
@@ -93,10 +130,7 @@ def mase(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower=
     """
     if y_train is None:
         raise ConfigError("mase needs y_train (the training window) to compute its scale.")
-    scale = seasonal_naive_scale(y_train, season)
-    if not np.isfinite(scale) or scale == 0:
-        return float("nan")
-    return mae(y_true, y_pred) / scale
+    return mase_with_scale(y_true, y_pred, seasonal_naive_scale(y_train, season))
 
 
 def _bounds(y_true, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -121,9 +155,7 @@ def winkler_score(y_true: ArrayLike, y_pred: ArrayLike = None, *, y_train=None, 
     Lower is better; it rewards narrow intervals and penalises actuals outside them.
     """
     true, low, up = _bounds(y_true, lower, upper)
-    if not 0 < coverage < 1:
-        raise ConfigError(f"coverage must be strictly between 0 and 1, got {coverage}.")
-    alpha = 1 - coverage
+    alpha = 1 - check_coverage(coverage)
     below = np.clip(low - true, 0, None)
     above = np.clip(true - up, 0, None)
     score = (up - low) + (2 / alpha) * (below + above)
