@@ -19,7 +19,6 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
-from scipy.special import ndtri
 from sklearn.base import BaseEstimator, clone
 
 from tsforecast.core.errors import ConfigError, DataError, DataRepairWarning, ModelError, NotFittedError
@@ -28,6 +27,7 @@ from tsforecast.core.params import check_coverage, check_horizon, check_int, che
 from tsforecast.core.threads import one_blas_thread
 from tsforecast.data.exog import ExogSchema, align_exog, infer_exog_schema
 from tsforecast.data.validation import clean_series
+from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.fitted import FittedState
 
 __all__ = ["Forecaster", "normal_interval", "normal_quantiles"]
@@ -37,7 +37,7 @@ def normal_interval(
     mean: np.ndarray, sigma: np.ndarray, coverage: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Central interval of a normal forecast distribution holding ``coverage`` of its mass."""
-    z = ndtri(0.5 + coverage / 2)  # scipy.stats.norm.ppf's kernel without its checks
+    z = normal_z(coverage)
     return mean - z * sigma, mean + z * sigma
 
 
@@ -54,7 +54,7 @@ def normal_quantiles(mean: np.ndarray, sigma: np.ndarray, levels: Sequence[float
 def _standard_normal_quantiles(levels: tuple[float, ...]) -> np.ndarray:
     """The z of each level, as :func:`normal_interval` computes it for the interval it bounds."""
     coverage = np.round(np.abs(2 * np.asarray(levels) - 1), 12)
-    z = np.where(np.asarray(levels) < 0.5, -1.0, 1.0) * ndtri(0.5 + coverage / 2)
+    z = np.where(np.asarray(levels) < 0.5, -1.0, 1.0) * normal_z(coverage)
     z[np.asarray(levels) == 0.5] = 0.0
     z.flags.writeable = False  # shared by every caller
     return z
@@ -76,6 +76,11 @@ class Forecaster(FittedState, BaseEstimator):
     supports_exog: ClassVar[bool] = False
     #: whether a constant series is rejected (the model needs variation to estimate anything)
     requires_variance: ClassVar[bool] = False
+    #: whether ``update`` rolls the fitted model forward its own way (the class overrides
+    #: ``_update``) instead of refitting on the extended history, the default. A backtest
+    #: reads it to know whether a fold rolled forward equals a refit on the chain's history;
+    #: a subclass that overrides ``_update`` sets it True (the contract tests check both agree)
+    updates_in_place: ClassVar[bool] = False
 
     # ----------------------------------------------------------------- public API
     def fit(self, y: object, X: object | None = None) -> Forecaster:

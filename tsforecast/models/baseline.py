@@ -10,6 +10,8 @@ quantiles converge to the intervals.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +22,19 @@ __all__ = ["Naive", "SeasonalNaive", "Drift", "Mean"]
 
 class _Baseline(Forecaster):
     """Shared machinery: residual spread from in-sample one-step forecasts."""
+
+    #: whether a fit depends on the training values alone (what ``_fit_values`` estimates), so
+    #: :meth:`forecast_folds` can fit every fold from the values without building a Series.
+    #: False for a subclass that defines its own ``_fit`` or ``_update`` (only its ``fit``
+    #: knows what it does) unless that subclass sets it itself: see ``__init_subclass__``
+    fits_from_values: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        # a user's subclass of Naive that fits its own way must never be batched with the
+        # parent's numbers: the safe default is decided once, where the class is declared
+        super().__init_subclass__(**kwargs)
+        if "fits_from_values" not in vars(cls) and ("_fit" in vars(cls) or "_update" in vars(cls)):
+            cls.fits_from_values = False
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         self._fit_values(y.to_numpy())
@@ -53,9 +68,9 @@ class _Baseline(Forecaster):
         ``bounds``: the numbers ``fit`` and ``predict_quantiles`` give, without building a
         Series per fold (how a backtest of thousands of series stays cheap).
 
-        Raises NotImplementedError for a subclass that fits its own way (overrides ``_fit``):
-        only ``fit`` knows what it does."""
-        if type(self)._fit is not _Baseline._fit:
+        Raises NotImplementedError for a subclass that fits its own way
+        (:attr:`fits_from_values` is False): only ``fit`` knows what it does."""
+        if not self.fits_from_values:
             raise NotImplementedError("this subclass fits its own way; fit it fold by fold")
         self._check_training_length(freq, min(end - start for start, end in bounds))
         points = np.empty((len(bounds), horizon))

@@ -163,6 +163,8 @@ class ETS(Forecaster):
         """The chosen form, e.g. ``"ETS(MAdM)"``."""
         return f"ETS({self.form_})"
 
+    updates_in_place = True  # _update below rolls forward without refitting (Forecaster.updates_in_place)
+
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         # filter the whole history with the fitted parameters: no re-estimation
         with warnings.catch_warnings(), np.errstate(all="ignore"):

@@ -308,6 +308,8 @@ class LagRidge(ConformalIntervals, WindowRules, Forecaster):
             fitted[origins] = features @ self.weights_[:, 0] + self.bias_[0] + level
         return fitted
 
+    updates_in_place = True  # _update below rolls forward without refitting (Forecaster.updates_in_place)
+
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         """Nothing to re-estimate: forecasts read the latest values, now including ``y_new``."""
 

@@ -192,6 +192,8 @@ class StateSpaceARIMA(Forecaster):
                          seasonal_order=self.seasonal_order_, trend=self.trend_)
         self.results_ = model.filter(params, low_memory=True)
 
+    updates_in_place = True  # _update below rolls forward without refitting (Forecaster.updates_in_place)
+
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         self.state_.advance(y_new.to_numpy(), None if X_new is None else X_new.to_numpy())
 

@@ -259,6 +259,8 @@ class NeuralForecaster(
         network.load_state_dict({name: torch.from_numpy(np.array(array)) for name, array in weights.items()})
         self.network_ = network.eval()
 
+    updates_in_place = True  # _update below rolls forward without refitting (Forecaster.updates_in_place)
+
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         """Nothing to re-estimate: forecasts read the latest window of the extended history."""
 
