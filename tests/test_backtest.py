@@ -174,13 +174,13 @@ def test_overlapping_origins_use_autocovariance_lags():
 
 @pytest.mark.parametrize("model", ["sarima", "auto_arima"])
 def test_numbers_do_not_depend_on_how_folds_are_grouped_into_chains(model, monkeypatch):
-    from tsforecast.backtest import engine
+    from tsforecast.backtest import chains as chains_module
 
     y = weekly_series(200)
     spec = tsforecast.get_model(model, **tsforecast.registry.MODELS[model].test_params())
     runs = []
     for chains in (1, 2, 6):
-        monkeypatch.setattr(engine, "REFIT_CHAINS", chains)
+        monkeypatch.setattr(chains_module, "REFIT_CHAINS", chains)
         runs.append(backtest(y, [spec], horizon=7, n_windows=6).forecasts)
     for other in runs[1:]:
         pd.testing.assert_frame_equal(runs[0], other)

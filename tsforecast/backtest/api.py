@@ -5,22 +5,24 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from numbers import Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from tsforecast.backtest.engine import chain_tasks, fold_scales, plan_chains, quantile_levels, run_chains
+from tsforecast.backtest.chains import chain_tasks, plan_chains
+from tsforecast.backtest.fold_work import fold_scales
 from tsforecast.backtest.global_chains import global_tasks, plan_global_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
+from tsforecast.backtest.runner import run_chains
 from tsforecast.backtest.splits import Fold, make_folds
 from tsforecast.core import defaults
 from tsforecast.core.errors import ConfigError
 from tsforecast.core.frequency import freq_label, infer_season
-from tsforecast.core.params import ENGINES, check_choice, check_jobs, check_seconds, check_seed
+from tsforecast.core.params import ENGINES, check_choice, check_coverage, check_jobs, check_seconds, check_seed
 from tsforecast.core.provenance import data_hash, panel_hash, plain_parameters, versions
 from tsforecast.data.panel import Panel, panel_from_long, panel_from_series, panel_from_wide
+from tsforecast.evaluation.intervals import quantile_levels
 from tsforecast.models.base import Forecaster
 from tsforecast.models.baseline import SeasonalNaive
 from tsforecast.registry import get_model
@@ -173,8 +175,7 @@ def backtest(
         memory, so it is off by default.
     """
     started = time.perf_counter()
-    if not isinstance(coverage, Real) or not 0 < coverage < 1:
-        raise ConfigError(f"coverage must be strictly between 0 and 1, got {coverage!r}.")
+    check_coverage(coverage)
     if time_limit is not None:
         check_seconds(None, "time_limit", time_limit)
     if seed is not None:

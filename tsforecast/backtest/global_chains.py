@@ -18,24 +18,16 @@ failed global fit is recorded for every series of that fold.
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 from sklearn.base import clone
 
-from tsforecast.backtest.engine import (
-    ChainOutput,
-    diagnose_fit,
-    failure,
-    fit_notes,
-    fit_time_limit,
-    fold_groups,
-    forecast_fold,
-    interval_columns,
-)
+from tsforecast.backtest.fold_work import diagnose_fit, failure, fold_groups, forecast_fold, must_refit, timed_fit
+from tsforecast.backtest.frame import ChainOutput
 from tsforecast.backtest.splits import Fold
+from tsforecast.evaluation.intervals import interval_columns
 from tsforecast.models.base import Forecaster
 
 __all__ = ["GlobalChain", "GlobalTask", "plan_global_chains", "global_tasks", "run_global_chain"]
@@ -112,13 +104,10 @@ def run_global_chain(task: GlobalTask) -> ChainOutput:
         cutoffs = {name: task.data[name].index[f.train_end - 1] for name, f in folds.items()}
         # refit every fold with refit=True; otherwise at a group's start, or when a series
         # lost its model (a failed update), as a local chain starts afresh after a failure
-        must_fit = task.refit is True or not views or set(views) != fitted_series
+        must_fit = must_refit(task.refit, bool(views) and set(views) == fitted_series)
         problems: dict[str, tuple[str, BaseException]] = {}
-        start = time.perf_counter()
         try:
-            with fit_time_limit(task.time_limit, f"{chain.label} global fit of fold {number + 1}"), \
-                    warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+            with timed_fit(task.time_limit, f"{chain.label} global fit of fold {number + 1}") as fit:
                 if must_fit:
                     train = {name: task.data[name].iloc[f.train_start : f.train_end] for name, f in folds.items()}
                     train_X = {name: task.X[name].loc[y.index] for name, y in train.items()} if use_X else None
@@ -133,14 +122,13 @@ def run_global_chain(task: GlobalTask) -> ChainOutput:
                         except Exception as exc:  # noqa: BLE001 - this series fails, the others go on
                             problems[name] = ("update", exc)
                             del views[name]
-            notes = fit_notes(caught)
         except Exception as exc:  # noqa: BLE001 - the whole fold fails, recorded for every series
             out.failures += [failure({"series": name, "model": chain.label, "cutoff": cutoffs[name]}, "fit", exc)
                              for name in folds]
             views = {}
             continue
         seen = {name: f.train_end for name, f in folds.items()}
-        share = (time.perf_counter() - start) / len(folds)  # the fit's time, shared by its series
+        share = fit.seconds / len(folds)  # the fit's time, shared by its series
         described = f"global over {len(views)} series"
         for name, fold in folds.items():
             record = {"series": name, "model": chain.label, "cutoff": cutoffs[name]}
@@ -155,7 +143,7 @@ def run_global_chain(task: GlobalTask) -> ChainOutput:
                 out.failures.append(failure(record, "predict", exc))
                 continue
             out.timings.append({**record, "fit_time": share, "predict_time": time.perf_counter() - start,
-                                "refitted": must_fit, "fitted": described, "notes": notes})
+                                "refitted": must_fit, "fitted": described, "notes": fit.notes})
             out.forecasts.append(forecast)
     if task.diagnose:
         forecast = {f.series for f in out.forecasts if f.cutoff == cutoffs.get(f.series)}

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from tsforecast.backtest.frame import quantile_column
 from tsforecast.core.files import atomic_write, spreadsheet_safe
-from tsforecast.evaluation.metrics import METRICS, mae
+from tsforecast.evaluation.intervals import interval_bounds
+from tsforecast.evaluation.metrics import METRICS, mase_with_scale, scaled_errors
 from tsforecast.evaluation.scoring import crps_from_quantiles, pinball_loss
 from tsforecast.evaluation.significance import loss_differential_test, origin_lags
 
@@ -112,14 +114,13 @@ class BacktestResult:
         }
         levels = self.quantile_levels
         if levels:
-            quantiles = group[[f"q{level:g}" for level in levels]].to_numpy()
+            quantiles = group[[quantile_column(level) for level in levels]].to_numpy()
             row["pinball"] = pinball_loss(true, quantiles, levels)
             row["crps"] = crps_from_quantiles(true, quantiles, levels)
         else:
             row["pinball"] = row["crps"] = float("nan")
-        # MASE with a per-fold scale: the MAE of errors divided by each fold's own scale
-        scale = group["scale"].to_numpy()
-        row["mase"] = mae(true / scale, pred / scale) if np.all(scale > 0) else float("nan")
+        # MASE with a per-fold scale: each point's error over its own fold's scale
+        row["mase"] = mase_with_scale(true, pred, group["scale"].to_numpy())
         row["n"] = len(group)
         return row
 
@@ -147,7 +148,7 @@ class BacktestResult:
         elif kind == "last":
             plotting.draw_last_cutoff(ax, self.data[name], rows, self.coverage, horizon)
         elif kind == "step":
-            table = self.leaderboard(by="step") if len(self.data) == 1 else self._series_table(name, "step")
+            table = self.leaderboard(by="step") if len(self.data) == 1 else self.series_table(name, "step")
             plotting.draw_error_lines(ax, table, "step", rows, "steps ahead", "Error by forecast step")
         elif kind == "fold":
             table = self.leaderboard(by="fold")
@@ -159,8 +160,12 @@ class BacktestResult:
             ax.figure.autofmt_xdate()
         return ax
 
-    def _series_table(self, name: str, by: str) -> pd.DataFrame:
-        """Metrics per model and ``by`` on one series' common points."""
+    def series_table(self, name: str, by: str = "cutoff") -> pd.DataFrame:
+        """The leaderboard's metrics on one series: a row per model and ``by`` (``"cutoff"``:
+        per fold, or ``"step"``: per step ahead), columns ``model``, ``by``, the metrics and
+        ``n``, on the common points (:meth:`scored`). What a report charts per series."""
+        if by not in ("cutoff", "step"):
+            raise ValueError(f"by must be 'cutoff' or 'step', got {by!r}.")
         scored = self.scored()
         scored = scored[scored["series"] == name]
         return pd.DataFrame([{"model": model, by: key, **self._metric_row(group)}
@@ -177,8 +182,8 @@ class BacktestResult:
         for model, group in scored.groupby("model", sort=False):
             actual = group["actual"].to_numpy()
             rows[model] = {
-                c: float(np.mean((actual >= group[f"q{round((1 - c) / 2, 12):g}"].to_numpy())
-                                 & (actual <= group[f"q{round((1 + c) / 2, 12):g}"].to_numpy())))
+                c: float(np.mean((actual >= group[quantile_column(interval_bounds(c)[0])].to_numpy())
+                                 & (actual <= group[quantile_column(interval_bounds(c)[1])].to_numpy())))
                 for c in nominal
             }
         table = pd.DataFrame.from_dict(rows, orient="index", columns=nominal)
@@ -302,8 +307,9 @@ class BacktestResult:
         if scored.empty:
             return pd.DataFrame(columns=["series", "model", "mae", "mase", "n"])
         error = (scored["forecast"] - scored["actual"]).abs()
+        scaled = scaled_errors(scored["actual"], scored["forecast"], scored["scale"])
         frame = pd.DataFrame({"series": scored["series"], "model": scored["model"], "error": error,
-                              "scaled": error / scored["scale"], "bad_scale": ~(scored["scale"] > 0)})
+                              "scaled": scaled, "bad_scale": ~(scored["scale"] > 0)})
         table = frame.groupby(["series", "model"], sort=False).agg(
             mae=("error", "mean"), mase=("scaled", "mean"), n=("error", "size"), bad=("bad_scale", "any"))
         table.loc[table["bad"], "mase"] = np.nan

@@ -76,7 +76,7 @@ def render_report(result: BacktestResult) -> str:
                 "by_step": Markup(charts.error_by_step_chart(by_step, result.forecasts)) if single else None,
                 # per fold only where it is cheap: a panel's charted series already show their folds
                 "by_fold": Markup(charts.error_by_fold_chart(
-                    result._series_table(name, "cutoff"), rows)) if len(chosen) <= 3 else None,
+                    result.series_table(name, "cutoff"), rows)) if len(chosen) <= 3 else None,
             })
     calibration = result.calibration() if not result.forecasts.empty and result.quantile_levels else None
     calibration_svg = (

@@ -66,11 +66,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from sklearn.base import clone
 
-from tsforecast.core.errors import ConfigError, DataError, FitWarning
+from tsforecast.core.errors import ConfigError, DataError, FitWarning, ModelError
 from tsforecast.core.params import check_choice, check_float, check_int, check_names, check_seconds, check_seed
+from tsforecast.evaluation.intervals import normal_z
+from tsforecast.evaluation.metrics import mase_with_scale
 from tsforecast.models.base import Forecaster
 from tsforecast.models.conformal import conformal_quantile
 
@@ -213,7 +214,7 @@ class Auto(Forecaster):
         """Each runnable candidate's validation score and forecasts on the same folds, cheap
         first, and the validated models as they stand at the last validation cutoff."""
         from tsforecast.backtest import backtest
-        from tsforecast.backtest.engine import TIMEOUT_ERROR
+        from tsforecast.backtest.fold_work import TIMEOUT_ERROR
 
         n, horizon = len(y), self._validation_horizon()
         needed = {name: model.required_length(self.freq_) for name, model in models.items()}
@@ -259,9 +260,8 @@ class Auto(Forecaster):
                 records.append({**record, "status": f"{outcome}: {first['error']}: {first['message']}"})
                 continue
             rows = result.forecasts[result.forecasts["model"] == name]
-            fold_mase = (rows["forecast"] - rows["actual"]).abs().groupby(rows["cutoff"]).mean() / (
-                rows.groupby("cutoff")["scale"].first())
-            record["mase"] = float(fold_mase.mean()) if np.isfinite(fold_mase).all() else np.nan
+            # every fold forecasts `horizon` steps, so the mean over points is the mean of the folds' MASE
+            record["mase"] = mase_with_scale(rows["actual"], rows["forecast"], rows["scale"])
             records.append({**record, "status": "ok" if np.isfinite(record["mase"]) else "failed: no scale"})
             if np.isfinite(record["mase"]):
                 forecasts[name] = rows.set_index(["cutoff", "step"])
@@ -350,7 +350,7 @@ class Auto(Forecaster):
         if len(common) < _MIN_CALIBRATION:
             return np.empty(0)
         point = self._combine(np.stack([f.loc[common, "forecast"].to_numpy() for f in used]))
-        z = norm.ppf(0.5 + _REFERENCE_COVERAGE / 2)
+        z = normal_z(_REFERENCE_COVERAGE)
         scale = np.mean([(f.loc[common, "upper"] - f.loc[common, "lower"]).to_numpy() / (2 * z) for f in used], axis=0)
         actual = used[0].loc[common, "actual"].to_numpy()
         return np.abs(actual - point) / np.maximum(scale, 1e-12)
@@ -359,6 +359,8 @@ class Auto(Forecaster):
         return np.median(stacked, axis=0) if self.combine == "median" else stacked.mean(axis=0)
 
     # ---------------------------------------------------------------- forecast
+    updates_in_place = True  # _update below rolls forward without refitting (Forecaster.updates_in_place)
+
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         for model in self.models_.values():
             model.update(y_new)
@@ -370,7 +372,7 @@ class Auto(Forecaster):
         self, horizon: int, coverage: float, X: pd.DataFrame | None
     ) -> tuple[np.ndarray, np.ndarray]:
         point = self._predict(horizon, X)
-        z = norm.ppf(0.5 + coverage / 2)
+        z = normal_z(coverage)
         bounds = [m.predict_interval(horizon, coverage) for m in self.models_.values()]
         scale = np.mean([(b["upper"] - b["lower"]).to_numpy() / (2 * z) for b in bounds], axis=0)
         factor = z
@@ -392,7 +394,12 @@ class Auto(Forecaster):
         if len(self.models_) > 1:
             raise NotImplementedError
         (model,) = self.models_.values()
-        return model._sample_paths(horizon, n, rng, temperature, X)
+        # the member's public sample_paths on auto's own generator (numpy's default_rng hands
+        # a Generator back unchanged), so the paths are the member's, draw for draw
+        try:
+            return model.sample_paths(horizon, n, seed=rng, X=X, temperature=temperature).to_numpy()
+        except ModelError:
+            raise NotImplementedError from None  # the member has no generative form: neither has auto
 
     @property
     def label_(self) -> str:

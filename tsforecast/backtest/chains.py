@@ -1,0 +1,257 @@
+"""The backtest's unit of work for per-series models: a chain of folds.
+
+Work is cut into *chains*: consecutive folds of one (series, model) pair handled by one model
+instance. A chain starts with a fresh clone fitted on its first fold; each later fold in the
+chain either refits the same instance (``refit=True``) or rolls it forward with ``update``
+(``refit=False``, or between every N-th fold with ``refit=N``). Models are stateless across
+refits by default (statistical models' ``warm_start`` is off), so with ``refit=True`` the
+numbers do not depend on how folds are grouped into chains (a test checks it); how they are
+grouped depends only on the refit policy and the number of folds, never on ``n_jobs``.
+
+Models that can forecast every fold of a chain from the values alone (the baselines'
+``forecast_folds``) do so in one call, without a Series per fold: the same numbers as fitting
+each fold, at a small fraction of the cost, which is what keeps a backtest of thousands of
+series cheap.
+
+Global models (trained across all series, :mod:`tsforecast.backtest.global_chains`) are cut
+by fold number instead; every unit of work is a task with a ``run()`` method, so
+:func:`~tsforecast.backtest.runner.run_chains` runs both kinds on the same workers.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from tsforecast.backtest.fold_work import (
+    describe_fit,
+    diagnose_fit,
+    failure,
+    fit_time_limit,
+    fold_groups,
+    forecast_fold,
+    must_refit,
+    timed_fit,
+    timed_out,
+)
+from tsforecast.backtest.frame import ChainOutput, FoldForecast, utc_values
+from tsforecast.backtest.splits import Fold
+from tsforecast.core.errors import ConfigError
+from tsforecast.evaluation.intervals import interval_columns
+from tsforecast.models.base import Forecaster
+
+__all__ = ["REFIT_CHAINS", "Chain", "ChainTask", "plan_chains", "chain_tasks", "run_chain", "run_task"]
+
+# With refit=True, the folds of one series are split into up to this many chains per
+# (series, model) pair: enough to keep two or four workers busy. With several series the
+# series themselves are the parallel work, so the split shrinks (one chain per pair from four
+# series on). Results do not depend on it (see the module docstring).
+REFIT_CHAINS = 4
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Consecutive folds handled by one model instance."""
+
+    series: str
+    label: str
+    folds: tuple[Fold, ...]
+
+
+def plan_chains(
+    folds: Mapping[str, Sequence[Fold]],
+    labels: Sequence[str],
+    refit: bool | int,
+    refit_chains: int | None = None,
+) -> list[Chain]:
+    """Cut each series' folds (``folds``: series name -> its folds) into chains according to
+    ``refit`` (see the module docstring); ``refit_chains`` (default :data:`REFIT_CHAINS`)
+    chains per pair when ``refit=True``."""
+    if not (refit is True or refit is False or (isinstance(refit, int) and refit >= 1)):
+        raise ConfigError(f"refit must be True, False or a positive integer, got {refit!r}.")
+    chains = []
+    per_pair = max(1, (refit_chains or REFIT_CHAINS) // max(1, len(folds)))
+    for name, series_folds in folds.items():
+        groups = fold_groups(len(series_folds), refit, max(1, math.ceil(len(series_folds) / per_pair)))
+        chains += [Chain(name, label, tuple(series_folds[i] for i in group)) for label in labels for group in groups]
+    return chains
+
+
+@dataclass(frozen=True)
+class ChainTask:
+    """Everything one chain needs, so it can run in another process."""
+
+    chain: Chain
+    model: Forecaster
+    y: pd.Series
+    X: pd.DataFrame | None
+    refit: bool | int
+    coverage: float
+    time_limit: float | None
+    diagnose: bool = False  # the chain ends at the last cutoff: diagnose the model fitted there
+    keep_fitted: bool = False  # ... and return that model
+
+    @property
+    def description(self) -> str:
+        """What this task does, for a progress display: the model and the series."""
+        return f"{self.chain.label} on {self.chain.series}"
+
+    def run(self) -> ChainOutput:
+        """Run the chain (:func:`run_chain`)."""
+        return run_chain(self)
+
+
+def run_task(task: ChainTask) -> ChainOutput:
+    """Run one unit of work (a :class:`ChainTask` or any task with a ``run()`` method, such as
+    a global model's fold: :mod:`tsforecast.backtest.global_chains`)."""
+    return task.run()
+
+
+def chain_tasks(
+    chains: Sequence[Chain],
+    models: dict[str, Forecaster],
+    data: dict[str, pd.Series],
+    X: Mapping[str, pd.DataFrame] | None,
+    *,
+    refit: bool | int,
+    coverage: float,
+    time_limit: float | None,
+    diagnose: bool = True,
+    keep_fitted: bool = False,
+) -> list[ChainTask]:
+    """A task per chain; the chain holding a series' last fold diagnoses the model fitted
+    there (each series' folds end at its own last observation) and, with ``keep_fitted``,
+    returns it."""
+    last_end: dict[str, int] = {}
+    for c in chains:
+        last_end[c.series] = max(last_end.get(c.series, 0), c.folds[-1].train_end)
+    tasks = []
+    for c in chains:
+        last = c.folds[-1].train_end == last_end[c.series]
+        tasks.append(ChainTask(c, models[c.label], data[c.series], None if X is None else X[c.series], refit,
+                               coverage, time_limit, diagnose=diagnose and last, keep_fitted=keep_fitted and last))
+    return tasks
+
+
+def run_chain(task: ChainTask) -> ChainOutput:
+    """Fit, roll forward and forecast one chain; failures are recorded, never raised."""
+    chain, model, y, X, refit = task.chain, task.model, task.y, task.X, task.refit
+    columns = interval_columns(task.coverage)
+    batched = _run_batched(task, columns)
+    if batched is not None:
+        return batched
+    out = ChainOutput()
+    fitted: Forecaster | None = None
+    position = 0  # how far the fitted model has seen
+    use_X = X is not None and model.supports_exog
+    for fold in chain.folds:
+        cutoff = y.index[fold.train_end - 1]
+        record = {"series": chain.series, "model": chain.label, "cutoff": cutoff}
+        stage = "fit"
+        try:
+            # refit=True refits every fold; refit=N (and False) fits at the chain start
+            must_fit = must_refit(refit, fitted is not None)
+            with timed_fit(task.time_limit, f"{chain.label} fit at cutoff {cutoff}") as fit:
+                if must_fit:
+                    # refitting the same instance equals a fresh clone unless the user turned
+                    # a model's warm_start on (then refits start from the previous fit)
+                    fitted = fitted if (fitted is not None and refit is True) else clone(model)
+                    train = y.iloc[fold.train_start : fold.train_end]
+                    fitted.fit(train, X.loc[train.index] if use_X else None)
+                else:
+                    stage = "update"
+                    new = y.iloc[position : fold.train_end]
+                    fitted.update(new, X.loc[new.index] if use_X else None)
+            position = fold.train_end
+            stage = "predict"
+            start = time.perf_counter()
+            forecast = forecast_fold(fitted, chain.series, chain.label, y, X if use_X else None, fold, columns)
+            predict_time = time.perf_counter() - start
+        except Exception as exc:  # noqa: BLE001 - fault isolation: record and go on
+            out.failures.append(failure(record, stage, exc))
+            if timed_out(exc):
+                # a later fold's fit sees at least as much history and would run out of time
+                # again: record the rest of the chain instead of spending the limit on each
+                out.failures.extend(_not_tried(chain, y, fold, exc))
+                break
+            fitted = None  # the next fold starts afresh
+            continue
+        out.timings.append({**record, "fit_time": fit.seconds, "predict_time": predict_time,
+                            "refitted": must_fit, "fitted": describe_fit(fitted), "notes": fit.notes})
+        out.forecasts.append(forecast)
+    if fitted is not None and out.forecasts and out.forecasts[-1].cutoff == y.index[chain.folds[-1].train_end - 1]:
+        if task.diagnose:
+            out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, out.forecasts[-1].cutoff))
+        if task.keep_fitted:
+            out.fitted[chain.series, chain.label] = fitted
+    return out
+
+
+def _not_tried(chain: Chain, y: pd.Series, after: Fold, cause: BaseException) -> list[dict]:
+    """Failure rows for the folds of ``chain`` after ``after``, skipped because of ``cause``."""
+    later = chain.folds[chain.folds.index(after) + 1:]
+    rows = [failure({"series": chain.series, "model": chain.label, "cutoff": y.index[fold.train_end - 1]},
+                    "fit", cause) for fold in later]
+    return [{**row, "message": f"not tried: an earlier fit ran out of time ({row['message']})"} for row in rows]
+
+
+def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -> ChainOutput | None:
+    """Every fold of the chain in one ``forecast_folds`` call, for models that have it and
+    no regressors; ``None`` (so the caller goes fold by fold, recording any failure where it
+    happens) when the model cannot or the call fails.
+
+    A fold rolled forward with ``update`` is fitted on the history since the chain's start:
+    what the models with ``forecast_folds`` do on ``update`` (they refit on all they saw).
+    """
+    chain, model, y, refit = task.chain, task.model, task.y, task.refit
+    levels, lower_at, upper_at = columns
+    forecast_folds = getattr(model, "forecast_folds", None)
+    if forecast_folds is None or task.X is not None:
+        return None
+    if refit is not True and model.updates_in_place:
+        return None  # a model that rolls forward its own way: fold by fold
+    bounds = [(f.train_start if refit is True else chain.folds[0].train_start, f.train_end) for f in chain.folds]
+    horizon = chain.folds[0].horizon
+    if any(f.horizon != horizon for f in chain.folds):
+        return None
+    start = time.perf_counter()
+    try:
+        with fit_time_limit(task.time_limit, f"{chain.label} fits of {len(bounds)} folds"):
+            # a shallow copy holds the fitted values (sklearn's clone costs more than the fits)
+            points, quantiles = copy.copy(model).forecast_folds(y.to_numpy(), bounds, horizon, levels, y.index.freq)
+        if not (np.isfinite(points).all() and np.isfinite(quantiles).all()):
+            return None
+    except Exception:  # noqa: BLE001 - fold by fold, failures are recorded with their fold
+        return None
+    # the chain's time, shared equally by its folds
+    share = (time.perf_counter() - start) / len(bounds)
+    out = ChainOutput()
+    values, stamps = y.to_numpy(), utc_values(y.index)
+    cutoffs = [y.index[f.train_end - 1] for f in chain.folds]
+    for k, (fold, cutoff) in enumerate(zip(chain.folds, cutoffs, strict=True)):
+        out.timings.append({"series": chain.series, "model": chain.label, "cutoff": cutoff, "fit_time": share,
+                            "predict_time": 0.0, "refitted": refit is True or k == 0, "fitted": "",
+                            "notes": ""})
+        q = quantiles[k]
+        out.forecasts.append(FoldForecast(
+            chain.series, chain.label, cutoff, stamps[fold.train_end : fold.test_end],
+            values[fold.train_end : fold.test_end], points[k], q[:, lower_at], q[:, upper_at], q, y.index.tz,
+        ))
+    if task.diagnose or task.keep_fitted:
+        last = chain.folds[-1]
+        try:
+            fitted = clone(model).fit(y.iloc[bounds[-1][0] : last.train_end])
+        except Exception:  # noqa: BLE001 - the forecasts stand; only the diagnosis is missing
+            return out
+        if task.diagnose:
+            out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, y.index[last.train_end - 1]))
+        if task.keep_fitted:
+            out.fitted[chain.series, chain.label] = fitted
+    return out
