@@ -53,3 +53,39 @@ def test_a_failed_fit_still_restores_the_callers_threads():
         except RuntimeError:
             pass
         assert _blas_threads() == {3}
+
+
+def test_a_worker_process_is_capped_at_its_share_of_threads():
+    # in a fresh interpreter (the cap is process-wide; 1 is below the default on any machine
+    # with two cores or more): BLAS loaded already, the variables
+    # for libraries loaded later, and torch when it is loaded
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, os, numpy, torch\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from tsforecast.core.threads import THREAD_VARIABLES, limit_process_threads\n"
+        "limit_process_threads(1)\n"
+        "print(json.dumps({'env': [os.environ[v] for v in THREAD_VARIABLES], 'torch': torch.get_num_threads(),\n"
+        "                  'blas': sorted({i['num_threads'] for i in threadpool_info()\n"
+        "                                  if i['user_api'] == 'blas'})}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen == {"env": ["1", "1", "1"], "torch": 1, "blas": [1]}
+
+
+def test_torch_threads_sets_them_inside_the_block_and_restores_them():
+    import torch
+
+    from tsforecast.core.threads import torch_threads
+
+    before = torch.get_num_threads()
+    wanted = 1 if before != 1 else 2
+    with torch_threads(wanted):
+        inside = torch.get_num_threads()
+    with torch_threads(None):
+        untouched = torch.get_num_threads()
+    assert (inside, torch.get_num_threads(), untouched) == (wanted, before, before)

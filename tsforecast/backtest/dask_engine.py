@@ -9,9 +9,9 @@ with tsforecast installed) and leaves it running.
 
 The numbers are the serial run's: each task is the function a serial run calls, on the same
 inputs, models are seeded, and every worker process is limited to one BLAS and one PyTorch
-thread per Dask thread (:func:`_limit_threads`), as the local worker pool does. A task that
-fails is recorded by the chain itself, as in a local run; a worker that dies raises
-:class:`~tsforecast.backtest.executors.WorkerError`.
+thread per Dask thread (:func:`~tsforecast.core.threads.limit_process_threads`), as the local
+worker pool does. A task that fails is recorded by the chain itself, as in a local run; a
+worker that dies raises :class:`~tsforecast.backtest.executors.WorkerError`.
 
 Trust: a Dask cluster runs whatever its clients send it (functions and data travel pickled,
 which is how Dask works), so point ``scheduler`` only at a cluster of your own. Nothing a run
@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import sys
 import threading
 import warnings
 from collections import deque
@@ -34,6 +32,7 @@ from typing import Any, TypeVar
 
 from tsforecast.backtest.executors import WorkerError, check_main_is_guarded
 from tsforecast.core.errors import ConfigError
+from tsforecast.core.threads import limit_process_threads
 
 __all__ = ["connect_scheduler", "dask_client", "run_tasks_dask"]
 
@@ -107,18 +106,6 @@ def connect_scheduler(distributed: Any, scheduler: str, timeout: float) -> Any:
     )
 
 
-def _limit_threads(threads: int) -> None:
-    """Run on every worker: BLAS and PyTorch may use ``threads`` threads (the worker's Dask
-    threads share its cores), and torch sees it whenever it is imported later."""
-    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[variable] = str(threads)
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(threads)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
-
-
 def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) -> Iterator[R]:
     """``function(task)`` for every task on the cluster behind ``client``, yielded in task
     order (as :func:`~tsforecast.backtest.executors.run_tasks` does)."""
@@ -126,7 +113,7 @@ def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) 
     workers = client.scheduler_info().get("workers", {})
     if not workers:
         raise ConfigError("the Dask cluster has no workers. Fix: start at least one (dask worker ADDRESS).")
-    client.run(_limit_threads, 1)
+    client.run(limit_process_threads, 1)  # each worker's Dask threads share its cores
     threads = sum(w.get("nthreads", 1) for w in workers.values())
     remaining = iter(tasks)
     pending: deque[Any] = deque()

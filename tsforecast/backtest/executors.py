@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import cloudpickle
 
 from tsforecast.core.errors import ConfigError
+from tsforecast.core.threads import limit_process_threads
 
 __all__ = ["cpu_count", "worker_count", "run_tasks", "WorkerError", "unguarded_main_script",
            "check_main_is_guarded"]
@@ -118,13 +119,7 @@ def _die_with_parent() -> None:
 def _init_worker(threads: int) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[variable] = str(threads)  # read by torch and BLAS when they load
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(threads)  # for libraries loaded already (numpy's BLAS)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
+    limit_process_threads(threads)
 
 
 def _run_payload(payload: bytes) -> Any:
