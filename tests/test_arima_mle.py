@@ -151,3 +151,33 @@ def test_css_ml_matches_statsmodels_on_a_stationary_series_with_a_mean():
     assert fit_css_ml(model, initial_state="diffuse").llf < reference.llf - 10
     with pytest.raises(ValueError, match="initial_state"):
         fit_css_ml(model, initial_state="exact")
+
+
+# a differenced model cannot hold a constant (statsmodels refuses it): "n" and "t" only there
+_TERM_CASES = [(order, seasonal, trend) for order, seasonal, trends in [
+    ((1, 0, 0), (0, 1, 1, 7), ("n", "t")), ((1, 1, 1), (0, 0, 0, 0), ("n", "t")),
+    ((2, 0, 1), (1, 0, 0, 4), ("n", "c", "t", "ct"))] for trend in trends]
+
+
+@pytest.mark.parametrize("order,seasonal_order,trend", _TERM_CASES)
+@pytest.mark.parametrize("trend_offset", [0, 1, 3])
+def test_arima_terms_read_from_public_attributes_equal_statsmodels_private_spec(
+    trend, order, seasonal_order, trend_offset
+):
+    # the reference is the private specification tsforecast no longer reads; a test may
+    # read it to hold the two equal across statsmodels versions
+    import warnings
+
+    from statsmodels.tsa.arima.model import ARIMA
+
+    from tsforecast.models.arima.kalman import arima_terms
+
+    y = np.random.default_rng(0).normal(size=60).cumsum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ARIMA(y, order=order, seasonal_order=seasonal_order, trend=trend, trend_offset=trend_offset)
+    spec, terms = model._spec_arima, arima_terms(model)
+    assert (terms.order, terms.seasonal_order) == (tuple(spec.order), tuple(spec.seasonal_order))
+    np.testing.assert_array_equal(terms.trend_powers, np.asarray(spec.trend_terms, dtype="float64"))
+    if any(power > 0 for power in spec.trend_terms):  # the offset matters only to a time trend
+        assert terms.trend_offset == spec.trend_offset

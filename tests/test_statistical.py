@@ -321,6 +321,29 @@ def test_theta_deseasonalises_seasonal_data_and_forecasts_the_trend():
     assert np.corrcoef(flat, seasonal_naive)[0, 1] < 0.9
 
 
+@pytest.mark.parametrize("method", ["auto", "additive", "multiplicative"])
+@pytest.mark.parametrize("shift", [-30.0, 0.0, 50.0])  # below zero, around it, positive
+def test_theta_repeats_statsmodels_seasonal_test_and_adjustment_exactly(method, shift):
+    # tsforecast repeats, with statsmodels' public functions, what ThetaModel keeps private:
+    # the reference here reads the private attributes once, in a test, to hold the two equal
+    from tsforecast.models.theta import seasonality_found
+
+    found = 0
+    for seed in range(8):
+        y = _airline_like(24 + 12 * seed, seed=seed) + shift
+        y = y if seed % 2 else y + np.random.default_rng(seed).normal(0, 40, len(y))  # some lose the season
+        model = tsforecast.Theta(method=method).fit(y)
+        reference = model.results_.model
+        assert model.deseasonalized_ == bool(reference._has_seasonality)
+        assert seasonality_found(y.to_numpy(), 12) == bool(reference._has_seasonality)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            expected = np.asarray(reference._deseasonalize_data()[0], dtype="float64")
+        np.testing.assert_array_equal(model._adjusted(), expected)
+        found += model.deseasonalized_
+    assert 0 < found < 8  # both branches ran
+
+
 def test_a_degenerate_fit_is_a_model_error_that_says_why():
     """A fit whose forecast variance goes negative (a unit root in a stationary model: the
     Kalman covariance loses its positive semi-definiteness to rounding) gives the user a

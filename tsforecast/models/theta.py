@@ -23,13 +23,41 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
-from scipy.stats import norm
 
 from tsforecast.core.errors import ModelFileError
 from tsforecast.core.params import check_bool, check_choice, check_float, check_int
+from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.base import Forecaster
 
-__all__ = ["Theta"]
+__all__ = ["Theta", "seasonality_found", "seasonally_adjusted"]
+
+# statsmodels' ThetaModel keeps two things it computes to itself: whether its seasonality test
+# found a season (``_has_seasonality``) and the seasonally adjusted series it smooths
+# (``_deseasonalize_data``). Both are repeated below with statsmodels' public functions: the
+# same calls on the same values, so the same numbers (tests compare them with the model's own).
+# the test's critical value: a chi-squared(1) at the 10% level, 1.645 ** 2, as statsmodels has it
+_SEASONALITY_CRITICAL = 2.705543454095404
+
+
+def seasonality_found(values: np.ndarray, period: int) -> bool:
+    """statsmodels' Theta seasonality test: whether the autocorrelation at lag ``period`` is
+    significant at the 10% level (its statistic ``n rho_p^2 / sum(rho_k^2, k < p)`` against a
+    chi-squared with one degree of freedom)."""
+    from statsmodels.tsa.stattools import acf
+
+    rho = acf(values, nlags=period, fft=True)
+    statistic = values.shape[0] * rho[-1] ** 2 / np.sum(rho[:-1] ** 2)
+    return bool(statistic > _SEASONALITY_CRITICAL)
+
+
+def seasonally_adjusted(values: np.ndarray, method: str, period: int) -> np.ndarray:
+    """``values`` with the seasonal component of a classical decomposition removed: divided by
+    it for a multiplicative ``method`` (``"mul"``), subtracted otherwise (``"add"``), as a
+    fitted ThetaModel whose ``method`` is the one it settled on adjusts its data."""
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    seasonal = seasonal_decompose(values, model=method, period=period).seasonal
+    return values / seasonal if method.startswith("mul") else values - seasonal
 
 
 class Theta(Forecaster):
@@ -86,8 +114,8 @@ class Theta(Forecaster):
             model = ThetaModel(values, period=self.season_ if seasonal else 1, deseasonalize=seasonal, method=method)
             self.results_ = model.fit()
         self.method_ = method
-        # statsmodels records whether its seasonality test found a season to remove
-        self.deseasonalized_ = bool(getattr(model, "_has_seasonality", seasonal))
+        # whether statsmodels' seasonality test found a season to remove (its fit ran the same test)
+        self.deseasonalized_ = seasonal and seasonality_found(values, self.season_)
         self.sigma_ = _one_step_sigma(self._adjusted(), float(self.results_.params["alpha"]))
 
     def _rebuild_results(self, saved: np.ndarray) -> None:
@@ -115,7 +143,7 @@ class Theta(Forecaster):
         point = self._predict(horizon, X)
         alpha = float(self.results_.params["alpha"])
         steps = np.arange(horizon)
-        half = norm.ppf(0.5 + coverage / 2) * self.sigma_ * np.sqrt(1 + steps * alpha**2)
+        half = normal_z(coverage) * self.sigma_ * np.sqrt(1 + steps * alpha**2)
         return point - half * self._error_factor(horizon), point + half * self._error_factor(horizon)
 
     def _error_factor(self, horizon: int) -> np.ndarray | float:
@@ -138,12 +166,15 @@ class Theta(Forecaster):
         return fitted
 
     def _adjusted(self) -> np.ndarray:
-        """The series the smoothing was fitted to: seasonally adjusted as the fit did
-        (statsmodels keeps it internal; this repeats its decomposition with the method it
-        settled on), or the data itself when it found no season."""
+        """The series the smoothing was fitted to: seasonally adjusted as the fit did, or the
+        data itself when it found no season."""
+        model = self.results_.model
+        values = np.asarray(model.endog_orig, dtype="float64")
+        if not self.deseasonalized_:
+            return values
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            return np.asarray(self.results_.model._deseasonalize_data()[0], dtype="float64")
+            return seasonally_adjusted(values, model.method, model.period)
 
     def _sample_paths(
         self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None

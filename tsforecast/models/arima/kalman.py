@@ -20,7 +20,45 @@ import numpy as np
 
 from tsforecast.persistence.state import state_dataclass
 
-__all__ = ["KalmanState"]
+__all__ = ["ArimaTerms", "KalmanState", "arima_terms"]
+
+
+@dataclass(frozen=True)
+class ArimaTerms:
+    """The structure of a statsmodels ARIMA model: its orders and its deterministic trend,
+    ``trend_powers`` the powers of ``(position + trend_offset)`` in its trend columns."""
+
+    order: tuple[int, int, int]
+    seasonal_order: tuple[int, int, int, int]
+    trend_powers: np.ndarray
+    trend_offset: int
+
+
+def arima_terms(model: Any) -> ArimaTerms:
+    """:class:`ArimaTerms` of a statsmodels ``tsa.arima.model.ARIMA`` from its public
+    attributes, as its private ``_spec_arima`` holds them.
+
+    The orders are ``order`` and ``seasonal_order``; the trend's powers are the nonzero entries
+    of statsmodels' public ``prepare_trend_spec(trend)`` (``"c"`` -> 0, ``"t"`` -> 1, ``"ct"``
+    -> 0, 1). statsmodels' ARIMA puts its trend into the first columns of ``exog`` as
+    ``(t + trend_offset) ** power`` for t = 0, 1, ...; its own ``trend_offset`` attribute is
+    the state-space model's (always 1), so the offset is read from the first trend column
+    with a positive power at t = 0 (any offset does for a constant alone: it is unused)."""
+    from statsmodels.tsa.statespace.tools import prepare_trend_spec
+
+    polynomial, _ = prepare_trend_spec(model.trend)
+    powers = np.flatnonzero(np.asarray(polynomial)).astype("float64")
+    offset = 1
+    rising = np.flatnonzero(powers > 0)
+    if rising.size:
+        j = int(rising[0])
+        offset = int(round(float(np.asarray(model.exog)[0, j]) ** (1 / powers[j])))
+    return ArimaTerms(
+        order=tuple(int(v) for v in model.order),
+        seasonal_order=tuple(int(v) for v in model.seasonal_order),
+        trend_powers=powers,
+        trend_offset=offset,
+    )
 
 
 def _time_invariant(matrix: np.ndarray, name: str) -> np.ndarray:
@@ -59,7 +97,7 @@ class KalmanState:
         filtered = results.filter_results
         selection = _time_invariant(filtered.selection, "selection")
         state_cov = _time_invariant(filtered.state_cov, "state_cov")
-        spec = model._spec_arima
+        terms = arima_terms(model)
         n_regressors = 0 if model.exog is None else model.exog.shape[1]
         return cls(
             design=_time_invariant(filtered.design, "design")[0].copy(),
@@ -68,8 +106,8 @@ class KalmanState:
             state_intercept=_time_invariant(filtered.state_intercept, "state_intercept").copy(),
             state_noise=selection @ state_cov @ selection.T,
             beta=np.asarray(results.params[:n_regressors], dtype="float64"),
-            trend_powers=np.asarray(spec.trend_terms, dtype="float64"),
-            trend_offset=int(spec.trend_offset),
+            trend_powers=terms.trend_powers,
+            trend_offset=terms.trend_offset,
             a=np.array(filtered.predicted_state[:, -1], dtype="float64"),
             P=np.array(filtered.predicted_state_cov[:, :, -1], dtype="float64"),
             position=int(results.nobs),

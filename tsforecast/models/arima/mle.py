@@ -32,6 +32,7 @@ from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
 
 from tsforecast.models.arima.bfgs import vmmin
 from tsforecast.models.arima.css import fit_css
+from tsforecast.models.arima.kalman import arima_terms
 from tsforecast.models.arima.likelihood import arma_polynomials, concentrated_loglike
 
 __all__ = ["fit_css_ml", "partrans", "inverse_partrans", "invert_ma", "is_stationary", "INITIAL_STATES"]
@@ -169,8 +170,8 @@ def fit_css_ml(
     """
     if initial_state not in INITIAL_STATES:
         raise ValueError(f"initial_state must be one of {INITIAL_STATES}, not {initial_state!r}")
-    spec = full._spec_arima
-    (p, d, q), (P, D, Q, s) = spec.order, spec.seasonal_order
+    terms = arima_terms(full)
+    (p, d, q), (P, D, Q, s) = terms.order, terms.seasonal_order
     y, regressors = full.endog[:, 0], full.exog  # regressors: trend terms first, then the user's
     if not np.all(np.isfinite(y)) or (regressors is not None and not np.all(np.isfinite(regressors))):
         return None
