@@ -56,6 +56,17 @@ def test_init_only_stores_its_parameters(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_updates_in_place_says_whether_the_model_rolls_forward_its_own_way(name):
+    """The capability the backtest reads instead of inspecting a class: it must say exactly
+    whether the class replaces the default ``_update`` (a refit on the extended history).
+    This test is the one place that inspects the override, so the attribute cannot drift."""
+    from tsforecast.models.base import Forecaster
+
+    cls = MODELS[name]
+    assert cls.updates_in_place == (cls._update is not Forecaster._update)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_fit_leaves_the_parameters_untouched(name, fitted):
     assert fitted[name].get_params() == make(name).get_params()
 

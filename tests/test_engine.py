@@ -113,3 +113,27 @@ def test_residual_diagnostics_equal_statsmodels(n):
     assert found["ljung_box_p"] == pytest.approx(expected, rel=1e-9, abs=1e-300)
     np.testing.assert_allclose(found["acf"], acf(residuals.to_numpy(), nlags=found["lags"], fft=True)[1:],
                                atol=1e-12)
+
+
+def test_a_baseline_subclass_that_fits_its_own_way_is_never_batched():
+    # a subclass defining _fit or _update is fitted fold by fold unless it declares otherwise
+    y = weekly_series(60)
+
+    class OwnFit(Naive):
+        def _fit(self, y, X):
+            super()._fit(y, X)
+
+    class OwnUpdate(Naive):
+        def _update(self, y_new, X_new):
+            super()._update(y_new, X_new)
+
+    class Declared(OwnFit):
+        fits_from_values = True  # the subclass vouches that its fit is the values' fit
+
+    assert Naive.fits_from_values and Declared.fits_from_values
+    for cls in (OwnFit, OwnUpdate):
+        assert not cls.fits_from_values
+        with pytest.raises(NotImplementedError, match="fits its own way"):
+            cls().forecast_folds(y.to_numpy(), [(0, 40)], 5, (0.1, 0.9), y.index.freq)
+    points, _ = Declared().forecast_folds(y.to_numpy(), [(0, 40)], 5, (0.1, 0.9), y.index.freq)
+    np.testing.assert_allclose(points[0], Naive().fit(y.iloc[:40]).predict(5).to_numpy())
