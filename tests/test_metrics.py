@@ -15,8 +15,11 @@ from tsforecast.evaluation.metrics import (
     mae,
     mape,
     mase,
+    mase_with_scale,
     rmse,
+    scaled_errors,
     seasonal_naive_scale,
+    seasonal_naive_scales,
     smape,
     winkler_score,
 )
@@ -43,6 +46,43 @@ def test_mase_scales_by_in_sample_seasonal_naive():
     assert math.isnan(mase([1.0], [2.0], y_train=[3.0, 3.0, 3.0], season=1))
     with pytest.raises(ConfigError, match="y_train"):
         mase([1.0], [1.0])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=40),
+    season=st.integers(1, 8),
+    cuts=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), min_size=1, max_size=6),
+)
+def test_seasonal_naive_scales_of_many_windows_match_a_plain_loop(values, season, cuts):
+    y = np.asarray(values)
+    starts = [min(a, b, len(y)) for a, b in cuts]
+    ends = [min(max(a, b), len(y)) for a, b in cuts]
+    expected = []
+    for start, end in zip(starts, ends, strict=True):
+        window = y[start:end]
+        expected.append(np.mean(np.abs(window[season:] - window[:-season])) if len(window) > season else np.nan)
+    np.testing.assert_allclose(seasonal_naive_scales(y, starts, ends, season), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_mase_with_scale_divides_each_error_by_its_own_fold_scale():
+    true, pred = [1.0, 2.0, 10.0, 10.0], [2.0, 4.0, 13.0, 9.0]
+    scale = [1.0, 1.0, 3.0, 3.0]  # two folds of two points, scales 1 and 3
+    np.testing.assert_allclose(scaled_errors(true, pred, scale), [1.0, 2.0, 1.0, 1 / 3])
+    assert mase_with_scale(true, pred, scale) == pytest.approx((1 + 2 + 1 + 1 / 3) / 4)
+    assert mase_with_scale(true, pred, 2.0) == pytest.approx((1 + 2 + 3 + 1) / 4 / 2)
+    # a constant training window (scale 0) or a window too short for one (NaN) has no MASE
+    assert math.isnan(mase_with_scale(true, pred, [1.0, 1.0, 0.0, 0.0]))
+    assert math.isnan(mase_with_scale(true, pred, [1.0, 1.0, np.nan, np.nan]))
+    assert math.isnan(mase_with_scale([], [], 1.0))
+    with pytest.raises(ConfigError, match="season must be at least 1"):
+        seasonal_naive_scale([1.0, 2.0], 0)
+
+
+def test_winkler_score_refuses_a_coverage_outside_zero_and_one():
+    for coverage in (0.0, 1.0, 80, True):
+        with pytest.raises(ConfigError, match="coverage must be a number strictly between 0 and 1"):
+            winkler_score([1.0], lower=[0.0], upper=[2.0], coverage=coverage)
 
 
 def test_interval_metrics():
