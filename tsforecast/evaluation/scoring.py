@@ -22,8 +22,10 @@ def _quantile_inputs(
     y_true: ArrayLike, y_quantiles: ArrayLike, quantiles: Sequence[float]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     true = np.asarray(y_true, dtype="float64").reshape(-1)
-    values = np.asarray(y_quantiles, dtype="float64").reshape(len(true), -1)
     levels = np.asarray(quantiles, dtype="float64")
+    values = np.asarray(y_quantiles, dtype="float64")
+    # no points: numpy cannot infer the columns of an empty reshape, and there are none to read
+    values = values.reshape(len(true), -1) if true.size or values.size else values.reshape(0, len(levels))
     if check_quantiles(list(levels)) != tuple(levels) or values.shape[1] != len(levels):
         raise ConfigError(
             f"y_quantiles needs one column per level, levels sorted and distinct; got {values.shape[1]} "
@@ -62,9 +64,11 @@ def crps_from_samples(y_true: ArrayLike, samples: ArrayLike) -> float:
     with ``samples`` one row per point and one column per draw (the energy form, computed
     from sorted samples in ``O(m log m)``)."""
     true = np.asarray(y_true, dtype="float64").reshape(-1)
+    if not true.size:
+        return float("nan")
     draws = np.sort(np.asarray(samples, dtype="float64").reshape(len(true), -1), axis=1)
     m = draws.shape[1]
-    if not true.size or m == 0:
+    if m == 0:
         return float("nan")
     spread_weights = (2 * np.arange(1, m + 1) - m - 1) / m**2  # E|X - X'| = 2 * sum w_i x_(i)
     score = np.mean(np.abs(draws - true[:, None]), axis=1) - draws @ spread_weights
