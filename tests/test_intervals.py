@@ -11,6 +11,7 @@ from scipy.stats import norm
 
 from tsforecast.evaluation.intervals import (
     QUANTILE_LEVELS,
+    central_coverage,
     interval_bounds,
     interval_columns,
     normal_z,
@@ -43,3 +44,11 @@ def test_normal_z_is_the_normal_quantile_of_the_upper_bound(coverage):
 
 def test_normal_z_takes_arrays():
     np.testing.assert_allclose(normal_z(np.array([0.8, 0.95])), [1.2815515655446004, 1.959963984540054])
+
+
+def test_central_coverage_inverts_the_bounds_on_every_recorded_level():
+    for level in QUANTILE_LEVELS:
+        if level != 0.5:
+            coverage = central_coverage(level)
+            assert level in interval_bounds(coverage)
+    assert central_coverage(0.9) == central_coverage(0.1) == 0.8

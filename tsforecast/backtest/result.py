@@ -20,7 +20,7 @@ import pandas as pd
 
 from tsforecast.backtest.frame import quantile_column
 from tsforecast.core.files import atomic_write, spreadsheet_safe
-from tsforecast.evaluation.intervals import interval_bounds
+from tsforecast.evaluation.intervals import central_coverage, interval_bounds
 from tsforecast.evaluation.metrics import METRICS, mase_with_scale, scaled_errors
 from tsforecast.evaluation.scoring import crps_from_quantiles, pinball_loss
 from tsforecast.evaluation.significance import loss_differential_test, origin_lags
@@ -176,7 +176,9 @@ class BacktestResult:
         80%, 90%, 95% by default), per model, on the common points: rows models, columns the
         nominal coverage. A calibrated model's row reads its column labels."""
         levels = self.quantile_levels
-        nominal = sorted({round(2 * q - 1, 12) for q in levels if q > 0.5 and round(1 - q, 12) in levels})
+        # the coverages whose two bounds are both recorded
+        nominal = sorted({central_coverage(q) for q in levels if q > 0.5 and interval_bounds(central_coverage(q))[0]
+                          in levels})
         scored = self.scored()
         rows = {}
         for model, group in scored.groupby("model", sort=False):

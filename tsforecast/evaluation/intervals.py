@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtri
 
-__all__ = ["QUANTILE_LEVELS", "interval_bounds", "quantile_levels", "interval_columns", "normal_z"]
+__all__ = ["QUANTILE_LEVELS", "interval_bounds", "central_coverage", "quantile_levels", "interval_columns", "normal_z"]
 
 #: forecast quantiles every backtest records: the bounds of the 50, 80, 90 and 95% central
 #: intervals and the median, for pinball loss, CRPS and the calibration of several levels
@@ -28,6 +28,13 @@ def interval_bounds(coverage: float) -> tuple[float, float]:
     """The quantile levels ``(lower, upper)`` of the central interval holding ``coverage``
     (``0.8`` -> ``(0.1, 0.9)``), rounded so equal coverages give equal levels."""
     return round((1 - coverage) / 2, _DECIMALS), round((1 + coverage) / 2, _DECIMALS)
+
+
+def central_coverage(level: float) -> float:
+    """The coverage of the central interval that quantile ``level`` bounds, ``|2 level - 1|``
+    (``0.9`` and ``0.1`` -> ``0.8``), rounded as :func:`interval_bounds` rounds, so the two
+    are inverses on the recorded levels."""
+    return round(abs(2 * level - 1), _DECIMALS)
 
 
 def quantile_levels(coverage: float) -> tuple[float, ...]:
