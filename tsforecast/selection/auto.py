@@ -68,7 +68,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from tsforecast.core.errors import ConfigError, DataError, FitWarning, ModelError
+from tsforecast.core.errors import ConfigError, DataError, FitWarning
 from tsforecast.core.params import check_choice, check_float, check_int, check_names, check_seconds, check_seed
 from tsforecast.evaluation.intervals import normal_z
 from tsforecast.evaluation.metrics import mase_with_scale
@@ -126,6 +126,7 @@ class Auto(Forecaster):
     """
 
     short_name = "auto"
+    updates_in_place = True  # _update rolls the chosen models forward (Forecaster.updates_in_place)
 
     def __init__(
         self,
@@ -163,9 +164,8 @@ class Auto(Forecaster):
             names = check_names(name, "candidates", self.candidates)
             unknown = [c for c in names if c not in MODELS or c == name]
             if unknown or not names:
-                raise ConfigError(
-                    f"{name}: candidates must be registered model names other than 'auto', got {unknown or names}."
-                )
+                raise ConfigError(f"{name}: candidates must be registered model names other than 'auto', "
+                                  f"got {unknown or names}.")
         check_choice(name, "combine", self.combine, ("best", "mean", "median"))
         check_int(name, "top_k", self.top_k, 1)
         check_float(name, "within", self.within, 1.0)
@@ -260,7 +260,6 @@ class Auto(Forecaster):
                 records.append({**record, "status": f"{outcome}: {first['error']}: {first['message']}"})
                 continue
             rows = result.forecasts[result.forecasts["model"] == name]
-            # every fold forecasts `horizon` steps, so the mean over points is the mean of the folds' MASE
             record["mase"] = mase_with_scale(rows["actual"], rows["forecast"], rows["scale"])
             records.append({**record, "status": "ok" if np.isfinite(record["mase"]) else "failed: no scale"})
             if np.isfinite(record["mase"]):
@@ -359,8 +358,6 @@ class Auto(Forecaster):
         return np.median(stacked, axis=0) if self.combine == "median" else stacked.mean(axis=0)
 
     # ---------------------------------------------------------------- forecast
-    updates_in_place = True  # _update below rolls forward without refitting (Forecaster.updates_in_place)
-
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
         for model in self.models_.values():
             model.update(y_new)
@@ -390,16 +387,11 @@ class Auto(Forecaster):
     def _sample_paths(
         self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
     ) -> np.ndarray:
-        # a combination of several models has no generative form of its own; one model has
-        if len(self.models_) > 1:
+        if len(self.models_) > 1:  # a combination of several models has no generative form of its own
             raise NotImplementedError
         (model,) = self.models_.values()
-        # the member's public sample_paths on auto's own generator (numpy's default_rng hands
-        # a Generator back unchanged), so the paths are the member's, draw for draw
-        try:
-            return model.sample_paths(horizon, n, seed=rng, X=X, temperature=temperature).to_numpy()
-        except ModelError:
-            raise NotImplementedError from None  # the member has no generative form: neither has auto
+        # the member's paths from auto's generator (default_rng hands a Generator back as it is)
+        return model.sample_paths(horizon, n, seed=rng, X=X, temperature=temperature).to_numpy()
 
     @property
     def label_(self) -> str:
