@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from tsforecast.evaluation.metrics import seasonal_naive_scales
+
 __all__ = ["scale_lag", "window_scales", "latest_scales", "floor_scale", "conformal_quantile", "block_widths"]
 
 #: a window's scale never falls below this share of the series' overall scale, so a flat
@@ -35,12 +37,10 @@ def scale_lag(season: int, window: int) -> int:
 def window_scales(series: np.ndarray, starts: np.ndarray, window: int, lag: int) -> np.ndarray:
     """Mean absolute ``lag``-difference of each window ``series[s : s + window]``, for every
     start ``s`` in ``starts``."""
-    series = np.asarray(series, dtype="float64")
-    # each window's mean of its window - lag differences from one cumulative sum: O(n)
-    cumulative = np.concatenate([[0.0], np.cumsum(np.abs(series[lag:] - series[:-lag]))])
+    # a window's seasonal-naive scale at lag ``lag`` (the MASE denominator), every window from
+    # one cumulative sum: O(n)
     starts = np.asarray(starts)
-    count = window - lag
-    return (cumulative[starts + count] - cumulative[starts]) / count
+    return seasonal_naive_scales(series, starts, starts + window, lag)
 
 
 def latest_scales(windows: np.ndarray, lag: int, floor: float) -> np.ndarray:
