@@ -76,10 +76,8 @@ class Forecaster(FittedState, BaseEstimator):
     supports_exog: ClassVar[bool] = False
     #: whether a constant series is rejected (the model needs variation to estimate anything)
     requires_variance: ClassVar[bool] = False
-    #: whether ``update`` rolls the fitted model forward its own way (the class overrides
-    #: ``_update``) instead of refitting on the extended history, the default. A backtest
-    #: reads it to know whether a fold rolled forward equals a refit on the chain's history;
-    #: a subclass that overrides ``_update`` sets it True (the contract tests check both agree)
+    #: whether ``update`` rolls forward its own way (the class overrides ``_update``) instead of
+    #: the default refit on the extended history; read by the backtest, checked by the contract tests
     updates_in_place: ClassVar[bool] = False
 
     # ----------------------------------------------------------------- public API
