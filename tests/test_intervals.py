@@ -52,3 +52,20 @@ def test_central_coverage_inverts_the_bounds_on_every_recorded_level():
             coverage = central_coverage(level)
             assert level in interval_bounds(coverage)
     assert central_coverage(0.9) == central_coverage(0.1) == 0.8
+
+
+def test_normal_quantiles_equal_the_bounds_of_the_normal_interval_bit_for_bit():
+    from tsforecast.evaluation.intervals import normal_interval, normal_quantiles
+    from tsforecast.models import base
+
+    mean, sigma = np.array([10.0, -3.0, 0.0]), np.array([1.0, 2.5, 0.0])
+    levels = quantile_levels(0.7)
+    quantiles = normal_quantiles(mean, sigma, levels)
+    for coverage in (0.5, 0.7, 0.8, 0.9, 0.95):
+        lower, upper = normal_interval(mean, sigma, coverage)
+        low_at, up_at = (levels.index(b) for b in interval_bounds(coverage))
+        np.testing.assert_array_equal(quantiles[:, low_at], lower)
+        np.testing.assert_array_equal(quantiles[:, up_at], upper)
+    np.testing.assert_array_equal(quantiles[:, levels.index(0.5)], mean)
+    # the models' old import path names the same functions
+    assert (base.normal_interval, base.normal_quantiles) == (normal_interval, normal_quantiles)

@@ -9,7 +9,6 @@ and, for models that use them, exogenous regressors as a float DataFrame on the 
 
 from __future__ import annotations
 
-import functools
 import os
 import warnings
 from collections.abc import Sequence
@@ -27,37 +26,13 @@ from tsforecast.core.params import check_coverage, check_horizon, check_int, che
 from tsforecast.core.threads import one_blas_thread
 from tsforecast.data.exog import ExogSchema, align_exog, infer_exog_schema
 from tsforecast.data.validation import clean_series
-from tsforecast.evaluation.intervals import normal_z
+
+# the normal distribution's intervals and quantiles live with the other interval rules; named
+# here too, where models have always imported them
+from tsforecast.evaluation.intervals import normal_interval, normal_quantiles
 from tsforecast.models.fitted import FittedState
 
 __all__ = ["Forecaster", "normal_interval", "normal_quantiles"]
-
-
-def normal_interval(
-    mean: np.ndarray, sigma: np.ndarray, coverage: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Central interval of a normal forecast distribution holding ``coverage`` of its mass."""
-    z = normal_z(coverage)
-    return mean - z * sigma, mean + z * sigma
-
-
-def normal_quantiles(mean: np.ndarray, sigma: np.ndarray, levels: Sequence[float]) -> np.ndarray:
-    """Quantiles ``levels`` of normal forecast distributions, shape ``(len(mean), len(levels))``:
-    exactly the bounds :func:`normal_interval` gives for the central interval holding
-    ``|2q - 1|`` (so an interval and the quantiles of its bounds agree to the last bit), and
-    the mean at 0.5."""
-    z = _standard_normal_quantiles(tuple(float(q) for q in levels))
-    return np.asarray(mean)[:, None] + np.asarray(sigma)[:, None] * z[None, :]
-
-
-@functools.lru_cache(maxsize=64)
-def _standard_normal_quantiles(levels: tuple[float, ...]) -> np.ndarray:
-    """The z of each level, as :func:`normal_interval` computes it for the interval it bounds."""
-    coverage = np.round(np.abs(2 * np.asarray(levels) - 1), 12)
-    z = np.where(np.asarray(levels) < 0.5, -1.0, 1.0) * normal_z(coverage)
-    z[np.asarray(levels) == 0.5] = 0.0
-    z.flags.writeable = False  # shared by every caller
-    return z
 
 
 class Forecaster(FittedState, BaseEstimator):

@@ -15,7 +15,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from tsforecast.models.base import Forecaster, normal_interval, normal_quantiles
+from tsforecast.evaluation.intervals import normal_interval, normal_quantiles
+from tsforecast.models.base import Forecaster
 
 __all__ = ["Naive", "SeasonalNaive", "Drift", "Mean"]
 

@@ -28,9 +28,10 @@ from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
 
 from tsforecast.core.errors import ConfigError, FitWarning, ModelError
 from tsforecast.core.params import check_bool, check_choice, check_int, check_int_sequence
+from tsforecast.evaluation.intervals import normal_interval
 from tsforecast.models.arima.kalman import KalmanState
 from tsforecast.models.arima.mle import fit_css_ml
-from tsforecast.models.base import Forecaster, normal_interval
+from tsforecast.models.base import Forecaster
 
 __all__ = ["StateSpaceARIMA", "AR", "ARMA", "ARIMA", "SARIMA", "fit_arima", "ESTIMATORS", "choose_estimator"]
 
