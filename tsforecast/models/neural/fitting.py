@@ -26,10 +26,10 @@ import pandas as pd
 from sklearn.base import clone
 
 from tsforecast.core.errors import DataError, TsforecastError
+from tsforecast.core.threads import torch_threads
 from tsforecast.models.calibration import calibration_ratios
 from tsforecast.models.conformal import floor_scale, scale_lag
 from tsforecast.models.features import Scaler
-from tsforecast.models.neural.threads import torch_threads
 
 if TYPE_CHECKING:
     from tsforecast.models.neural.networks import NetworkConfig

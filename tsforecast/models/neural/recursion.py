@@ -21,8 +21,8 @@ import pandas as pd
 from tsforecast.core.errors import ConfigError, DataError
 from tsforecast.core.frequency import future_index
 from tsforecast.core.params import check_horizon
+from tsforecast.core.threads import torch_threads
 from tsforecast.data.exog import align_exog
-from tsforecast.models.neural.threads import torch_threads
 
 if TYPE_CHECKING:
     import torch
