@@ -97,3 +97,13 @@ def test_the_import_contracts_hold():
         pytest.skip("import-linter is not installed (it comes with the dev extra)")
     checked = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-2000:]
+
+
+def test_every_package_is_shipped_in_a_wheel():
+    """pyproject.toml lists packages explicitly (the bundled datasets live outside the tree):
+    a subpackage missing from the list would import from a checkout and fail once installed."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert found - listed == set()
