@@ -7,7 +7,7 @@ default). Prints, per model and scope: seconds of the whole backtest, fits, mean
 MASE over series, the share of series where the model beats seasonal naive, 80% coverage, and
 the series a local fit could not handle (too short).
 
-    .venv/bin/python benchmarks/global_neural.py [--models lstm,gru] [--series 30] [--windows 3]
+    .venv/bin/python benchmarks/global_neural.py [--models lstm,gru] [--series 30] [--folds 3]
         [--jobs 1] [--length N]
 """
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--models", default="lstm")
     parser.add_argument("--series", type=int, default=None, help="stations from make_panel (default: the bundled 30)")
     parser.add_argument("--length", type=int, default=None, help="days per station with --series (default ragged)")
-    parser.add_argument("--windows", type=int, default=3)
+    parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
     if args.series is None:
@@ -45,7 +45,7 @@ def main() -> None:
             started = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = backtest(panel, {name: model}, horizon=14, n_windows=args.windows, n_jobs=args.jobs,
+                result = backtest(panel, {name: model}, horizon=14, n_windows=args.folds, n_jobs=args.jobs,
                                   seed=0, **PANEL)
             seconds = time.perf_counter() - started
             board = result.across_series()
@@ -53,7 +53,7 @@ def main() -> None:
             fits = result.timings.loc[result.timings["model"] == name, "refitted"].sum()
             rows.append({
                 "model": name, "scope": scope, "seconds": round(seconds, 1),
-                "fits": int(fits) if scope == "local" else args.windows,
+                "fits": int(fits) if scope == "local" else args.folds,
                 "series scored": int(board.loc[name, "series"]),
                 "mean MASE": board.loc[name, "mean_mase"], "median MASE": board.loc[name, "median_mase"],
                 "beats snaive": board.loc[name, "beats_baseline"],

@@ -3,7 +3,7 @@
 Runs the backtest in a child process and prints its peak resident set size (ru_maxrss), the
 baseline of a child that only imports tsforecast, and the difference.
 
-    .venv/bin/python benchmarks/sarima_memory.py [--points 100000] [--windows 3]
+    .venv/bin/python benchmarks/sarima_memory.py [--points 100000] [--folds 3]
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ def peak_mib(code: str) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000)
-    parser.add_argument("--windows", type=int, default=3)
+    parser.add_argument("--folds", type=int, default=3)
     args = parser.parse_args()
-    base, _ = peak_mib(CHILD.format(points=args.points, run=False, windows=args.windows))
-    peak, seconds = peak_mib(CHILD.format(points=args.points, run=True, windows=args.windows))
-    print(f"{args.points:,} daily points, default sarima ARIMA(1,0,0)(0,1,1)[7] and snaive, {args.windows} folds: "
+    base, _ = peak_mib(CHILD.format(points=args.points, run=False, windows=args.folds))
+    peak, seconds = peak_mib(CHILD.format(points=args.points, run=True, windows=args.folds))
+    print(f"{args.points:,} daily points, default sarima ARIMA(1,0,0)(0,1,1)[7] and snaive, {args.folds} folds: "
           f"peak RSS {peak:,.0f} MiB (imports and data alone: {base:,.0f} MiB), {seconds:.1f} s")
 
 
