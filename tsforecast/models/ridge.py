@@ -46,11 +46,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from sklearn.linear_model import RidgeCV
 
 from tsforecast.core.frequency import future_index
 from tsforecast.core.params import check_bool, check_float, check_int
+from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.base import Forecaster
 from tsforecast.models.calibration import ConformalIntervals, calibration_ratios
 from tsforecast.models.conformal import floor_scale, scale_lag
@@ -93,7 +93,8 @@ def annual_pattern(values: np.ndarray, season: int, lag: int) -> bool:
         return False
     correlations = acf(differences, nlags=lag, fft=True)
     error = np.sqrt((1 + 2 * np.sum(correlations[1:lag] ** 2)) / len(differences))
-    return bool(correlations[lag] > norm.ppf(0.95) * error)
+    # a one-sided test at 5%: the bound of the central 90% interval
+    return bool(correlations[lag] > normal_z(0.9) * error)
 
 
 class LagRidge(ConformalIntervals, WindowRules, Forecaster):
