@@ -107,3 +107,52 @@ def test_every_package_is_shipped_in_a_wheel():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py")}
     assert found - listed == set()
+
+
+#: deserialisers that can run code while they read (pickle and what wraps it)
+CODE_RUNNING_LOADS = {
+    ("pickle", "load"), ("pickle", "loads"), ("cloudpickle", "load"), ("cloudpickle", "loads"),
+    ("joblib", "load"), ("torch", "load"), ("np", "load"), ("numpy", "load"), ("pd", "read_pickle"),
+    ("dill", "load"), ("dill", "loads"), ("marshal", "loads"), ("shelve", "open"),
+}
+#: the one place allowed to unpickle: a worker reading the payload its own parent process
+#: pickled a moment before and sent over the pool's pipe (multiprocessing itself does the
+#: same); never a file, a saved model or anything a user hands in
+UNPICKLING_ALLOWED = {("tsforecast/backtest/executors.py", "_run_payload")}
+
+
+def _code_running_loads(tree: ast.Module) -> set[str]:
+    """The functions of ``tree`` (innermost enclosing name, ``<module>`` at top level) that
+    call a deserialiser of :data:`CODE_RUNNING_LOADS`, or import one by name."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST, scope: str) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            scope = node.name
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and (node.func.value.id, node.func.attr) in CODE_RUNNING_LOADS):
+            found.add(scope)
+        if isinstance(node, ast.ImportFrom) and any(
+                (node.module, alias.name) in CODE_RUNNING_LOADS for alias in node.names):
+            found.add(scope)  # `from pickle import loads` would hide the module name at the call
+        for child in ast.iter_child_nodes(node):
+            visit(child, scope)
+
+    visit(tree, "<module>")
+    return found
+
+
+def test_nothing_read_from_a_file_can_run_code():
+    """Saved models and users' files are read as JSON, CSV, Parquet and safetensors only: no
+    pickle, torch.load or np.load anywhere in the package, except the worker pipe above."""
+    found = {(str(path.relative_to(ROOT)), scope) for path in sorted(PACKAGE.rglob("*.py"))
+             for scope in _code_running_loads(ast.parse(path.read_text(), str(path)))}
+    assert found == UNPICKLING_ALLOWED
+
+
+def test_the_scan_for_code_running_loads_sees_each_spelling():
+    sources = ["import torch\ndef f(p):\n    return torch.load(p)\n",
+               "from pickle import loads\n",
+               "import numpy as np\nclass A:\n    def read(self, p):\n        return np.load(p)\n"]
+    assert [_code_running_loads(ast.parse(s)) for s in sources] == [{"f"}, {"<module>"}, {"read"}]
