@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 import tsforecast
-from tsforecast.backtest.engine import QUANTILE_LEVELS
+from tsforecast.evaluation.intervals import QUANTILE_LEVELS
 from tsforecast.evaluation.scoring import crps_from_quantiles, crps_from_samples
 
 HORIZON = 14

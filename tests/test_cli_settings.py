@@ -129,3 +129,16 @@ def test_folds_and_engine_mistakes_on_the_command_line(tmp_path, args, fragment)
     result = runner.invoke(app, ["backtest", "--quiet", "--output", str(tmp_path / "out"), *args])
     assert_one_line_usage_error(result, fragment)
     assert not (tmp_path / "out").exists()
+
+
+def test_forecast_from_a_saved_model_reads_its_config_once(tmp_path):
+    """A shared config with a former key warns once per run, also when forecast --from
+    asks whether the config names a dataset (it used to read the file a second time)."""
+    model = tmp_path / "naive.tsf"
+    fitted = runner.invoke(app, ["fit", "--model", "naive", "--save", str(model), "--quiet"])
+    assert fitted.exit_code == 0, fitted.output
+    config = tmp_path / "shared.toml"
+    config.write_text(f'windows = 3\nmodel_file = "{model}"\ndataset = "ridership"\nhorizon = 7\nquiet = true\n')
+    run = runner.invoke(app, ["forecast", "--config", str(config), "--output", str(tmp_path / "out")])
+    assert run.exit_code == 0, run.output
+    assert _words(run.output).count("windows is deprecated") == 1

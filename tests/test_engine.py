@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsforecast.backtest import backtest, make_folds
-from tsforecast.backtest.engine import fold_scales
+from tsforecast.backtest.fold_work import fold_scales
 from tsforecast.data.panel import panel_from_long
 from tsforecast.data.synthetic import make_panel
 from tsforecast.evaluation.diagnostics import residual_diagnostics

@@ -116,3 +116,19 @@ def test_diebold_mariano_detects_a_real_difference():
     assert same.p_value == 1.0
     alike = diebold_mariano(rng.normal(0, 1, 200), rng.normal(0, 1, 200))
     assert alike.p_value > 0.01
+
+
+def test_a_zero_scale_gives_nan_terms_without_a_numpy_warning():
+    """A constant training window has no MASE scale; its points drop out of the average
+    silently (no RuntimeWarning reaching the user of a panel report)."""
+    import warnings
+
+    from tsforecast.evaluation.metrics import mase_with_scale, scaled_errors
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        terms = scaled_errors([1.0, 2.0, 3.0], [1.0, 2.5, 3.0], [0.0, 0.0, 2.0])
+    assert not np.isfinite(terms[:2]).any() and terms[2] == pytest.approx(0.0)
+    assert np.isnan(mase_with_scale([1.0, 2.0], [1.0, 2.5], [0.0, 1.0]))
+    with pytest.raises(ConfigError):
+        mase_with_scale([1.0, 2.0], [1.0], 0.0)  # mismatched lengths are an error, whatever the scale

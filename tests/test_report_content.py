@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 import tsforecast
 from tsforecast.backtest import backtest
-from tsforecast.backtest.engine import describe_fit
+from tsforecast.backtest.fold_work import describe_fit
 from tsforecast.plotting import ThousandsFormatter, plot_forecast
 from tsforecast.report import charts, headline, render_report
 

@@ -39,7 +39,7 @@ def one_model(settings: dict[str, Any]):
     config may hold parameters of other models; names that are no model at all are refused."""
     from tsforecast.registry import available_models, get_model
 
-    name, params = str(settings["model"]).strip().lower(), settings["model_params"]
+    name, params = settings["model"], settings["model_params"]  # the name is checked (lower case)
     unknown = sorted(set(params) - set(available_models()))
     if unknown:
         raise ConfigError(f"model_params for {', '.join(unknown)}, which is not a model; models: "

@@ -33,7 +33,7 @@ from tsforecast.app.checks import parse_refit
 from tsforecast.core import defaults
 from tsforecast.core.errors import ConfigError
 
-__all__ = ["Option", "DECLARED", "OPTIONS", "DEFAULTS", "CONFIG", "resolve_settings", "read_config",
+__all__ = ["Option", "DECLARED", "OPTIONS", "DEFAULTS", "CONFIG", "resolve_settings", "merge_settings", "read_config",
            "parse_refit", "parse_params", "renamed"]
 
 BACKTEST, FIT, FORECAST = "backtest", "fit", "forecast"
@@ -271,7 +271,11 @@ def read_config(path: Path) -> dict[str, Any]:
 def resolve_settings(cli: dict[str, Any], config_path: Path | None = None) -> dict[str, Any]:
     """Defaults, then the config file, then the command line (values that are not None);
     every value checked. Returns every option."""
-    config = read_config(config_path) if config_path is not None else {}
+    return merge_settings(cli, read_config(config_path) if config_path is not None else {})
+
+
+def merge_settings(cli: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """:func:`resolve_settings` on a config file already read (:func:`read_config`)."""
     merged = {**DEFAULTS, **config, **{k: v for k, v in cli.items() if v is not None}}
     if cli.get("model_params") and "model_params" in config:
         merged["model_params"] = _merge_model_params(config["model_params"], cli["model_params"])

@@ -1,7 +1,7 @@
 """Running a backtest's work on a Dask ``distributed`` cluster, beyond one machine.
 
 ``backtest(..., engine="dask")`` hands every chain of work (one series, one model, its folds;
-see :mod:`tsforecast.backtest.engine`) to a cluster as one task, so the work is distributed by
+see :mod:`tsforecast.backtest.chains`) to a cluster as one task, so the work is distributed by
 series. Without an address a :class:`distributed.LocalCluster` of ``n_jobs`` worker
 processes starts for the run and stops after it; with ``scheduler="tcp://host:8786"`` the run
 uses that cluster (started with ``dask scheduler`` and ``dask worker`` on the machines, each

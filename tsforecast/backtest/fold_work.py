@@ -24,6 +24,7 @@ import pandas as pd
 from tsforecast.backtest.frame import FoldForecast, utc_values
 from tsforecast.backtest.splits import Fold
 from tsforecast.core.errors import FitTimeoutError, FitWarning
+from tsforecast.evaluation.diagnostics import residual_diagnostics
 from tsforecast.evaluation.metrics import seasonal_naive_scales
 from tsforecast.models.base import Forecaster
 
@@ -154,8 +155,6 @@ def forecast_fold(
 def diagnose_fit(fitted: Forecaster, series: str, label: str, cutoff: pd.Timestamp) -> dict:
     """Residual diagnostics of the model fitted at the last cutoff (none if it has no
     in-sample forecasts)."""
-    from tsforecast.evaluation.diagnostics import residual_diagnostics
-
     record = {"series": series, "model": label, "cutoff": cutoff}
     try:
         return {**record, **residual_diagnostics(fitted.residuals(), fitted.season_)}

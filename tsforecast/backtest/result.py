@@ -177,8 +177,7 @@ class BacktestResult:
         nominal coverage. A calibrated model's row reads its column labels."""
         levels = self.quantile_levels
         # the coverages whose two bounds are both recorded
-        nominal = sorted({central_coverage(q) for q in levels if q > 0.5 and interval_bounds(central_coverage(q))[0]
-                          in levels})
+        nominal = sorted({c for q in levels if q > 0.5 and interval_bounds(c := central_coverage(q))[0] in levels})
         scored = self.scored()
         rows = {}
         for model, group in scored.groupby("model", sort=False):

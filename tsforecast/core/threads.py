@@ -25,7 +25,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 __all__ = ["one_blas_thread", "limit_process_threads", "torch_threads", "THREAD_VARIABLES"]
 
@@ -57,8 +57,6 @@ def limit_process_threads(threads: int) -> None:
     already, such as numpy's BLAS) and ``torch.set_num_threads`` when torch is loaded."""
     for variable in THREAD_VARIABLES:
         os.environ[variable] = str(threads)
-    from threadpoolctl import threadpool_limits
-
     threadpool_limits(threads)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)

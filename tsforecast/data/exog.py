@@ -29,18 +29,6 @@ class ExogSchema:
     columns: tuple[Hashable, ...]
     categories: dict[Hashable, tuple[object, ...]]
 
-    @property
-    def encoded_columns(self) -> list[str]:
-        """The columns after encoding: a numeric column as it is, a categorical one as one
-        ``column=level`` column per level but the first."""
-        out: list[str] = []
-        for column in self.columns:
-            if column in self.categories:
-                out += [f"{column}={level}" for level in self.categories[column][1:]]
-            else:
-                out.append(str(column))
-        return out
-
 
 def _exog_frame(X: object) -> pd.DataFrame:
     if isinstance(X, pd.Series):

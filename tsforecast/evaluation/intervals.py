@@ -86,7 +86,7 @@ def normal_quantiles(mean: np.ndarray, sigma: np.ndarray, levels: Sequence[float
 @functools.lru_cache(maxsize=64)
 def _standard_normal_quantiles(levels: tuple[float, ...]) -> np.ndarray:
     """The z of each level, as :func:`normal_interval` computes it for the interval it bounds."""
-    coverage = np.round(np.abs(2 * np.asarray(levels) - 1), 12)
+    coverage = np.array([central_coverage(level) for level in levels])
     z = np.where(np.asarray(levels) < 0.5, -1.0, 1.0) * normal_z(coverage)
     z[np.asarray(levels) == 0.5] = 0.0
     z.flags.writeable = False  # shared by every caller

@@ -107,18 +107,21 @@ def scaled_errors(y_true: ArrayLike, y_pred: ArrayLike, scale: ArrayLike) -> np.
     true, pred = _pair(y_true, y_pred)
     scale = np.broadcast_to(np.asarray(scale, dtype="float64"), true.shape)
     # both sides scaled before the difference: the order of operations the leaderboard has
-    # always used, so its MASE keeps every digit
-    return np.abs(true / scale - pred / scale)
+    # always used, so its MASE keeps every digit. A zero scale (a constant training window)
+    # gives inf/NaN terms, which callers turn into a NaN MASE: no warning for the user.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(true / scale - pred / scale)
 
 
 def mase_with_scale(y_true: ArrayLike, y_pred: ArrayLike, scale: ArrayLike) -> float:
     """MASE given the scale of each point (a number, or one per point): the mean of
     :func:`scaled_errors`. NaN when any scale is not positive (a constant training window)
     or there are no points."""
+    true, pred = _pair(y_true, y_pred)  # mismatched lengths are an error, even with a bad scale
     scale = np.asarray(scale, dtype="float64")
-    if not np.size(y_true) or not np.all(scale > 0):
+    if not true.size or not np.all(scale > 0):
         return float("nan")
-    return float(np.mean(scaled_errors(y_true, y_pred, scale)))
+    return float(np.mean(scaled_errors(true, pred, scale)))
 
 
 def mase(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower=None,

@@ -29,7 +29,7 @@ from tsforecast.data.validation import clean_series
 
 # the normal distribution's intervals and quantiles live with the other interval rules; named
 # here too, where models have always imported them
-from tsforecast.evaluation.intervals import normal_interval, normal_quantiles
+from tsforecast.evaluation.intervals import central_coverage, normal_interval, normal_quantiles
 from tsforecast.models.fitted import FittedState
 
 __all__ = ["Forecaster", "normal_interval", "normal_quantiles"]
@@ -254,7 +254,7 @@ class Forecaster(FittedState, BaseEstimator):
             if level == 0.5:
                 out[:, j] = self._predict(horizon, X)
                 continue
-            coverage = round(abs(2 * level - 1), 12)
+            coverage = central_coverage(level)
             if coverage not in intervals:
                 intervals[coverage] = self._predict_interval(horizon, coverage, X)
             out[:, j] = intervals[coverage][0 if level < 0.5 else 1]

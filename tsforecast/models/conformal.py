@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from tsforecast.evaluation.metrics import seasonal_naive_scales
+from tsforecast.evaluation.metrics import seasonal_naive_scale, seasonal_naive_scales
 
 __all__ = ["scale_lag", "window_scales", "latest_scales", "floor_scale", "conformal_quantile", "block_widths"]
 
@@ -52,7 +52,7 @@ def latest_scales(windows: np.ndarray, lag: int, floor: float) -> np.ndarray:
 
 def floor_scale(series: np.ndarray, lag: int) -> float:
     """The smallest scale a window may have: a share of the whole series' scale (1 if flat)."""
-    overall = window_scales(series, [0], len(series), lag)[0] if len(series) > lag else 0.0
+    overall = seasonal_naive_scale(series, lag)  # NaN for a series no longer than the lag
     return _SCALE_FLOOR * overall if overall > 0 else 1.0
 
 

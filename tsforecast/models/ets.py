@@ -32,7 +32,6 @@ import pandas as pd
 
 from tsforecast.core.errors import ConfigError, ModelError
 from tsforecast.core.params import check_bool, check_int, check_seed
-from tsforecast.evaluation.intervals import interval_bounds
 from tsforecast.models.base import Forecaster
 
 __all__ = ["ETS", "MAX_SIMULATION_PATHS"]
@@ -210,7 +209,11 @@ class ETS(Forecaster):
         self, horizon: int, coverage: float, X: pd.DataFrame | None
     ) -> tuple[np.ndarray, np.ndarray]:
         paths = self._simulate(horizon)
-        lower, upper = np.nanquantile(paths, list(interval_bounds(coverage)), axis=1)
+        # the unrounded tails (0.09999999999999998 for 0.8), not interval_bounds' rounded
+        # levels: nanquantile interpolates at the tail itself, and the saved forecasts of ETS
+        # models stay the same to the last bit (a backtest's levels come from interval_bounds)
+        tail = (1 - coverage) / 2
+        lower, upper = np.nanquantile(paths, [tail, 1 - tail], axis=1)
         point = self._predict(horizon, X)
         # the simulated quantiles surround the mean forecast up to Monte Carlo error
         return np.minimum(lower, point), np.maximum(upper, point)

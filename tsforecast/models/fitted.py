@@ -12,7 +12,7 @@ parameters).
 
 from __future__ import annotations
 
-import copy
+from copy import deepcopy
 from typing import Any
 
 import numpy as np
@@ -40,14 +40,14 @@ class FittedState:
         state as read-only, and as a view of the model as it is now (a later ``update`` may
         change parts of it). Raises :class:`~tsforecast.core.errors.NotFittedError` before ``fit``.
         """
-        if "_history_parts" not in vars(self):
+        if not self.__sklearn_is_fitted__():  # the one rule for "fitted": a cutoff
             raise NotFittedError(f"{self.short_name}: fit the model before saving it or taking its state.")
         # callables (a progress callback) are code, not data: the rebuilt model goes without
         params = {k: v for k, v in self.get_params(deep=False).items() if not callable(v)}
         return ModelState(model=self.short_name, params=params, y=self.y_, X=self.X_, fitted=self._saved_state())
 
     @classmethod
-    def from_state(cls, state: ModelState) -> FittedState:
+    def from_state(cls, state: ModelState, *, copy: bool = True) -> FittedState:
         """The fitted model ``state`` (from :meth:`state`, or decoded from a model file)
         describes: it forecasts exactly what the model that gave the state did, and can
         ``update``. Statsmodels results and networks are rebuilt from the saved parameters and
@@ -57,7 +57,8 @@ class FittedState:
         The model gets its own copy of the fitted attributes, so a state builds any number of
         independent models, and updating one leaves the model that gave the state unchanged
         (an ARIMA's filter state advances in place). The history is shared: ``update`` never
-        changes it in place.
+        changes it in place. ``copy=False`` skips the copy for a state nobody else holds (a
+        model file's loader: copying a network's weights would double its memory).
         """
         if state.model != cls.short_name:
             raise ConfigError(f"{cls.__name__}.from_state got a state of model {state.model!r}, not "
@@ -67,7 +68,8 @@ class FittedState:
         model.check_params()
         model.y_ = state.y
         model.X_ = state.X
-        model._restore_state(copy.deepcopy(state.fitted))  # restoring also pops from the mapping
+        # restoring pops from the mapping it is given, so never the state's own
+        model._restore_state(deepcopy(state.fitted) if copy else dict(state.fitted))
         return model
 
     @classmethod

@@ -109,13 +109,16 @@ class Theta(Forecaster):
         if method == "auto" or (method == "multiplicative" and np.any(values <= 0)):
             method = "multiplicative" if np.all(values > 0) else "additive"
         seasonal = self.deseasonalize and self.season_ > 1 and len(values) >= 2 * self.season_
+        # statsmodels' own seasonality test, run here once and its answer given to statsmodels
+        # (use_test=False), so the fit does not repeat it and the label knows the outcome
+        found = seasonal and seasonality_found(values, self.season_)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            model = ThetaModel(values, period=self.season_ if seasonal else 1, deseasonalize=seasonal, method=method)
+            model = ThetaModel(values, period=self.season_ if found else 1, deseasonalize=found, use_test=False,
+                               method=method)
             self.results_ = model.fit()
         self.method_ = method
-        # whether statsmodels' seasonality test found a season to remove (its fit ran the same test)
-        self.deseasonalized_ = seasonal and seasonality_found(values, self.season_)
+        self.deseasonalized_ = found
         self.sigma_ = _one_step_sigma(self._adjusted(), float(self.results_.params["alpha"]))
 
     def _rebuild_results(self, saved: np.ndarray) -> None:

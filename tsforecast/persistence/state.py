@@ -63,8 +63,9 @@ class SaveableModel(Protocol):
         ...
 
     @classmethod
-    def from_state(cls, state: ModelState) -> SaveableModel:
-        """The fitted model ``state`` describes; it forecasts what the model that gave it did."""
+    def from_state(cls, state: ModelState, *, copy: bool = True) -> SaveableModel:
+        """The fitted model ``state`` describes; it forecasts what the model that gave it did.
+        ``copy=False`` when the caller owns the state (a loader that has just decoded it)."""
         ...
 
     @classmethod

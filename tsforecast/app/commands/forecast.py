@@ -14,7 +14,7 @@ from tsforecast.app.flags import command, command_line, config_path
 from tsforecast.app.inputs import load_frame
 from tsforecast.app.models import one_model, only_for, train
 from tsforecast.app.outputs import run_directory
-from tsforecast.app.settings import read_config, resolve_settings
+from tsforecast.app.settings import OPTIONS, merge_settings, read_config
 from tsforecast.core.errors import ConfigError
 
 __all__ = ["forecast"]
@@ -24,7 +24,7 @@ _ROLLING_OPTIONS = ("require_new_data", "fill_gap", "allow_level_shift")
 
 
 def _flags(settings: dict[str, Any]) -> list[str]:
-    return [f"--{k.replace('_', '-')}" for k in _ROLLING_OPTIONS if settings[k]]
+    return [OPTIONS[k].flag_for("forecast") for k in _ROLLING_OPTIONS if settings[k]]
 
 
 @command("forecast")
@@ -39,7 +39,8 @@ def forecast(given: dict[str, Any]) -> None:
         from tsforecast.report.charts import forecast_with_interval_chart
 
         cli, config = command_line("forecast", given), config_path(given)
-        settings = resolve_settings(cli, config)
+        from_config = read_config(config) if config is not None else {}  # read once: it may warn
+        settings = merge_settings(cli, from_config)
         from_saved = settings["model_file"] is not None
         # from the command line or a config file alike: an option that cannot act is a mistake
         rolling = _flags(settings)
@@ -54,7 +55,8 @@ def forecast(given: dict[str, Any]) -> None:
         kind = "forecast_saved" if from_saved else f"forecast_{settings['model']}"
         with run_directory(settings, kind) as run:
             if from_saved:
-                fitted, provenance = _roll_saved_model(settings, cli, config)
+                dataset_given = cli.get("dataset") is not None or "dataset" in from_config
+                fitted, provenance = _roll_saved_model(settings, dataset_given)
             else:
                 frame, target, source = load_frame(settings)
                 fitted = train(one_model(settings), frame, target, settings["quiet"])
@@ -76,12 +78,7 @@ def forecast(given: dict[str, Any]) -> None:
             err.print(f"forecast: {published.path / 'forecast.csv'}", highlight=False, markup=False)
 
 
-def _explicit(cli: dict[str, Any], config: Path | None, key: str) -> bool:
-    """Whether ``key`` was set on the command line or in the config file (not a default)."""
-    return cli.get(key) is not None or (config is not None and key in read_config(config))
-
-
-def _roll_saved_model(settings: dict[str, Any], cli: dict[str, Any], config: Path | None):
+def _roll_saved_model(settings: dict[str, Any], dataset_given: bool):
     """The saved model, rolled forward onto the newer observations of --data (if any), and
     what the run's ``run.json`` records about it. No newer observation is a warning, or with
     --require-new-data one error line and exit code 5."""
@@ -95,7 +92,7 @@ def _roll_saved_model(settings: dict[str, Any], cli: dict[str, Any], config: Pat
     provenance = {"model_file": str(path), "model": saved["model"], "saved_at": saved["saved_at"],
                   "saved_by": saved["tsforecast_version"], "trained_until": saved["training"]["last"],
                   "training_data_sha256": saved["training"]["data_sha256"], "appended": 0}
-    if settings["data"] or _explicit(cli, config, "dataset"):
+    if settings["data"] or dataset_given:  # a bundled dataset named on purpose, not the default
         frame, target, source = load_frame(settings, preferred_target=fitted.y_.name)
         with warnings.catch_warnings():
             if settings["require_new_data"]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 __all__ = [
     "OUTPUT_STEPS", "HIDDEN", "NUM_LAYERS", "DROPOUT", "DILATIONS", "GATED", "RESIDUAL",
     "MAX_EPOCHS", "MIN_EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "LOSS", "PATIENCE",
-    "VALIDATION_FRACTION", "EPOCH_WINDOWS", "SEED", "N_THREADS",
+    "VALIDATION_FRACTION", "EPOCH_WINDOWS", "SEED", "N_THREADS", "LAYER_NORM", "SEQ2SEQ", "CALENDAR",
+    "NORMALIZE", "SCOPE",
 ]
 
 # ------------------------------------------------------------------ the network
@@ -25,13 +26,25 @@ HIDDEN = 32
 #: recurrent layers stacked
 NUM_LAYERS = 1
 DROPOUT = 0.0
+#: layer normalisation after the encoder
+LAYER_NORM = False
 #: WaveNet's dilations: 1, 2, 4, 8 twice (a receptive field of 31 steps)
 DILATIONS: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4, 8)
 #: WaveNet's gated activations and residual/skip connections
 GATED = True
 RESIDUAL = True
 
+# ------------------------------------------------------------------ inputs
+#: calendar features of each timestamp (day of week, month...) as known inputs
+CALENDAR = True
+#: how each window is re-centred: "last" (NLinear's choice), "window" or "global"
+NORMALIZE = "last"
+
 # ------------------------------------------------------------------ training
+#: train on forecasts from every step of a window, not only its end
+SEQ2SEQ = False
+#: one network across a panel's series ("global") or one per series ("local")
+SCOPE = "global"
 MAX_EPOCHS = 200
 #: warm-up epochs: early stopping neither stops in them nor restores their weights
 MIN_EPOCHS = 10

@@ -34,7 +34,7 @@ class NetworkConfig:
     hidden: int = defaults.HIDDEN
     num_layers: int = defaults.NUM_LAYERS
     dropout: float = defaults.DROPOUT
-    layer_norm: bool = False
+    layer_norm: bool = defaults.LAYER_NORM
     dilations: tuple[int, ...] = defaults.DILATIONS
     gated: bool = defaults.GATED
     residual: bool = defaults.RESIDUAL

@@ -43,7 +43,7 @@ class TrainConfig:
     patience: int = defaults.PATIENCE
     lr_patience: int = 6  # epochs without progress before the learning rate is cut...
     lr_factor: float = 0.5  # ...by this factor
-    seq2seq: bool = False
+    seq2seq: bool = defaults.SEQ2SEQ
     seed: int = defaults.SEED
     epoch_windows: int | None = defaults.EPOCH_WINDOWS  # training windows drawn per epoch (None: all of them)
 

@@ -1,4 +1,4 @@
-"""Sliding training windows for the neural forecasters (features: :mod:`.features`).
+"""Sliding training windows for the neural forecasters (features: :mod:`tsforecast.models.features`).
 
 The head receives the known features of the ``horizon`` steps it forecasts.
 
@@ -58,10 +58,6 @@ class WindowData:
             return x, self._f[starts].transpose(1, 2), self._y[starts]
         rows = starts[:, None] + torch.arange(self.window)
         return x, self._f_seq[rows].transpose(2, 3), self._y_seq[rows]
-
-    def last_window(self) -> torch.Tensor:
-        """The most recent ``window`` rows, as a batch of one: ``(1, window, C)``."""
-        return self.inputs[-self.window :].unsqueeze(0)
 
 
 def stack_series(
