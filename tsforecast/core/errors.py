@@ -15,6 +15,7 @@ __all__ = [
     "NotFittedError",
     "ModelFileError",
     "FitTimeoutError",
+    "StoreError",
     "DataRepairWarning",
     "FitWarning",
     "StaleDataWarning",
@@ -55,6 +56,11 @@ class FitTimeoutError(TsforecastError):
 
     Not a :class:`ModelError`: code that retries a model after a ModelError (``auto_arima``
     tries its next-best orders) must not retry after the time is up."""
+
+
+class StoreError(TsforecastError, RuntimeError):
+    """The forecast store cannot be used: unreachable, refused the credentials, written by a
+    newer schema, or a write failed (the write is rolled back whole)."""
 
 
 class DataRepairWarning(UserWarning):
