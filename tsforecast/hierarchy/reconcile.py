@@ -100,7 +100,9 @@ def residual_correlation(residuals: np.ndarray | None, n: int) -> np.ndarray:
         return np.eye(n)
     W = shrunk_covariance(residuals)
     sd = np.sqrt(np.diag(W))
-    return W / np.outer(sd, sd)
+    correlation = W / np.outer(sd, sd)
+    np.fill_diagonal(correlation, 1.0)  # exactly, whatever the rounding
+    return np.clip(correlation, -1.0, 1.0)
 
 
 def _mint(S: np.ndarray, W: np.ndarray) -> np.ndarray:
