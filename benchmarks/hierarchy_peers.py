@@ -33,8 +33,11 @@ sys.path.insert(1, str(ROOT / "benchmarks"))
 
 from tsforecast.backtest import backtest  # noqa: E402
 from tsforecast.backtest.hierarchical import backtest_hierarchy, level_accuracy  # noqa: E402
-from tsforecast.hierarchy import aggregate, aggregate_wide, projection, reconcile, reconcile_quantiles  # noqa: E402
-from tsforecast.hierarchy import residual_correlation  # noqa: E402
+from tsforecast.hierarchy import (  # noqa: E402
+    aggregate,
+    aggregate_wide,
+    reconcile,  # noqa: E402
+)
 
 QUANTILES = [0.1, 0.5, 0.9]
 
