@@ -176,16 +176,19 @@ def main() -> None:
 def run_stations(stations: pd.DataFrame, models: list[str], folds: int) -> None:
     """The bundled stations panel (synthetic: made by the project's generator) in three levels:
     total, a group of stations, station. The panel has no real grouping attribute, so stations
-    are grouped by their id's order (S01-S10, S11-S20, S21-S30), and only the 2019 span where
-    every station has data is used (the hierarchy needs every member at every date)."""
-    ids = sorted(stations["station"].unique())
-    group = {s: f"G{k // 10 + 1}" for k, s in enumerate(ids)}
-    frame = stations.assign(group=stations["station"].map(group), ds=pd.to_datetime(stations["date"]))
-    common = frame.groupby("station")["ds"].agg(["min", "max"])
-    start, end = common["min"].max(), common["max"].min()
-    kept = frame[(frame["ds"] >= start) & (frame["ds"] <= end)]
+    are grouped by their id's order (S01-S10, S11-S20, S21-S30); the stations open over the
+    whole span 2018-07-01..2019-10-26 are kept (the hierarchy needs every member at every date)."""
+    frame = stations.reset_index()
+    frame["ds"] = pd.to_datetime(frame["date"])
+    start, end = pd.Timestamp("2018-07-01"), pd.Timestamp("2019-10-26")
+    span = frame.groupby("station")["ds"].agg(["min", "max"])
+    kept_ids = sorted(span.index[(span["min"] <= start) & (span["max"] >= end)])
+    group = {s: f"G{int(s[1:]) // 10 + 1}" for s in kept_ids}
+    kept = frame[frame["station"].isin(kept_ids) & (frame["ds"] >= start) & (frame["ds"] <= end)]
+    kept = kept.assign(group=kept["station"].map(group))
     h = aggregate(kept, ["group", "station"], time_column="ds", target_column="riders")
-    run(f"stations panel (synthetic), group > station, {start:%Y-%m-%d}..{end:%Y-%m-%d}", h, models, 14, folds)
+    run(f"stations panel (synthetic), group > station, {len(kept_ids)} stations, {start:%Y-%m-%d}..{end:%Y-%m-%d}",
+        h, models, 14, folds)
 
 
 if __name__ == "__main__":

@@ -119,8 +119,8 @@ def aggregate(
     needed = [*chain, time_column, target_column]
     absent = [str(c) for c in needed if c not in frame.columns]
     if absent:
-        raise ConfigError(f"column(s) {listed(absent)} not in the data; its columns are "
-                          f"{listed([str(c) for c in frame.columns])}.")
+        raise ConfigError(f"column(s) {', '.join(map(repr, absent))} not in the data; its columns are "
+                          f"{', '.join(repr(str(c)) for c in frame.columns)}.")
     labels = pd.DataFrame({str(c): ids_as_text(frame[c]) for c in chain})
     for column in labels.columns:
         empty = labels[column].isna().to_numpy().nonzero()[0]
