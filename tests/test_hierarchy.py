@@ -134,7 +134,13 @@ def _coherent(h, values: np.ndarray) -> None:
     [1.0, 1e3, 1e6]))
 def test_reconciled_forecasts_add_up_at_every_level(data, method, horizon, magnitude):
     layout = random_hierarchy(data.draw)
-    h = aggregate(long_panel(layout, days=30, seed=data.draw(st.integers(0, 1000))), ["region", "store"])
+    frame = long_panel(layout, days=30, seed=data.draw(st.integers(0, 1000)))
+    if data.draw(st.booleans()):  # a third level: one or two products per store
+        second = frame.assign(sku=frame["store"] + "b", y=frame["y"] * 0.5)
+        frame = pd.concat([frame.assign(sku=frame["store"] + "a"), second.iloc[: len(second) // 2 // 30 * 30]])
+        h = aggregate(frame, ["region", "store"], id_column="sku")
+    else:
+        h = aggregate(frame, ["region", "store"])
     n = len(h.ids)
     base = np.asarray(data.draw(st.lists(st.floats(-1.0, 1.0), min_size=n * horizon, max_size=n * horizon)))
     base = (base.reshape(n, horizon) + 1.5) * magnitude  # mostly positive, as counts are; any sign works

@@ -162,8 +162,9 @@ def _reconcile_fold(h: Hierarchy, part: BacktestResult, labels: list[str], metho
     levels = part.quantile_levels
     lower, upper = interval_bounds(coverage)
     index = {name: i for i, name in enumerate(h.ids)}
-    cutoff_pos = len(next(iter(part.data.values()))) - int(part.parameters["horizon"])
-    history = h.values.iloc[:cutoff_pos].to_numpy(dtype="float64")
+    # the history the models saw (validated, so any repaired gap is filled as they had it)
+    seen = pd.DataFrame({name: part.data[name] for name in h.ids})
+    history = seen.iloc[: len(seen) - int(part.parameters["horizon"])].to_numpy(dtype="float64")
     for label in labels:
         base_rows = forecasts[forecasts["model"] == label]
         cutoff = base_rows["cutoff"].iloc[0] if len(base_rows) else None
