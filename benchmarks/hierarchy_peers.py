@@ -176,7 +176,7 @@ def main() -> None:
 def run_stations(stations: pd.DataFrame, models: list[str], folds: int) -> None:
     """The bundled stations panel (synthetic: made by the project's generator) in three levels:
     total, a group of stations, station. The panel has no real grouping attribute, so stations
-    are grouped by their id's order (S01-S10, S11-S20, S21-S30); the stations open over the
+    are grouped by the tens digit of their number (S01-S09, S10-S19, S20-S29, S30); the stations open over the
     whole span 2018-07-01..2019-10-26 are kept (the hierarchy needs every member at every date)."""
     frame = stations.reset_index()
     frame["ds"] = pd.to_datetime(frame["date"])
