@@ -217,7 +217,9 @@ def _assemble(h: Hierarchy, parts: list[BacktestResult], reconciled: list[pd.Dat
     for label in labels:
         for method in methods:
             model_parameters[f"{label}{SEPARATOR}{method}"] = {"base": label, "reconciliation": method}
+    # every series of a hierarchy shares the cutoffs: recorded as a plain panel backtest records them
     cutoffs = [str(p.forecasts["cutoff"].min()) for p in parts if not p.forecasts.empty]
+    cutoffs = {"earliest": min(cutoffs), "latest": max(cutoffs), "per_series": [len(cutoffs)]} if cutoffs else []
     parameters = {**last.parameters, "n_windows": len(parts), "refit": True, "step": step}
     metadata = {
         **last.metadata, "cutoffs": cutoffs,
