@@ -135,10 +135,19 @@ def compare(h, result, model: str) -> dict[str, float]:
     return out
 
 
-def run(name: str, h, models: list[str], horizon: int, folds: int) -> None:
+def run(name: str, h, models: list[str], horizon: int, folds: int, overhead: bool = False) -> None:
     started = time.process_time()
     result = backtest_hierarchy(h, models, horizon=horizon, n_windows=folds)
     seconds = time.process_time() - started
+    if overhead:  # the same series and folds in a plain backtest: what reconciling per fold costs
+        started = time.process_time()
+        plain = backtest(h.values, models, horizon=horizon, n_windows=folds)
+        alone = time.process_time() - started
+        mine = result.forecasts[result.forecasts["model"].isin(models)].set_index(["series", "model", "cutoff", "step"])
+        theirs = plain.forecasts.set_index(["series", "model", "cutoff", "step"]).loc[mine.index]
+        print(f"{name}: backtest_hierarchy {seconds:.1f} CPU s, a plain backtest of the same series and folds "
+              f"{alone:.1f} CPU s ({seconds / alone:.2f}x); base forecasts differ by at most "
+              f"{float((mine['forecast'] - theirs['forecast']).abs().max()):.1e}")
     print(f"\n## {name}: {len(h.ids)} series ({h.n_bottom} bottom), levels {', '.join(h.levels)}; "
           f"{folds} folds of horizon {horizon}; backtest + reconciliation {seconds:.1f} CPU s")
     for model in models:
@@ -155,6 +164,7 @@ def main() -> None:
     parser.add_argument("--fixture", type=Path, help="write the reference fixture to this path and stop")
     parser.add_argument("--models", default="ets,theta,ridge")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--overhead", action="store_true", help="also time a plain backtest of the same series")
     args = parser.parse_args()
     if args.fixture:
         write_fixture(args.fixture)
@@ -166,14 +176,14 @@ def main() -> None:
 
     if CTA_PATH.is_file():
         cta = tsforecast.load_cta_ridership(CTA_PATH).loc["2016":"2019", ["rail", "bus"]]
-        run("CTA ridership, total = rail + bus (2016-2019)", aggregate_wide(cta), models, 14, args.folds)
+        run("CTA ridership, total = rail + bus (2016-2019)", aggregate_wide(cta), models, 14, args.folds, args.overhead)
     else:
         print(f"skipped CTA: {CTA_PATH} is not present")
     stations = tsforecast.load_dataset("stations")
-    run_stations(stations, models, args.folds)
+    run_stations(stations, models, args.folds, args.overhead)
 
 
-def run_stations(stations: pd.DataFrame, models: list[str], folds: int) -> None:
+def run_stations(stations: pd.DataFrame, models: list[str], folds: int, overhead: bool) -> None:
     """The bundled stations panel (synthetic: made by the project's generator) in three levels:
     total, a group of stations, station. The panel has no real grouping attribute, so stations
     are grouped by the tens digit of their number (S01-S09, S10-S19, S20-S29, S30); the stations open over the
@@ -188,7 +198,7 @@ def run_stations(stations: pd.DataFrame, models: list[str], folds: int) -> None:
     kept = kept.assign(group=kept["station"].map(group))
     h = aggregate(kept, ["group", "station"], time_column="ds", target_column="riders")
     run(f"stations panel (synthetic), group > station, {len(kept_ids)} stations, {start:%Y-%m-%d}..{end:%Y-%m-%d}",
-        h, models, 14, folds)
+        h, models, 14, folds, overhead)
 
 
 if __name__ == "__main__":

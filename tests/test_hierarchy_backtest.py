@@ -72,8 +72,10 @@ def test_backtest_hierarchy_adds_reconciled_models_that_add_up():
 
 
 def test_reconciled_intervals_are_the_quantiles_of_a_coherent_normal():
-    result = backtest_hierarchy(seasonal_panel(), ["naive"], ["region", "store"], horizon=7, n_windows=1,
-                                methods=["mint_wls"])
+    calls: list[tuple] = []
+    result = backtest_hierarchy(seasonal_panel(), ["naive"], ["region", "store"], horizon=7, n_windows=2,
+                                methods=["mint_wls"], progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1][0] == calls[-1][1] and len({total for _, total in calls}) == 1  # counted over both folds
     rows = result.forecasts[result.forecasts["model"] == "naive/mint_wls"]
     assert (rows["lower"] <= rows["forecast"]).all() and (rows["forecast"] <= rows["upper"]).all()
     np.testing.assert_allclose(rows["q0.5"], rows["forecast"], rtol=1e-12)

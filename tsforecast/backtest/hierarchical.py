@@ -21,6 +21,7 @@ reconciled quantiles take the base errors as independent. Both are listed in
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
@@ -131,11 +132,18 @@ def _fold_progress(progress: Callable[..., None] | None, k: int, n: int) -> Call
     """The caller's progress, counted over all folds' backtests."""
     if progress is None:
         return None
+    try:  # a callable of two arguments is called with two, as the plain backtest does
+        inspect.signature(progress).bind(0, 0, "")
+        three = True
+    except TypeError:
+        three = False
+    except ValueError:  # no signature to read (a builtin): the documented form
+        three = True
 
     def update(done: int, total: int, running: str = "") -> None:
-        try:
+        if three:
             progress(k * total + done, n * total, running)
-        except TypeError:  # a callable of two arguments, as the plain backtest accepts
+        else:
             progress(k * total + done, n * total)
 
     return update
