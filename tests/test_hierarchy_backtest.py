@@ -139,7 +139,8 @@ def test_cli_hierarchy_bad_input_is_one_error_line(tmp_path):
                                 "unknown reconciliation method(s) 'middle_out'")
     assert_one_line_usage_error(runner.invoke(app, [*args, "--refit", "false"]), "drop --refit")
     assert_one_line_usage_error(runner.invoke(app, [*args, "--hierarchy-missing", "drop"]),
-                                "missing must be one of error, zero")
+                                "--hierarchy-missing must be one of error, zero")
+    assert_one_line_usage_error(runner.invoke(app, [*args, "--exog", "region"]), "--exog does not combine")
     assert len([p for p in out.iterdir() if p.is_dir()]) == 1  # only the run that worked left a folder
 
 

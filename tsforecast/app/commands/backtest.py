@@ -27,8 +27,9 @@ def backtest(given: dict[str, Any]) -> None:
         # entering checks the output folder (before any work) and creates nothing yet
         names = model_names(settings["models"], settings["model_params"])
         levels = [c.strip() for c in settings["hierarchy"].split(",") if c.strip()] if settings["hierarchy"] else []
-        if levels and not settings["id_column"]:
-            settings["id_column"] = levels[-1]  # the bottom series are the last level's members
+        if levels:
+            _check_hierarchy(settings)  # before any data is read
+            settings["id_column"] = settings["id_column"] or levels[-1]  # else the last level's members
         with run_directory(settings, "backtest") as run:
             # the data before the models: reading it needs pandas only, the models may need PyTorch
             frame, target, source = load_frame(settings, allow_panel=True)
@@ -49,20 +50,18 @@ def backtest(given: dict[str, Any]) -> None:
                 data = {"data": frame[target], "X": frame[exog] if exog else None}
             from tsforecast.backtest import backtest as run_backtest
 
+            if levels:
+                source += f", hierarchy {' > '.join(levels)}"
             with progress(not quiet and err.is_terminal, "backtesting") as update:
-                if levels:
-                    source += f", hierarchy {' > '.join(levels)}"
-                    result = _hierarchical(settings, levels, data, chosen, update)
-                else:
-                    result = run_backtest(
-                        **data, models=chosen, horizon=settings["horizon"], n_windows=settings["folds"],
-                        step=settings["step"],
-                        window_type="sliding" if settings["window"] is not None else "expanding",
-                        window_size=settings["window"], refit=settings["refit"],
-                        n_jobs=settings["jobs"], seed=settings["seed"],
-                        time_limit=settings["time_limit"], progress=update,
-                        engine=settings["engine"], scheduler=settings["scheduler"],
-                    )
+                result = _hierarchical(settings, levels, data, chosen, update) if levels else run_backtest(
+                    **data, models=chosen, horizon=settings["horizon"], n_windows=settings["folds"],
+                    step=settings["step"],
+                    window_type="sliding" if settings["window"] is not None else "expanding",
+                    window_size=settings["window"], refit=settings["refit"],
+                    n_jobs=settings["jobs"], seed=settings["seed"],
+                    time_limit=settings["time_limit"], progress=update,
+                    engine=settings["engine"], scheduler=settings["scheduler"],
+                )
             result.metadata["source"] = source
             _write(result, run)
             published.path = run.publish()
@@ -79,17 +78,28 @@ def backtest(given: dict[str, Any]) -> None:
             raise typer.Exit(EXIT_MODEL_FAILED)
 
 
-def _hierarchical(settings: dict[str, Any], levels: list[str], data: dict[str, Any], chosen, update):
-    """``--hierarchy``: every series of the hierarchy backtested, each fold's forecasts reconciled."""
-    from tsforecast.backtest.hierarchical import backtest_hierarchy
+def _check_hierarchy(settings: dict[str, Any]) -> None:
+    """The options that do not combine with ``--hierarchy``, and its own, refused up front."""
     from tsforecast.core.errors import ConfigError
-    from tsforecast.hierarchy import METHODS
+    from tsforecast.hierarchy import MISSING_RULES, check_methods
 
-    if data["exog_columns"]:
+    if exog_columns(settings):
         raise ConfigError("--exog does not combine with --hierarchy: the aggregate series have no regressors.")
     if settings["refit"] is not True:
         raise ConfigError("--hierarchy refits every fold (MinT needs each cutoff's in-sample residuals); "
                           "drop --refit.")
+    if settings["hierarchy_missing"] not in MISSING_RULES:
+        raise ConfigError(f"--hierarchy-missing must be one of {', '.join(MISSING_RULES)}, "
+                          f"got {settings['hierarchy_missing']!r}.")
+    if settings["reconcile"]:
+        check_methods([m.strip() for m in settings["reconcile"].split(",")])
+
+
+def _hierarchical(settings: dict[str, Any], levels: list[str], data: dict[str, Any], chosen, update):
+    """``--hierarchy``: every series of the hierarchy backtested, each fold's forecasts reconciled."""
+    from tsforecast.backtest.hierarchical import backtest_hierarchy
+    from tsforecast.hierarchy import METHODS
+
     methods = [m.strip() for m in settings["reconcile"].split(",")] if settings["reconcile"] else list(METHODS)
     return backtest_hierarchy(
         data["data"], chosen, levels, methods=methods, id_col=data["id_col"], time_col=data["time_col"],
