@@ -75,6 +75,7 @@ _EXPORTS: dict[str, str] = {
 # subpackages and modules reachable as attributes after a bare ``import tsforecast``
 _SUBPACKAGES: dict[str, str] = {
     "backtest": "tsforecast.backtest",
+    "hierarchy": "tsforecast.hierarchy",
     "report": "tsforecast.report",
     "persistence": "tsforecast.persistence",
     "scoring": "tsforecast.evaluation.scoring",
@@ -99,7 +100,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real names
-    from tsforecast import backtest, persistence, plotting, report
+    from tsforecast import backtest, hierarchy, persistence, plotting, report
     from tsforecast.backtest.result import BacktestResult
     from tsforecast.core.errors import (
         ConfigError,

@@ -142,6 +142,15 @@ DECLARED: tuple[Option, ...] = (
            "(, in a file not separated by commas)]", _ALL),
     Option("id_column", None, checks.text, "Long format: the column naming each row's series (one row per series "
            "and date); every series is backtested on folds cut from its own end.", frozenset({BACKTEST})),
+    # hierarchies (#28): the aggregates are built, every series forecast, the forecasts reconciled
+    Option("hierarchy", None, checks.names, "Grouping columns from the top level down, e.g. region,store: the "
+           "total, each group and each series are forecast and the forecasts reconciled so they add up "
+           "(every fold refitted). The bottom series: --id-column, else the last column.", frozenset({BACKTEST})),
+    Option("reconcile", None, checks.names, "With --hierarchy: comma-separated reconciliation methods among "
+           "bottom_up, top_down, top_down_hist, mint_ols, mint_wls, mint_shrink. [default: all]",
+           frozenset({BACKTEST})),
+    Option("hierarchy_missing", "error", checks.text, "With --hierarchy: a bottom series without a value at "
+           f"some dates is an error, or zero (filled with 0). {_DEFAULT_HELP}", frozenset({BACKTEST})),
     Option("horizon", defaults.HORIZON, checks.horizon, _per(
         f"Steps forecast from each cutoff; all are scored. {_DEFAULT_HELP}",
         forecast=f"Steps to forecast. {_DEFAULT_HELP}"), frozenset({BACKTEST, FORECAST}), cli_type=int),

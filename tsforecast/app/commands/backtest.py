@@ -26,6 +26,10 @@ def backtest(given: dict[str, Any]) -> None:
         quiet = settings["quiet"]
         # entering checks the output folder (before any work) and creates nothing yet
         names = model_names(settings["models"], settings["model_params"])
+        levels = [c.strip() for c in settings["hierarchy"].split(",") if c.strip()] if settings["hierarchy"] else []
+        if levels:
+            _check_hierarchy(settings)  # before any data is read
+            settings["id_column"] = settings["id_column"] or levels[-1]  # else the last level's members
         with run_directory(settings, "backtest") as run:
             # the data before the models: reading it needs pandas only, the models may need PyTorch
             frame, target, source = load_frame(settings, allow_panel=True)
@@ -46,8 +50,10 @@ def backtest(given: dict[str, Any]) -> None:
                 data = {"data": frame[target], "X": frame[exog] if exog else None}
             from tsforecast.backtest import backtest as run_backtest
 
+            if levels:
+                source += f", hierarchy {' > '.join(levels)}"
             with progress(not quiet and err.is_terminal, "backtesting") as update:
-                result = run_backtest(
+                result = _hierarchical(settings, levels, data, chosen, update) if levels else run_backtest(
                     **data, models=chosen, horizon=settings["horizon"], n_windows=settings["folds"],
                     step=settings["step"],
                     window_type="sliding" if settings["window"] is not None else "expanding",
@@ -70,6 +76,38 @@ def backtest(given: dict[str, Any]) -> None:
         if not result.failures.empty:
             err.print(f"{len(result.failures)} model fit(s) failed; see the report's failures section.")
             raise typer.Exit(EXIT_MODEL_FAILED)
+
+
+def _check_hierarchy(settings: dict[str, Any]) -> None:
+    """The options that do not combine with ``--hierarchy``, and its own, refused up front."""
+    from tsforecast.core.errors import ConfigError
+    from tsforecast.hierarchy import MISSING_RULES, check_methods
+
+    if exog_columns(settings):
+        raise ConfigError("--exog does not combine with --hierarchy: the aggregate series have no regressors.")
+    if settings["refit"] is not True:
+        raise ConfigError("--hierarchy refits every fold (MinT needs each cutoff's in-sample residuals); "
+                          "drop --refit.")
+    if settings["hierarchy_missing"] not in MISSING_RULES:
+        raise ConfigError(f"--hierarchy-missing must be one of {', '.join(MISSING_RULES)}, "
+                          f"got {settings['hierarchy_missing']!r}.")
+    if settings["reconcile"]:
+        check_methods([m.strip() for m in settings["reconcile"].split(",")])
+
+
+def _hierarchical(settings: dict[str, Any], levels: list[str], data: dict[str, Any], chosen, update):
+    """``--hierarchy``: every series of the hierarchy backtested, each fold's forecasts reconciled."""
+    from tsforecast.backtest.hierarchical import backtest_hierarchy
+    from tsforecast.hierarchy import METHODS
+
+    methods = [m.strip() for m in settings["reconcile"].split(",")] if settings["reconcile"] else list(METHODS)
+    return backtest_hierarchy(
+        data["data"], chosen, levels, methods=methods, id_col=data["id_col"], time_col=data["time_col"],
+        target_col=data["target_col"], missing=settings["hierarchy_missing"], horizon=settings["horizon"],
+        n_windows=settings["folds"], step=settings["step"],
+        window_type="sliding" if settings["window"] is not None else "expanding", window_size=settings["window"],
+        n_jobs=settings["jobs"], seed=settings["seed"], time_limit=settings["time_limit"], progress=update,
+        engine=settings["engine"], scheduler=settings["scheduler"])
 
 
 def _write(result, run) -> None:
