@@ -152,9 +152,9 @@ def test_bad_input_is_refused_before_anything_is_written(store_url):
 def test_a_row_given_twice_fails_the_whole_run_mid_batch(store_url):
     with Store(store_url) as store:
         kept = store.record_run(META, frame())
-        big = frame(n_series=500, horizon=30, origins=2)  # 30,000 rows: three chunks
+        big = frame(n_series=500, horizon=30, origins=4)  # 60,000 rows: two chunks
         big = pd.concat([big, big.iloc[[0]]], ignore_index=True)  # the last row repeats the first
-        with pytest.raises(StoreError, match=r"could not record the run \(30001 forecast rows\)"):
+        with pytest.raises(StoreError, match=r"could not record the run \(60001 forecast rows\)"):
             store.record_run(META, big)
         assert store.runs()["run_id"].tolist() == [kept]
         assert len(store.forecasts()) == 6

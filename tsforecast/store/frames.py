@@ -158,8 +158,9 @@ def _require(frame: object, required: Sequence[str], what: str) -> pd.DataFrame:
     return frame
 
 
-def forecast_rows(frame: pd.DataFrame, run_id: str) -> tuple[list[dict], list[dict]]:
-    """The ``forecasts`` rows and the ``forecast_quantiles`` rows of a run's forecast frame."""
+def forecast_rows(frame: pd.DataFrame, run_id: str) -> tuple[dict[str, list], dict[str, list]]:
+    """The ``forecasts`` rows and the ``forecast_quantiles`` rows of a run's forecast frame,
+    each as columns (name -> values, all of one length)."""
     what = "the forecasts frame"
     frame = _require(frame, FORECAST_COLUMNS, what)
     levels = quantile_levels_of(frame.columns)
@@ -168,19 +169,19 @@ def forecast_rows(frame: pd.DataFrame, run_id: str) -> tuple[list[dict], list[di
         raise DataError(f"{what} has column(s) the store does not know: {', '.join(unknown)} (allowed: "
                         f"{', '.join(FORECAST_COLUMNS)}, y_true and quantiles named like q0.1).")
     n = len(frame)
-    columns = {
+    rows = {
         "run_id": [run_id] * n, "row_no": list(range(n)),
         "series_id": _texts(frame, "series_id", what), "model": _texts(frame, "model", what),
         "origin": _times(frame, "origin", what), "target_time": _times(frame, "target_time", what),
         "step": _steps(frame, what),
         **{name: _floats(frame, name, what) if name in frame.columns else [None] * n for name in _FLOATS},
     }
-    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-    quantiles = [
-        {"run_id": run_id, "row_no": row, "level": level, "value": value}
-        for column, level in levels.items()
-        for row, value in enumerate(_floats(frame, column, what))
-    ]
+    quantiles: dict[str, list] = {"run_id": [], "row_no": [], "level": [], "value": []}
+    for column, level in levels.items():
+        quantiles["run_id"] += rows["run_id"]
+        quantiles["row_no"] += rows["row_no"]
+        quantiles["level"] += [level] * n
+        quantiles["value"] += _floats(frame, column, what)
     return rows, quantiles
 
 
