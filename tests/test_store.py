@@ -75,6 +75,15 @@ def test_store_is_public_and_names_the_schema_version():
     assert int(ScriptDirectory(str(MIGRATIONS)).get_current_head()) == SCHEMA_VERSION
 
 
+def test_quantile_columns_are_spelled_as_the_backtest_spells_them():
+    from tsforecast.backtest.frame import quantile_column as backtest_spelling
+    from tsforecast.evaluation.intervals import quantile_levels
+    from tsforecast.store.frames import quantile_column
+
+    for level in (*quantile_levels(0.83), 0.001, 0.3333):
+        assert quantile_column(level) == backtest_spelling(level)
+
+
 def test_a_run_round_trips(store_url):
     written = frame(origins=2)
     with Store(store_url) as store:

@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsforecast.backtest.frame import quantile_column
 from tsforecast.core.errors import DataError
 
-__all__ = ["COMMANDS", "FORECAST_COLUMNS", "SCORE_COLUMNS", "RUN_COLUMNS", "quantile_levels_of", "utc_now",
-           "run_row", "forecast_rows", "score_rows", "forecasts_frame", "runs_frame", "scores_frame",
+__all__ = ["quantile_column", "COMMANDS", "FORECAST_COLUMNS", "SCORE_COLUMNS", "RUN_COLUMNS", "quantile_levels_of",
+           "utc_now", "run_row", "forecast_rows", "score_rows", "forecasts_frame", "runs_frame", "scores_frame",
            "empty_forecasts"]
 
 #: the commands a run can come from
@@ -37,6 +36,14 @@ RUN_COLUMNS = ["run_id", "command", "model", "parameters", "data_sha256", "versi
                "recorded_at", "n_forecasts", "extra"]
 _RUN_KEYS = ("command", "model", "parameters", "data_sha256", "versions", "started_at", "finished_at")
 _QUANTILE = re.compile(r"q(\d*\.?\d+(?:[eE]-?\d+)?)")
+
+
+def quantile_column(level: float) -> str:
+    """The column of quantile ``level`` (``q0.1``), spelled as the backtest's frame spells it
+    (:func:`tsforecast.backtest.frame.quantile_column`; a test keeps the two equal). Not
+    imported from there: importing the backtest package loads every model family (seconds),
+    and opening a store to read it must stay light."""
+    return f"q{level:g}"
 
 
 def utc_now() -> dt.datetime:

@@ -188,7 +188,8 @@ class Store:
         try:
             with self._ready().connect() as connection:
                 result = connection.execute(statement)
-                return list(result.keys()), result.fetchall()
+                # plain tuples: pandas probes each Row's attributes, which costs an exception per row
+                return list(result.keys()), [tuple(row) for row in result]
         except sa_exc.SQLAlchemyError as exc:
             raise connect.describe_failure(self._where, exc, "read the store") from exc
 
