@@ -106,6 +106,16 @@ def test_a_run_round_trips(store_url):
     assert back["y_true"].isna().all()
 
 
+def test_aware_times_are_stored_as_utc(tmp_path):
+    aware = frame().assign(origin=pd.Timestamp("2024-03-31 23:00", tz="America/Chicago"),
+                           target_time=lambda f: f["target_time"].dt.tz_localize("America/Chicago"))
+    with Store(tmp_path / "tz.db") as store:
+        back = store.forecasts(run_id=store.record_run(META, aware))
+    assert (back["origin"] == pd.Timestamp("2024-04-01 04:00")).all()  # CDT is UTC-5
+    pd.testing.assert_series_equal(back["target_time"], aware["target_time"].dt.tz_convert("UTC").dt.tz_localize(None),
+                                   check_dtype=False)
+
+
 def test_filters_and_order_newest_last(store_url):
     with Store(store_url) as store:
         first = store.record_run(META, frame(model="ets"))
