@@ -139,3 +139,20 @@ def test_the_store_from_a_config_file_or_the_environment(data_file, tmp_path, mo
                                  "--output", str(tmp_path / "b"), "--quiet"])
     assert result.exit_code == 0, result.output
     assert Store(tmp_path / "env.db").runs()["model"].tolist() == ["naive"]
+
+
+def test_forecast_from_a_saved_model_records_the_rolled_origin(data_file, tmp_path):
+    y = pd.read_csv(data_file, index_col=0, parse_dates=True)["sales"]
+    history = tmp_path / "history.csv"
+    y.iloc[:-5].rename_axis("date").to_frame().to_csv(history)
+    model, path = tmp_path / "m.tsf", tmp_path / "store.db"
+    assert runner.invoke(app, ["fit", "--model", "snaive", "--data", str(history), "--save", str(model),
+                               "--quiet"]).exit_code == 0
+    result = runner.invoke(app, ["forecast", "--from", str(model), "--data", str(data_file), "--horizon", "4",
+                                 "--store", str(path), "--output", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    with Store(path) as store:
+        run, rows = store.runs().iloc[0], store.forecasts()
+    assert run["extra"]["model_file"] == str(model) and run["model"] == "snaive"
+    assert (rows["origin"] == y.index[-1]).all()  # the five appended days moved the origin
+    np.testing.assert_allclose(rows["scale"], seasonal_naive_scale(y.to_numpy(), 7), rtol=1e-12)
