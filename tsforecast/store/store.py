@@ -28,7 +28,7 @@ from sqlalchemy import exc as sa_exc
 from tsforecast.core.errors import StoreError
 from tsforecast.store import connect, frames
 from tsforecast.store.bulk import CHUNK_ROWS, bulk_insert
-from tsforecast.store.schema import SCHEMA_VERSION, forecast_quantiles, forecasts, runs, scores
+from tsforecast.store.schema import SCHEMA_VERSION, VERSION_TABLE, forecast_quantiles, forecasts, runs, scores
 
 __all__ = ["Store"]
 
@@ -63,7 +63,7 @@ class Store:
         if path is not None and not path.exists():
             # created on the first write; its folder must take it (checked now, before any work)
             folder = path.parent
-            if path.is_symlink() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
                 raise StoreError(f"forecast store {path}: {folder} is not a writable directory, so the store "
                                  "cannot be created there.")
             return
@@ -97,7 +97,7 @@ class Store:
                 version, ours = connect.schema_state(connection)
         except sa_exc.SQLAlchemyError as exc:
             raise connect.describe_failure(self._where, exc, "connect") from exc
-        connect.check_version(self._where, version, ours, bool(names - {connect.VERSION_TABLE}))
+        connect.check_version(self._where, version, ours, bool(names - {VERSION_TABLE}))
         if version < SCHEMA_VERSION:
             connect.retry_locked(lambda: connect.migrate(engine, self._where))
         self._version = SCHEMA_VERSION
