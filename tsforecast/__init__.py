@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "load_csv": "tsforecast.data.datasets",
     "load_cta_ridership": "tsforecast.data.datasets",
     "fetch_cta_ridership": "tsforecast.data.datasets",
+    "Store": "tsforecast.store",
     "clean_series": "tsforecast.data.validation",
     "to_series": "tsforecast.data.validation",
     "mae": "tsforecast.evaluation.metrics",
@@ -68,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "NotFittedError": "tsforecast.core.errors",
     "ModelFileError": "tsforecast.core.errors",
     "FitTimeoutError": "tsforecast.core.errors",
+    "StoreError": "tsforecast.core.errors",
     "DataRepairWarning": "tsforecast.core.errors",
     "FitWarning": "tsforecast.core.errors",
 }
@@ -111,6 +113,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
         ModelError,
         ModelFileError,
         NotFittedError,
+        StoreError,
         TsforecastError,
     )
     from tsforecast.data.datasets import (
@@ -136,3 +139,4 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.registry import available_models, get_model
     from tsforecast.report import write_report
     from tsforecast.selection.auto import Auto
+    from tsforecast.store import Store
