@@ -171,6 +171,9 @@ DECLARED: tuple[Option, ...] = (
            "tcp://10.0.0.5:8786. [default: a local cluster of --jobs workers]", frozenset({BACKTEST})),
     Option("output", "reports", checks.text, f"Directory in which the run's folder is written. {_DEFAULT_HELP}",
            frozenset({BACKTEST, FORECAST}), cli_type=Path),
+    Option("store", None, checks.text, "Record the run in a forecast store: a SQLite file (created on the first "
+           "write) or a database URL, e.g. postgresql+psycopg://user@host/db; checked before any work. "
+           "[default: $TSFORECAST_STORE, else none]", frozenset({BACKTEST, FORECAST}), metavar="PATH_OR_URL"),
     Option("name", None, checks.stem, _per(_RUN_FOLDER.format("a name unique to the run."),
                                            forecast=_RUN_FOLDER.format("unique to the run.")),
            frozenset({BACKTEST, FORECAST})),
@@ -261,10 +264,10 @@ def read_config(path: Path) -> dict[str, Any]:
         )
     former = {old: config.pop(old) for old in _FORMER if old in config}
     config = renamed(config, former, f"config file {path}: ", {key: key for key in [*OPTIONS, *_FORMER]})
-    for key in ("data", "model_file"):
+    for key in ("data", "model_file", "store"):
         value = config.get(key)
-        if isinstance(value, str) and value and not Path(value).is_absolute():
-            config[key] = str(path.parent / value)  # relative to the config file, not the cwd
+        if isinstance(value, str) and value and "://" not in value and not Path(value).is_absolute():
+            config[key] = str(path.parent / value)  # relative to the config file, not the cwd (a URL is no path)
     return config
 
 

@@ -13,6 +13,7 @@ from tsforecast.app.inputs import exog_columns, load_frame
 from tsforecast.app.models import build_models, model_names
 from tsforecast.app.outputs import run_directory
 from tsforecast.app.settings import resolve_settings
+from tsforecast.app.storing import open_store, record_run
 
 __all__ = ["backtest"]
 
@@ -26,6 +27,9 @@ def backtest(given: dict[str, Any]) -> None:
         quiet = settings["quiet"]
         # entering checks the output folder (before any work) and creates nothing yet
         names = model_names(settings["models"], settings["model_params"])
+        from tsforecast.store.frames import utc_now
+
+        store, started = open_store(settings), utc_now()  # an unusable store stops the run before any work
         with run_directory(settings, "backtest") as run:
             # the data before the models: reading it needs pandas only, the models may need PyTorch
             frame, target, source = load_frame(settings, allow_panel=True)
@@ -67,6 +71,10 @@ def backtest(given: dict[str, Any]) -> None:
                 err.print(f"{len(notes)} of {len(result.timings)} fits finished with a note (e.g. {example}); "
                           "all are in the report and run.json.", highlight=False, markup=False)
             err.print(f"report: {published.path / 'report.html'}", highlight=False, markup=False)
+        from tsforecast.store.record import backtest_meta, backtest_rows_of
+
+        record_run(store, lambda: backtest_meta(result, started, published.path), lambda: backtest_rows_of(result),
+                   published, quiet)
         if not result.failures.empty:
             err.print(f"{len(result.failures)} model fit(s) failed; see the report's failures section.")
             raise typer.Exit(EXIT_MODEL_FAILED)

@@ -15,6 +15,7 @@ from tsforecast.app.inputs import load_frame
 from tsforecast.app.models import one_model, only_for, train
 from tsforecast.app.outputs import run_directory
 from tsforecast.app.settings import OPTIONS, merge_settings, read_config
+from tsforecast.app.storing import open_store, record_run
 from tsforecast.core.errors import ConfigError
 
 __all__ = ["forecast"]
@@ -52,6 +53,9 @@ def forecast(given: dict[str, Any]) -> None:
             raise ConfigError("--param and --from exclude each other: a saved model keeps the parameters it "
                               "was fitted with.")
         only_for(settings["model"], cli["model_params"] or {})
+        from tsforecast.store.frames import utc_now
+
+        store, started = open_store(settings), utc_now()  # an unusable store stops the run before any work
         kind = "forecast_saved" if from_saved else f"forecast_{settings['model']}"
         with run_directory(settings, kind) as run:
             if from_saved:
@@ -76,6 +80,10 @@ def forecast(given: dict[str, Any]) -> None:
             published.path = run.publish()
         if not settings["quiet"]:
             err.print(f"forecast: {published.path / 'forecast.csv'}", highlight=False, markup=False)
+        from tsforecast.store.record import forecast_meta, forecast_rows_of
+
+        record_run(store, lambda: forecast_meta(fitted, provenance, settings, started, published.path),
+                   lambda: forecast_rows_of(fitted, table, level), published, settings["quiet"])
 
 
 def _roll_saved_model(settings: dict[str, Any], dataset_given: bool):
