@@ -18,6 +18,7 @@ One call does what the daily ``tsforecast monitor`` job does:
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,13 @@ from tsforecast.core.errors import DataError
 from tsforecast.core.params import check_coverage
 from tsforecast.evaluation.metrics import scaled_errors
 from tsforecast.monitoring.drift import Drift, H, K, detect_drift, freshest
-from tsforecast.monitoring.scoring import ACTUAL_COLUMNS, SCORE_COLUMNS, actuals_frame, score_forecasts
+from tsforecast.monitoring.scoring import (
+    ACTUAL_COLUMNS,
+    SCORE_COLUMNS,
+    UnscoredActualsWarning,
+    actuals_frame,
+    score_forecasts,
+)
 
 __all__ = ["MonitorResult", "monitor", "accuracy_over_time", "backtest_errors"]
 
@@ -59,6 +66,7 @@ class MonitorResult:
     unscored: pd.DataFrame
     problems: list[str] = field(default_factory=list)
     recorded: int = 0
+    threshold: float = H
 
     @property
     def new_alarms(self) -> pd.DataFrame:
@@ -141,6 +149,8 @@ def monitor(
                             "--store ...` (or Store.record_run) first.")
         before = store.scores()
         today = score_forecasts(live, given, coverage=coverage)
+        for message in today.problems:  # the good rows are scored; these are said, never dropped silently
+            warnings.warn(message, UnscoredActualsWarning, stacklevel=2)
         fresh = today.scores
         if record and len(fresh):
             store.record_scores(fresh[SCORE_COLUMNS])
@@ -162,4 +172,4 @@ def monitor(
     alarms = drift.alarms.assign(new=[(m, s, t) in arrived for m, s, t in zip(
         drift.alarms["model"], drift.alarms["series_id"], drift.alarms["alarm_time"], strict=True)])
     return MonitorResult(scores, accuracy_over_time(scores), alarms, drift, today.unscored, today.problems,
-                         recorded=len(fresh) if record else 0)
+                         recorded=len(fresh) if record else 0, threshold=h)

@@ -35,17 +35,21 @@ from tsforecast.core.defaults import COVERAGE
 from tsforecast.core.errors import DataError
 from tsforecast.core.frequency import freq_label, infer_regular_freq
 from tsforecast.data.series_ids import ids_as_text
-from tsforecast.data.text import listed, stamps
+from tsforecast.data.text import listed, stamp_text, stamps
 from tsforecast.evaluation.intervals import central_coverage, interval_bounds
 from tsforecast.evaluation.metrics import scaled_errors
 from tsforecast.evaluation.scoring import pinball_losses
 from tsforecast.store.frames import SCORE_COLUMNS, quantile_levels_of
 
-__all__ = ["SCORE_COLUMNS", "ACTUAL_COLUMNS", "Scored", "actuals_frame", "score_forecasts"]
+__all__ = ["SCORE_COLUMNS", "ACTUAL_COLUMNS", "UnscoredActualsWarning", "Scored", "actuals_frame", "score_forecasts"]
 
 #: the long actuals frame :func:`score_forecasts` reads
 ACTUAL_COLUMNS = ["series_id", "target_time", "actual"]
-_NAMED = 5  # a message names this many ids or timestamps at most
+
+
+class UnscoredActualsWarning(UserWarning):
+    """Some actual rows were not scored (no value, another frequency, a duplicate timestamp, an
+    unknown series id); the message names them, :attr:`Scored.unscored` lists them."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ def _check_actuals(actuals: pd.DataFrame, forecasts: pd.DataFrame) -> tuple[pd.D
     if unknown.any():
         names = sorted(set(actuals.loc[unknown, "series_id"].astype(str)))
         problems.append(f"{len(names)} series id(s) of the actuals have no stored forecast: "
-                        f"{listed(names[:_NAMED])}{', ...' if len(names) > _NAMED else ''}; their "
+                        f"{listed(names)}; their "
                         f"{int(unknown.sum())} row(s) are not scored.")
     actuals = _set_aside(actuals, unknown, "unknown series id", aside)
     # the same timestamp twice: one value kept when the copies agree, none when they differ
@@ -125,12 +129,11 @@ def _check_actuals(actuals: pd.DataFrame, forecasts: pd.DataFrame) -> tuple[pd.D
     values_per_key = actuals.groupby(key, sort=False)["actual"].transform("nunique").to_numpy()
     conflicting = values_per_key > 1
     if conflicting.any():
-        shown = actuals[conflicting].drop_duplicates(key).head(_NAMED)
-        named = ", ".join(f"{sid} {pd.Timestamp(t).isoformat()}" for sid, t in zip(shown["series_id"],
-                                                                                   shown["target_time"], strict=True))
+        shown = actuals[conflicting].drop_duplicates(key)
+        named = listed([f"{sid} {stamp_text(pd.Timestamp(t))}" for sid, t in zip(shown["series_id"],
+                                                                                 shown["target_time"], strict=True)])
         problems.append(f"{int(conflicting.sum())} actual row(s) repeat a timestamp with different values "
-                        f"({named}{', ...' if actuals[conflicting].drop_duplicates(key).shape[0] > _NAMED else ''}): "
-                        "not scored; keep one value per series and timestamp.")
+                        f"({named}): not scored; keep one value per series and timestamp.")
     actuals = _set_aside(actuals, conflicting, "duplicate timestamp with different values", aside)
     copies = actuals.duplicated(key).to_numpy()
     if copies.any():
@@ -173,8 +176,7 @@ def _check_frequency(actuals: pd.DataFrame, forecasts: pd.DataFrame,
             on = [expected.is_on_offset(t) for t in pd.DatetimeIndex(actuals["target_time"].to_numpy()[where])]
             off[where[~np.asarray(on, dtype=bool)]] = True
     if other:
-        problems.append(f"actuals at another frequency than their forecasts, not scored: {listed(other[:_NAMED])}"
-                        f"{', ...' if len(other) > _NAMED else ''}.")
+        problems.append(f"actuals at another frequency than their forecasts, not scored: {listed(other)}.")
     stray = off & ~actuals["series_id"].isin([o.split(" (")[0] for o in other]).to_numpy()
     if stray.any():
         problems.append(f"{int(stray.sum())} actual(s) off their forecasts' time grid (e.g. "
