@@ -36,6 +36,7 @@ from tsforecast.monitoring.scoring import (
     UnscoredActualsWarning,
     actuals_frame,
     score_forecasts,
+    score_rows,
 )
 
 __all__ = ["MonitorResult", "monitor", "accuracy_over_time", "backtest_errors"]
@@ -163,7 +164,7 @@ def monitor(
             store.close()
     # every score recomputed from the actuals the store holds: the whole history, as scored today
     history = stored[["series_id", "target_time", "actual"]].drop_duplicates(["series_id", "target_time"], keep="last")
-    scores = score_forecasts(live, history, coverage=coverage).scores if len(history) else fresh.iloc[:0]
+    scores = score_rows(live, history, coverage=coverage)
     known = pd.MultiIndex.from_frame(before[_KEY].astype({"series_id": str})) if len(before) else None
     keys = pd.MultiIndex.from_frame(scores[_KEY])
     scores = scores.assign(new=~keys.isin(known) if known is not None else True)

@@ -41,7 +41,8 @@ from tsforecast.evaluation.metrics import scaled_errors
 from tsforecast.evaluation.scoring import pinball_losses
 from tsforecast.store.frames import SCORE_COLUMNS, quantile_levels_of
 
-__all__ = ["SCORE_COLUMNS", "ACTUAL_COLUMNS", "UnscoredActualsWarning", "Scored", "actuals_frame", "score_forecasts"]
+__all__ = ["SCORE_COLUMNS", "ACTUAL_COLUMNS", "UnscoredActualsWarning", "Scored", "actuals_frame", "score_forecasts",
+           "score_rows"]
 
 #: the long actuals frame :func:`score_forecasts` reads
 ACTUAL_COLUMNS = ["series_id", "target_time", "actual"]
@@ -239,6 +240,15 @@ def score_forecasts(
     if absent:
         raise DataError(f"the actuals lack column(s) {listed(absent)} (build them with actuals_frame).")
     good, unscored, problems = _check_actuals(actuals, forecasts)
+    return Scored(score_rows(forecasts, good, coverage=coverage, scored_at=scored_at), unscored.reset_index(drop=True),
+                  problems)
+
+
+def score_rows(forecasts: pd.DataFrame, actuals: pd.DataFrame, *, coverage: float = COVERAGE,
+               scored_at: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The scores of :func:`score_forecasts` for actuals known to be good (checked before, e.g.
+    those the store already holds): the join and the arithmetic, no checks."""
+    good = actuals
     stamp = pd.Timestamp.now(tz="UTC") if scored_at is None else pd.Timestamp(scored_at)
     rows = forecasts.assign(series_id=forecasts["series_id"].astype(str)).merge(
         good.assign(series_id=good["series_id"].astype(str)), on=["series_id", "target_time"], how="inner")
@@ -253,4 +263,4 @@ def score_forecasts(
     rows = pd.concat([rows, _interval_and_pinball(rows, levels, coverage)], axis=1)
     rows["scored_at"] = stamp
     extra = ["point", "lower", "upper", "interval", "scale"] + (["command"] if "command" in rows.columns else [])
-    return Scored(rows[SCORE_COLUMNS + extra], unscored.reset_index(drop=True), problems)
+    return rows[SCORE_COLUMNS + extra]
