@@ -29,7 +29,7 @@ from tsforecast.core.defaults import COVERAGE
 from tsforecast.core.errors import DataError
 from tsforecast.core.params import check_coverage
 from tsforecast.evaluation.metrics import scaled_errors
-from tsforecast.monitoring.drift import Drift, H, K, detect_drift, freshest
+from tsforecast.monitoring.drift import ALARM_COLUMNS, Drift, H, K, detect_drift, freshest
 from tsforecast.monitoring.scoring import (
     ACTUAL_COLUMNS,
     SCORE_COLUMNS,
@@ -39,7 +39,7 @@ from tsforecast.monitoring.scoring import (
     score_rows,
 )
 
-__all__ = ["MonitorResult", "monitor", "accuracy_over_time", "backtest_errors"]
+__all__ = ["MonitorResult", "monitor", "accuracy_over_time", "backtest_errors", "stored_alarms"]
 
 #: what identifies a score in the store
 _KEY = ["run_id", "series_id", "model", "origin", "target_time"]
@@ -174,3 +174,19 @@ def monitor(
         drift.alarms["model"], drift.alarms["series_id"], drift.alarms["alarm_time"], strict=True)])
     return MonitorResult(scores, accuracy_over_time(scores), alarms, drift, today.unscored, today.problems,
                          recorded=len(fresh) if record else 0, threshold=h)
+
+
+def stored_alarms(store: Any, *, model: str | None = None, series_id: str | None = None, k: float = K,
+                  h: float = H) -> pd.DataFrame:
+    """The drift alarms of the scores the store holds (as :func:`monitor` raises them), for one
+    model and series or all; nothing is scored or written. ``forecast --refit-on-drift`` reads them."""
+    store, opened = _open(store)
+    try:
+        scores = store.scores(model=model, series_id=series_id)
+        backtest = backtest_errors(store.forecasts(command="backtest", model=model, series_id=series_id))
+    finally:
+        if opened:
+            store.close()
+    if scores.empty:
+        return pd.DataFrame(columns=ALARM_COLUMNS)
+    return detect_drift(scores, backtest, k=k, h=h).alarms
