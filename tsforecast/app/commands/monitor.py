@@ -15,7 +15,6 @@ from tsforecast.app.outputs import run_directory
 from tsforecast.app.settings import resolve_settings
 from tsforecast.app.storing import STORE_ENV, open_store
 from tsforecast.core.errors import ConfigError
-from tsforecast.data.text import stamp_text
 
 __all__ = ["monitor"]
 
@@ -30,6 +29,7 @@ def monitor(given: dict[str, Any]) -> None:
         import json
 
         from tsforecast.core.provenance import versions
+        from tsforecast.data.text import stamp_text
         from tsforecast.monitoring.run import monitor as run_monitor
         from tsforecast.report.monitoring import MonitoringTables, render_monitoring_report
 
