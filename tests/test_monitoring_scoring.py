@@ -124,3 +124,8 @@ def test_scores_match_their_definitions(values, scale):
     # inside the 0.1/0.9 pair the two losses add up to 0.1 of its width, whatever the actual
     inside = (y >= point - 5) & (y <= point + 5)
     np.testing.assert_allclose(s["pinball"][inside], 0.1 * 10 / 2, rtol=1e-9)
+
+
+def test_actuals_with_a_utc_offset_meet_the_store_s_naive_utc_times():
+    actuals = _actuals({"a": [101.0]}, days=(DAYS + pd.Timedelta(hours=1)).tz_localize("+01:00"))
+    assert score_forecasts(_forecasts(), actuals).scores["error"].tolist() == [0.0]

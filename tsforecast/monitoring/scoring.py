@@ -112,6 +112,9 @@ def _check_actuals(actuals: pd.DataFrame, forecasts: pd.DataFrame) -> tuple[pd.D
     problems: list[str] = []
     actuals = actuals.loc[:, ACTUAL_COLUMNS].copy()
     actuals["series_id"] = actuals["series_id"].astype(object)
+    times = pd.DatetimeIndex(actuals["target_time"])
+    if times.tz is not None:  # the store keeps times as naive UTC
+        actuals["target_time"] = times.tz_convert("UTC").tz_localize(None)
     missing = actuals["actual"].isna().to_numpy()
     if missing.any():
         problems.append(f"{int(missing.sum())} actual(s) without a value (e.g. "
@@ -154,7 +157,7 @@ def _check_frequency(actuals: pd.DataFrame, forecasts: pd.DataFrame,
     problems: list[str] = []
     other: list[str] = []
     off = np.zeros(len(actuals), dtype=bool)
-    positions = {sid: np.flatnonzero(actuals["series_id"].to_numpy() == sid) for sid in actuals["series_id"].unique()}
+    positions = actuals.reset_index(drop=True).groupby("series_id", sort=False).indices
     targets = dict(tuple(forecasts.groupby(forecasts["series_id"].astype(str), sort=False)["target_time"]))
     for sid, where in positions.items():
         stored = pd.DatetimeIndex(targets[str(sid)].unique()).sort_values()
