@@ -75,6 +75,15 @@ def test_store_is_public_and_names_the_schema_version():
     assert int(ScriptDirectory(str(MIGRATIONS)).get_current_head()) == SCHEMA_VERSION
 
 
+def test_quantile_columns_are_spelled_as_the_backtest_spells_them():
+    from tsforecast.backtest.frame import quantile_column as backtest_spelling
+    from tsforecast.evaluation.intervals import quantile_levels
+    from tsforecast.store.frames import quantile_column
+
+    for level in (*quantile_levels(0.83), 0.001, 0.3333):
+        assert quantile_column(level) == backtest_spelling(level)
+
+
 def test_a_run_round_trips(store_url):
     written = frame(origins=2)
     with Store(store_url) as store:
@@ -95,6 +104,16 @@ def test_a_run_round_trips(store_url):
     pd.testing.assert_frame_equal(back[written.columns.tolist()], written, check_dtype=False, check_exact=False,
                                   rtol=1e-12)
     assert back["y_true"].isna().all()
+
+
+def test_aware_times_are_stored_as_utc(tmp_path):
+    aware = frame().assign(origin=pd.Timestamp("2024-03-31 23:00", tz="America/Chicago"),
+                           target_time=lambda f: f["target_time"].dt.tz_localize("America/Chicago"))
+    with Store(tmp_path / "tz.db") as store:
+        back = store.forecasts(run_id=store.record_run(META, aware))
+    assert (back["origin"] == pd.Timestamp("2024-04-01 04:00")).all()  # CDT is UTC-5
+    pd.testing.assert_series_equal(back["target_time"], aware["target_time"].dt.tz_convert("UTC").dt.tz_localize(None),
+                                   check_dtype=False)
 
 
 def test_filters_and_order_newest_last(store_url):
@@ -152,9 +171,9 @@ def test_bad_input_is_refused_before_anything_is_written(store_url):
 def test_a_row_given_twice_fails_the_whole_run_mid_batch(store_url):
     with Store(store_url) as store:
         kept = store.record_run(META, frame())
-        big = frame(n_series=500, horizon=30, origins=2)  # 30,000 rows: three chunks
+        big = frame(n_series=500, horizon=30, origins=4)  # 60,000 rows: two chunks
         big = pd.concat([big, big.iloc[[0]]], ignore_index=True)  # the last row repeats the first
-        with pytest.raises(StoreError, match=r"could not record the run \(30001 forecast rows\)"):
+        with pytest.raises(StoreError, match=r"could not record the run \(60001 forecast rows\)"):
             store.record_run(META, big)
         assert store.runs()["run_id"].tolist() == [kept]
         assert len(store.forecasts()) == 6

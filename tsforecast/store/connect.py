@@ -126,8 +126,9 @@ def describe_failure(where: StoreURL, exc: BaseException, doing: str) -> StoreEr
     original = getattr(exc, "orig", None) or exc
     reason = " ".join(str(original).split()) or type(original).__name__
     lowered = reason.lower()
-    if isinstance(exc, sa_exc.OperationalError) and not where.is_sqlite and (
-            "password" in lowered or "authentication" in lowered or "role" in lowered and "does not exist" in lowered):
+    refused = any(word in lowered for word in ("password", "authentication")) or (
+        "role" in lowered and "does not exist" in lowered)
+    if isinstance(exc, sa_exc.OperationalError) and not where.is_sqlite and refused:
         return StoreError(f"forecast store {where.shown} refused the credentials: {reason}")
     if isinstance(exc, sa_exc.OperationalError) and not where.is_sqlite and doing == "connect":
         return StoreError(f"forecast store {where.shown} cannot be reached: {reason}")

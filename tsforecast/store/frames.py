@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsforecast.backtest.frame import quantile_column
 from tsforecast.core.errors import DataError
 
-__all__ = ["COMMANDS", "FORECAST_COLUMNS", "SCORE_COLUMNS", "RUN_COLUMNS", "quantile_levels_of", "utc_now",
-           "run_row", "forecast_rows", "score_rows", "forecasts_frame", "runs_frame", "scores_frame",
+__all__ = ["quantile_column", "COMMANDS", "FORECAST_COLUMNS", "SCORE_COLUMNS", "RUN_COLUMNS", "quantile_levels_of",
+           "utc_now", "run_row", "forecast_rows", "score_rows", "forecasts_frame", "runs_frame", "scores_frame",
            "empty_forecasts"]
 
 #: the commands a run can come from
@@ -37,6 +36,14 @@ RUN_COLUMNS = ["run_id", "command", "model", "parameters", "data_sha256", "versi
                "recorded_at", "n_forecasts", "extra"]
 _RUN_KEYS = ("command", "model", "parameters", "data_sha256", "versions", "started_at", "finished_at")
 _QUANTILE = re.compile(r"q(\d*\.?\d+(?:[eE]-?\d+)?)")
+
+
+def quantile_column(level: float) -> str:
+    """The column of quantile ``level`` (``q0.1``), spelled as the backtest's frame spells it
+    (:func:`tsforecast.backtest.frame.quantile_column`; a test keeps the two equal). Not
+    imported from there: importing the backtest package loads every model family (seconds),
+    and opening a store to read it must stay light."""
+    return f"q{level:g}"
 
 
 def utc_now() -> dt.datetime:
@@ -158,8 +165,9 @@ def _require(frame: object, required: Sequence[str], what: str) -> pd.DataFrame:
     return frame
 
 
-def forecast_rows(frame: pd.DataFrame, run_id: str) -> tuple[list[dict], list[dict]]:
-    """The ``forecasts`` rows and the ``forecast_quantiles`` rows of a run's forecast frame."""
+def forecast_rows(frame: pd.DataFrame, run_id: str) -> tuple[dict[str, list], dict[str, list]]:
+    """The ``forecasts`` rows and the ``forecast_quantiles`` rows of a run's forecast frame,
+    each as columns (name -> values, all of one length)."""
     what = "the forecasts frame"
     frame = _require(frame, FORECAST_COLUMNS, what)
     levels = quantile_levels_of(frame.columns)
@@ -168,19 +176,19 @@ def forecast_rows(frame: pd.DataFrame, run_id: str) -> tuple[list[dict], list[di
         raise DataError(f"{what} has column(s) the store does not know: {', '.join(unknown)} (allowed: "
                         f"{', '.join(FORECAST_COLUMNS)}, y_true and quantiles named like q0.1).")
     n = len(frame)
-    columns = {
+    rows = {
         "run_id": [run_id] * n, "row_no": list(range(n)),
         "series_id": _texts(frame, "series_id", what), "model": _texts(frame, "model", what),
         "origin": _times(frame, "origin", what), "target_time": _times(frame, "target_time", what),
         "step": _steps(frame, what),
         **{name: _floats(frame, name, what) if name in frame.columns else [None] * n for name in _FLOATS},
     }
-    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-    quantiles = [
-        {"run_id": run_id, "row_no": row, "level": level, "value": value}
-        for column, level in levels.items()
-        for row, value in enumerate(_floats(frame, column, what))
-    ]
+    quantiles: dict[str, list] = {"run_id": [], "row_no": [], "level": [], "value": []}
+    for column, level in levels.items():
+        quantiles["run_id"] += rows["run_id"]
+        quantiles["row_no"] += rows["row_no"]
+        quantiles["level"] += [level] * n
+        quantiles["value"] += _floats(frame, column, what)
     return rows, quantiles
 
 

@@ -11,18 +11,19 @@ store's columns and its metadata, built from what the run already computed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from tsforecast.backtest.frame import quantile_column
-from tsforecast.backtest.result import BacktestResult
 from tsforecast.core.frequency import infer_season
 from tsforecast.core.provenance import plain_parameters, versions
 from tsforecast.evaluation.intervals import interval_bounds
 from tsforecast.evaluation.metrics import seasonal_naive_scale
-from tsforecast.store.frames import utc_now
+from tsforecast.store.frames import quantile_column, utc_now
+
+if TYPE_CHECKING:  # annotations only: a forecast run need not load the backtest package
+    from tsforecast.backtest.result import BacktestResult
 
 __all__ = ["forecast_rows_of", "forecast_meta", "backtest_rows_of", "backtest_meta"]
 

@@ -27,13 +27,10 @@ from sqlalchemy import exc as sa_exc
 
 from tsforecast.core.errors import StoreError
 from tsforecast.store import connect, frames
+from tsforecast.store.bulk import CHUNK_ROWS, bulk_insert
 from tsforecast.store.schema import SCHEMA_VERSION, forecast_quantiles, forecasts, runs, scores
 
-__all__ = ["Store", "CHUNK_ROWS"]
-
-#: rows sent per executemany: large enough to amortise the round trip, small enough to
-#: keep a driver's parameter buffers modest
-CHUNK_ROWS = 10_000
+__all__ = ["Store"]
 
 _Filter = str | Sequence[str] | None
 
@@ -149,16 +146,16 @@ class Store:
         """
         run_id = uuid.uuid4().hex
         rows, quantile_rows = frames.forecast_rows(forecasts_frame, run_id)
-        run = frames.run_row(meta, run_id, len(rows))
+        run = frames.run_row(meta, run_id, len(rows["row_no"]))
         engine = self._ready()
 
+        doing = f"record the run ({run['n_forecasts']} forecast rows)"
+
         def write() -> None:
-            with connect.write_transaction(engine, self._where, f"record the run ({len(rows)} forecast rows)") as c:
+            with connect.write_transaction(engine, self._where, doing) as c:
                 c.execute(runs.insert(), [run])
-                for chunk in _chunks(rows):
-                    c.execute(forecasts.insert(), chunk)
-                for chunk in _chunks(quantile_rows):
-                    c.execute(forecast_quantiles.insert(), chunk)
+                bulk_insert(c, forecasts, rows)
+                bulk_insert(c, forecast_quantiles, quantile_rows)
 
         connect.retry_locked(write)
         return run_id
@@ -191,7 +188,8 @@ class Store:
         try:
             with self._ready().connect() as connection:
                 result = connection.execute(statement)
-                return list(result.keys()), result.fetchall()
+                # plain tuples: pandas probes each Row's attributes, which costs an exception per row
+                return list(result.keys()), [tuple(row) for row in result]
         except sa_exc.SQLAlchemyError as exc:
             raise connect.describe_failure(self._where, exc, "read the store") from exc
 

@@ -54,9 +54,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(32), primary_key=True),
         sa.Column("row_no", sa.Integer, primary_key=True),
         sa.Column("level", sa.Double, primary_key=True),
-        sa.Column("value", sa.Double),
-        sa.ForeignKeyConstraint(["run_id", "row_no"], ["forecasts.run_id", "forecasts.row_no"],
-                                ondelete="CASCADE", name="fk_forecast_quantiles_forecast"),
+        sa.Column("value", sa.Double),  # no foreign key to forecasts: see tsforecast/store/schema.py
     )
 
 
