@@ -5,6 +5,7 @@ follows, and bad input as one ``error:`` line with exit 2."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from tsforecast.persistence import read_metadata
 from tsforecast.store import Store
 
 from .conftest import weekly_series
-from .store_backends import free_port
+from .store_backends import BACKENDS, free_port, store_location
 
 runner = CliRunner()
 HISTORY, LIVE, SHIFT_AT, SHIFT = 200, 16, 10, 40.0
@@ -34,14 +35,16 @@ def _run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.fixture(scope="module")
-def loop(tmp_path_factory):
-    """The whole loop, one day at a time: each day's forecast is recorded, then the day's
-    actual arrives and is scored. The level rises by 40 (about 10 scales) on live day 10."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def loop(request, tmp_path_factory):
+    """The whole loop, one day at a time, on a SQLite file and on a real PostgreSQL server:
+    each day's forecast is recorded, then the day's actual arrives and is scored. The level
+    rises by 40 (about 10 scales) on live day 10."""
     folder = tmp_path_factory.mktemp("loop")
     y = weekly_series(HISTORY + LIVE, seed=5)
     y.iloc[HISTORY + SHIFT_AT:] += SHIFT
-    store, model = str(folder / "store.db"), folder / "snaive.tsf"
+    locations = store_location(request.param, folder)
+    store, model = next(locations), folder / "snaive.tsf"
     history = _csv(y.iloc[:HISTORY], folder / "history.csv")
     assert _run("backtest", "--models", "snaive", "--data", str(history), "--store", store, "--quiet",
                 "--output", str(folder / "bt"))[0] == EXIT_OK
@@ -56,7 +59,9 @@ def loop(tmp_path_factory):
         code, out = _run("monitor", "--store", store, "--data", str(actual), "--output", str(folder / "mon"),
                          "--name", f"day{day}", "--quiet")
         days.append((code, out))
-    return {"folder": folder, "store": store, "model": model, "days": days, "y": y}
+    yield {"folder": folder, "store": store, "model": model, "days": days, "y": y}
+    with contextlib.suppress(StopIteration):
+        next(locations)  # drops the PostgreSQL database
 
 
 def test_monitor_exits_5_on_the_day_the_alarm_fires_and_0_before(loop):

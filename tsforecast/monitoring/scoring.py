@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tsforecast.backtest.frame import quantile_column
 from tsforecast.core.defaults import COVERAGE
 from tsforecast.core.errors import DataError
 from tsforecast.core.frequency import freq_label, infer_regular_freq
@@ -39,7 +38,7 @@ from tsforecast.data.text import listed, stamp_text, stamps
 from tsforecast.evaluation.intervals import central_coverage, interval_bounds
 from tsforecast.evaluation.metrics import scaled_errors
 from tsforecast.evaluation.scoring import pinball_losses
-from tsforecast.store.frames import SCORE_COLUMNS, quantile_levels_of
+from tsforecast.store.frames import SCORE_COLUMNS, quantile_column, quantile_levels_of
 
 __all__ = ["SCORE_COLUMNS", "ACTUAL_COLUMNS", "UnscoredActualsWarning", "Scored", "actuals_frame", "score_forecasts",
            "score_rows"]
