@@ -45,6 +45,8 @@ _EXPORTS: dict[str, str] = {
     "WaveNet": "tsforecast.models.neural.estimator",
     "BacktestResult": "tsforecast.backtest.result",
     "write_report": "tsforecast.report",
+    "monitor": "tsforecast.monitoring.run",
+    "MonitorResult": "tsforecast.monitoring.run",
     "plot_forecast": "tsforecast.plotting",
     "load": "tsforecast.persistence",
     "available_models": "tsforecast.registry",
@@ -134,6 +136,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.models.neural.estimator import GRU, LSTM, SimpleRNN, WaveNet
     from tsforecast.models.ridge import LagRidge
     from tsforecast.models.theta import Theta
+    from tsforecast.monitoring.run import MonitorResult, monitor
     from tsforecast.persistence import load
     from tsforecast.plotting import plot_forecast
     from tsforecast.registry import available_models, get_model
