@@ -15,7 +15,8 @@ statsforecast produced, ``benchmarks/intermittent_peers.py`` compares live):
 * ``imapa``: ADIDA's forecast at every block length from 1 to the mean interval, averaged.
 
 **Distribution.** A period's demand is zero, or with probability ``p`` a positive size. ``p``
-is each model's own occurrence estimate (``1 / smoothed interval`` for Croston, the smoothed
+is each model's own occurrence estimate (``1 / smoothed interval`` for Croston, times
+``1 - alpha / 2`` for SBA, the smoothed
 occurrence for TSB, ``1 / mean interval`` for ADIDA and IMAPA); the sizes are the training
 demands, rescaled so that ``p`` times their mean is the point forecast. Quantiles, intervals
 and sample paths all come from that mixture, per period (the same at every step: the models
@@ -208,9 +209,11 @@ class Croston(_Intermittent):
         size, _ = ses_forecast(demands, float(self.alpha))
         interval, _ = ses_forecast(demand_intervals(values), float(self.alpha))
         self.demand_level_, self.interval_level_ = float(size), float(interval)
-        # intervals are >= 1, so their smoothed value is never 0
-        self.rate_ = self._factor() * self.demand_level_ / self.interval_level_
-        self.probability_ = 1.0 / self.interval_level_
+        # intervals are >= 1, so their smoothed value is never 0. SBA's factor corrects the bias
+        # of 1 / (smoothed interval) as an estimate of the chance of demand, so it scales that
+        # chance, not the sizes: the distribution's upper quantiles keep Croston's sizes
+        self.probability_ = self._factor() / self.interval_level_
+        self.rate_ = self.demand_level_ * self.probability_
 
     def _fitted_values(self) -> np.ndarray:
         values = self.y_.to_numpy()
