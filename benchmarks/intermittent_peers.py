@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -121,8 +122,9 @@ def write_fixture(path: Path, peers: dict[str, object], panels: dict[str, dict[s
     """A few fixed series and statsforecast's forecasts and fitted values of them."""
     import statsforecast
 
-    simulated = list(panels["simulated"].items())[:4]
-    chosen = [*simulated, ("holidays-DE", panels["holidays"]["holidays-DE"].iloc[-156:]),
+    # the last 80 weeks of four items and two years of German holidays keep the file small
+    simulated = [(name, y.iloc[-80:]) for name, y in list(panels["simulated"].items())[:4]]
+    chosen = [*simulated, ("holidays-DE", panels["holidays"]["holidays-DE"].iloc[-104:]),
               # a mean demand interval of exactly 2.5: Python's round gives 2 (half to even)
               ("half-interval", pd.Series([0, 3, 0, 0, 2, 0, 0, 0], dtype="float64")),
               ("all-zero", pd.Series(np.zeros(12)))]
@@ -139,7 +141,10 @@ def write_fixture(path: Path, peers: dict[str, object], panels: dict[str, dict[s
                 "models": {"croston": "CrostonClassic()", "croston_sba": "CrostonSBA()",
                            "tsb": "TSB(alpha_d=0.1, alpha_p=0.1)", "adida": "ADIDA()", "imapa": "IMAPA()"},
                 "series": entries}
-    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    # one line per list of numbers: a reviewable file, not one number per line
+    text = re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]",
+                  json.dumps(document, indent=1))
+    path.write_text(text + "\n", encoding="utf-8")
     print(f"\nwrote {path} ({len(entries)} series)")
 
 

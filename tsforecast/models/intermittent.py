@@ -213,7 +213,7 @@ class Croston(_Intermittent):
         # of 1 / (smoothed interval) as an estimate of the chance of demand, so it scales that
         # chance, not the sizes: the distribution's upper quantiles keep Croston's sizes
         self.probability_ = self._factor() / self.interval_level_
-        self.rate_ = self.demand_level_ * self.probability_
+        self.rate_ = self.demand_level_ / self.interval_level_ * self._factor()  # statsforecast's order
 
     def _fitted_values(self) -> np.ndarray:
         values = self.y_.to_numpy()
