@@ -16,9 +16,9 @@ statsforecast produced, ``benchmarks/intermittent_peers.py`` compares live):
 
 **Distribution.** A period's demand is zero, or with probability ``p`` a positive size. ``p``
 is each model's own occurrence estimate (``1 / smoothed interval`` for Croston, times
-``1 - alpha / 2`` for SBA, the smoothed
-occurrence for TSB, ``1 / mean interval`` for ADIDA and IMAPA); the sizes are the training
-demands, rescaled so that ``p`` times their mean is the point forecast. Quantiles, intervals
+``1 - alpha / 2`` for SBA, the smoothed occurrence for TSB, ``1 / mean interval`` for ADIDA
+and IMAPA); the sizes are the training demands, rescaled so that ``p`` times their mean is the
+point forecast. Quantiles, intervals
 and sample paths all come from that mixture, per period (the same at every step: the models
 have no dynamics beyond the level), so they are never below zero and a quantile below
 ``1 - p`` is exactly zero. With an atom at zero a central interval bounded at 0 holds more than
