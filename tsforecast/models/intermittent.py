@@ -15,10 +15,10 @@ statsforecast produced, ``benchmarks/intermittent_peers.py`` compares live):
 * ``imapa``: ADIDA's forecast at every block length from 1 to the mean interval, averaged.
 
 **Distribution.** A period's demand is zero, or with probability ``p`` a positive size. ``p``
-is each model's own occurrence estimate (``1 / smoothed interval`` for Croston, times
-``1 - alpha / 2`` for SBA, the smoothed occurrence for TSB, ``1 / mean interval`` for ADIDA
-and IMAPA); the sizes are the training demands, rescaled so that ``p`` times their mean is the
-point forecast. Quantiles, intervals
+is each model's own occurrence estimate (``1 / smoothed interval`` for Croston and SBA, the
+smoothed occurrence for TSB, ``1 / mean interval`` for ADIDA and IMAPA); the sizes are the
+training demands, rescaled so that ``p`` times their mean is the point forecast (so SBA's
+correction lowers the sizes). Quantiles, intervals
 and sample paths all come from that mixture, per period (the same at every step: the models
 have no dynamics beyond the level), so they are never below zero and a quantile below
 ``1 - p`` is exactly zero. With an atom at zero a central interval bounded at 0 holds more than
@@ -209,10 +209,10 @@ class Croston(_Intermittent):
         size, _ = ses_forecast(demands, float(self.alpha))
         interval, _ = ses_forecast(demand_intervals(values), float(self.alpha))
         self.demand_level_, self.interval_level_ = float(size), float(interval)
-        # intervals are >= 1, so their smoothed value is never 0. SBA's factor corrects the bias
-        # of 1 / (smoothed interval) as an estimate of the chance of demand, so it scales that
-        # chance, not the sizes: the distribution's upper quantiles keep Croston's sizes
-        self.probability_ = self._factor() / self.interval_level_
+        # intervals are >= 1, so their smoothed value is never 0. SBA's factor lowers the sizes
+        # of the distribution, not the chance of demand: scaling the chance would put an atom
+        # at zero into a series that never has one (and its intervals below the rate)
+        self.probability_ = 1.0 / self.interval_level_
         self.rate_ = self.demand_level_ / self.interval_level_ * self._factor()  # statsforecast's order
 
     def _fitted_values(self) -> np.ndarray:
