@@ -120,6 +120,44 @@ def test_tsb_decays_through_a_run_of_zeros_while_croston_waits():
     assert rate("croston", idle) == pytest.approx(rate("croston", y))  # it updates only when demand comes
 
 
+@pytest.mark.parametrize("name", ["croston", "croston_sba", "tsb"])
+@pytest.mark.parametrize("start", [0, 20, 60])
+def test_update_continues_the_smoothing_with_the_numbers_of_a_refit(name, start):
+    """croston, croston_sba and tsb roll forward in place (O(new values), no refit) and land
+    on exactly what a fit on the whole history gives, also when the fit had no demand yet."""
+    y = weekly(make_intermittent(n_series=1, length=100, seed=21)["demand"])
+    y.iloc[:start] = 0.0
+    fitted = tsforecast.get_model(name).fit(y.iloc[:70])
+    assert fitted.updates_in_place
+    for stop in (71, 80, 100):
+        fitted.update(y.iloc[len(fitted.y_):stop])
+        refit = tsforecast.get_model(name).fit(y.iloc[:stop])
+        np.testing.assert_allclose(fitted.predict(3), refit.predict(3), rtol=1e-13)
+        np.testing.assert_allclose(fitted.predict_quantiles(3, (0.5, 0.9)), refit.predict_quantiles(3, (0.5, 0.9)),
+                                   rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["croston", "tsb"])
+def test_an_update_after_a_fit_without_demand_refits(name):
+    y = weekly(np.r_[np.zeros(30), [0, 3, 0, 2, 5, 0]])
+    model = tsforecast.get_model(name).fit(y.iloc[:30])
+    assert model.predict(1).iloc[0] == 0
+    with pytest.raises(DataError, match="at least 2 demands"):
+        model.update(y.iloc[30:33])  # one demand: what fit says too
+    model.update(y.iloc[30:])
+    np.testing.assert_allclose(model.predict(2), tsforecast.get_model(name).fit(y).predict(2), rtol=1e-13)
+
+
+def test_an_update_with_a_negative_value_is_refused_and_leaves_the_model_as_it_was():
+    y = weekly([0, 2, 0, 3, 0, 0, 1, 4])
+    model = tsforecast.get_model("croston").fit(y.iloc[:6])
+    before = model.predict(2)
+    with pytest.raises(DataError, match="negative values at 2023-02-12"):
+        model.update(weekly([-1, 4], start="2023-02-12"))
+    pd.testing.assert_series_equal(model.predict(2), before)
+    assert model.cutoff_ == y.index[5]
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_quantiles_are_zero_below_the_chance_of_no_demand_and_never_negative(name):
     y = weekly(make_intermittent(n_series=3, seed=11).query("item == 'I2'")["demand"])

@@ -28,6 +28,8 @@ its nominal coverage; each upper quantile holds its level (tested on simulated d
 of zeros forecasts zero. One demand is too few to estimate sizes and intervals: fitting needs
 at least two (and two observations). :func:`intermittency` classifies a series as Syntetos,
 Boylan and Croston (2005) do, for ``auto`` to decide when these models are candidates.
+``update`` rolls Croston, SBA and TSB forward in place (their smoothings continued: the same
+numbers as a refit); ADIDA and IMAPA refit, as their aggregation level may change.
 """
 
 from __future__ import annotations
@@ -141,6 +143,19 @@ class _Intermittent(Forecaster):
         else:
             self._fit_rate(values, demands)
         self.sizes_ = demands
+        # periods since the last demand: the start of the next interval, for _update
+        self.since_demand_ = int(values.size - 1 - np.flatnonzero(values)[-1]) if demands.size else values.size
+
+    def _roll_forward(self, y_new: pd.Series) -> bool:
+        """Check and append ``y_new`` for an in-place update; False when the fit had no
+        demand yet (then the caller refits: the new values may hold the first ones)."""
+        values = y_new.to_numpy()
+        if (values < 0).any() or self.sizes_.size == 0:
+            self._fit(self.y_, None)  # refused with the dates, or fitted from scratch
+            return False
+        demands = values[values != 0]
+        self.sizes_ = np.concatenate([self.sizes_, demands]) if demands.size else self.sizes_
+        return True
 
     def _fit_rate(self, values: np.ndarray, demands: np.ndarray) -> None:
         raise NotImplementedError
@@ -189,8 +204,8 @@ def _check_alpha(owner: str, name: str, value: object) -> float:
 
 class Croston(_Intermittent):
     """Croston's method: SES of the demand sizes over SES of the intervals between them, both
-    with ``alpha`` (statsforecast's ``CrostonClassic`` fixes 0.1). ``update`` refits (one
-    pass over the history)."""
+    with ``alpha`` (statsforecast's ``CrostonClassic`` fixes 0.1). ``update`` continues both
+    smoothings over the new values (the numbers of a refit, without one)."""
 
     short_name = "croston"
     _debias = False
@@ -214,6 +229,24 @@ class Croston(_Intermittent):
         # at zero into a series that never has one (and its intervals below the rate)
         self.probability_ = 1.0 / self.interval_level_
         self.rate_ = self.demand_level_ / self.interval_level_ * self._factor()  # statsforecast's order
+
+    updates_in_place = True  # _update continues the two smoothings (Forecaster.updates_in_place)
+
+    def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
+        # the recursions of the fit, continued: the same numbers as a refit, in O(new values)
+        if not self._roll_forward(y_new):
+            return
+        alpha = float(self.alpha)
+        size, interval, since = self.demand_level_, self.interval_level_, self.since_demand_
+        for value in y_new.to_numpy():
+            since += 1
+            if value != 0:
+                size = alpha * value + (1 - alpha) * size
+                interval = alpha * since + (1 - alpha) * interval
+                since = 0
+        self.demand_level_, self.interval_level_, self.since_demand_ = float(size), float(interval), since
+        self.probability_ = 1.0 / interval
+        self.rate_ = size / interval * self._factor()
 
     def _fitted_values(self) -> np.ndarray:
         values = self.y_.to_numpy()
@@ -256,6 +289,23 @@ class TSB(_Intermittent):
         size, _ = ses_forecast(demands, float(self.alpha_d))
         self.probability_, self.demand_level_ = float(occurrence), float(size)
         self.rate_ = self.probability_ * self.demand_level_
+
+    updates_in_place = True  # _update continues the two smoothings (Forecaster.updates_in_place)
+
+    def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
+        # the recursions of the fit, continued: the same numbers as a refit, in O(new values)
+        if not self._roll_forward(y_new):
+            return
+        alpha_d, alpha_p = float(self.alpha_d), float(self.alpha_p)
+        occurrence, size = self.probability_, self.demand_level_
+        for value in y_new.to_numpy():
+            occurrence = alpha_p * float(value != 0) + (1 - alpha_p) * occurrence
+            if value != 0:
+                size = alpha_d * value + (1 - alpha_d) * size
+        self.probability_, self.demand_level_ = float(occurrence), float(size)
+        self.rate_ = self.probability_ * self.demand_level_
+        nonzero = np.flatnonzero(y_new.to_numpy())
+        self.since_demand_ = int(y_new.size - 1 - nonzero[-1]) if nonzero.size else self.since_demand_ + y_new.size
 
     def _fitted_values(self) -> np.ndarray:
         values = self.y_.to_numpy()
