@@ -76,7 +76,7 @@ def test_negative_demand_is_refused_naming_its_dates(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_one_demand_is_too_few_and_the_message_says_how_many_are_needed(name):
-    with pytest.raises(DataError, match=r"at least 2 demands.*has 1 \(at 2023-01-15"):
+    with pytest.raises(DataError, match=r"at least 2 demands.*has 1 \(at 2023-01-15\)"):
         tsforecast.get_model(name).fit(weekly([0, 0, 5, 0, 0, 0]))
 
 
