@@ -39,6 +39,12 @@ _EXPORTS: dict[str, str] = {
     "ETS": "tsforecast.models.ets",
     "Theta": "tsforecast.models.theta",
     "LagRidge": "tsforecast.models.ridge",
+    "Croston": "tsforecast.models.intermittent",
+    "CrostonSBA": "tsforecast.models.intermittent",
+    "TSB": "tsforecast.models.intermittent",
+    "ADIDA": "tsforecast.models.intermittent",
+    "IMAPA": "tsforecast.models.intermittent",
+    "intermittency": "tsforecast.models.intermittent",
     "SimpleRNN": "tsforecast.models.neural.estimator",
     "LSTM": "tsforecast.models.neural.estimator",
     "GRU": "tsforecast.models.neural.estimator",
@@ -133,6 +139,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.models.base import Forecaster
     from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
     from tsforecast.models.ets import ETS
+    from tsforecast.models.intermittent import ADIDA, IMAPA, TSB, Croston, CrostonSBA, intermittency
     from tsforecast.models.neural.estimator import GRU, LSTM, SimpleRNN, WaveNet
     from tsforecast.models.ridge import LagRidge
     from tsforecast.models.theta import Theta
