@@ -200,3 +200,21 @@ def test_seasonal_adjust_splits_the_series_and_repeats_the_last_cycle():
         seasonal_adjust(y[:80], [52])
     with pytest.raises(tsforecast.ConfigError, match="at least 2"):
         seasonal_adjust(y, [1])
+
+
+def test_a_model_saved_on_statsmodels_forecasts_as_statsmodels_did():
+    """Files saved before the compiled likelihood hold statsmodels' parameters; with a
+    multiplicative season its smoother differs from the state-space one, and such a model
+    keeps forecasting what statsmodels did."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    y = pd.Series(_seasonal_series(), index=pd.date_range("2000-01", periods=96, freq="MS"))
+    reference = ETSModel(y.to_numpy(), error="mul", trend="add", seasonal="mul", seasonal_periods=12).fit(disp=False)
+    model = tsforecast.ETS(model="MAM", damped=False).fit(y)
+    state = model.state()
+    fitted = {k: v for k, v in state.fitted.items() if k not in ("scale_dof_", "holt_winters_season_")}
+    fitted["results_"] = np.asarray(reference.params, dtype="float64")  # the old layout of a file
+    old = tsforecast.ETS.from_state(type(state)(model=state.model, params=state.params, y=state.y, X=state.X,
+                                                fitted=fitted))
+    np.testing.assert_allclose(old.predict(6).to_numpy(), reference.forecast(6), rtol=1e-9)
+    assert old.results_.scale == pytest.approx(reference.scale, rel=1e-9)

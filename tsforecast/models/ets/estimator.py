@@ -26,6 +26,7 @@ from tsforecast.models.ets.forms import (
     parameter_count,
     seasonal_estimate,
 )
+from tsforecast.models.ets.optimizer import nelder_mead
 from tsforecast.models.seasonal_adjust import repeat_seasonal, seasonal_adjust
 
 __all__ = ["ETS", "ETSFit", "MAX_SIMULATION_PATHS", "MAX_SEASON", "fit_form"]
@@ -46,10 +47,12 @@ class ETSFit:
     file keeps), the one-step ``fittedvalues``, residuals ``resid`` (relative for a
     multiplicative error), ``scale`` (the simulated errors' variance: their sum of squares over
     ``n - dof``; ``dof`` is the parameter count plus one for a new fit, as R and statsforecast
-    estimate it, and 0 for a model file saved before: its intervals stay as they were),
+    estimate it, and 0 for a model file saved before: its intervals stay as they were;
+    ``holt_winters`` filters a multiplicative season as statsmodels did for those files),
     ``final`` (the states after the last observation), ``loglike`` and ``aicc``."""
 
-    def __init__(self, y: np.ndarray, form: Form, m: int, params: np.ndarray, dof: int = 0) -> None:
+    def __init__(self, y: np.ndarray, form: Form, m: int, params: np.ndarray, dof: int = 0,
+                 holt_winters: bool = False) -> None:
         self.form, self.m = form, m if form.seasonal != "N" else 1
         self.params = np.array(params, dtype="float64")
         self.full = _full_vector(self.params, form, self.m)
@@ -59,7 +62,7 @@ class ETSFit:
         # load from its cache, by pickle) a second time for
         sse, sumlog = lik.filter_series(np.array(y, dtype="float64"), self.full, CODE[form.error],
                                         CODE[form.trend], CODE[form.seasonal], self.m, self.fittedvalues,
-                                        self.resid, self.final)
+                                        self.resid, self.final, holt_winters)
         self.scale = sse / max(n - dof, 1)
         self.loglike = lik.gaussian_loglike(sse, sumlog, n, form.error == "M") if sse > 0 else np.inf
         # statsmodels' count: the free parameters (one seasonal state is fixed by the
@@ -115,13 +118,13 @@ def fit_form(y: np.ndarray, form: Form, m: int, seasonal: np.ndarray | None = No
     x0 = np.concatenate([initial_parameters(form, m), initial_states(y, form, m, seasonal)])
     box_lower, box_upper = free_bounds(form, len(x0))
     codes = (CODE[form.error], CODE[form.trend], CODE[form.seasonal], form.damped, m)
-    x, value, iterations = lik.nelder_mead(x0, y, *codes, LOWER, UPPER, box_lower, box_upper, _TOLERANCE, _MAX_ITER)
+    x, value, iterations = nelder_mead(x0, y, *codes, LOWER, UPPER, box_lower, box_upper, _TOLERANCE, _MAX_ITER)
     for _ in range(_RESTARTS):
         if iterations < _MAX_ITER:
             break
         # not converged (many seasonal states): a fresh simplex around the best point finds
         # directions a collapsed one no longer can
-        x, value, iterations = lik.nelder_mead(x, y, *codes, LOWER, UPPER, box_lower, box_upper, _TOLERANCE,
+        x, value, iterations = nelder_mead(x, y, *codes, LOWER, UPPER, box_lower, box_upper, _TOLERANCE,
                                                _MAX_ITER)
     if not np.isfinite(value):
         return None
@@ -259,6 +262,7 @@ class ETS(Forecaster):
             raise ModelError(f"{self.short_name}: no ETS form could be fitted (tried {', '.join(search)}); "
                              "the series is too short for them or degenerate. Fix: use 'naive' or 'theta'.")
         self.form_spec_, self.results_, self.scale_dof_ = tuple(best.form), best, best.dof
+        self.holt_winters_season_ = False
         self.form_, self.search_ = best.form.label, search
 
     def _adjusted_candidates(self, values: np.ndarray) -> list[Form]:
@@ -298,11 +302,13 @@ class ETS(Forecaster):
         # files saved before the compiled likelihood: no adjusted season, the plain mean square
         state.setdefault("seasonal_", None)
         state.setdefault("scale_dof_", 0)
+        state.setdefault("holt_winters_season_", True)  # statsmodels' smoother, which those used
         super()._restore_state(state)
 
     def _rebuild_results(self, params: np.ndarray) -> None:
         with np.errstate(all="ignore"):
-            self.results_ = ETSFit(self._adjusted_history(), self._form(), self.season_, params, self.scale_dof_)
+            self.results_ = ETSFit(self._adjusted_history(), self._form(), self.season_, params, self.scale_dof_,
+                                   self.holt_winters_season_)
 
     # --------------------------------------------------------------- forecasts
     def _future_seasonal(self, horizon: int) -> np.ndarray:

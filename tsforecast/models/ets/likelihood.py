@@ -10,10 +10,12 @@ statsmodels' ``initial_seasonal.0 .. m-1`` order).
 
 The likelihood with the variance concentrated out is R's ``n log(SSE) + 2 sum(log|f|)``
 (the second term for multiplicative errors only); :func:`gaussian_loglike` turns it into the
-Gaussian log-likelihood statsmodels' ``ETSModel.loglike`` reports (``tests/test_ets_likelihood.py``
-compares the two). :func:`nelder_mead` minimises it inside the usual and admissible bounds
-(R's ``bounds = "both"``) without leaving compiled code: a fit of fifteen forms is a few
-thousand recursions, each a few microseconds.
+Gaussian log-likelihood statsmodels' ``ETSModel.loglike`` reports
+(``tests/test_ets_likelihood.py``
+compares the two; statsmodels smooths a multiplicative season differently, see ``_step``).
+:func:`~tsforecast.models.ets.optimizer.nelder_mead` minimises it inside the usual and
+admissible bounds (R's ``bounds = "both"``) without leaving compiled code: a fit of fifteen
+forms is a few thousand recursions, each a few microseconds.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["filter_series", "forecast_states", "simulate_paths", "objective", "nelder_mead",
-           "gaussian_loglike", "admissible", "NONE", "ADDITIVE", "MULTIPLICATIVE"]
+__all__ = ["filter_series", "forecast_states", "simulate_paths", "objective", "gaussian_loglike", "admissible",
+           "NONE", "ADDITIVE", "MULTIPLICATIVE"]
 
 NONE, ADDITIVE, MULTIPLICATIVE = 0, 1, 2
 _TOL = 1e-10  # R's: a state this close to zero is treated as zero (no division by it)
@@ -32,10 +34,12 @@ _HUGE = 1e10
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _step(y, level, slope, s, head, m, trend, season, alpha, beta, gamma, phi):
+def _step(y, level, slope, s, head, m, trend, season, alpha, beta, gamma, phi, holt_winters):
     """Move the states over one observation ``y``. The seasonals are a ring: ``s[(head + j) % m]``
     is the ``j``-th most recent, so a step overwrites the oldest instead of shifting ``m``
-    values. Returns the new level, slope and head."""
+    values. Returns the new level, slope and head. ``holt_winters`` updates a multiplicative
+    season with ``y / l_t`` as statsmodels' ``ETSModel`` smooths (model files saved before the
+    compiled likelihood); otherwise ``y / (l_{t-1} + phi b_{t-1})``, the state-space form."""
     oldest_at = head - 1 if head > 0 else m - 1
     if trend == NONE:
         q = level
@@ -53,12 +57,15 @@ def _step(y, level, slope, s, head, m, trend, season, alpha, beta, gamma, phi):
     # R's b = phi_b + (beta / alpha) (r - phi_b) with r = new_level - level: r - phi_b = alpha (p - q)
     new_slope = phi_b + beta * (p - q) if trend != NONE else 0.0
     if season != NONE:
+        oldest = s[oldest_at]
         if season == ADDITIVE:
-            t = y - q
+            s[oldest_at] = oldest + gamma * (y - q - oldest)
+        elif holt_winters:
+            star = gamma / (1.0 - alpha)
+            s[oldest_at] = star * y / new_level + (1.0 - star) * oldest
         else:
             t = _HUGE if abs(q) < _TOL else y / q
-        oldest = s[oldest_at]
-        s[oldest_at] = oldest + gamma * (t - oldest)
+            s[oldest_at] = oldest + gamma * (t - oldest)
         head = oldest_at
     return new_level, new_slope, head
 
@@ -74,7 +81,7 @@ def _one_step(level, slope, s, head, m, trend, season, phi):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def filter_series(y, params, error, trend, season, m, fitted, resid, final):
+def filter_series(y, params, error, trend, season, m, fitted, resid, final, holt_winters=False):
     """Run the recursion over ``y`` from the initial states in the full parameter vector
     ``params`` = (alpha, beta, gamma, phi, level, slope, s_0 .. s_{m-1}).
 
@@ -98,7 +105,8 @@ def filter_series(y, params, error, trend, season, m, fitted, resid, final):
         fitted[i] = f
         resid[i] = e
         sse += e * e
-        level, slope, head = _step(y[i], level, slope, s, head, m, trend, season, alpha, beta, gamma, phi)
+        level, slope, head = _step(y[i], level, slope, s, head, m, trend, season, alpha, beta, gamma, phi,
+                                   holt_winters)
     final[0] = level
     final[1] = slope
     for j in range(m):
@@ -141,7 +149,7 @@ def simulate_paths(final, params, error, trend, season, m, errors):
             f = _one_step(level, slope, s, head, m, trend, season, phi)
             y = f + errors[t, k] if error == ADDITIVE else f * (1.0 + errors[t, k])
             out[t, k] = y
-            level, slope, head = _step(y, level, slope, s, head, m, trend, season, alpha, beta, gamma, phi)
+            level, slope, head = _step(y, level, slope, s, head, m, trend, season, alpha, beta, gamma, phi, False)
     return out
 
 
@@ -266,110 +274,14 @@ def objective(x, y, error, trend, season, damped, m, lower, upper, work):
     if not admissible(alpha, beta, gamma, phi, trend, season, m):
         return np.inf
     rest = work[6 + m:]
-    sse, sumlog = filter_series(y, full, error, trend, season, m, rest[:n], rest[n:2 * n], rest[2 * n:2 * n + 2 + m])
+    sse, sumlog = filter_series(y, full, error, trend, season, m, rest[:n], rest[n:2 * n], rest[2 * n:2 * n + 2 + m],
+                                False)
     lik = n * math.log(sse if sse > 0.0 else sse + 1e-8)
     if error == MULTIPLICATIVE:
         lik += 2.0 * sumlog
     if not math.isfinite(lik):
         return np.inf
     return max(lik, -1e10)
-
-
-@numba.njit(cache=True, error_model="numpy")
-def nelder_mead(x0, y, error, trend, season, damped, m, lower, upper, box_lower, box_upper,
-                tol, max_iter):
-    """Minimise :func:`objective` from ``x0`` by Nelder-Mead with adaptive coefficients (Gao and
-    Han 2012) inside the box ``box_lower``/``box_upper`` (points outside are clamped, as
-    statsforecast does). Stops when the simplex's values differ by a standard deviation below
-    ``tol`` or after ``max_iter`` iterations; returns (best point, its value, iterations)."""
-    n = x0.shape[0]
-    work = np.empty(3 * y.shape[0] + 8 + 2 * m + 6)
-    step_alpha, step_gamma = 1.0, 1.0 + 2.0 / n
-    step_rho, step_sigma = 0.75 - 1.0 / (2.0 * n), 1.0 - 1.0 / n
-    simplex = np.empty((n + 1, n))
-    values = np.empty(n + 1)
-    for i in range(n + 1):
-        for j in range(n):
-            simplex[i, j] = min(max(x0[j], box_lower[j]), box_upper[j])
-        if i > 0:
-            v = simplex[i, i - 1]
-            v = 1e-4 if v == 0.0 else v * 1.05
-            simplex[i, i - 1] = min(max(v, box_lower[i - 1]), box_upper[i - 1])
-        values[i] = objective(simplex[i], y, error, trend, season, damped, m, lower, upper, work)
-    centroid = np.empty(n)
-    trial = np.empty(n)
-    trial2 = np.empty(n)
-    iterations = 0
-    while iterations < max_iter:
-        iterations += 1
-        order = np.argsort(values)
-        best, worst, second = order[0], order[n], order[n - 1]
-        finite = True
-        mean = 0.0
-        for i in range(n + 1):
-            if not math.isfinite(values[i]):
-                finite = False
-            mean += values[i]
-        if finite:
-            mean /= n + 1
-            spread = 0.0
-            for i in range(n + 1):
-                spread += (values[i] - mean) ** 2
-            if math.sqrt(spread / (n + 1)) < tol:
-                break
-        for j in range(n):
-            total = 0.0
-            for i in range(n + 1):
-                if i != worst:
-                    total += simplex[i, j]
-            centroid[j] = total / n
-        for j in range(n):
-            trial[j] = min(max(centroid[j] + step_alpha * (centroid[j] - simplex[worst, j]), box_lower[j]),
-                           box_upper[j])
-        f_r = objective(trial, y, error, trend, season, damped, m, lower, upper, work)
-        if values[best] <= f_r < values[second]:
-            simplex[worst] = trial
-            values[worst] = f_r
-            continue
-        if f_r < values[best]:
-            for j in range(n):
-                trial2[j] = min(max(centroid[j] + step_gamma * (trial[j] - centroid[j]), box_lower[j]),
-                                box_upper[j])
-            f_e = objective(trial2, y, error, trend, season, damped, m, lower, upper, work)
-            if f_e < f_r:
-                simplex[worst] = trial2
-                values[worst] = f_e
-            else:
-                simplex[worst] = trial
-                values[worst] = f_r
-            continue
-        if values[second] <= f_r < values[worst]:
-            for j in range(n):
-                trial2[j] = min(max(centroid[j] + step_rho * (trial[j] - centroid[j]), box_lower[j]),
-                                box_upper[j])
-            f_c = objective(trial2, y, error, trend, season, damped, m, lower, upper, work)
-            if f_c <= f_r:
-                simplex[worst] = trial2
-                values[worst] = f_c
-                continue
-        else:
-            for j in range(n):
-                trial2[j] = min(max(centroid[j] - step_rho * (trial[j] - centroid[j]), box_lower[j]),
-                                box_upper[j])
-            f_c = objective(trial2, y, error, trend, season, damped, m, lower, upper, work)
-            if f_c < values[worst]:
-                simplex[worst] = trial2
-                values[worst] = f_c
-                continue
-        for i in range(n + 1):  # shrink towards the best point
-            if i == best:
-                continue
-            for j in range(n):
-                simplex[i, j] = min(max(simplex[best, j] + step_sigma * (simplex[i, j] - simplex[best, j]),
-                                        box_lower[j]), box_upper[j])
-            values[i] = objective(simplex[i], y, error, trend, season, damped, m, lower, upper, work)
-    best = np.argmin(values)
-    return simplex[best].copy(), values[best], iterations
 
 
 def gaussian_loglike(sse: float, sumlog: float, n: int, multiplicative_error: bool) -> float:
@@ -386,13 +298,10 @@ def _load_compiled() -> None:
     y = np.array([10.0, 12.0, 11.0, 13.0, 12.0, 14.0])
     full = np.array([0.5, 0.1, 0.1, 0.9, 10.0, 0.5, 1.0, 1.0])
     fitted, resid, final = np.empty(6), np.empty(6), np.empty(4)
-    filter_series(y, full, ADDITIVE, ADDITIVE, MULTIPLICATIVE, 2, fitted, resid, final)
+    for holt_winters in (False, True):
+        filter_series(y, full, ADDITIVE, ADDITIVE, MULTIPLICATIVE, 2, fitted, resid, final, holt_winters)
     forecast_states(final, 2, ADDITIVE, MULTIPLICATIVE, 0.9, 3)
     simulate_paths(final, full, ADDITIVE, ADDITIVE, MULTIPLICATIVE, 2, np.zeros((3, 2)))
-    bounds = np.array([1e-4, 1e-4, 1e-4, 0.8]), np.array([0.9999, 0.9999, 0.9999, 0.98])
-    x0 = np.array([0.3, 10.0])
-    nelder_mead(x0, y, ADDITIVE, NONE, NONE, False, 1, *bounds, np.array([1e-4, -np.inf]),
-                np.array([0.9999, np.inf]), 1e-4, 2)
 
 
 _load_compiled()
