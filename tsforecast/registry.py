@@ -55,6 +55,8 @@ REGISTRY: dict[str, ModelEntry] = {
                       "exponential smoothing (error, trend, season) with the form chosen by AICc"),
     "theta": ModelEntry("tsforecast.models.theta:Theta",
                         "the Theta method on the deseasonalised series: cheap and strong on short series"),
+    "mstl": ModelEntry("tsforecast.models.mstl:MSTL",
+                       "several seasons (day and week, week and year) removed by STL, ETS on the rest"),
     "ridge": ModelEntry("tsforecast.models.ridge:LagRidge",
                         "direct ridge regression on recent lags, last year and the calendar (long daily data)"),
     "rnn": ModelEntry("tsforecast.models.neural:SimpleRNN", "Elman recurrent network on a window of recent values"),
