@@ -108,8 +108,8 @@ class MSTL(Forecaster):
         the trend model forecasts the series itself.
     trend
         The registered model forecasting the seasonally adjusted series (``"ets"``,
-        ``"theta"``, ``"arima"``, ``"naive"``, ``"drift"``, ...): built with ``season=1`` and,
-        for ETS, non-seasonal forms (``model="ZZN"``).
+        ``"theta"``, ``"arima"``, ``"naive"``, ``"drift"``, ...; None: ``"ets"``): built with
+        ``season=1`` and, for ETS, non-seasonal forms (``model="ZZN"``).
     trend_params
         Extra parameters for the trend model (e.g. ``{"model": "AAN"}`` for ETS).
     """
@@ -117,7 +117,7 @@ class MSTL(Forecaster):
     short_name = "mstl"
     updates_in_place = True  # _update: the seasonals carry on, the trend model rolls forward
 
-    def __init__(self, periods: list[int] | None = None, trend: str = "ets",
+    def __init__(self, periods: list[int] | None = None, trend: str | None = "ets",
                  trend_params: dict | None = None) -> None:
         self.periods = periods
         self.trend = trend
@@ -140,12 +140,16 @@ class MSTL(Forecaster):
         """A new, unfitted trend model."""
         from tsforecast.registry import check_model_names, get_model, model_parameters
 
-        if not isinstance(self.trend, str):
-            raise ConfigError(f"{self.short_name}: trend must be a registered model name, got {self.trend!r}.")
-        check_model_names([self.trend])
-        name = self.trend.strip().lower()
+        trend = "ets" if self.trend is None else self.trend
+        if not isinstance(trend, str):
+            raise ConfigError(f"{self.short_name}: trend must be a registered model name, got {trend!r}.")
+        try:
+            check_model_names([trend])
+        except ConfigError as exc:
+            raise ConfigError(f"{self.short_name}: trend: {exc}") from None
+        name = trend.strip().lower()
         if name in _NOT_TREND:
-            raise ConfigError(f"{self.short_name}: trend {self.trend!r} is not a non-seasonal model; use "
+            raise ConfigError(f"{self.short_name}: trend {trend!r} is not a non-seasonal model; use "
                               "'ets', 'theta', 'arima', 'auto_arima', 'naive' or 'drift'.")
         accepted = model_parameters(name)
         params: dict = {"season": 1} if "season" in accepted else {}
