@@ -29,6 +29,16 @@ def test_point_forecasts_equal_statsforecast_where_the_method_is_the_same(case):
     np.testing.assert_allclose(forecast.to_numpy(), case["statsforecast"], rtol=0, atol=1e-6)
 
 
+def test_the_decomposition_is_statsmodels_mstl_with_rs_seasonal_fit():
+    from statsmodels.tsa.seasonal import MSTL as StatsmodelsMSTL
+
+    y = hourly(30).to_numpy()
+    seasonal, adjusted = seasonal_adjust(y, [24, 168])
+    reference = StatsmodelsMSTL(y, periods=[24, 168], stl_kwargs={"seasonal_deg": 0}).fit()
+    np.testing.assert_allclose(seasonal, np.asarray(reference.seasonal).T, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(adjusted, reference.trend + reference.resid, rtol=0, atol=1e-9)
+
+
 def hourly(days: int = 42, seed: int = 0) -> pd.Series:
     rng = np.random.default_rng(seed)
     t = np.arange(24 * days)

@@ -4,7 +4,8 @@ Hourly and half-hourly data carry a daily and a weekly season, daily data a week
 yearly one: seasons too long (or too many) for seasonal ETS/ARIMA states. :class:`MSTL`
 splits the series with :func:`~tsforecast.models.seasonal_adjust.seasonal_adjust` (R's
 ``mstl``: STL per period, shortest first, seasonal windows 11, 15, ..., two passes; the same
-numbers as statsforecast's ``mstl``), fits a *trend model* (any registered non-seasonal model;
+numbers as statsforecast's ``mstl`` and as statsmodels' ``MSTL`` with ``seasonal_deg=0``, the
+locally constant seasonal fit R and statsforecast use), fits a *trend model* (any registered non-seasonal model;
 default ETS restricted to non-seasonal forms, statsforecast's ``AutoETS(model="ZZN")``) to the
 seasonally adjusted series (trend plus remainder) and forecasts each seasonal component by
 repeating its last cycle. The forecast is the trend model's plus the repeated seasonals.
