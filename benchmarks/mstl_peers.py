@@ -5,7 +5,7 @@ tsforecast in one process, so CPU times compare):
 
     PYTHONPATH=. .venv-peers/bin/python benchmarks/mstl_peers.py equal     # point forecasts to 1e-6
     PYTHONPATH=. .venv-peers/bin/python benchmarks/mstl_peers.py fixture   # tests/data/mstl_statsforecast.json
-    PYTHONPATH=. .venv-peers/bin/python benchmarks/mstl_peers.py accuracy [--series taylor,co2_weekly,cta_rail]
+    PYTHONPATH=. .venv-peers/bin/python benchmarks/mstl_peers.py accuracy [--series taylor,...] [--models mstl,...]
 
 ``equal``/``fixture``: MSTL with a trend forecaster that is the same method in both libraries
 (the last value: statsforecast's ``Naive``, tsforecast's ``naive``; the line from the first to
@@ -14,8 +14,8 @@ the last value: ``RandomWalkWithDrift`` / ``drift``), on half-hourly electricity
 CTA rail series. ``accuracy``: MASE (scale: each fold's in-sample seasonal-naive MAE at the
 frequency's season), 80% interval coverage and CPU seconds per fit on rolling origins, for
 tsforecast ``mstl`` (ETS ZZN trend), ``ets``, ``theta``, ``arima`` with Fourier terms (K by
-AICc), ``snaive`` and statsforecast ``MSTL(AutoETS(model="ZZN"))``, ``AutoETS``,
-``AutoTheta``.
+AICc), ``ridge`` without and with Fourier terms, ``snaive`` and statsforecast
+``MSTL(AutoETS(model="ZZN"))``, ``AutoETS``, ``AutoTheta``.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def run_equal(write_fixture: bool) -> None:
         print(f"wrote {FIXTURE}")
 
 
-def run_accuracy(names: list[str]) -> None:
+def run_accuracy(names: list[str], models: list[str] | None = None) -> None:
     from statsforecast.models import AutoETS, AutoTheta
 
     rows = []
@@ -120,6 +120,8 @@ def run_accuracy(names: list[str]) -> None:
             "theta": lambda: tsforecast.get_model("theta"),
             "arima_fourier": lambda f=plan.fourier_periods: tsforecast.get_model("arima", fourier=f),
             "snaive": lambda: tsforecast.get_model("snaive"),
+            "ridge": lambda: tsforecast.get_model("ridge"),
+            "ridge_fourier": lambda f=plan.fourier_periods: tsforecast.get_model("ridge", fourier=f),
         }
         peers = {
             "sf_MSTL": lambda p=periods: sf_mstl(p, "ets"),
@@ -127,7 +129,7 @@ def run_accuracy(names: list[str]) -> None:
             "sf_AutoTheta": lambda m=season: AutoTheta(season_length=m),
         }
         folds = make_folds(len(y), horizon, windows)
-        for model in [*ours, *peers]:
+        for model in [m for m in [*ours, *peers] if models is None or m in models]:
             errors, inside, cpu = [], [], []
             for fold in folds:
                 train = y.iloc[fold.train_start:fold.train_end]
@@ -155,11 +157,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["equal", "fixture", "accuracy"])
     parser.add_argument("--series", default=",".join(SETTINGS))
+    parser.add_argument("--models", default=None, help="comma-separated subset of the models")
     args = parser.parse_args()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if args.what == "accuracy":
-            run_accuracy(args.series.split(","))
+            run_accuracy(args.series.split(","), args.models.split(",") if args.models else None)
         else:
             run_equal(args.what == "fixture")
 
