@@ -63,6 +63,10 @@ def test_long_season_plan_says_when_to_use_mstl():
     daily = long_season_plan("D", 1000)
     assert daily.periods == [7, 365] and daily.fourier_periods == [7.0, 365.25] and daily.model == "mstl"
     assert long_season_plan("MS", 200).model is None
+    assert long_season_plan("MS", 200).candidates() == {}
+    weekly_values = pd.Series(np.sin(np.arange(300) / 8.3) + 10, pd.date_range("2015-01-04", periods=300, freq="W-SUN"))
+    for name, params in long_season_plan("W-SUN", 300).candidates().items():
+        assert tsforecast.get_model(name, **params).fit(weekly_values).predict(3).size == 3
 
 
 def test_the_forecast_is_the_trend_models_plus_the_repeated_last_cycles():

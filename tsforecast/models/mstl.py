@@ -81,15 +81,24 @@ class LongSeasonPlan:
     fourier_periods: list[float]
     model: str | None
 
+    def candidates(self) -> dict[str, dict]:
+        """Registered model name -> parameters, for the long-season candidates ``auto`` adds
+        to its usual ones (empty when ``model`` is None): MSTL on ``periods``, and ridge with
+        Fourier terms of ``fourier_periods``; ``get_model(name, **params)`` builds each."""
+        if self.model is None:
+            return {}
+        return {"mstl": {"periods": list(self.periods)}, "ridge": {"fourier": list(self.fourier_periods)}}
+
 
 def long_season_plan(freq: object, n: int) -> LongSeasonPlan:
     """The long/multiple-season rule for a series of ``n`` observations at ``freq``.
 
     Periods come from :func:`default_periods`, kept when the series holds two full cycles.
     ``model`` is ``"mstl"`` when a kept period exceeds :data:`MAX_STATE_SEASON` or more than
-    one is kept; the candidate set of ``auto`` should then include ``MSTL(periods=plan.periods)``
-    (and ``arima``/``ridge`` with ``fourier=plan.fourier_periods``) next to its usual models,
-    chosen by the same validation.
+    one is kept; ``auto`` should then validate :meth:`LongSeasonPlan.candidates` (``mstl`` on
+    the periods, ``ridge`` with Fourier terms) next to its usual models, chosen by the same
+    validation (``arima`` with ``fourier=plan.fourier_periods`` is a further, costlier option:
+    its K search fits up to 20 ARIMAs).
     """
     periods = [p for p in default_periods(freq, n) if n >= 2 * p]
     fourier = [(_WEEKS_PER_YEAR if p == 52 else _DAYS_PER_YEAR if p == 365 else float(p)) for p in periods]
