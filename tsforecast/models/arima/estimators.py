@@ -171,14 +171,14 @@ class StateSpaceARIMA(HarmonicRegression, Forecaster):
         order, seasonal_order = self._orders()
         trend = self._trend(order, seasonal_order)
         method = choose_estimator(self.estimator, len(y))
-        X = self._start_fourier(y, X, lambda design: fit_arima(  # each K's AICc (models.arima.harmonic)
+        X, searched = self._start_fourier(y, X, lambda design: fit_arima(  # per K (models.arima.harmonic)
             y.to_numpy(), None if design is None else design.to_numpy(), order, seasonal_order, trend,
-            estimator=method)[0].aicc)
+            estimator=method))
         spec = (order, seasonal_order, trend, 0 if X is None else X.shape[1])
         start = None
         if getattr(self, "warm_start", False) and getattr(self, "fitted_spec_", None) == spec:
             start = self.results_.params
-        results, notes, self.estimator_ = fit_arima(
+        results, notes, self.estimator_ = searched if searched is not None and start is None else fit_arima(
             y.to_numpy(), None if X is None else X.to_numpy(), order, seasonal_order, trend,
             start_params=start, estimator=method,
         )

@@ -79,23 +79,26 @@ class HarmonicRegression:
         return self._with_fourier(X, future_index(self.cutoff_, self.freq_, horizon))
 
     def _start_fourier(self, y: pd.Series, X: pd.DataFrame | None,
-                       aicc: Callable[[pd.DataFrame | None], float]) -> pd.DataFrame | None:
-        """Set ``fourier_k_`` (given, or by AICc through ``aicc(design)``) and
-        ``fourier_origin_``; return the training design."""
+                       fit: Callable[[pd.DataFrame | None], tuple]) -> tuple[pd.DataFrame | None, tuple | None]:
+        """Set ``fourier_k_`` (given, or by AICc of ``fit(design)``, whose first item is
+        statsmodels results) and ``fourier_origin_``; return the training design and, after a
+        search, the chosen K's fit (so it is not repeated), else None."""
         periods, ks = check_fourier_params(self.short_name, getattr(self, "fourier", None),
                                            getattr(self, "fourier_k", None))
         self.fourier_origin_ = y.index[0]
         if not periods:
             self.fourier_k_ = None
-            return X
+            return X, None
+        fits: dict[tuple[int, ...], tuple] = {}
         if ks is None:
             def score(trial: list[int]) -> float:
                 self.fourier_k_ = trial
                 try:
-                    return aicc(self._with_fourier(X, y.index))
+                    fits[tuple(trial)] = fit(self._with_fourier(X, y.index))
                 except TsforecastError:  # these harmonics cannot be fitted: not a candidate
                     return float("inf")
+                return float(fits[tuple(trial)][0].aicc)
 
             ks = choose_fourier_k(periods, score)
         self.fourier_k_ = list(ks)
-        return self._with_fourier(X, y.index)
+        return self._with_fourier(X, y.index), fits.get(tuple(ks))
