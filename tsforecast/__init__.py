@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "Auto": "tsforecast.selection.auto",
     "ETS": "tsforecast.models.ets",
     "Theta": "tsforecast.models.theta",
+    "MSTL": "tsforecast.models.mstl",
     "LagRidge": "tsforecast.models.ridge",
     "Croston": "tsforecast.models.intermittent",
     "CrostonSBA": "tsforecast.models.intermittent",
@@ -140,6 +141,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
     from tsforecast.models.ets import ETS
     from tsforecast.models.intermittent import ADIDA, IMAPA, TSB, Croston, CrostonSBA, intermittency
+    from tsforecast.models.mstl import MSTL
     from tsforecast.models.neural.estimator import GRU, LSTM, SimpleRNN, WaveNet
     from tsforecast.models.ridge import LagRidge
     from tsforecast.models.theta import Theta

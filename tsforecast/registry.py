@@ -65,6 +65,8 @@ REGISTRY: dict[str, ModelEntry] = {
                         "aggregate to the mean demand interval, smooth, disaggregate: intermittent demand"),
     "imapa": ModelEntry("tsforecast.models.intermittent:IMAPA",
                         "ADIDA averaged over aggregation levels 1..mean demand interval: intermittent demand"),
+    "mstl": ModelEntry("tsforecast.models.mstl:MSTL",
+                       "several seasons (day and week, week and year) removed by STL, ETS on the rest"),
     "ridge": ModelEntry("tsforecast.models.ridge:LagRidge",
                         "direct ridge regression on recent lags, last year and the calendar (long daily data)"),
     "rnn": ModelEntry("tsforecast.models.neural:SimpleRNN", "Elman recurrent network on a window of recent values"),
