@@ -14,7 +14,8 @@ from tsforecast.core.errors import ConfigError
 # pandas is imported inside the functions, so that `tsforecast --help` answers at once
 
 __all__ = ["load_frame", "exog_columns", "holiday_calendar", "split_future", "training_data", "check_takes_regressors",
-           "forecast_regressors", "history_regressors", "same_regressors", "panel_holidays"]
+           "forecast_regressors", "history_regressors", "same_regressors", "panel_holidays",
+           "check_one_future"]
 
 
 def load_frame(settings: dict[str, Any], preferred_target: str | None = None, allow_panel: bool = False):
@@ -78,9 +79,13 @@ def exog_columns(settings: dict[str, Any]) -> list[str]:
 
 
 def holiday_calendar(settings: dict[str, Any]):
-    """The calendar of ``--holidays`` (a :class:`~tsforecast.data.calendar.HolidayCalendar`), or None."""
+    """The calendar of ``--holidays`` (a :class:`~tsforecast.data.calendar.HolidayCalendar`), or
+    None; ``--holiday-days-around`` without it is a mistake."""
     from tsforecast.data.calendar import parse_holidays
 
+    if settings.get("holiday_days_around") and not settings.get("holidays"):
+        raise ConfigError("--holiday-days-around adds the days around the holidays of --holidays; give --holidays "
+                          "too (e.g. --holidays US).")
     return parse_holidays(settings["holidays"]) if settings.get("holidays") else None
 
 
@@ -94,10 +99,11 @@ def split_future(frame, target: str):
     return frame[frame.index <= last], frame[frame.index > last]
 
 
-def training_data(frame, target: str, exog: list[str], calendar):
+def training_data(frame, target: str, exog: list[str], calendar, around: bool = False):
     """What a model is fitted on: ``y`` (the rows up to the last observed target; the rows
     after it are the horizon's inputs) and ``X``, the ``--exog`` columns and the holiday
-    columns on y's timestamps (None when neither is asked for)."""
+    columns on y's timestamps, with the days ``around`` them if asked (None when neither is
+    asked for)."""
     if not exog and calendar is None:
         return frame[target], None  # as ever: the model's validation trims trailing empty rows
     import pandas as pd
@@ -110,7 +116,7 @@ def training_data(frame, target: str, exog: list[str], calendar):
     parts = [drop_duplicate_rows(history[exog], "the --exog columns")] if exog else []
     if calendar is not None:
         index = clean_series(y).series.index  # the model's own grid (gaps filled), so every day has its row
-        parts.append(holiday_features(index, calendar, freq=index.freq))
+        parts.append(holiday_features(index, calendar, freq=index.freq, around=around))
     return y, pd.concat(parts, axis=1)
 
 
@@ -140,10 +146,7 @@ def forecast_regressors(model, settings: dict[str, Any], future_rows, target: st
     past = set(model.get_params().get("past_covariates") or ())  # known only up to the origin
     own = [c for c in columns if not is_holiday_column(c) and c not in past]
     given = settings.get("future")
-    in_data = [] if future_rows is None else [c for c in own if c in future_rows.columns]
-    if given and in_data and future_rows[in_data].notna().to_numpy().any():
-        raise ConfigError(f"the data has rows after its last observation and --future gives the horizon too; "
-                          f"give the known-future rows in one place ({len(future_rows)} row(s) in the data).")
+    check_one_future(own, settings, future_rows)
     if given:
         from tsforecast.data.datasets import load_csv
 
@@ -184,6 +187,15 @@ def forecast_regressors(model, settings: dict[str, Any], future_rows, target: st
     return pd.concat(parts, axis=1) if parts else None
 
 
+def check_one_future(columns: list, settings: dict[str, Any], future_rows) -> None:
+    """The horizon's values of ``columns`` come from one place: ``--future`` or the data's
+    rows after its last observation, not both (which would win is a guess)."""
+    in_data = [] if future_rows is None else [c for c in columns if c in future_rows.columns]
+    if settings.get("future") and in_data and future_rows[in_data].notna().to_numpy().any():
+        raise ConfigError(f"the data has rows after its last observation and --future gives the horizon too; "
+                          f"give the known-future rows in one place ({len(future_rows)} row(s) in the data).")
+
+
 def history_regressors(model, frame, target: str):
     """``X`` for the observations of ``frame`` newer than ``model``'s last timestamp (for
     ``forecast --from`` rolling it forward): its own columns from the data, its holiday
@@ -217,19 +229,22 @@ def same_regressors(model, settings: dict[str, Any]) -> None:
     from tsforecast.data.calendar import calendar_in_columns, is_holiday_column
 
     columns = [] if model.exog_schema_ is None else list(model.exog_schema_.columns)
-    saved, _ = calendar_in_columns(columns)
+    saved, saved_around = calendar_in_columns(columns)
     asked = holiday_calendar(settings)
     if settings.get("holidays") and (saved is None or asked != saved):
         raise ConfigError(f"--holidays {asked.code}, but the saved model was fitted "
                           + (f"with the {saved.code} calendar" if saved else "without holidays")
                           + "; leave out --holidays (the model's own calendar is used) or refit.")
+    if settings.get("holiday_days_around") and not saved_around:
+        raise ConfigError("--holiday-days-around, but the saved model was fitted without the days around holidays; "
+                          "leave it out or refit.")
     own = [str(c) for c in columns if not is_holiday_column(c)]
     if settings.get("exog") and exog_columns(settings) != own:
         raise ConfigError(f"--exog {','.join(exog_columns(settings))}, but the saved model was fitted with "
                           f"{', '.join(own) if own else 'no regressors of its own'}; leave out --exog or refit.")
 
 
-def panel_holidays(frame, exog: list[str], calendar):
+def panel_holidays(frame, exog: list[str], calendar, around: bool = False):
     """A long table (indexed by dates, one row per series and date) with the holiday
     columns of ``calendar`` added by date, and the regressor columns with them."""
     if calendar is None:
@@ -237,5 +252,5 @@ def panel_holidays(frame, exog: list[str], calendar):
     from tsforecast.data.calendar import holiday_features
 
     dates = frame.index.unique().sort_values()
-    features = holiday_features(dates, calendar).reindex(frame.index)
+    features = holiday_features(dates, calendar, around=around).reindex(frame.index)
     return frame.assign(**{c: features[c].to_numpy() for c in features.columns}), [*exog, *features.columns]

@@ -170,8 +170,11 @@ DECLARED: tuple[Option, ...] = (
            "of the forecast horizon: the model's --exog columns, one row per forecast timestamp. [default: the "
            "rows of --data after its last observation]", frozenset({FORECAST}), cli_type=Path),
     Option("holidays", None, _holiday_code, "Public holidays of a country (US) or subdivision (US-IL, DE-BY) as "
-           "regressors known in advance: a holiday indicator and the days before and after, for the models that "
-           "take regressors. `tsforecast holidays` lists the codes.", _ALL, metavar="CC[-SUBDIV]"),
+           "regressors known in advance: a holiday indicator column for the models that take regressors. "
+           "`tsforecast holidays` lists the codes.", _ALL, metavar="CC[-SUBDIV]"),
+    # measured (benchmarks/holiday_calendars.py): the days around holidays help the neural models, not SARIMA
+    Option("holiday_days_around", False, checks.boolean, "With --holidays: also the day before and the day after "
+           "each holiday as columns (measured to help the neural models, not SARIMA).", _ALL, cli_type=bool),
     Option("refit", defaults.REFIT, parse_refit, "true (refit every fold), false (roll forward), or N (refit "
            f"every N folds). {_DEFAULT_HELP}", frozenset({BACKTEST})),
     Option("coverage", defaults.COVERAGE, checks.coverage, f"Prediction interval coverage. {_DEFAULT_HELP}",

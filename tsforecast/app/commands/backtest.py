@@ -43,11 +43,11 @@ def backtest(given: dict[str, Any]) -> None:
             if settings["id_column"]:
                 # long format: one row per series and date; the panel validates each series
                 source += f", series by {settings['id_column']}"
-                frame, exog = panel_holidays(frame, exog, calendar)
+                frame, exog = panel_holidays(frame, exog, calendar, settings["holiday_days_around"])
                 data = {"data": frame.reset_index(), "id_col": settings["id_column"], "time_col": frame.index.name,
                         "target_col": target, "exog_columns": exog}
             else:
-                y, X = training_data(frame, target, exog, calendar)
+                y, X = training_data(frame, target, exog, calendar, settings["holiday_days_around"])
                 data = {"data": y, "X": X}
             from tsforecast.backtest import backtest as run_backtest
 

@@ -36,7 +36,7 @@ def fit(given: dict[str, Any]) -> None:
         # regressors: --exog columns and --holidays columns, recorded in the model's exog schema
         exog, calendar = exog_columns(settings), holiday_calendar(settings)
         check_takes_regressors(chosen, exog, calendar)
-        y, X = training_data(frame, target, exog, calendar)
+        y, X = training_data(frame, target, exog, calendar, settings["holiday_days_around"])
         fitted = train(chosen, y.to_frame(), target, settings["quiet"], X)
         try:
             fitted.save(path)

@@ -12,6 +12,7 @@ import typer
 from tsforecast.app.console import EXIT_NO_NEW_DATA, Published, err, error, exit_codes
 from tsforecast.app.flags import command, command_line, config_path
 from tsforecast.app.inputs import (
+    check_one_future,
     check_takes_regressors,
     exog_columns,
     forecast_regressors,
@@ -71,7 +72,7 @@ def forecast(given: dict[str, Any]) -> None:
                 frame, target, source = load_frame(settings)
                 chosen, exog, calendar = one_model(settings), exog_columns(settings), holiday_calendar(settings)
                 check_takes_regressors(chosen, exog, calendar)
-                y, X = training_data(frame, target, exog, calendar)
+                y, X = training_data(frame, target, exog, calendar, settings["holiday_days_around"])
                 future_rows = split_future(frame, target)[1] if X is not None else None
                 fitted = train(chosen, y.to_frame(), target, settings["quiet"], X)
                 provenance = {"model": fitted.short_name, "parameters": plain_parameters(fitted), "data": source,
@@ -117,6 +118,7 @@ def _roll_saved_model(settings: dict[str, Any], dataset_given: bool):
         frame, target, source = load_frame(settings, preferred_target=fitted.y_.name)
         if fitted.exog_schema_ is not None:
             frame, future_rows = split_future(frame, target)  # rows after the last observation: the horizon's
+            check_one_future(list(fitted.exog_schema_.columns), settings, future_rows)  # before any warning
         new_X = history_regressors(fitted, frame, target)
         with warnings.catch_warnings():
             if settings["require_new_data"]:
