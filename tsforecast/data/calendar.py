@@ -10,9 +10,9 @@ its history and for every forecast horizon alike:
 ``holiday:US:before`` / ``holiday:US:after`` (``around=True``; ``--holiday-days-around``)
     the same indicator shifted by one calendar day: 1 on the day before / after a holiday.
     Measured by ``benchmarks/holiday_calendars.py`` (CTA rail and bus, 2019 and 2021, and a
-    second daily series): they lowered the LSTM's error on the days next to holidays in all
-    six comparisons, and raised SARIMA's in four of six, with the overall MASE about the same
-    on average; so they are off by default and recommended for the neural models.
+    second daily series): they lowered the LSTM's error on holidays and the days next to them
+    in all five comparisons and raised SARIMA's in four of five, with the overall MASE about
+    the same on average; so they are off by default and recommended for the neural models.
 
 The rule per frequency of the data:
 
