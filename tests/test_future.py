@@ -97,6 +97,13 @@ def test_rows_after_the_last_observation_in_the_data_serve_as_the_future(files, 
     rolled, from_saved = forecast(other, "--from", str(files["model"]), "--future", str(files["future"]))
     assert rolled.exit_code == 0, rolled.output
     np.testing.assert_allclose(table["forecast"].to_numpy(), from_saved["forecast"].to_numpy(), rtol=1e-6)
+    # fitting and forecasting in one run takes --future as well, from a config file (relative path)
+    config = files["history"].parent / "forecast.toml"
+    config.write_text(f'model = "sarima"\ndata = "{files["history"].name}"\ntarget = "count"\nexog = "day_type"\n'
+                      f'holidays = "US"\nfuture = "{files["future"].name}"\n')
+    fresh_file, from_file = forecast(tmp_path / "file", "--config", str(config))
+    assert fresh_file.exit_code == 0, fresh_file.output
+    np.testing.assert_allclose(from_file["forecast"].to_numpy(), table["forecast"].to_numpy(), rtol=1e-6)
 
 
 def test_a_saved_model_rolls_forward_onto_new_rows_with_their_regressors(files, tmp_path):
@@ -201,3 +208,12 @@ def test_holidays_in_a_config_file_and_in_a_backtest(files, tmp_path):
     config.write_text('holidays = "ZZ"\n')
     bad = runner.invoke(app, ["backtest", "--config", str(config), "--models", "naive", "--quiet"])
     assert_refused(bad, "unknown country code 'ZZ'", "tsforecast holidays")
+
+
+def test_holidays_reach_every_series_of_a_long_table(tmp_path):
+    result = runner.invoke(app, ["backtest", "--dataset", "stations", "--models", "ar", "--holidays", "US",
+                                 "--horizon", "7", "--folds", "1", "--output", str(tmp_path), "--name", "panel",
+                                 "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "panel" / "run.json").read_text())
+    assert "holiday:US" in json.dumps(summary) and "series by station" in json.dumps(summary)
