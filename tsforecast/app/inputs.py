@@ -15,7 +15,7 @@ from tsforecast.core.errors import ConfigError
 
 __all__ = ["load_frame", "exog_columns", "holiday_calendar", "split_future", "training_data", "check_takes_regressors",
            "forecast_regressors", "history_regressors", "same_regressors", "panel_holidays",
-           "check_one_future"]
+           "check_one_future", "own_future_values"]
 
 
 def load_frame(settings: dict[str, Any], preferred_target: str | None = None, allow_panel: bool = False):
@@ -137,15 +137,32 @@ def forecast_regressors(model, settings: dict[str, Any], future_rows, target: st
     regressors of its own, or rows of the horizon in both the data and ``--future``."""
     import pandas as pd
 
+    from tsforecast.core.frequency import future_index
     from tsforecast.data.calendar import calendar_in_columns, holiday_features, is_holiday_column
-    from tsforecast.data.exog import future_exog
 
-    schema, horizon = model.exog_schema_, settings["horizon"]
-    columns = [] if schema is None else list(schema.columns)
+    columns = [] if model.exog_schema_ is None else list(model.exog_schema_.columns)
     calendar, around = calendar_in_columns(columns)
     past = set(model.get_params().get("past_covariates") or ())  # known only up to the origin
     own = [c for c in columns if not is_holiday_column(c) and c not in past]
-    given = settings.get("future")
+    own_values = own_future_values(own, settings, future_rows, model.cutoff_, model.freq_, target)
+    if not columns:
+        return None
+    index = future_index(model.cutoff_, model.freq_, settings["horizon"])
+    parts = [] if own_values is None else [own_values.set_axis(index, axis=0)]
+    if calendar is not None:
+        parts.append(holiday_features(index, calendar, freq=model.freq_, around=around))
+    return pd.concat(parts, axis=1) if parts else None
+
+
+def own_future_values(own: list, settings: dict[str, Any], future_rows, cutoff, freq, target: str | None):
+    """The horizon's values of the regressors ``own`` (a model's, holidays apart) after
+    ``cutoff`` at ``freq``, from ``--future`` or the data's ``future_rows``, checked (see
+    :func:`forecast_regressors`); None when ``own`` is empty and no ``--future`` is given.
+    ``forecast`` runs it before fitting too: a neural fit takes minutes, a missing row must
+    fail first."""
+    from tsforecast.data.exog import future_exog
+
+    horizon, given = settings["horizon"], settings.get("future")
     check_one_future(own, settings, future_rows)
     if given:
         from tsforecast.data.datasets import load_csv
@@ -159,32 +176,20 @@ def forecast_regressors(model, settings: dict[str, Any], future_rows, target: st
             unknown = [c for c in rows.columns if c not in extra]
             raise ConfigError(f"--future {path.name}: the model takes no regressors of its own (columns "
                               f"{', '.join(map(str, unknown))} given); leave out --future.")
-        own_values = future_exog(rows, own, model.cutoff_, model.freq_, horizon, what=f"--future {path.name}",
-                                 extra_allowed=extra)
-    elif own:
-        if future_rows is None or not len(future_rows):
-            from tsforecast.core.frequency import future_index
-            from tsforecast.data.text import stamp_text
-
-            start = future_index(model.cutoff_, model.freq_, 1)[0]
-            raise ConfigError(f"the model was fitted with the regressor(s) {', '.join(map(str, own))}, known in "
-                              f"advance: give their values for the {horizon} forecast timestamp(s) from "
-                              f"{stamp_text(start)} with --future FILE, or as rows after the last observation "
-                              "of --data (target empty).")
-        own_values = future_exog(future_rows, own, model.cutoff_, model.freq_, horizon, strict=False,
-                                 what="the known-future rows (--future, or the data's rows after its last "
-                                 "observation)")
-    else:
-        own_values = None
-    if not columns:
+        return future_exog(rows, own, cutoff, freq, horizon, what=f"--future {path.name}", extra_allowed=extra)
+    if not own:
         return None
-    from tsforecast.core.frequency import future_index
+    if future_rows is None or not len(future_rows):
+        from tsforecast.core.frequency import future_index
+        from tsforecast.data.text import stamp_text
 
-    index = future_index(model.cutoff_, model.freq_, horizon)
-    parts = [] if own_values is None else [own_values.set_axis(index, axis=0)]
-    if calendar is not None:
-        parts.append(holiday_features(index, calendar, freq=model.freq_, around=around))
-    return pd.concat(parts, axis=1) if parts else None
+        start = future_index(cutoff, freq, 1)[0]
+        raise ConfigError(f"the model was fitted with the regressor(s) {', '.join(map(str, own))}, known in "
+                          f"advance: give their values for the {horizon} forecast timestamp(s) from "
+                          f"{stamp_text(start)} with --future FILE, or as rows after the last observation "
+                          "of --data (target empty).")
+    return future_exog(future_rows, own, cutoff, freq, horizon, strict=False,
+                       what="the known-future rows (--future, or the data's rows after its last observation)")
 
 
 def check_one_future(columns: list, settings: dict[str, Any], future_rows) -> None:

@@ -19,6 +19,7 @@ from tsforecast.app.inputs import (
     history_regressors,
     holiday_calendar,
     load_frame,
+    own_future_values,
     same_regressors,
     split_future,
     training_data,
@@ -74,6 +75,14 @@ def forecast(given: dict[str, Any]) -> None:
                 check_takes_regressors(chosen, exog, calendar)
                 y, X = training_data(frame, target, exog, calendar, settings["holiday_days_around"])
                 future_rows = split_future(frame, target)[1] if X is not None else None
+                if X is not None or settings["future"]:
+                    # the horizon's rows checked before the fit (a neural fit takes minutes)
+                    from tsforecast.data.validation import clean_series
+
+                    grid = clean_series(y).series.index
+                    past = set(chosen.get_params().get("past_covariates") or ())  # known up to the origin only
+                    own_future_values([c for c in exog if c not in past], settings, future_rows, grid[-1], grid.freq,
+                                      target)
                 fitted = train(chosen, y.to_frame(), target, settings["quiet"], X)
                 provenance = {"model": fitted.short_name, "parameters": plain_parameters(fitted), "data": source,
                               "data_sha256": data_hash(fitted.y_)}
