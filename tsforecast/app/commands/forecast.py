@@ -27,12 +27,13 @@ from tsforecast.app.inputs import (
 from tsforecast.app.models import one_model, only_for, train
 from tsforecast.app.outputs import run_directory
 from tsforecast.app.settings import OPTIONS, merge_settings, read_config
+from tsforecast.app.storing import open_store, record_run
 from tsforecast.core.errors import ConfigError
 
 __all__ = ["forecast"]
 
 #: forecast's options for rolling a saved model onto new data (--from with --data)
-_ROLLING_OPTIONS = ("require_new_data", "fill_gap", "allow_level_shift")
+_ROLLING_OPTIONS = ("require_new_data", "fill_gap", "allow_level_shift", "refit_on_drift")
 
 
 def _flags(settings: dict[str, Any]) -> list[str]:
@@ -64,11 +65,19 @@ def forecast(given: dict[str, Any]) -> None:
             raise ConfigError("--param and --from exclude each other: a saved model keeps the parameters it "
                               "was fitted with.")
         only_for(settings["model"], cli["model_params"] or {})
+        from tsforecast.store.frames import utc_now
+
+        store, started = open_store(settings), utc_now()  # an unusable store stops the run before any work
+        if settings["refit_on_drift"] and store is None:
+            raise ConfigError("--refit-on-drift acts on the drift alarms kept in a forecast store; give --store (or "
+                              "store in the config, or $TSFORECAST_STORE).")
         kind = "forecast_saved" if from_saved else f"forecast_{settings['model']}"
         with run_directory(settings, kind) as run:
             if from_saved:
                 dataset_given = cli.get("dataset") is not None or "dataset" in from_config
                 fitted, provenance, future_rows = _roll_saved_model(settings, dataset_given)
+                if settings["refit_on_drift"]:
+                    fitted = _refit_on_drift(fitted, store, provenance, settings["quiet"])
             else:
                 frame, target, source = load_frame(settings)
                 chosen, exog, calendar = one_model(settings), exog_columns(settings), holiday_calendar(settings)
@@ -104,6 +113,40 @@ def forecast(given: dict[str, Any]) -> None:
             published.path = run.publish()
         if not settings["quiet"]:
             err.print(f"forecast: {published.path / 'forecast.csv'}", highlight=False, markup=False)
+        from tsforecast.store.record import forecast_meta, forecast_rows_of
+
+        record_run(store, lambda: forecast_meta(fitted, provenance, settings, started, published.path),
+                   lambda: forecast_rows_of(fitted, table, level), published, settings["quiet"])
+
+
+def _refit_on_drift(fitted, store, provenance: dict[str, Any], quiet: bool):
+    """``fitted`` refitted on all its data and saved over its model file when the store holds a
+    drift alarm for its model and series raised after its training data ended (an alarm the
+    saved model has not seen); else ``fitted`` as it is. ``provenance`` records which."""
+    import pandas as pd
+    from sklearn.base import clone
+
+    from tsforecast.monitoring.run import stored_alarms
+
+    series_id = str(fitted.y_.name) if fitted.y_.name is not None else "y"  # as the store records it
+    alarms = stored_alarms(store, model=fitted.short_name, series_id=series_id)
+    trained_until = pd.Timestamp(provenance["trained_until"])
+    if trained_until.tzinfo is not None:  # the store keeps times as naive UTC
+        trained_until = trained_until.tz_convert("UTC").tz_localize(None)
+    unseen = alarms[alarms["alarm_time"] > trained_until] if len(alarms) else alarms
+    provenance["refit_on_drift"] = None
+    if unseen.empty:
+        return fitted
+    alarm = unseen.iloc[-1]
+    refitted = clone(fitted).fit(fitted.y_, getattr(fitted, "X_", None))
+    refitted.save(provenance["model_file"])  # the next run rolls forward from the refitted model
+    provenance["refit_on_drift"] = {"alarm_time": str(alarm["alarm_time"]), "since": str(alarm["since"]),
+                                    "trained_until": str(refitted.cutoff_)}
+    if not quiet:
+        err.print(f"refit: drift alarm for {fitted.short_name} on {series_id} at {alarm['alarm_time']} (after the "
+                  f"model's training data ended, {trained_until}); refitted on {len(refitted.y_)} observations and "
+                  f"saved to {provenance['model_file']}", highlight=False, markup=False)
+    return refitted
 
 
 def _roll_saved_model(settings: dict[str, Any], dataset_given: bool):
