@@ -63,6 +63,8 @@ _EXPORTS: dict[str, str] = {
     "load_csv": "tsforecast.data.datasets",
     "load_cta_ridership": "tsforecast.data.datasets",
     "fetch_cta_ridership": "tsforecast.data.datasets",
+    "holiday_features": "tsforecast.data.calendar",
+    "parse_holidays": "tsforecast.data.calendar",
     "Store": "tsforecast.store",
     "clean_series": "tsforecast.data.validation",
     "to_series": "tsforecast.data.validation",

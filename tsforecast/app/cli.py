@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from tsforecast.app.commands.backtest import backtest
-from tsforecast.app.commands.catalog import list_datasets, list_models
+from tsforecast.app.commands.catalog import list_datasets, list_holidays, list_models
 from tsforecast.app.commands.fit import fit
 from tsforecast.app.commands.forecast import forecast
 from tsforecast.app.commands.monitor import monitor
@@ -77,6 +77,7 @@ app.command("forecast")(forecast)
 app.command("monitor")(monitor)
 app.command("models")(list_models)
 app.command("datasets")(list_datasets)
+app.command("holidays")(list_holidays)
 
 
 def main() -> None:

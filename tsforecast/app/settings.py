@@ -66,6 +66,13 @@ def _params_from_cli(items: Sequence[str] | None) -> dict[str, dict[str, Any]] |
     return parse_params(items or []) or None
 
 
+def _holiday_code(name: str, value: object) -> str:
+    """A holiday calendar the ``holidays`` package has (``US``, ``US-IL``), as its code."""
+    from tsforecast.data.calendar import parse_holidays
+
+    return parse_holidays(checks.text(name, value)).code
+
+
 @dataclass(frozen=True)
 class Option:
     """One option of the ``tsforecast`` commands.
@@ -169,8 +176,22 @@ DECLARED: tuple[Option, ...] = (
            frozenset({BACKTEST}), cli_type=int),
     Option("window", None, checks.integer(1), "Sliding training window size; omit for an expanding window.",
            frozenset({BACKTEST}), cli_type=int),
-    Option("exog", None, checks.names, "Comma-separated columns given to the models that take regressors, as "
-           "values known in advance for the forecast days too (e.g. day_type; not bus).", frozenset({BACKTEST})),
+    Option("exog", None, checks.names, _per(
+        "Comma-separated columns given to the models that take regressors, as values known in advance for the "
+        "forecast days too (e.g. day_type; not bus).",
+        forecast="Comma-separated columns given to the model as regressors known in advance; their values for the "
+        "horizon come from --future or the data's rows after its last observation (e.g. day_type; not bus)."),
+        _ALL),
+    # known-future inputs and holiday calendars (tsforecast.data.calendar, tsforecast.app.inputs)
+    Option("future", None, checks.existing_file, "A CSV or Parquet file (dates as in --data) with the regressors "
+           "of the forecast horizon: the model's --exog columns, one row per forecast timestamp. [default: the "
+           "rows of --data after its last observation]", frozenset({FORECAST}), cli_type=Path),
+    Option("holidays", None, _holiday_code, "Public holidays of a country (US) or subdivision (US-IL, DE-BY) as "
+           "regressors known in advance: a holiday indicator column for the models that take regressors. "
+           "`tsforecast holidays` lists the codes.", _ALL, metavar="CC[-SUBDIV]"),
+    # measured (benchmarks/holiday_calendars.py): the days around holidays help the neural models, not SARIMA
+    Option("holiday_days_around", False, checks.boolean, "With --holidays: also the day before and the day after "
+           "each holiday as columns (measured to help the neural models, not SARIMA).", _ALL, cli_type=bool),
     Option("refit", defaults.REFIT, parse_refit, "true (refit every fold), false (roll forward), or N (refit "
            f"every N folds). {_DEFAULT_HELP}", frozenset({BACKTEST})),
     Option("coverage", defaults.COVERAGE, checks.coverage, {
@@ -292,7 +313,7 @@ def read_config(path: Path) -> dict[str, Any]:
         )
     former = {old: config.pop(old) for old in _FORMER if old in config}
     config = renamed(config, former, f"config file {path}: ", {key: key for key in [*OPTIONS, *_FORMER]})
-    for key in ("data", "model_file", "store"):
+    for key in ("data", "model_file", "future", "store"):
         value = config.get(key)
         if isinstance(value, str) and value and "://" not in value and not Path(value).is_absolute():
             config[key] = str(path.parent / value)  # relative to the config file, not the cwd (a URL is no path)

@@ -9,7 +9,7 @@ import typer
 
 from tsforecast.app.console import EXIT_MODEL_FAILED, Published, err, exit_codes, print_leaderboard, progress
 from tsforecast.app.flags import command, command_line, config_path
-from tsforecast.app.inputs import exog_columns, load_frame
+from tsforecast.app.inputs import exog_columns, holiday_calendar, load_frame, panel_holidays, training_data
 from tsforecast.app.models import build_models, model_names
 from tsforecast.app.outputs import run_directory
 from tsforecast.app.settings import resolve_settings
@@ -42,16 +42,21 @@ def backtest(given: dict[str, Any]) -> None:
 
                 clean_series(frame[target])  # a data mistake is told before the models load (the run cleans again)
             chosen = build_models(names, settings["model_params"])
-            exog = exog_columns(settings)
+            exog, calendar = exog_columns(settings), holiday_calendar(settings)
             if exog:
                 source += f", regressors {', '.join(exog)}"
+            if calendar is not None:
+                # known in advance: every fold's horizon gets its calendar from the rows it covers
+                source += f", holidays {calendar.code}"
             if settings["id_column"]:
                 # long format: one row per series and date; the panel validates each series
                 source += f", series by {settings['id_column']}"
+                frame, exog = panel_holidays(frame, exog, calendar, settings["holiday_days_around"])
                 data = {"data": frame.reset_index(), "id_col": settings["id_column"], "time_col": frame.index.name,
                         "target_col": target, "exog_columns": exog}
             else:
-                data = {"data": frame[target], "X": frame[exog] if exog else None}
+                y, X = training_data(frame, target, exog, calendar, settings["holiday_days_around"])
+                data = {"data": y, "X": X}
             from tsforecast.backtest import backtest as run_backtest
 
             if levels:
