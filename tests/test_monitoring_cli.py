@@ -7,21 +7,28 @@ from __future__ import annotations
 
 import contextlib
 import json
+import resource
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import tsforecast
 from tsforecast.app.cli import EXIT_USAGE, app
-from tsforecast.app.console import EXIT_DRIFT, EXIT_OK
+from tsforecast.app.console import EXIT_DRIFT, EXIT_OK, EXIT_OUTPUT, EXIT_STORE
 from tsforecast.persistence import read_metadata
 from tsforecast.store import Store
 
 from .conftest import weekly_series
+from .monitoring_helpers import backtest_rows, forecast_rows
 from .store_backends import BACKENDS, free_port, store_location
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
 HISTORY, LIVE, SHIFT_AT, SHIFT = 200, 16, 10, 40.0
 
 
@@ -106,6 +113,7 @@ def test_refit_on_drift_refits_the_saved_model_once(loop, tmp_path):
     code, out = _run(*args)
     assert code == EXIT_OK, out
     assert "refit: drift alarm for snaive on y" in out
+    assert "00:00:00" not in out  # daily times as dates, as every message writes them
     assert pd.Timestamp(read_metadata(model)["training"]["last"]) == loop["y"].index[-1] > pd.Timestamp(trained)
     (run,) = (tmp_path / "out").iterdir()
     assert json.loads((run / "run.json").read_text())["refit_on_drift"]["since"]
@@ -120,7 +128,7 @@ def test_bad_input_is_one_error_line_and_exit_2(loop, tmp_path):
         (("monitor", "--data", str(actual)), "--store is required"),
         (("monitor", "--store", loop["store"]), "--data is required"),
         (("monitor", "--store", unreachable, "--data", str(actual)), "127.0.0.1"),
-        (("monitor", "--store", str(tmp_path / "empty.db"), "--data", str(actual)), "holds no forecast"),
+        (("monitor", "--store", str(tmp_path / "typo.db"), "--data", str(actual)), "typo.db does not exist"),
         (("forecast", "--from", str(loop["model"]), "--data", str(actual), "--refit-on-drift"), "give --store"),
     ):
         code, out = _run(*args, "--output", str(tmp_path / "o"))
@@ -141,3 +149,73 @@ def test_unknown_series_in_the_actuals_is_a_warning_and_the_rest_is_scored(loop,
     (run,) = (tmp_path / "o").iterdir()
     unscored = pd.read_csv(run / "unscored.csv")
     assert unscored["series_id"].tolist() == ["ghost"] and unscored["reason"].tolist() == ["unknown series id"]
+
+
+def _drifting_store(folder: Path) -> tuple[Path, Path]:
+    """A store holding a backtest of snaive and its forecast of 14 days, and a file of those
+    days' actuals 40 higher (about 13 scales): enough for a drift alarm."""
+    y = weekly_series(164, seed=3)
+    history = y.iloc[:150]
+    store = folder / "store.db"
+    with Store(store) as opened:
+        opened.record_run({"command": "backtest", "model": "snaive"}, backtest_rows(history, "snaive"))
+        opened.record_run({"command": "forecast", "model": "snaive"},
+                          forecast_rows(tsforecast.get_model("snaive").fit(history), 14))
+    return store, _csv(y.iloc[150:] + SHIFT, folder / "actuals.csv")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="limits the file size with setrlimit")
+def test_an_alarm_whose_report_could_not_be_published_fires_on_the_next_run(tmp_path):
+    store, actuals = _drifting_store(tmp_path)
+
+    def small_files():  # a full disk for the report (60 kB), not for reading the store
+        resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+
+    done = subprocess.run([sys.executable, "-m", "tsforecast.app.cli", "monitor", "--store", str(store), "--data",
+                           str(actuals), "--output", str(tmp_path / "mon"), "--quiet"], cwd=ROOT, text=True,
+                          capture_output=True, preexec_fn=small_files, timeout=300)
+    assert done.returncode == EXIT_OUTPUT, done.stderr
+    with Store(store) as opened:
+        assert opened.scores().empty  # nothing recorded: the scores are still new
+    code, out = _run("monitor", "--store", str(store), "--data", str(actuals), "--output", str(tmp_path / "mon"),
+                     "--quiet")
+    assert code == EXIT_DRIFT and "drift: snaive on y" in out, out
+    with Store(store) as opened:
+        assert len(opened.scores()) == 14
+
+
+def test_a_failed_score_write_keeps_the_report_and_exits_6(tmp_path):
+    store, actuals = _drifting_store(tmp_path)
+    with sqlite3.connect(store) as connection:  # a real database failure: the store refuses new scores
+        connection.execute("CREATE TRIGGER frozen BEFORE INSERT ON scores "
+                           "BEGIN SELECT RAISE(ABORT, 'the store is frozen for maintenance'); END")
+    code, out = _run("monitor", "--store", str(store), "--data", str(actuals), "--output", str(tmp_path / "mon"),
+                     "--quiet")
+    assert code == EXIT_STORE, out
+    text = " ".join(out.split())
+    assert out.count("error:") == 1 and "frozen for maintenance" in text and "the store is unchanged" in text
+    (run,) = (tmp_path / "mon").iterdir()
+    assert (run / "report.html").is_file() and len(pd.read_csv(run / "scores.csv")) == 14
+    with Store(store) as opened:
+        assert opened.scores().empty
+
+
+def test_actuals_with_an_offset_meet_a_naive_model_s_forecasts(tmp_path):
+    y = weekly_series(100, seed=6)
+    written = y.index.strftime("%Y-%m-%dT00:00:00+05:00")  # an export that started writing offsets
+    history = _csv(y.iloc[:80], tmp_path / "history.csv")
+    pd.DataFrame({"date": written[:90], "y": y.iloc[:90].to_numpy()}).to_csv(tmp_path / "data.csv", index=False)
+    pd.DataFrame({"date": written[90:], "y": y.iloc[90:].to_numpy()}).to_csv(tmp_path / "actuals.csv", index=False)
+    store, model = str(tmp_path / "store.db"), str(tmp_path / "m.tsf")
+    assert _run("fit", "--model", "snaive", "--data", str(history), "--save", model, "--quiet")[0] == EXIT_OK
+    code, out = _run("forecast", "--from", model, "--data", str(tmp_path / "data.csv"), "--store", store,
+                     "--horizon", "14", "--output", str(tmp_path / "fc"), "--quiet")
+    assert code == EXIT_OK, out
+    with Store(store) as opened:
+        (extra,) = opened.runs()["extra"]
+    assert extra["timezone"] is None  # the model's series has no timezone: its times are stored as written
+    code, out = _run("monitor", "--store", store, "--data", str(tmp_path / "actuals.csv"), "--output",
+                     str(tmp_path / "mon"), "--quiet")
+    assert code in (EXIT_OK, EXIT_DRIFT) and "warning:" not in out, out
+    (run,) = (tmp_path / "mon").iterdir()
+    assert json.loads((run / "run.json").read_text())["scored"] == 10

@@ -53,3 +53,9 @@ def test_a_report_with_nothing_scored_still_renders():
                                empty.references.iloc[:0])
     html = render_monitoring_report(nothing)
     assert "No drift alarm" in html and "<svg" not in html
+
+
+def test_the_dashed_reference_line_says_where_its_reference_came_from():
+    # no backtest: the reference is the first live errors, and the legend says so
+    html = render_monitoring_report(_tables(series=("calm",)))
+    assert "snaive: first 28 live errors median" in html and "backtest median" not in html

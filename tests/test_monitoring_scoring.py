@@ -129,3 +129,37 @@ def test_scores_match_their_definitions(values, scale):
 def test_actuals_with_a_utc_offset_meet_the_store_s_naive_utc_times():
     actuals = _actuals({"a": [101.0]}, days=(DAYS + pd.Timedelta(hours=1)).tz_localize("+01:00"))
     assert score_forecasts(_forecasts(), actuals).scores["error"].tolist() == [0.0]
+
+
+def test_an_id_holding_a_parenthesis_is_named_with_its_own_problem():
+    # "Store (North)" sent weekly totals: another frequency, all of them; never "off the grid"
+    stored = _forecasts(series=("Store (North)", "Store"))
+    actuals = pd.concat([
+        pd.DataFrame({"series_id": "Store (North)", "target_time": pd.date_range(DAYS[0], periods=3, freq="7D"),
+                      "actual": [700.0, 710.0, 720.0]}),
+        _actuals({"Store": [101.0]}),
+    ], ignore_index=True)
+    scored = score_forecasts(stored, actuals)
+    assert scored.scores["series_id"].tolist() == ["Store"]
+    assert scored.unscored["reason"].tolist() == ["another frequency than the forecasts"] * 3
+    assert len(scored.problems) == 1 and "off their forecasts' time grid" not in scored.problems[0]
+
+
+def test_the_scoring_time_is_naive_utc_as_the_store_keeps_it():
+    aware = pd.Timestamp("2024-03-05 08:00", tz="Europe/Paris")
+    s = score_forecasts(_forecasts(), _actuals({"a": [101.0]}), scored_at=aware).scores
+    assert s["scored_at"].tolist() == [pd.Timestamp("2024-03-05 07:00")]
+    assert score_forecasts(_forecasts(), _actuals({"a": [101.0]})).scores["scored_at"].dt.tz is None
+
+
+def test_the_timezone_of_each_series_decides_how_offset_actuals_are_read():
+    stored = _forecasts(series=("naive", "aware", "unknown"))
+    written = (DAYS[:2] + pd.Timedelta(hours=1)).tz_localize("+01:00")
+    actuals = pd.concat([_actuals({sid: [101.0, 102.0]}, days=written) for sid in ("naive", "aware", "unknown")],
+                        ignore_index=True)
+    # "naive" was forecast without a timezone: 01:00+01:00 is read as written, off the midnight grid;
+    # "aware" and "unknown" (no record) are the same instants as the stored midnight UTC
+    scored = score_forecasts(stored, actuals, timezones={"naive": None, "aware": "UTC"})
+    assert sorted(set(scored.scores["series_id"])) == ["aware", "unknown"]
+    assert scored.unscored["series_id"].tolist() == ["naive", "naive"]
+    assert scored.unscored["reason"].eq("off the forecasts' time grid").all()

@@ -20,7 +20,11 @@ import pandas as pd
 from tsforecast.core.errors import DataError
 from tsforecast.data.text import listed
 
-__all__ = ["ids_as_text", "id_key", "check_distinct_ids"]
+__all__ = ["DEFAULT_SERIES_NAME", "ids_as_text", "id_key", "check_distinct_ids"]
+
+#: the name (and store id) of a series given without one: validation names it so, the store
+#: records its forecasts under it, and monitoring scores an unnamed actuals series under it
+DEFAULT_SERIES_NAME = "y"
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 

@@ -50,6 +50,7 @@ from pandas.tseries.offsets import BaseOffset, CustomBusinessDay
 
 from tsforecast.core.errors import DataError, DataRepairWarning
 from tsforecast.core.frequency import infer_regular_freq
+from tsforecast.data.series_ids import DEFAULT_SERIES_NAME
 from tsforecast.data.text import listed, stamp_text, stamps
 from tsforecast.data.values import MAX_MAGNITUDE, as_raw_series, to_float
 
@@ -252,7 +253,7 @@ def clean_series(
     if missing not in {"interpolate", "error"}:
         raise DataError(f"missing must be 'interpolate' or 'error', got {missing!r}.")
     if target is None and date_column is None and _already_clean(data, freq):
-        return CleanSeries(data if data.name is not None else data.rename("y"), [])
+        return CleanSeries(data if data.name is not None else data.rename(DEFAULT_SERIES_NAME), [])
     repairs: list[str] = []
     raw = as_raw_series(data, target, date_column)
     values = to_float(raw)
@@ -262,7 +263,7 @@ def clean_series(
     values = _deduplicate(values, repairs)
     values = _regularise(values, freq, repairs)
     values = _fill_missing(values, missing, repairs)
-    name = raw.name if raw.name is not None else "y"
+    name = raw.name if raw.name is not None else DEFAULT_SERIES_NAME
     return CleanSeries(values.rename(name), repairs)
 
 

@@ -6,6 +6,6 @@ against what the backtest promised. Reads and writes through the store.
 >>> result.alarms, result.accuracy, result.drifted  # doctest: +SKIP
 """
 
-from tsforecast.monitoring.run import MonitorResult, monitor, stored_alarms
+from tsforecast.monitoring.run import MonitorResult, monitor, record_scores, stored_alarms
 
-__all__ = ["MonitorResult", "monitor", "stored_alarms"]
+__all__ = ["MonitorResult", "monitor", "record_scores", "stored_alarms"]

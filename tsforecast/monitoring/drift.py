@@ -149,10 +149,11 @@ def average_run_length(n_reference: int = MIN_REFERENCE, k: float = K, h: float 
     return float(np.linalg.solve(np.eye(_GRID) - matrix, np.ones(_GRID))[0])
 
 
-def freshest(scores: pd.DataFrame) -> pd.DataFrame:
+def freshest(scores: pd.DataFrame, *, finite_only: bool = True) -> pd.DataFrame:
     """One live error per model, series and target time: that of the forecast made last (the
-    smallest step, then the latest origin), rows with a finite scaled error only."""
-    usable = scores[np.isfinite(scores["abs_scaled_error"].to_numpy(dtype="float64"))]
+    smallest step, then the latest origin); with ``finite_only`` (the drift test's errors),
+    among the rows with a finite scaled error only."""
+    usable = scores[np.isfinite(scores["abs_scaled_error"].to_numpy(dtype="float64"))] if finite_only else scores
     ordered = usable.sort_values(["model", "series_id", "target_time", "step", "origin"],
                                  ascending=[True, True, True, True, False], kind="stable")
     return ordered.drop_duplicates(["model", "series_id", "target_time"]).reset_index(drop=True)

@@ -25,6 +25,7 @@ in one message per problem (:attr:`Scored.problems`); the good rows are scored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,15 +34,17 @@ import pandas as pd
 from tsforecast.core.defaults import COVERAGE
 from tsforecast.core.errors import DataError
 from tsforecast.core.frequency import freq_label, infer_regular_freq
-from tsforecast.data.series_ids import ids_as_text
+from tsforecast.data.dates import on_clock
+from tsforecast.data.series_ids import DEFAULT_SERIES_NAME, ids_as_text
 from tsforecast.data.text import listed, stamp_text, stamps
 from tsforecast.evaluation.intervals import central_coverage, interval_bounds
 from tsforecast.evaluation.metrics import scaled_errors
 from tsforecast.evaluation.scoring import pinball_losses
-from tsforecast.store.frames import SCORE_COLUMNS, quantile_column, quantile_levels_of
+from tsforecast.store.frames import SCORE_COLUMNS, quantile_column, quantile_levels_of, utc_now
+from tsforecast.store.schema import SCORE_KEY
 
 __all__ = ["SCORE_COLUMNS", "ACTUAL_COLUMNS", "UnscoredActualsWarning", "Scored", "actuals_frame", "score_forecasts",
-           "score_rows"]
+           "score_rows", "with_bounds"]
 
 #: the long actuals frame :func:`score_forecasts` reads
 ACTUAL_COLUMNS = ["series_id", "target_time", "actual"]
@@ -73,13 +76,15 @@ def actuals_frame(
     """The long actuals frame (``series_id``, ``target_time``, ``actual``) of ``data``.
 
     ``data`` is a Series indexed by dates (one series: ``series_id`` names it, default the
-    Series' name), or a frame indexed by dates as :func:`tsforecast.data.datasets.load_csv`
+    Series' name, or :data:`~tsforecast.data.series_ids.DEFAULT_SERIES_NAME` for an unnamed
+    Series, as its forecasts were recorded), or a frame indexed by dates as :func:`tsforecast.data.datasets.load_csv`
     reads it, with the value column ``target`` and, for a panel in long format, the id column
     ``id_column``. Values are read as numbers; a cell that is not one is a missing actual (listed
     by :func:`score_forecasts`, never scored)."""
     if isinstance(data, pd.Series):
         frame = data.to_frame("actual")
-        ids = pd.Series(series_id if series_id is not None else str(data.name), index=frame.index)
+        name = data.name if data.name is not None else DEFAULT_SERIES_NAME
+        ids = pd.Series(series_id if series_id is not None else str(name), index=frame.index)
     elif isinstance(data, pd.DataFrame):
         if target is None or target not in data.columns:
             raise DataError(f"the actuals need a value column; got target {target!r}, columns {list(data.columns)}.")
@@ -105,15 +110,40 @@ def _set_aside(actuals: pd.DataFrame, mask: np.ndarray, reason: str, aside: list
     return actuals[~mask]
 
 
-def _check_actuals(actuals: pd.DataFrame, forecasts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def _on_store_clock(actuals: pd.DataFrame, timezones: Mapping[str, str | None] | None) -> pd.Series:
+    """The actuals' times as the store keeps their series' forecasts.
+
+    A series forecast with a timezone was stored as naive UTC: its actuals are converted to
+    UTC (times without an offset are read in that timezone first). A series forecast without
+    one was stored as written (``forecast --from`` reads offset data "as written" on a naive
+    model, :func:`tsforecast.data.dates.on_clock`): an offset is dropped, never converted.
+    A series whose timezone is not known (``timezones`` None or without it, e.g. a run
+    recorded before the store kept it) has offset times converted to UTC."""
+    times = pd.DatetimeIndex(actuals["target_time"])
+    if times.tz is None and not timezones:
+        return actuals["target_time"]
+    out = pd.Series(pd.NaT, index=actuals.index, dtype="datetime64[ns]")
+    for sid, where in actuals.groupby(actuals["series_id"].astype(str), sort=False).indices.items():
+        part = times[where]
+        known = timezones is not None and sid in timezones
+        tz = timezones.get(sid) if timezones is not None else None
+        if known and tz is None:
+            part = on_clock(part, None, f"the actuals of series {sid!r}")
+        elif known or part.tz is not None:
+            part = on_clock(part, tz if known else "UTC", f"the actuals of series {sid!r}")
+            part = part.tz_convert("UTC").tz_localize(None)
+        out.iloc[where] = part.as_unit("ns")
+    return out
+
+
+def _check_actuals(actuals: pd.DataFrame, forecasts: pd.DataFrame,
+                   timezones: Mapping[str, str | None] | None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """The actuals that can be scored, those that cannot (with a reason), and a message per problem."""
     aside: list[pd.DataFrame] = []
     problems: list[str] = []
-    actuals = actuals.loc[:, ACTUAL_COLUMNS].copy()
+    actuals = actuals.loc[:, ACTUAL_COLUMNS].copy().reset_index(drop=True)
     actuals["series_id"] = actuals["series_id"].astype(object)
-    times = pd.DatetimeIndex(actuals["target_time"])
-    if times.tz is not None:  # the store keeps times as naive UTC
-        actuals["target_time"] = times.tz_convert("UTC").tz_localize(None)
+    actuals["target_time"] = _on_store_clock(actuals, timezones)
     missing = actuals["actual"].isna().to_numpy()
     if missing.any():
         problems.append(f"{int(missing.sum())} actual(s) without a value (e.g. "
@@ -155,6 +185,7 @@ def _check_frequency(actuals: pd.DataFrame, forecasts: pd.DataFrame,
     are set aside one by one."""
     problems: list[str] = []
     other: list[str] = []
+    other_ids: set[str] = set()  # the ids of ``other``, kept apart: an id may itself hold " ("
     off = np.zeros(len(actuals), dtype=bool)
     positions = actuals.reset_index(drop=True).groupby("series_id", sort=False).indices
     targets = dict(tuple(forecasts.groupby(forecasts["series_id"].astype(str), sort=False)["target_time"]))
@@ -168,6 +199,7 @@ def _check_frequency(actuals: pd.DataFrame, forecasts: pd.DataFrame,
         if found is not None and found != expected:
             off[where] = True
             other.append(f"{sid} ({freq_label(found)}, its forecasts {freq_label(expected)})")
+            other_ids.add(str(sid))
             continue
         grid = pd.date_range(stored[0], periods=2, freq=expected)
         # on the grid: a whole number of steps from a stored target time
@@ -180,7 +212,7 @@ def _check_frequency(actuals: pd.DataFrame, forecasts: pd.DataFrame,
             off[where[~np.asarray(on, dtype=bool)]] = True
     if other:
         problems.append(f"actuals at another frequency than their forecasts, not scored: {listed(other)}.")
-    stray = off & ~actuals["series_id"].isin([o.split(" (")[0] for o in other]).to_numpy()
+    stray = off & ~actuals["series_id"].astype(str).isin(other_ids).to_numpy()
     if stray.any():
         problems.append(f"{int(stray.sum())} actual(s) off their forecasts' time grid (e.g. "
                         f"{stamps(pd.DatetimeIndex(actuals.loc[stray, 'target_time']))}): not scored.")
@@ -229,11 +261,14 @@ def score_forecasts(
     *,
     coverage: float = COVERAGE,
     scored_at: pd.Timestamp | None = None,
+    timezones: Mapping[str, str | None] | None = None,
 ) -> Scored:
     """Score every stored forecast whose target time has a usable actual (see the module
     docstring). ``forecasts`` is the store's frame, ``actuals`` the long frame of
     :func:`actuals_frame`; ``coverage`` chooses the interval scored for coverage when a row
-    stores several; ``scored_at`` (UTC, default now) stamps the rows."""
+    stores several; ``scored_at`` (UTC, default now) stamps the rows. ``timezones`` maps a
+    series id to the timezone its forecasts were made in (None: none), which decides how
+    actual times with a UTC offset meet the stored ones (:func:`_on_store_clock`)."""
     missing = sorted({"run_id", "series_id", "model", "origin", "target_time", "step", "point", "scale"}
                      - set(forecasts.columns))
     if missing:
@@ -241,7 +276,7 @@ def score_forecasts(
     absent = sorted(set(ACTUAL_COLUMNS) - set(actuals.columns))
     if absent:
         raise DataError(f"the actuals lack column(s) {listed(absent)} (build them with actuals_frame).")
-    good, unscored, problems = _check_actuals(actuals, forecasts)
+    good, unscored, problems = _check_actuals(actuals, forecasts, timezones)
     return Scored(score_rows(forecasts, good, coverage=coverage, scored_at=scored_at), unscored.reset_index(drop=True),
                   problems)
 
@@ -249,9 +284,12 @@ def score_forecasts(
 def score_rows(forecasts: pd.DataFrame, actuals: pd.DataFrame, *, coverage: float = COVERAGE,
                scored_at: pd.Timestamp | None = None) -> pd.DataFrame:
     """The scores of :func:`score_forecasts` for actuals known to be good (checked before, e.g.
-    those the store already holds): the join and the arithmetic, no checks."""
+    those the store already holds): the join and the arithmetic, no checks. ``scored_at``
+    stamps the rows as naive UTC, as the store keeps it (default now)."""
     good = actuals
-    stamp = pd.Timestamp.now(tz="UTC") if scored_at is None else pd.Timestamp(scored_at)
+    stamp = pd.Timestamp(utc_now() if scored_at is None else scored_at)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
     rows = forecasts.assign(series_id=forecasts["series_id"].astype(str)).merge(
         good.assign(series_id=good["series_id"].astype(str)), on=["series_id", "target_time"], how="inner")
     rows = rows.sort_values(["series_id", "model", "target_time", "origin", "run_id"], kind="stable")
@@ -264,5 +302,23 @@ def score_rows(forecasts: pd.DataFrame, actuals: pd.DataFrame, *, coverage: floa
     levels = sorted(quantile_levels_of(forecasts.columns).values())
     rows = pd.concat([rows, _interval_and_pinball(rows, levels, coverage)], axis=1)
     rows["scored_at"] = stamp
+    extra = ["point", "lower", "upper", "interval", "scale"] + (["command"] if "command" in rows.columns else [])
+    return rows[SCORE_COLUMNS + extra]
+
+
+def with_bounds(scores: pd.DataFrame, forecasts: pd.DataFrame, *, coverage: float = COVERAGE) -> pd.DataFrame:
+    """Stored ``scores`` (:data:`SCORE_COLUMNS`) with their forecasts' ``point``, ``lower``,
+    ``upper``, ``interval`` and ``scale`` (and ``command``) joined on the score's key
+    (:data:`~tsforecast.store.schema.SCORE_KEY`): the scores as they were recorded, never
+    recomputed (their ``scored_at`` is when each was scored). ``lower``/``upper`` are the
+    interval :func:`score_forecasts` would score for ``coverage``."""
+    key = list(SCORE_KEY)
+    levels = sorted(quantile_levels_of(forecasts.columns).values())
+    keep = [*key, "point", "scale", *[quantile_column(level) for level in levels]]
+    keep += ["command"] if "command" in forecasts.columns else []
+    rows = scores[SCORE_COLUMNS].astype({"series_id": str}).merge(
+        forecasts[keep].astype({"series_id": str}).drop_duplicates(key), on=key, how="left")
+    bounds = _interval_and_pinball(rows, levels, coverage)[["lower", "upper", "interval"]]
+    rows = pd.concat([rows, bounds], axis=1)
     extra = ["point", "lower", "upper", "interval", "scale"] + (["command"] if "command" in rows.columns else [])
     return rows[SCORE_COLUMNS + extra]

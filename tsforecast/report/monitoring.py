@@ -77,10 +77,11 @@ def _rolling_chart(rows: pd.DataFrame, colours: dict[str, tuple], references: pd
     for model, group in rows.groupby("model", sort=False):
         rolling = group.set_index("target_time")["abs_scaled_error"].rolling(ROLLING_DAYS, min_periods=1).mean()
         ax.plot(rolling.index, rolling.to_numpy(), color=colours[model], lw=1.2, label=model)
-        promised = references.loc[references["model"] == model, "reference_error"]
-        if len(promised) and np.isfinite(promised.iloc[0]):
-            ax.axhline(float(promised.iloc[0]), color=colours[model], lw=0.9, ls="--",
-                       label=f"{model}: backtest median")
+        promised = references.loc[references["model"] == model, ["reference_error", "reference"]]
+        if len(promised) and np.isfinite(promised["reference_error"].iloc[0]):
+            # the reference is the backtest's errors or, without one, the first live errors: say which
+            ax.axhline(float(promised["reference_error"].iloc[0]), color=colours[model], lw=0.9, ls="--",
+                       label=f"{model}: {promised['reference'].iloc[0]} median")
     ax.set_title(f"Scaled error, rolling mean of {ROLLING_DAYS}", fontsize=10)
     plotting.place_legend(ax)
     fig.autofmt_xdate()

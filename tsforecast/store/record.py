@@ -18,6 +18,7 @@ import pandas as pd
 
 from tsforecast.core.frequency import infer_season
 from tsforecast.core.provenance import plain_parameters, versions
+from tsforecast.data.series_ids import DEFAULT_SERIES_NAME
 from tsforecast.evaluation.intervals import interval_bounds
 from tsforecast.evaluation.metrics import seasonal_naive_scale
 from tsforecast.store.frames import quantile_column, utc_now
@@ -25,7 +26,12 @@ from tsforecast.store.frames import quantile_column, utc_now
 if TYPE_CHECKING:  # annotations only: a forecast run need not load the backtest package
     from tsforecast.backtest.result import BacktestResult
 
-__all__ = ["forecast_rows_of", "forecast_meta", "backtest_rows_of", "backtest_meta"]
+__all__ = ["TIMEZONE_KEY", "forecast_rows_of", "forecast_meta", "backtest_rows_of", "backtest_meta", "series_timezone"]
+
+#: the run metadata key (kept in the run's ``extra``) holding the forecast series' timezone:
+#: its name (``"Europe/Paris"``, ``"UTC+05:00"``), or None for a series without one, whose
+#: wall-clock times the store keeps as written
+TIMEZONE_KEY = "timezone"
 
 
 def forecast_rows_of(fitted: Any, table: pd.DataFrame, coverage: float) -> pd.DataFrame:
@@ -35,7 +41,7 @@ def forecast_rows_of(fitted: Any, table: pd.DataFrame, coverage: float) -> pd.Da
     lower, upper = interval_bounds(coverage)
     horizon = len(table)
     return pd.DataFrame({
-        "series_id": str(fitted.y_.name) if fitted.y_.name is not None else "y",
+        "series_id": str(fitted.y_.name) if fitted.y_.name is not None else DEFAULT_SERIES_NAME,
         "model": fitted.short_name,
         "origin": fitted.cutoff_,
         "target_time": table.index,
@@ -59,7 +65,16 @@ def forecast_meta(fitted: Any, provenance: dict[str, Any], settings: dict[str, A
         "fitted": getattr(fitted, "label_", fitted.short_name), "horizon": settings["horizon"],
         "coverage": settings["coverage"], "source": provenance.get("data") or provenance.get("model_file"),
         "model_file": provenance.get("model_file"), "run_folder": str(run_folder),
+        TIMEZONE_KEY: series_timezone(fitted),
     }
+
+
+def series_timezone(fitted: Any) -> str | None:
+    """The timezone of ``fitted``'s training series as text, None when its times have none.
+    Monitoring reads it back to put the actuals on the stored clock: an aware series' times are
+    stored as UTC, a naive one's as written."""
+    tz = getattr(fitted.y_.index, "tz", None)
+    return None if tz is None else str(tz)
 
 
 def backtest_rows_of(result: BacktestResult) -> pd.DataFrame:

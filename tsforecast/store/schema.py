@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["SCHEMA_VERSION", "VERSION_TABLE", "TABLES", "metadata", "runs", "forecasts", "forecast_quantiles",
-           "scores", "revision_number"]
+__all__ = ["SCHEMA_VERSION", "VERSION_TABLE", "SCORE_KEY", "TABLES", "metadata", "runs", "forecasts",
+           "forecast_quantiles", "scores", "revision_number"]
 
 #: the schema this code writes: the number of the newest Alembic revision (``0002``)
 SCHEMA_VERSION = 2
 #: where Alembic keeps a store's revision; not ``alembic_version``, so a shared PostgreSQL
 #: database whose other tables another application migrates with Alembic is no conflict
 VERSION_TABLE = "tsforecast_schema_version"
+
+#: what identifies a score: scoring a forecast again replaces its score. (run, series, target
+#: time) within one model and origin; a forecast run has one of each, so this is the (run,
+#: series, target) key. The scores table's unique constraint, the upsert and monitoring use it.
+SCORE_KEY = ("run_id", "series_id", "model", "origin", "target_time")
 
 metadata = sa.MetaData()
 
@@ -87,9 +92,7 @@ scores = sa.Table(
     sa.Column("covered", sa.Boolean),
     sa.Column("pinball", sa.Double),
     sa.Column("scored_at", sa.DateTime, nullable=False),
-    # scoring a forecast again replaces its score: (run, series, target time) within one model
-    # and origin (a forecast run has one of each, so this is the (run, series, target) key)
-    sa.UniqueConstraint("run_id", "series_id", "model", "origin", "target_time", name="uq_scores_point"),
+    sa.UniqueConstraint(*SCORE_KEY, name="uq_scores_point"),
 )
 sa.Index("ix_scores_lookup", scores.c.series_id, scores.c.model, scores.c.target_time)
 

@@ -28,7 +28,15 @@ from sqlalchemy import exc as sa_exc
 from tsforecast.core.errors import StoreError
 from tsforecast.store import connect, frames
 from tsforecast.store.bulk import CHUNK_ROWS, bulk_insert
-from tsforecast.store.schema import SCHEMA_VERSION, VERSION_TABLE, forecast_quantiles, forecasts, runs, scores
+from tsforecast.store.schema import (
+    SCHEMA_VERSION,
+    SCORE_KEY,
+    VERSION_TABLE,
+    forecast_quantiles,
+    forecasts,
+    runs,
+    scores,
+)
 
 __all__ = ["Store"]
 
@@ -167,7 +175,7 @@ class Store:
         is replaced, never duplicated. Returns the number of rows written."""
         rows = frames.score_rows(frame)
         engine = self._ready()
-        keys = ["run_id", "series_id", "model", "origin", "target_time"]
+        keys = list(SCORE_KEY)
 
         def write() -> None:
             with connect.write_transaction(engine, self._where, f"record {len(rows)} scores") as c:

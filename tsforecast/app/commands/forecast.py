@@ -126,9 +126,11 @@ def _refit_on_drift(fitted, store, provenance: dict[str, Any], quiet: bool):
     import pandas as pd
     from sklearn.base import clone
 
+    from tsforecast.data.series_ids import DEFAULT_SERIES_NAME
+    from tsforecast.data.text import stamp_text
     from tsforecast.monitoring.run import stored_alarms
 
-    series_id = str(fitted.y_.name) if fitted.y_.name is not None else "y"  # as the store records it
+    series_id = str(fitted.y_.name) if fitted.y_.name is not None else DEFAULT_SERIES_NAME  # as the store records it
     alarms = stored_alarms(store, model=fitted.short_name, series_id=series_id)
     trained_until = pd.Timestamp(provenance["trained_until"])
     if trained_until.tzinfo is not None:  # the store keeps times as naive UTC
@@ -143,9 +145,10 @@ def _refit_on_drift(fitted, store, provenance: dict[str, Any], quiet: bool):
     provenance["refit_on_drift"] = {"alarm_time": str(alarm["alarm_time"]), "since": str(alarm["since"]),
                                     "trained_until": str(refitted.cutoff_)}
     if not quiet:
-        err.print(f"refit: drift alarm for {fitted.short_name} on {series_id} at {alarm['alarm_time']} (after the "
-                  f"model's training data ended, {trained_until}); refitted on {len(refitted.y_)} observations and "
-                  f"saved to {provenance['model_file']}", highlight=False, markup=False)
+        err.print(f"refit: drift alarm for {fitted.short_name} on {series_id} at {stamp_text(alarm['alarm_time'])} "
+                  f"(after the model's training data ended, {stamp_text(trained_until)}); refitted on "
+                  f"{len(refitted.y_)} observations and saved to {provenance['model_file']}", highlight=False,
+                  markup=False)
     return refitted
 
 

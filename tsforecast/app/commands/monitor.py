@@ -1,6 +1,12 @@
 """``tsforecast monitor``: score the stored forecasts against the actuals that arrived, keep the
 scores in the store, test every model and series for drift, and write the monitoring report;
-exit code 5 (:data:`~tsforecast.app.console.EXIT_DRIFT`) when a new drift alarm fires."""
+exit code 5 (:data:`~tsforecast.app.console.EXIT_DRIFT`) when a new drift alarm fires.
+
+The scores are recorded only after the report is published: an alarm is "new" while its
+scores are not in the store, so a run that dies before publishing (a full disk, a kill) leaves
+the next run to raise it again instead of losing it. A failed score write after publishing is
+one ``error:`` line and exit code 6 (:data:`~tsforecast.app.console.EXIT_STORE`), as for
+``forecast`` and ``backtest``; the store is then unchanged and the next run scores again."""
 
 from __future__ import annotations
 
@@ -8,13 +14,13 @@ from typing import Any
 
 import typer
 
-from tsforecast.app.console import EXIT_DRIFT, Published, err, exit_codes
+from tsforecast.app.console import EXIT_DRIFT, EXIT_STORE, Published, err, error, exit_codes
 from tsforecast.app.flags import command, command_line, config_path
 from tsforecast.app.inputs import load_frame
 from tsforecast.app.outputs import run_directory
 from tsforecast.app.settings import resolve_settings
 from tsforecast.app.storing import STORE_ENV, open_store
-from tsforecast.core.errors import ConfigError
+from tsforecast.core.errors import ConfigError, StoreError
 
 __all__ = ["monitor"]
 
@@ -31,6 +37,7 @@ def monitor(given: dict[str, Any]) -> None:
         from tsforecast.core.provenance import versions
         from tsforecast.data.text import stamp_text
         from tsforecast.monitoring.run import monitor as run_monitor
+        from tsforecast.monitoring.run import record_scores
         from tsforecast.report.monitoring import MonitoringTables, render_monitoring_report
 
         settings = resolve_settings(command_line("monitor", given), config_path(given))
@@ -42,8 +49,9 @@ def monitor(given: dict[str, Any]) -> None:
                               "whose forecasts are scored.")
         with run_directory(settings, "monitor") as run, store:
             frame, target, source = load_frame(settings)
+            # recorded below, once the report is out (see the module docstring)
             result = run_monitor(store, frame, target=target, id_column=settings["id_column"],
-                                 coverage=settings["coverage"])
+                                 coverage=settings["coverage"], record=False)
             tables = MonitoringTables(result.accuracy, result.drift.path, result.alarms, result.drift.references,
                                       result.unscored, result.problems, result.threshold, store.url)
             run.write("report.html", render_monitoring_report(tables))
@@ -52,13 +60,19 @@ def monitor(given: dict[str, Any]) -> None:
             if len(result.unscored):
                 run.write("unscored.csv", result.unscored.to_csv(index=False))
             run.write("run.json", json.dumps({
-                "store": store.url, "data": source, "scored": result.recorded, "scores": len(result.scores),
+                "store": store.url, "data": source, "scored": len(result.today), "scores": len(result.scores),
                 "unscored": len(result.unscored), "alarms": len(result.alarms),
                 "new_alarms": result.new_alarms.to_dict(orient="records"), "versions": versions(),
             }, indent=2, default=str))
             published.path = run.publish()
+            try:
+                record_scores(store, result)
+            except StoreError as exc:
+                error(f"{exc} The monitoring report in {published.path} is complete; the store is unchanged, so "
+                      "the next run scores these actuals again.")
+                raise typer.Exit(EXIT_STORE) from None
         if not settings["quiet"]:
-            err.print(f"monitor: {result.recorded} forecast(s) scored, {len(result.scores)} in the store; report: "
+            err.print(f"monitor: {len(result.today)} forecast(s) scored, {len(result.scores)} in the store; report: "
                       f"{published.path / 'report.html'}", highlight=False, markup=False)
         if result.drifted:
             # stderr even with --quiet: cron mails it, and the exit code tells the scheduler to act
