@@ -208,6 +208,18 @@ def test_the_default_choice_and_forecasts_are_the_same_under_a_cpu_hog(tmp_path)
     assert np.array_equal(busy, idle)
 
 
+def test_the_default_choice_is_the_same_in_worker_processes():
+    """A backtest of the default auto in one process and in two workers: the same choices and
+    forecasts (the plan reads no clock and no thread count)."""
+    y = pd.Series(np.random.default_rng(5).normal(0, 1, 64).cumsum() + 50,
+                  index=pd.date_range("2000-01-01", periods=64, freq="QS"))
+    runs = [backtest(y, {"auto": tsforecast.Auto()}, horizon=4, n_windows=2, n_jobs=jobs) for jobs in (1, 2)]
+    one, two = (run.forecasts[run.forecasts["model"] == "auto"] for run in runs)
+    assert np.array_equal(one["forecast"].to_numpy(), two["forecast"].to_numpy())
+    labels = [run.timings.loc[run.timings["model"] == "auto", "fitted"].tolist() for run in runs]
+    assert labels[0] == labels[1]
+
+
 def test_the_fallback_is_validated_before_the_costlier_candidates():
     """A wall-clock budget cuts whatever comes last; auto_arima alone is far stronger than
     ets (1.09 against 1.43 on the dev set), so it is validated first of the two, and on a
