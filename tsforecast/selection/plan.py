@@ -23,11 +23,12 @@ the same on any machine, under any load, with any ``n_jobs`` and engine. The rul
   take 1 to 3 s; under the former default 20 s wall-clock budget it was never validated either.
 * **Extremely long, long-season series**: ``auto_arima`` and ``ets`` are planned only while the
   history times the season stays within :data:`MAX_COSTLY_WORK`, since their cost grows with
-  both (one fit on hourly data, season 24, measured in CPU seconds on a shared 2-core machine:
-  ``auto_arima`` 5.3, 6.4 and 14.6 s at 2,000, 4,000 and 9,600 points, ``ets`` 12.7 and 19.2 s
-  at 2,000 and 4,000 with statsmodels' ETS, before the compiled likelihood of #26; ten years of daily data, 3,650 x 7, is about a second each). Beyond
-  it they are left out, as the former 20 s budget cut them on such series (it spent itself on
-  ``auto_arima`` on 9,600 hourly points), and ``auto`` chooses among the others.
+  both. One fit on hourly data (season 24), in CPU seconds on a shared 2-core machine:
+  ``auto_arima`` 5.3, 6.4 and 14.6 s at 2,000, 4,000 and 9,600 points; ``ets`` 12.7 and 19.2 s
+  at 2,000 and 4,000 (statsmodels' ETS, before the compiled likelihood of #26); ten years of
+  daily data, 3,650 x 7, about a second each. Beyond the bound they are left out, as the
+  former 20 s budget cut them on such series (it spent itself on ``auto_arima`` on 9,600
+  hourly points), and ``auto`` chooses among the others.
 
 A wall-clock limit (``time_budget``) stays available on top of the plan: it can only cut
 planned candidates, and then the choice depends on the machine (``auto`` warns).
