@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from tsforecast.backtest import backtest
 from tsforecast.core.errors import DataError
 from tsforecast.models.conformal import conformal_quantile
 from tsforecast.report import render_report
+from tsforecast.selection.plan import DEFAULT_CANDIDATES, MAX_COSTLY_WORK, plan_validation
 
 from .conftest import assert_near_level
 
@@ -108,15 +110,114 @@ def test_a_single_season_of_history_still_forecasts_unvalidated():
 
 
 def test_the_time_budget_bounds_the_validation_and_warns_when_it_cuts():
-    cut = r"time_budget of 0.3 s ran out before .*auto_arima.*None; inf in a config file"
-    with pytest.warns(tsforecast.FitWarning, match=cut):
-        model = tsforecast.Auto(time_budget=0.3).fit(tsforecast.load_dataset("ridership")["rail"])
+    rail = tsforecast.load_dataset("ridership")["rail"]
+    cut = r"time_budget=0.3 s limits the validation by wall-clock time: it ran out before .*auto_arima"
+    with pytest.warns(tsforecast.FitWarning, match=cut) as caught:
+        model = tsforecast.Auto(time_budget=0.3, neural_min_length=1000).fit(rail)
+    assert len([w for w in caught if "time_budget" in str(w.message)]) == 1  # once per fit
     statuses = " ".join(model.validation_["status"])
     assert "time budget" in statuses
-    # the network is a default candidate on 1,000+ points, but not validated on a small budget
+    # the network is asked for on 1,000+ points, but not validated on a small budget
     assert model.validation_.loc["lstm", "status"].startswith("skipped: time_budget 0.3 s is below the 60 s")
     assert model.validation_["seconds"].sum() < 30  # nowhere near an unbounded auto_arima + lstm
-    assert_near_level(model.predict(7), tsforecast.load_dataset("ridership")["rail"])  # whatever it chose
+    assert_near_level(model.predict(7), rail)  # whatever it chose
+
+
+def test_a_time_budget_warns_even_when_it_cuts_nothing():
+    """Given a clock, the choice may depend on speed: auto says so once, cut or not."""
+    with pytest.warns(tsforecast.FitWarning, match="it cut nothing this time") as caught:
+        tsforecast.Auto(**FAST, time_budget=600).fit(seasonal())
+    assert len([w for w in caught if "time_budget" in str(w.message)]) == 1
+
+
+def test_the_default_plans_the_work_from_the_series_alone():
+    """No clock by default: the plan (candidates, folds) follows from length and frequency."""
+    assert tsforecast.Auto().time_budget is None and tsforecast.Auto().neural_min_length is None
+    rail = tsforecast.load_dataset("ridership")["rail"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tsforecast.FitWarning)
+        model = tsforecast.Auto().fit(rail.iloc[-400:])
+    assert model.plan_.candidates == DEFAULT_CANDIDATES  # no network unless asked for
+    assert (model.plan_.horizon, model.plan_.n_windows) == (8, 3)  # a week clipped up to 8 days
+    assert list(model.validation_.index) == list(DEFAULT_CANDIDATES)
+    assert model.validation_["status"].str.startswith(("ok", "chosen")).all()
+
+
+def test_the_plan_rule():
+    needed = {"snaive": 8, "naive": 2, "ridge": 90, "auto_arima": 12, "ets": 25}
+    plan = plan_validation(60, 12, needed, n_windows=3)  # 60 months: 3 folds of 12 leave 24
+    assert (plan.horizon, plan.n_windows) == (12, 3)
+    assert plan.candidates == ("snaive", "naive", "auto_arima")
+    assert plan.left_out["ridge"] == "skipped: needs 90 observations before 3 validation fold(s)"
+    assert plan.fits == 3 and "left out: ridge, ets" in plan.describe()
+    assert plan_validation(30, 12, needed, n_windows=3).n_windows == 1  # short: fewer folds
+    assert plan_validation(10, 12, needed, n_windows=3).candidates == ()
+    assert plan_validation(200, 52, needed, n_windows=3, horizon=5).horizon == 5
+    # the costly searches are planned up to MAX_COSTLY_WORK observations x season
+    n = MAX_COSTLY_WORK // 24
+    assert "auto_arima" in plan_validation(n, 24, needed, n_windows=3).candidates
+    beyond = plan_validation(n + 1, 24, needed, n_windows=3)
+    assert "auto_arima" not in beyond.candidates and "ets" not in beyond.candidates
+    assert "exceed the plan's bound" in beyond.left_out["ets"]
+    assert "ets" in plan_validation(n + 1, 24, needed, n_windows=3, bound_costly=False).candidates
+
+
+_HOG_FIT = """
+import sys, numpy as np, pandas as pd, tsforecast
+rng = np.random.default_rng(3)
+t = np.arange(72)
+y = pd.Series(100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 2, 72).cumsum(),
+              index=pd.date_range("2000-01-01", periods=72, freq="QS"))
+model = tsforecast.Auto().fit(y)
+np.save(sys.argv[1], model.predict(8).to_numpy())
+print(model.label_)
+"""
+
+
+def _burn(stop) -> None:
+    while not stop.is_set():
+        pass
+
+
+def test_the_default_choice_and_forecasts_are_the_same_under_a_cpu_hog(tmp_path):
+    """The same default fit in a fresh process on an idle machine and while two processes spin
+    on both cores: the same choice and bit-identical forecasts (no clock in the plan)."""
+    import multiprocessing
+    import subprocess
+    import sys
+
+    def fit(label: str) -> tuple[str, np.ndarray]:
+        out = tmp_path / f"{label}.npy"
+        root = Path(tsforecast.__file__).resolve().parents[1]  # this checkout's tsforecast
+        done = subprocess.run([sys.executable, "-c", _HOG_FIT, str(out)], capture_output=True, text=True,
+                              check=True, timeout=600, cwd=root)
+        return done.stdout.strip(), np.load(out)
+
+    idle_label, idle = fit("idle")
+    stop = multiprocessing.Event()
+    hogs = [multiprocessing.Process(target=_burn, args=(stop,), daemon=True) for _ in range(2)]
+    for hog in hogs:
+        hog.start()
+    try:
+        busy_label, busy = fit("busy")
+    finally:
+        stop.set()
+        for hog in hogs:
+            hog.join(timeout=10)
+    assert busy_label == idle_label
+    assert np.array_equal(busy, idle)
+
+
+def test_the_default_choice_is_the_same_in_worker_processes():
+    """A backtest of the default auto in one process and in two workers: the same choices and
+    forecasts (the plan reads no clock and no thread count)."""
+    y = pd.Series(np.random.default_rng(5).normal(0, 1, 64).cumsum() + 50,
+                  index=pd.date_range("2000-01-01", periods=64, freq="QS"))
+    runs = [backtest(y, {"auto": tsforecast.Auto()}, horizon=4, n_windows=2, n_jobs=jobs) for jobs in (1, 2)]
+    one, two = (run.forecasts[run.forecasts["model"] == "auto"] for run in runs)
+    assert np.array_equal(one["forecast"].to_numpy(), two["forecast"].to_numpy())
+    labels = [run.timings.loc[run.timings["model"] == "auto", "fitted"].tolist() for run in runs]
+    assert labels[0] == labels[1]
 
 
 def test_the_fallback_is_validated_before_the_costlier_candidates():
@@ -135,8 +236,9 @@ def test_no_time_budget_validates_every_candidate_without_a_warning():
         warnings.simplefilter("error", tsforecast.FitWarning)
         model = tsforecast.Auto(**FAST, time_budget=None).fit(y)
     assert (model.validation_["status"].str.startswith(("ok", "chosen"))).all()
-    # the same choice with a budget that never binds: None changes only the limit
-    bounded = tsforecast.Auto(**FAST, time_budget=600).fit(y)
+    # the same choice with a budget that never binds: None changes only the limit (and the warning)
+    with pytest.warns(tsforecast.FitWarning, match="time_budget=600"):
+        bounded = tsforecast.Auto(**FAST, time_budget=600).fit(y)
     pd.testing.assert_series_equal(model.predict(7), bounded.predict(7))
 
 

@@ -337,6 +337,7 @@ ACCEPTED: dict[object, tuple] = {
     ("auto", "time_budget"): (2.5, None),
     ("auto", "within"): (2.5,),
     ("auto", "fallback"): (None,),
+    ("auto", "neural_min_length"): (None,),
     **{key: (None,) for key in ("candidates", "horizon")},
     "learning_rate": (2.5,),
     **{key: (0,) for key in ("p", "q", "d", "max_p", "max_q", "max_P", "max_Q", "max_d", "dropout")},

@@ -4,27 +4,27 @@ training data alone, then forecast with the best one or a combination of the bes
 How it chooses (everything inside ``fit``, so a backtest of ``auto`` stays honest: the data a
 fold is scored on is never seen by the choice):
 
-1. **Candidates**, in this order: ``snaive``, ``naive``, ``theta``, ``ridge`` (near-free; ``ridge``
-   needs 82 to 94 observations, so it joins on longer histories), ``auto_arima``
-   (the fallback, before the costlier ``ets``: a budget that runs out cuts ets first),
-   ``ets``, then ``lstm`` when the history holds at least ``neural_min_length`` observations (and
-   ``candidates`` is not given); it is validated only when ``time_budget`` is at least 60 s
-   or ``None`` (its fit on 1,447 daily points takes about 30 s, so a smaller budget would be
-   spent on a fit that cannot finish). A candidate that needs more history than there is, is left out
-   (recorded).
+1. **The plan** (:mod:`tsforecast.selection.plan`, ``plan_``): the candidates validated and
+   the folds follow from the series' length and frequency alone, so with default parameters
+   ``auto`` makes the same choice and forecasts on any machine, load, ``n_jobs`` and engine.
+   Candidates, in order: ``snaive``, ``naive``, ``theta``, ``ridge`` (near-free; 82 to 94
+   observations needed), ``auto_arima`` (the fallback), ``ets``, and ``lstm`` when
+   ``neural_min_length`` is set and reached; each only when the history before the folds
+   holds what it needs (otherwise recorded as skipped).
 2. **Validation**: the last ``n_windows`` (fewer if the history is short) blocks of
    ``horizon`` observations of the training data are forecast from rolling origins, each
    candidate on the same folds, fitted once at the first origin and rolled forward with
    ``update`` (same parameters, new observations) to the next; the score is MASE (each
    fold's errors over its in-sample seasonal-naive MAE, averaged). A candidate that fails on
-   a fold, or whose turn comes after ``time_budget`` seconds of validation, is left out
-   (recorded); the budget left when a candidate starts is the time limit of its one fit (a
-   fit that runs out of time is not retried at later folds), so no candidate overruns the
-   budget. The budget is wall-clock time: when it cuts a candidate the choice depends on the
-   machine, and ``auto`` warns (``FitWarning``; a backtest lists it among the fit notes).
-   The default 20 s leaves room: validating the statistical candidates on ten years of daily
-   CTA data takes 6 to 8 s. ``time_budget=None`` removes the limit, for a choice that is
-   the same on every machine.
+   a fold is left out (recorded). **A wall-clock limit** is an explicit option
+   (``time_budget`` seconds, default ``None``): a candidate whose turn comes after that much
+   validation is left out, and the budget left when a candidate starts is the time limit of
+   its one fit, so no candidate overruns it. What fits in seconds depends on the machine's
+   speed and load, so with a ``time_budget`` the choice may too, and ``auto`` warns once per
+   fit (``FitWarning``, naming what the budget cut; a backtest lists it among the fit notes).
+   Until this plan, the default was a 20 s budget, which on a busy machine cut candidates it
+   had time for on an idle one (the same command chose differently, MASE 0.312 then 0.283);
+   the plan validates what that budget validated on an idle machine.
 3. **Forecast**: ``combine="mean"`` (or ``"median"``) averages the forecasts of the best
    candidates whose validation MASE is within ``within`` times the best one's (at most
    ``top_k``): a candidate far behind the best only dilutes a combination (on sunspots the
@@ -54,8 +54,8 @@ fold is scored on is never seen by the choice):
    and 0.823 with the best interval score of the rules tried on both sets (``benchmarks/
    README.md``). With fewer than 10 validation errors the members' average is used as it is.
 
-``chosen_`` lists the models used, ``validation_`` every candidate with its score and what
-became of it, ``horizon_`` and ``n_windows_`` the validation actually run.
+``plan_`` holds the plan, ``chosen_`` the models used, ``validation_`` every candidate with its
+score and what became of it, ``horizon_`` and ``n_windows_`` the validation actually run.
 """
 
 from __future__ import annotations
@@ -74,14 +74,10 @@ from tsforecast.evaluation.intervals import normal_z
 from tsforecast.evaluation.metrics import mase_with_scale
 from tsforecast.models.base import Forecaster
 from tsforecast.models.conformal import conformal_quantile
+from tsforecast.selection.plan import DEFAULT_CANDIDATES, NEURAL_CANDIDATE, ValidationPlan, plan_validation
 
 __all__ = ["Auto", "DEFAULT_CANDIDATES"]
 
-#: the statistical candidates in the order they are validated: the near-free ones first, then
-#: the fallback (auto_arima) before ets, so that a time budget that runs out cuts ets, not the
-#: candidate ``auto`` trusts most (alone it scores 1.09 on the dev set, ets 1.43)
-DEFAULT_CANDIDATES = ("snaive", "naive", "theta", "ridge", "auto_arima", "ets")
-_NEURAL_CANDIDATE = "lstm"
 _NEURAL_MIN_BUDGET = 60.0  # seconds of time_budget below which the default network is not validated
 _log = logging.getLogger(__name__)
 _MIN_CALIBRATION = 10  # validation errors needed before intervals are recalibrated
@@ -97,7 +93,7 @@ class Auto(Forecaster):
     ----------
     candidates
         Registered model names to choose among (default: :data:`DEFAULT_CANDIDATES`, plus
-        ``lstm`` on long histories).
+        ``lstm`` on histories of ``neural_min_length`` or more).
     combine
         ``"best"`` (the winner alone), or the ``"mean"`` or ``"median"`` of the best
         candidates (see ``within`` and ``top_k``).
@@ -111,13 +107,14 @@ class Auto(Forecaster):
     n_windows
         Validation folds (fewer when the history is short).
     time_budget
-        Seconds of validation after which the remaining candidates are skipped, or ``None``
-        (``inf`` in a TOML config file) for no limit. The budget is wall-clock time, so when
-        it runs out the choice depends on the machine's speed and load: ``auto`` then warns
-        (a :class:`~tsforecast.core.errors.FitWarning` naming the skipped candidates). ``None``
-        makes the choice reproducible whatever the machine.
+        ``None`` (default; ``inf`` in a TOML config file): no clock, the plan alone decides
+        the work, and the choice is the same on every machine. Seconds: a wall-clock limit on
+        top of the plan, after which the remaining candidates are skipped; the choice then
+        depends on the machine's speed and load, and ``auto`` warns (one
+        :class:`~tsforecast.core.errors.FitWarning` per fit, naming any candidate it cut).
     neural_min_length
-        Shortest history on which the default candidates include ``lstm``.
+        Shortest history on which the default candidates include ``lstm``; ``None`` (default)
+        leaves the network out of the plan (its validation costs tens of seconds a fit).
     fallback
         The candidate used unvalidated when the history is too short to validate it
         (``None``: choose among whatever could be validated).
@@ -136,8 +133,8 @@ class Auto(Forecaster):
         within: float = 1.2,
         horizon: int | None = None,
         n_windows: int = 3,
-        time_budget: float | None = 20.0,
-        neural_min_length: int = 1000,
+        time_budget: float | None = None,
+        neural_min_length: int | None = None,
         fallback: str | None = "auto_arima",
         seed: int = 0,
     ) -> None:
@@ -176,7 +173,7 @@ class Auto(Forecaster):
         check_int(name, "n_windows", self.n_windows, 1)
         if self._budget() is not None:
             check_seconds(name, "time_budget", self.time_budget)
-        check_int(name, "neural_min_length", self.neural_min_length, 1)
+        check_int(name, "neural_min_length", self.neural_min_length, 1, allow_none=True)
         check_seed(name, "seed", self.seed)
 
     def _budget(self) -> float | None:
@@ -194,7 +191,8 @@ class Auto(Forecaster):
         if self.candidates is not None:
             names = list(check_names(self.short_name, "candidates", self.candidates))
         else:
-            names = list(DEFAULT_CANDIDATES) + ([_NEURAL_CANDIDATE] if n >= self.neural_min_length else [])
+            neural = self.neural_min_length is not None and n >= self.neural_min_length
+            names = list(DEFAULT_CANDIDATES) + ([NEURAL_CANDIDATE] if neural else [])
         models = {}
         for name in names:
             model = get_model(name)
@@ -203,10 +201,11 @@ class Auto(Forecaster):
             models[name] = model
         return models
 
-    def _validation_horizon(self) -> int:
-        if self.horizon is not None:
-            return int(self.horizon)
-        return min(max(self.season_, 8), 24)
+    def _plan(self, n: int, models: dict[str, Forecaster]) -> ValidationPlan:
+        """The validation plan for ``n`` observations (:func:`~tsforecast.selection.plan.plan_validation`)."""
+        needed = {name: model.required_length(self.freq_) for name, model in models.items()}
+        return plan_validation(n, self.season_, needed, self.n_windows, self.horizon,
+                               bound_costly=self.candidates is None)
 
     def _validate(
         self, y: pd.Series, models: dict[str, Forecaster]
@@ -216,21 +215,19 @@ class Auto(Forecaster):
         from tsforecast.backtest import backtest
         from tsforecast.backtest.fold_work import TIMEOUT_ERROR
 
-        n, horizon = len(y), self._validation_horizon()
-        needed = {name: model.required_length(self.freq_) for name, model in models.items()}
-        records, forecasts, validated = [], {}, {}
-        shortest = min(needed.values())
-        n_windows = min(self.n_windows, max(0, (n - max(shortest, self.season_ + 1)) // horizon))
+        n = len(y)
+        self.plan_ = plan = self._plan(n, models)
+        horizon, n_windows = plan.horizon, plan.n_windows
         self.horizon_, self.n_windows_ = horizon, n_windows
+        records, forecasts, validated = [], {}, {}
         budget, cut = self._budget(), []  # cut: the candidates the wall-clock budget left out
         started = time.perf_counter()
         for name, model in models.items():
             record = {"candidate": name, "mase": np.nan, "seconds": 0.0}
-            if n_windows == 0 or needed[name] > n - horizon * n_windows:
-                records.append({**record, "status": f"skipped: needs {needed[name]} observations before "
-                                                    f"{max(n_windows, 1)} validation fold(s)"})
+            if name in plan.left_out:
+                records.append({**record, "status": plan.left_out[name]})
                 continue
-            if name == _NEURAL_CANDIDATE and self.candidates is None and budget is not None and (
+            if name == NEURAL_CANDIDATE and self.candidates is None and budget is not None and (
                     budget < _NEURAL_MIN_BUDGET):
                 records.append({**record, "status": f"skipped: time_budget {self.time_budget:g} s is below the "
                                                     f"{_NEURAL_MIN_BUDGET:g} s the network needs on a long history"})
@@ -267,20 +264,21 @@ class Auto(Forecaster):
                 kept = [fitted for (_, label), fitted in result.fitted.items() if label == name]
                 if kept:  # fitted at the first validation cutoff, rolled forward to the last
                     validated[name] = kept[0]
-        self._warn_if_budget_cut(cut)
+        self._warn_of_the_clock(cut)
         return pd.DataFrame(records).set_index("candidate"), forecasts, validated
 
-    def _warn_if_budget_cut(self, cut: list[str]) -> None:
-        """A wall-clock budget that ran out makes the choice depend on the machine: say so."""
-        if cut:
-            warnings.warn(
-                f"auto: the time_budget of {self.time_budget:g} s ran out before {', '.join(cut)} could be "
-                "validated, so they were left out; what fits in a wall-clock budget depends on this machine's "
-                "speed and load, so another run may choose differently. Raise time_budget, or remove the limit "
-                "(None; inf in a config file, or --param auto.time_budget=inf) for a choice that is the same on "
-                "every machine.",
-                FitWarning, stacklevel=5,
-            )
+    def _warn_of_the_clock(self, cut: list[str]) -> None:
+        """A wall-clock budget makes the choice depend on the machine: say so, once per fit."""
+        if self._budget() is None:
+            return
+        what = (f"it ran out before {', '.join(cut)} could be validated, so they were left out"
+                if cut else "it cut nothing this time, but on a slower or busier machine it may")
+        warnings.warn(
+            f"auto: time_budget={self.time_budget:g} s limits the validation by wall-clock time: {what}; "
+            "what fits in seconds depends on this machine's speed and load, so another run may choose "
+            "differently. Leave time_budget out (None) for the planned validation, the same on every machine.",
+            FitWarning, stacklevel=5,
+        )
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         models = self._candidate_models(len(y))
