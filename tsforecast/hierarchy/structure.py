@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.core.errors import ConfigError, DataError
+from tsforecast.core.params import check_choice
+from tsforecast.data.dates import parse_dates
 from tsforecast.data.series_ids import ids_as_text
 from tsforecast.data.text import listed, stamp_text
 
@@ -104,8 +106,7 @@ def aggregate(
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"a hierarchy is built from a DataFrame, got {type(frame).__name__}.")
-    if missing not in MISSING_RULES:
-        raise ConfigError(f"missing must be one of {', '.join(MISSING_RULES)}, got {missing!r}.")
+    check_choice(None, "missing", missing, MISSING_RULES)
     chain = [levels] if isinstance(levels, str) else list(levels)
     if not chain:
         raise ConfigError("a hierarchy needs at least one grouping column, e.g. ['region', 'store'].")
@@ -133,7 +134,11 @@ def aggregate(
     paths = labels[names[0]].radd(f"{names[0]}=")
     for column in names[1:]:
         paths = paths + f"/{column}=" + labels[column]
-    times = pd.to_datetime(frame[time_column])
+    times = parse_dates(frame[time_column], f"the time column {str(time_column)!r}")
+    undated = np.flatnonzero(times.isna())
+    if len(undated):
+        raise DataError(f"{len(undated)} row(s) have no {time_column!s} (rows {listed(undated.tolist())}, counting "
+                        "from 0); every row needs its date.")
     keys = pd.DataFrame({"series": paths.to_numpy(), "time": times.to_numpy()})
     doubled = keys.duplicated(keep=False).to_numpy()
     if doubled.any():
@@ -159,8 +164,7 @@ def aggregate_wide(frame: pd.DataFrame, *, missing: str = "error") -> Hierarchy:
     drop it, the total is built)."""
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"a hierarchy is built from a DataFrame, got {type(frame).__name__}.")
-    if missing not in MISSING_RULES:
-        raise ConfigError(f"missing must be one of {', '.join(MISSING_RULES)}, got {missing!r}.")
+    check_choice(None, "missing", missing, MISSING_RULES)
     columns = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)]
     if len(columns) < 2:
         raise DataError(f"a total needs at least two numeric columns to add up, got {listed(columns) or 'none'}.")

@@ -7,7 +7,8 @@ squared one-step errors runs from the second observation, and an "optimised" alp
 by golden-section search on [0.1, 0.3] down to an interval of 1e-12. Every operation happens
 in the same order as there, so the forecasts agree to the last few bits
 (``benchmarks/intermittent_peers.py`` measures it). Compiled because ADIDA's and IMAPA's
-in-sample fitted values re-run that search for every prefix of the history (quadratic work).
+in-sample fitted values re-run that search for every prefix of the history (quadratic work:
+each prefix's SES fit reads the whole prefix).
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def chunk_forecast(y: np.ndarray, level: int) -> float:
         sums[i] = total
     if n_chunks == 1:
         return sums[0]
-    alpha = golden_section_alpha(sums, 0.1, 0.3)
+    alpha = golden_section_alpha(sums, SES_BOUNDS[0], SES_BOUNDS[1])
     forecast, _ = ses_forecast(sums, alpha)
     return forecast
 
@@ -155,18 +156,23 @@ def adida_fitted(y: np.ndarray, levels: np.ndarray) -> np.ndarray:
 @numba.njit(cache=True)
 def imapa_fitted(y: np.ndarray) -> np.ndarray:
     """IMAPA's in-sample one-step forecasts, each from the history before it (NaN first; 0
-    before the first demand). Levels round half away from zero here, as statsforecast's."""
+    before the first demand). Levels round half away from zero here, as statsforecast's.
+
+    The mean demand interval of each prefix comes from running sums (a count and a total
+    updated as each period joins), so choosing the levels costs O(1) per step; what remains
+    per step is the forecasts themselves (an SES fit per level on that prefix)."""
     out = np.empty(y.size)
     out[0] = np.nan
+    count = 0
+    previous = 0
+    total = 0.0
     for i in range(1, y.size):
-        count = 0
-        previous = 0
-        total = 0.0
-        for j in range(i):
-            if y[j] != 0.0:
-                count += 1
-                total += j + 1 - previous
-                previous = j + 1
+        # period i - 1 joins the history: the same additions, in the same order, as summing
+        # the intervals of y[:i] afresh, so the levels (and every value) are unchanged
+        if y[i - 1] != 0.0:
+            count += 1
+            total += i - previous
+            previous = i
         if count == 0:
             out[i] = 0.0
             continue
