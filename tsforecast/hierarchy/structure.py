@@ -78,10 +78,6 @@ class Hierarchy:
         """``S`` as a frame: rows every id, columns the bottom ids."""
         return pd.DataFrame(self.S, index=self.ids, columns=self.bottom)
 
-    def level_of(self) -> dict[str, str]:
-        """Each id's level name."""
-        return {self.ids[row]: name for name, rows in self.levels.items() for row in rows}
-
     def long(self, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y") -> pd.DataFrame:
         """Every series in long format (one row per id and time), the backtest's panel input."""
         stacked = self.values.rename_axis(index=time_col, columns=id_col).stack(future_stack=True)
@@ -185,6 +181,14 @@ def _check_nested(labels: pd.DataFrame, names: list[str]) -> None:
         if len(split):
             member = split.index[0]
             parents = sorted(pairs.loc[pairs[lower] == member, upper])
+            if (pairs.groupby(upper, sort=False)[lower].nunique() == 1).all():
+                # the other way round nests: the columns were given from the bottom up
+                raise DataError(
+                    f"the hierarchy is listed from the bottom up: each {upper} is within one {lower} ({lower} "
+                    f"{member!r} holds {len(parents)} {upper}s), so {upper} cannot be above {lower}. Fix: list "
+                    f"the grouping columns from the top level down, {lower} before {upper} (e.g. --hierarchy "
+                    f"{lower},{upper}; in Python [{lower!r}, {upper!r}])."
+                )
             raise DataError(
                 f"the hierarchy does not nest: {lower} {member!r} is in {len(parents)} {upper}s "
                 f"({listed([repr(p) for p in parents])})" + (f"; {len(split) - 1} more {lower}(s) too" if len(split) > 1
