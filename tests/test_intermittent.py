@@ -54,10 +54,10 @@ def test_forecasts_and_fitted_values_equal_statsforecasts(series, name, referenc
         model = tsforecast.get_model(name).fit(y)
         forecast = model.predict(5).to_numpy()
         fitted = model.fitted_values().to_numpy()
-    np.testing.assert_allclose(forecast, entry["forecast"][name], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(forecast, entry["forecast"][name], rtol=1e-12, atol=1e-12)
     expected = np.array([np.nan if v is None else v for v in entry["fitted"][name]])
     np.testing.assert_array_equal(np.isnan(fitted), np.isnan(expected))
-    np.testing.assert_allclose(fitted[~np.isnan(fitted)], expected[~np.isnan(expected)], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(fitted[~np.isnan(fitted)], expected[~np.isnan(expected)], rtol=1e-12, atol=1e-12)
 
 
 def test_the_fixture_covers_the_cases_that_differ():

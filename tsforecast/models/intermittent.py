@@ -3,7 +3,7 @@
 Retail and spare-parts series are mostly zeros. These models forecast the demand *rate* (the
 expected demand per period) from the sizes of the nonzero demands and how often they come,
 exactly as statsforecast's ``CrostonClassic``, ``CrostonSBA``, ``TSB``, ``ADIDA`` and ``IMAPA``
-define it (the point forecasts agree to 1e-6; ``tests/test_intermittent.py`` checks a fixture
+define it (the point forecasts agree to the last bit; ``tests/test_intermittent.py`` checks a fixture
 statsforecast produced, ``benchmarks/intermittent_peers.py`` compares live):
 
 * ``croston``: SES (alpha 0.1) of the demand sizes over SES of the intervals between demands;
