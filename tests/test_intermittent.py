@@ -184,11 +184,14 @@ def _imapa_fitted_by_prefix(y: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_imapa_fitted_values_from_running_sums_equal_the_prefix_by_prefix_ones(seed):
+def test_imapa_fitted_values_from_kept_runs_equal_the_prefix_by_prefix_ones(seed):
     panel = make_intermittent(n_series=4, seed=seed)
     for _, group in panel.groupby("item"):
         y = group["demand"].to_numpy(dtype="float64")[:160]
         np.testing.assert_array_equal(imapa_fitted(y), _imapa_fitted_by_prefix(y))
+    # a longer series whose SES optimum moves inside the bounds: runs are continued after gaps
+    longer = np.tile(make_intermittent(n_series=1, seed=7, length=400)["demand"].to_numpy(dtype="float64"), 2)
+    np.testing.assert_array_equal(imapa_fitted(longer), _imapa_fitted_by_prefix(longer))
     leading = np.r_[np.zeros(7), [3.0, 0, 0, 5, 0, 1, 0, 0, 0, 2]]  # zeros before the first demand
     np.testing.assert_array_equal(imapa_fitted(leading), _imapa_fitted_by_prefix(leading))
 

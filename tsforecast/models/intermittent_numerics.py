@@ -7,8 +7,9 @@ squared one-step errors runs from the second observation, and an "optimised" alp
 by golden-section search on [0.1, 0.3] down to an interval of 1e-12. Every operation happens
 in the same order as there, so the forecasts agree to the last few bits
 (``benchmarks/intermittent_peers.py`` measures it). Compiled because ADIDA's and IMAPA's
-in-sample fitted values re-run that search for every prefix of the history (quadratic work:
-each prefix's SES fit reads the whole prefix).
+in-sample fitted values re-run that search for every prefix of the history (quadratic work;
+IMAPA's continues the search's SES runs from one prefix to the next instead, see
+:func:`imapa_fitted`).
 """
 
 from __future__ import annotations
