@@ -131,6 +131,45 @@ def test_save_and_load_round_trip(name, y, tmp_path):
     pd.testing.assert_series_equal(restored.predict(6), model.predict(6))
 
 
+
+def _bad_updates(y: pd.Series) -> dict[str, pd.Series]:
+    """Observations after ``y`` that an update must refuse: where validation refuses them
+    (all missing, an infinite value, not the next timestamps) and where the model's own
+    ``_update`` does, after reading the history (negative demand, for the demand models)."""
+    step = y.index[1] - y.index[0]
+    after = pd.date_range(y.index[-1] + step, periods=4, freq=y.index.freq)
+    return {
+        "all missing": pd.Series(np.nan, index=after),
+        "infinite": pd.Series([1.0, np.inf, 2.0, 3.0], index=after),
+        "a gap before them": pd.Series(1.0, index=after + 2 * step),
+        "negative": pd.Series(-1e6, index=after),
+    }
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_failed_update_leaves_the_history_and_the_forecast_unchanged(name, fitted):
+    """Whatever makes an update fail, the model is the one before it: same ``y_`` (not the
+    refused rows appended, nor the history lost), same cutoff, same forecasts; and it still
+    rolls forward."""
+    model = pickle.loads(pickle.dumps(fitted[name]))  # the shared fit stays untouched
+    history, cutoff, forecast = model.y_.copy(), model.cutoff_, model.predict(4)
+    refused = 0
+    for what, new in _bad_updates(history).items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.update(new)
+        except TsforecastError:
+            refused += 1
+            pd.testing.assert_series_equal(model.y_, history, obj=f"{name} y_ after {what}")
+            assert model.cutoff_ == cutoff, what
+            pd.testing.assert_series_equal(model.predict(4), forecast, obj=f"{name} forecast after {what}")
+        else:
+            assert what == "negative", f"{name} accepted an update with {what}"
+            model = pickle.loads(pickle.dumps(fitted[name]))  # negatives are data for this model
+    assert refused >= 3
+
+
 def _assert_same_value(a, b, where: str) -> None:
     """``a`` and ``b`` hold the same data (models compared through their states)."""
     if isinstance(a, SaveableModel):

@@ -89,7 +89,7 @@ def test_a_bottom_series_missing_at_some_dates_is_named_or_filled_with_zero():
     h = aggregate(frame[~gap], ["region", "store"], missing="zero")
     assert (h.values["region=South/store=22"].iloc[:3] == 0).all()
     np.testing.assert_allclose(h.values["region=South"].iloc[:3], h.values["region=South/store=21"].iloc[:3])
-    with pytest.raises(ConfigError, match="missing must be one of error, zero"):
+    with pytest.raises(ConfigError, match="missing must be one of 'error', 'zero', got 'drop'"):
         aggregate(frame, ["region", "store"], missing="drop")
 
 
@@ -103,6 +103,18 @@ def test_other_bad_input_is_refused_clearly():
         aggregate(frame.assign(region=frame["region"].where(frame.index != 5)), ["region", "store"])
     with pytest.raises(ConfigError, match="unknown reconciliation method"):
         reconcile(aggregate(frame, ["region", "store"]), np.ones((10, 2)), "middle_out")
+    # a date that does not read as one is named (the data layer's rule), not a bare pandas error
+    bad = frame.assign(ds=frame["ds"].astype(str).where(frame.index != 4, "2024-13-45"))
+    with pytest.raises(DataError, match="2024-13-45"):
+        aggregate(bad, ["region", "store"])
+    with pytest.raises(DataError, match="row.s. have no ds .rows 4"):
+        aggregate(frame.assign(ds=frame["ds"].where(frame.index != 4)), ["region", "store"])
+
+
+def test_levels_listed_from_the_bottom_up_are_told_to_be_listed_from_the_top_down():
+    with pytest.raises(DataError, match=r"listed from the bottom up: each store is within one region .* Fix: list "
+                                        r"the grouping columns from the top level down, region before store"):
+        aggregate(long_panel(), ["store", "region"])
 
 
 def test_a_one_member_level_is_kept_and_reconciled_equal_to_its_child():

@@ -22,6 +22,7 @@ from tsforecast.backtest import backtest
 from tsforecast.core.errors import DataError, DataRepairWarning
 from tsforecast.data.synthetic import make_intermittent
 from tsforecast.models.intermittent import ADI_CUTOFF, CV2_CUTOFF, Croston, CrostonSBA, intermittency
+from tsforecast.models.intermittent_numerics import chunk_forecast, imapa_fitted
 
 FIXTURE = Path(__file__).parent / "data" / "intermittent_statsforecast.json"
 MODELS = ("croston", "croston_sba", "tsb", "adida", "imapa")
@@ -53,10 +54,10 @@ def test_forecasts_and_fitted_values_equal_statsforecasts(series, name, referenc
         model = tsforecast.get_model(name).fit(y)
         forecast = model.predict(5).to_numpy()
         fitted = model.fitted_values().to_numpy()
-    np.testing.assert_allclose(forecast, entry["forecast"][name], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(forecast, entry["forecast"][name], rtol=1e-12, atol=1e-12)
     expected = np.array([np.nan if v is None else v for v in entry["fitted"][name]])
     np.testing.assert_array_equal(np.isnan(fitted), np.isnan(expected))
-    np.testing.assert_allclose(fitted[~np.isnan(fitted)], expected[~np.isnan(expected)], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(fitted[~np.isnan(fitted)], expected[~np.isnan(expected)], rtol=1e-12, atol=1e-12)
 
 
 def test_the_fixture_covers_the_cases_that_differ():
@@ -151,11 +152,48 @@ def test_an_update_after_a_fit_without_demand_refits(name):
 def test_an_update_with_a_negative_value_is_refused_and_leaves_the_model_as_it_was():
     y = weekly([0, 2, 0, 3, 0, 0, 1, 4])
     model = tsforecast.get_model("croston").fit(y.iloc[:6])
-    before = model.predict(2)
+    before, history = model.predict(2), model.y_.copy()
     with pytest.raises(DataError, match="negative values at 2023-02-12"):
         model.update(weekly([-1, 4], start="2023-02-12"))
+    # the history is the one before the failed update (not the refused rows appended to it)
+    pd.testing.assert_series_equal(model.y_, history)
     pd.testing.assert_series_equal(model.predict(2), before)
     assert model.cutoff_ == y.index[5]
+    # and the model still rolls forward from there
+    model.update(y.iloc[6:])
+    np.testing.assert_allclose(model.predict(2), tsforecast.get_model("croston").fit(y).predict(2), rtol=1e-13)
+
+
+def _imapa_fitted_by_prefix(y: np.ndarray) -> np.ndarray:
+    """IMAPA's fitted values as first written: each prefix's mean demand interval summed afresh
+    (quadratic), the reference the running sums must equal bit for bit."""
+    out = np.full(y.size, np.nan)
+    for i in range(1, y.size):
+        positions = np.flatnonzero(y[:i] != 0.0) + 1
+        if positions.size == 0:
+            out[i] = 0.0
+            continue
+        total = 0.0
+        previous = 0
+        for p in positions:
+            total += p - previous
+            previous = p
+        top = min(max(1, int(np.floor(total / positions.size + 0.5))), i)
+        out[i] = sum(chunk_forecast(y[:i], level) / level for level in range(1, top + 1)) / top
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_imapa_fitted_values_from_kept_runs_equal_the_prefix_by_prefix_ones(seed):
+    panel = make_intermittent(n_series=4, seed=seed)
+    for _, group in panel.groupby("item"):
+        y = group["demand"].to_numpy(dtype="float64")[:160]
+        np.testing.assert_array_equal(imapa_fitted(y), _imapa_fitted_by_prefix(y))
+    # a longer series whose SES optimum moves inside the bounds: runs are continued after gaps
+    longer = np.tile(make_intermittent(n_series=1, seed=7, length=400)["demand"].to_numpy(dtype="float64"), 2)
+    np.testing.assert_array_equal(imapa_fitted(longer), _imapa_fitted_by_prefix(longer))
+    leading = np.r_[np.zeros(7), [3.0, 0, 0, 5, 0, 1, 0, 0, 0, 2]]  # zeros before the first demand
+    np.testing.assert_array_equal(imapa_fitted(leading), _imapa_fitted_by_prefix(leading))
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -32,7 +32,8 @@ from tsforecast.data.csv_dialect import check_decimal, check_sep
 
 __all__ = [
     "Check", "label", "text", "names", "integer", "horizon", "jobs", "seed", "seconds", "boolean", "stem",
-    "existing_file", "coverage", "separator", "decimal_mark", "engine", "model_name", "parse_refit", "model_params",
+    "existing_file", "coverage", "separator", "decimal_mark", "engine",
+    "hierarchy_missing", "model_name", "parse_refit", "model_params",
 ]
 
 #: a check: (option name, value) -> the value as the run uses it
@@ -107,6 +108,14 @@ def coverage(name: str, value: object) -> float:
 def engine(name: str, value: object) -> str:
     """Where a backtest runs: one of :data:`~tsforecast.core.params.ENGINES`."""
     return str(check_choice(None, label(name), value, ENGINES))
+
+
+def hierarchy_missing(name: str, value: object) -> str:
+    """A hierarchy's rule for bottom series without a value at some dates: one of
+    :data:`~tsforecast.hierarchy.MISSING_RULES`."""
+    from tsforecast.hierarchy import MISSING_RULES  # imported when checked: pandas loads only then
+
+    return str(check_choice(None, label(name), value, MISSING_RULES))
 
 
 def stem(name: str, value: object) -> str:

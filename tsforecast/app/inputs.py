@@ -29,16 +29,19 @@ def load_frame(settings: dict[str, Any], preferred_target: str | None = None, al
 
     from tsforecast.data.datasets import DATASET_ID_COLUMNS, DATASETS, default_target, load_csv, load_dataset
 
+    # a hierarchy's grouping columns (store numbers too) are never the value column
+    levels = [c.strip() for c in str(settings.get("hierarchy") or "").split(",") if c.strip()]
     if settings["data"]:
         path = Path(settings["data"])
         frame = load_csv(path, settings["date_column"], settings["date_format"], id_column=settings.get("id_column"),
                          sep=settings.get("sep"), decimal=settings.get("decimal"))
+        _require_columns(frame, path.name, ("--hierarchy", levels))  # before guessing the value column among them
         target = settings["target"]
         if target is None and preferred_target in frame.columns:
             target = preferred_target
         if target is None:
             numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)
-                       and c != settings.get("id_column")]
+                       and c != settings.get("id_column") and c not in levels]
             if frame.shape[1] == 1:
                 numeric = list(frame.columns)  # the only column; validation checks its values
             if len(numeric) != 1:
@@ -62,14 +65,21 @@ def load_frame(settings: dict[str, Any], preferred_target: str | None = None, al
         target = settings["target"] or (preferred_target if preferred_target in frame.columns else default_target(name))
         where = f"built-in dataset {name}"
     id_column = [settings["id_column"]] if settings.get("id_column") else []
-    for option, columns in (("--target", [target]), ("--exog", exog_columns(settings)), ("--id-column", id_column)):
+    # --hierarchy before --id-column: a backtest takes its last level as the id column when none is given
+    _require_columns(frame, where, ("--target", [target]), ("--exog", exog_columns(settings)), ("--hierarchy", levels),
+                     ("--id-column", id_column))
+    return frame, target, f"{where} (column {target})"
+
+
+def _require_columns(frame: Any, where: str, *given: tuple[str, list]) -> None:
+    """A ConfigError naming the first option (and its columns) that ``frame`` lacks."""
+    for option, columns in given:
         absent = [c for c in columns if c not in frame.columns]
         if absent:
             raise ConfigError(
                 f"{option} {', '.join(map(repr, absent))} is not a column of {where}; columns: "
                 f"{', '.join(map(str, frame.columns))}."
             )
-    return frame, target, f"{where} (column {target})"
 
 
 def exog_columns(settings: dict[str, Any]) -> list[str]:

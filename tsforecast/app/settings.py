@@ -164,8 +164,8 @@ DECLARED: tuple[Option, ...] = (
     Option("reconcile", None, checks.names, "With --hierarchy: comma-separated reconciliation methods among "
            "bottom_up, top_down, top_down_hist, mint_ols, mint_wls, mint_shrink. [default: all]",
            frozenset({BACKTEST})),
-    Option("hierarchy_missing", "error", checks.text, "With --hierarchy: a bottom series without a value at "
-           f"some dates is an error, or zero (filled with 0). {_DEFAULT_HELP}", frozenset({BACKTEST})),
+    Option("hierarchy_missing", "error", checks.hierarchy_missing, "With --hierarchy: a bottom series without a "
+           f"value at some dates is an error, or zero (filled with 0). {_DEFAULT_HELP}", frozenset({BACKTEST})),
     Option("horizon", defaults.HORIZON, checks.horizon, _per(
         f"Steps forecast from each cutoff; all are scored. {_DEFAULT_HELP}",
         forecast=f"Steps to forecast. {_DEFAULT_HELP}"), frozenset({BACKTEST, FORECAST}), cli_type=int),

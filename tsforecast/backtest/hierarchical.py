@@ -15,13 +15,18 @@ later would leak the future into the weights. Every fold is therefore a fresh fi
 ``refit=True`` of a plain backtest, the same forecasts). Where a model has no forecast for
 some series at a cutoff (it failed there), its forecasts at that cutoff are not reconciled;
 where it keeps no fitted models (a global network), ``mint_shrink`` is skipped for it and its
-reconciled quantiles take the base errors as independent. Both are listed in
+reconciled quantiles take the base errors as independent. The two top-down methods give point
+forecasts only: their quantiles and intervals are left empty (NaN), see
+:data:`~tsforecast.hierarchy.POINT_ONLY_METHODS`. All three are listed in
 ``metadata["hierarchy"]["not_reconciled"]``.
+
+On Dask (``engine="dask"``) without a ``scheduler``, one LocalCluster serves every fold's
+backtest: it starts once, before the first fold, and stops after the last.
 """
 
 from __future__ import annotations
 
-import inspect
+import contextlib
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
@@ -31,6 +36,7 @@ import pandas as pd
 from tsforecast.backtest.api import ModelSpec, backtest
 from tsforecast.backtest.frame import quantile_column
 from tsforecast.backtest.result import BASELINE, BacktestResult
+from tsforecast.backtest.runner import progress_reporter
 from tsforecast.backtest.splits import make_folds
 from tsforecast.core import defaults
 from tsforecast.core.errors import ConfigError, DataError
@@ -38,6 +44,8 @@ from tsforecast.evaluation.intervals import interval_bounds, normal_z
 from tsforecast.evaluation.metrics import scaled_errors
 from tsforecast.hierarchy import (
     METHODS,
+    POINT_ONLY_METHODS,
+    RESIDUAL_METHODS,
     Hierarchy,
     aggregate,
     aggregate_wide,
@@ -96,19 +104,34 @@ def backtest_hierarchy(
     # the cutoffs a plain backtest of these series would use (all share one span)
     folds = make_folds(len(values), horizon, n_windows, step, window_type, window_size)
     parts: list[BacktestResult] = []
-    for k, fold in enumerate(folds):
-        last = k == len(folds) - 1
-        parts.append(backtest(
-            values.iloc[: fold.train_end + horizon], models, horizon=horizon, n_windows=1,
-            window_type=window_type, window_size=window_size, refit=True, coverage=coverage, n_jobs=n_jobs,
-            seed=seed, time_limit=time_limit, progress=_fold_progress(progress, k, len(folds)),
-            diagnose=diagnose and last, keep_fitted=True, engine=engine, scheduler=scheduler))
+    with contextlib.ExitStack() as stack:
+        if engine == "dask" and scheduler is None:
+            # one cluster for every fold: each fold's backtest connects to it as to a scheduler
+            # the user gave, instead of starting (and stopping) a LocalCluster of its own
+            from tsforecast.backtest.dask_engine import dask_client
+            from tsforecast.backtest.executors import worker_count
+
+            client = stack.enter_context(dask_client(None, worker_count(n_jobs, len(h.ids) * max(1, len(models)))))
+            scheduler = client.scheduler_info()["address"]
+        for k, fold in enumerate(folds):
+            last = k == len(folds) - 1
+            parts.append(backtest(
+                values.iloc[: fold.train_end + horizon], models, horizon=horizon, n_windows=1,
+                window_type=window_type, window_size=window_size, refit=True, coverage=coverage, n_jobs=n_jobs,
+                seed=seed, time_limit=time_limit, progress=_fold_progress(progress, k, len(folds)),
+                diagnose=diagnose and last, keep_fitted=True, engine=engine, scheduler=scheduler))
     skipped = sorted({s["series"] for part in parts for s in part.metadata.get("skipped", [])})
     if skipped:
         raise DataError(f"series {', '.join(skipped)} of the hierarchy are too short to backtest; every level "
                         "needs every series. Fix: fewer folds or a shorter horizon.")
     labels = [m for m in parts[-1].models if m != BASELINE] or [BASELINE]
     reconciled, not_reconciled = [], []
+    for label in labels:
+        for method in (m for m in chosen if m in POINT_ONLY_METHODS):
+            not_reconciled.append({
+                "model": label, "cutoff": "every cutoff", "methods": f"{method} quantiles",
+                "reason": "point forecasts only: a top-down split of the total's distribution leaves out the error "
+                          "of the split, so its intervals would cover far less than they claim"})
     for part in parts:
         rows, missed = _reconcile_fold(h, part, labels, chosen, coverage)
         reconciled += rows
@@ -129,22 +152,14 @@ def _hierarchy(data: object, hierarchy: Sequence[Hashable] | None, id_col: Hasha
 
 
 def _fold_progress(progress: Callable[..., None] | None, k: int, n: int) -> Callable[..., None] | None:
-    """The caller's progress, counted over all folds' backtests."""
+    """The caller's progress, counted over all folds' backtests (called as the plain backtest
+    calls it: :func:`~tsforecast.backtest.runner.progress_reporter`)."""
     if progress is None:
         return None
-    try:  # a callable of two arguments is called with two, as the plain backtest does
-        inspect.signature(progress).bind(0, 0, "")
-        three = True
-    except TypeError:
-        three = False
-    except ValueError:  # no signature to read (a builtin): the documented form
-        three = True
+    report = progress_reporter(progress)
 
     def update(done: int, total: int, running: str = "") -> None:
-        if three:
-            progress(k * total + done, n * total, running)
-        else:
-            progress(k * total + done, n * total)
+        report(k * total + done, n * total, running)
 
     return update
 
@@ -194,12 +209,14 @@ def _reconcile_fold(h: Hierarchy, part: BacktestResult, labels: list[str], metho
         order = np.lexsort((base_rows["step"].to_numpy(), base_rows["series"].map(index).to_numpy()))
         template = base_rows.iloc[order].reset_index(drop=True)  # series in h.ids order, then step
         for method in methods:
-            if method == "mint_shrink" and residuals is None:
+            if method in RESIDUAL_METHODS and residuals is None:
                 missed.append({"model": label, "cutoff": str(cutoff), "methods": method,
                                "reason": "no in-sample residuals (no fitted model kept)"})
                 continue
             P = projection(h, method, y_hat, history=history, residuals=residuals)
             mean, quantiles = reconcile_quantiles(h, P, y_hat, sigma, levels, correlation)
+            if method in POINT_ONLY_METHODS:
+                quantiles = np.full_like(quantiles, np.nan)  # see POINT_ONLY_METHODS: not given
             out = template.copy()
             out["model"] = f"{label}{SEPARATOR}{method}"
             out["forecast"] = mean.reshape(-1)

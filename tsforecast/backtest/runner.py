@@ -12,7 +12,7 @@ from tsforecast.backtest.chains import run_task
 from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.frame import ChainOutput
 
-__all__ = ["run_chains"]
+__all__ = ["progress_reporter", "run_chains"]
 
 
 def run_chains(
@@ -41,14 +41,14 @@ def run_chains(
             results = run_tasks_dask(run_task, tasks, client)
         else:
             results = run_tasks(run_task, tasks, n_workers, isolate=isolate)
-        report = _progress_reporter(progress)
+        report = progress_reporter(progress)
         for done, result in enumerate(results, start=1):
             merged.extend(result)
             report(done, len(tasks), tasks[done].description if done < len(tasks) else "")
     return merged
 
 
-def _progress_reporter(progress: Callable[..., None] | None) -> Callable[[int, int, str], None]:
+def progress_reporter(progress: Callable[..., None] | None) -> Callable[[int, int, str], None]:
     """``progress`` called as ``progress(done, total, running)`` (``running`` describes the next
     task: a model and its series), or as ``progress(done, total)`` when it takes two
     arguments, as callbacks written before the description existed do."""

@@ -144,8 +144,8 @@ def rmsse(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower
 
     Squared errors reward the mean, not the median: on intermittent demand (mostly zeros) MAE
     and MASE favour forecasting zero, RMSSE favours the demand rate Croston-type models give.
-    ``nan`` when ``y_train`` is missing, not longer than ``season``, or has zero seasonal
-    variation.
+    ``nan`` when there are no points, or ``y_train`` is not longer than ``season`` or has zero
+    seasonal variation; a :class:`ConfigError` when ``y_train`` is not given (or ``season`` < 1).
     """
     if y_train is None:
         raise ConfigError("rmsse needs y_train (the training window) to compute its scale.")
@@ -171,9 +171,12 @@ def _bounds(y_true, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def interval_coverage(y_true: ArrayLike, y_pred: ArrayLike = None, *, y_train=None, season=1,
                       lower=None, upper=None, coverage=0.8) -> float:
-    """Share of actual values inside ``[lower, upper]`` (compare with the nominal coverage)."""
+    """Share of actual values inside ``[lower, upper]`` (compare with the nominal coverage);
+    ``nan`` when there are no points or some have no interval (a missing bound is not a miss)."""
     true, low, up = _bounds(y_true, lower, upper)
-    return float(np.mean((true >= low) & (true <= up))) if true.size else float("nan")
+    if not true.size or np.isnan(low).any() or np.isnan(up).any():
+        return float("nan")
+    return float(np.mean((true >= low) & (true <= up)))
 
 
 def winkler_score(y_true: ArrayLike, y_pred: ArrayLike = None, *, y_train=None, season=1,

@@ -9,6 +9,7 @@ the models and the backtest.
 
 from tsforecast.hierarchy.reconcile import (
     METHODS,
+    POINT_ONLY_METHODS,
     RESIDUAL_METHODS,
     check_methods,
     projection,
@@ -21,7 +22,8 @@ from tsforecast.hierarchy.reconcile import (
 from tsforecast.hierarchy.structure import MISSING_RULES, TOTAL, Hierarchy, aggregate, aggregate_wide
 
 __all__ = [
-    "Hierarchy", "aggregate", "aggregate_wide", "TOTAL", "MISSING_RULES", "METHODS", "RESIDUAL_METHODS",
+    "Hierarchy", "aggregate", "aggregate_wide", "TOTAL", "MISSING_RULES", "METHODS", "POINT_ONLY_METHODS",
+    "RESIDUAL_METHODS",
     "check_methods", "projection", "reconcile", "reconcile_quantiles", "reconcile_samples",
     "residual_correlation", "shrunk_covariance",
 ]

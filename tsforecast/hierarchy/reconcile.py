@@ -29,6 +29,14 @@ residuals are given); the reconciled forecast ``S P y_hat`` then has covariance
 distribution is coherent: it lives on the forecasts that add up (quantiles of a sum are not
 the sum of quantiles, and summing independent bottom quantiles is not done anywhere).
 **Sample paths** are reconciled path by path (:func:`reconcile_samples`), coherent too.
+
+**The top-down methods give point forecasts only** (:data:`POINT_ONLY_METHODS`). Their ``P``
+has rank 1 (every bottom series is a fixed share of the total), so any distribution pushed
+through it makes a bottom series' spread its share of the total's spread: the error of the
+split itself (how far a store's share strays from its forecast share) is never counted.
+Measured on simulated hierarchies, nominal 80% intervals covered 38-52% of the bottom
+actuals. The hierarchical backtest leaves their quantiles empty (NaN) and says so in
+``not_reconciled``, rather than publish intervals that claim what they do not cover.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ from tsforecast.evaluation.intervals import normal_quantiles
 from tsforecast.hierarchy.structure import Hierarchy
 
 __all__ = [
-    "METHODS", "RESIDUAL_METHODS", "SHRINK_RIDGE", "check_methods", "projection", "reconcile",
+    "METHODS", "POINT_ONLY_METHODS", "RESIDUAL_METHODS", "SHRINK_RIDGE", "check_methods", "projection", "reconcile",
     "reconcile_quantiles", "reconcile_samples", "shrunk_covariance", "residual_correlation",
 ]
 
@@ -50,6 +58,8 @@ __all__ = [
 METHODS = ("bottom_up", "top_down", "top_down_hist", "mint_ols", "mint_wls", "mint_shrink")
 #: the methods that need each series' in-sample one-step residuals
 RESIDUAL_METHODS = ("mint_shrink",)
+#: the methods whose reconciled quantiles are not given (rank-1 split: see the module docstring)
+POINT_ONLY_METHODS = ("top_down", "top_down_hist")
 #: the floor of every variance in the shrunk covariance (hierarchicalforecast's ``mint_shr_ridge``)
 SHRINK_RIDGE = 2e-8
 # hierarchicalforecast's guards, kept so both give the same numbers: a standard deviation's
@@ -192,7 +202,8 @@ def reconcile_quantiles(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The reconciled mean (series x H) and quantiles (series x H x levels) under normality:
     base errors ``N(0, D_h R D_h)`` with ``D_h = diag(sigma[:, h])`` and ``R = correlation``
-    (identity when None), the reconciled ones ``N(0, S P_h D_h R D_h P_h' S')``."""
+    (identity when None), the reconciled ones ``N(0, S P_h D_h R D_h P_h' S')``. Not for the
+    projections of :data:`POINT_ONLY_METHODS`, whose quantiles would leave out the split's error."""
     base, sigma = np.asarray(base, dtype="float64"), np.asarray(sigma, dtype="float64")
     n, H = base.shape
     R = np.eye(n) if correlation is None else np.asarray(correlation, dtype="float64")

@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.core.errors import ConfigError, DataError
+from tsforecast.core.params import check_choice
+from tsforecast.data.dates import parse_dates
 from tsforecast.data.series_ids import ids_as_text
 from tsforecast.data.text import listed, stamp_text
 
@@ -76,10 +78,6 @@ class Hierarchy:
         """``S`` as a frame: rows every id, columns the bottom ids."""
         return pd.DataFrame(self.S, index=self.ids, columns=self.bottom)
 
-    def level_of(self) -> dict[str, str]:
-        """Each id's level name."""
-        return {self.ids[row]: name for name, rows in self.levels.items() for row in rows}
-
     def long(self, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y") -> pd.DataFrame:
         """Every series in long format (one row per id and time), the backtest's panel input."""
         stacked = self.values.rename_axis(index=time_col, columns=id_col).stack(future_stack=True)
@@ -104,8 +102,7 @@ def aggregate(
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"a hierarchy is built from a DataFrame, got {type(frame).__name__}.")
-    if missing not in MISSING_RULES:
-        raise ConfigError(f"missing must be one of {', '.join(MISSING_RULES)}, got {missing!r}.")
+    check_choice(None, "missing", missing, MISSING_RULES)
     chain = [levels] if isinstance(levels, str) else list(levels)
     if not chain:
         raise ConfigError("a hierarchy needs at least one grouping column, e.g. ['region', 'store'].")
@@ -133,7 +130,11 @@ def aggregate(
     paths = labels[names[0]].radd(f"{names[0]}=")
     for column in names[1:]:
         paths = paths + f"/{column}=" + labels[column]
-    times = pd.to_datetime(frame[time_column])
+    times = parse_dates(frame[time_column], f"the time column {str(time_column)!r}")
+    undated = np.flatnonzero(times.isna())
+    if len(undated):
+        raise DataError(f"{len(undated)} row(s) have no {time_column!s} (rows {listed(undated.tolist())}, counting "
+                        "from 0); every row needs its date.")
     keys = pd.DataFrame({"series": paths.to_numpy(), "time": times.to_numpy()})
     doubled = keys.duplicated(keep=False).to_numpy()
     if doubled.any():
@@ -159,8 +160,7 @@ def aggregate_wide(frame: pd.DataFrame, *, missing: str = "error") -> Hierarchy:
     drop it, the total is built)."""
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"a hierarchy is built from a DataFrame, got {type(frame).__name__}.")
-    if missing not in MISSING_RULES:
-        raise ConfigError(f"missing must be one of {', '.join(MISSING_RULES)}, got {missing!r}.")
+    check_choice(None, "missing", missing, MISSING_RULES)
     columns = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)]
     if len(columns) < 2:
         raise DataError(f"a total needs at least two numeric columns to add up, got {listed(columns) or 'none'}.")
@@ -181,6 +181,14 @@ def _check_nested(labels: pd.DataFrame, names: list[str]) -> None:
         if len(split):
             member = split.index[0]
             parents = sorted(pairs.loc[pairs[lower] == member, upper])
+            if (pairs.groupby(upper, sort=False)[lower].nunique() == 1).all():
+                # the other way round nests: the columns were given from the bottom up
+                raise DataError(
+                    f"the hierarchy is listed from the bottom up: each {upper} is within one {lower} ({lower} "
+                    f"{member!r} holds {len(parents)} {upper}s), so {upper} cannot be above {lower}. Fix: list "
+                    f"the grouping columns from the top level down, {lower} before {upper} (e.g. --hierarchy "
+                    f"{lower},{upper}; in Python [{lower!r}, {upper!r}])."
+                )
             raise DataError(
                 f"the hierarchy does not nest: {lower} {member!r} is in {len(parents)} {upper}s "
                 f"({listed([repr(p) for p in parents])})" + (f"; {len(split) - 1} more {lower}(s) too" if len(split) > 1

@@ -193,15 +193,18 @@ class Forecaster(FittedState, BaseEstimator):
             new_exog = align_exog(X_new, new.index, self.exog_schema_)
         elif X_new is not None:
             raise DataError("this model was fitted without X; update got X_new.")
-        # the parts as they were: reading y_ inside _update merges them into one, so popping
-        # the appended part would drop the whole history
+        # the history parts as they were: reading y_ inside _update merges them into one, so
+        # popping the appended part would drop the whole history
         before = list(self._history_parts)
         self._history_parts.append((new, new_exog))
         try:
             with one_blas_thread():
                 self._update(new, new_exog)
         except Exception:
-            self._history_parts[:] = before  # leave the model as it was before the failed update
+            # restores the training history (y_, X_; hence the cutoff, never moved) and nothing
+            # else: an _update must raise before it changes its own fitted state, as the
+            # intermittent models do (they check the new values first)
+            self._history_parts[:] = before
             raise
         self.cutoff_ = new.index[-1]
         return self

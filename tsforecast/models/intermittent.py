@@ -3,7 +3,7 @@
 Retail and spare-parts series are mostly zeros. These models forecast the demand *rate* (the
 expected demand per period) from the sizes of the nonzero demands and how often they come,
 exactly as statsforecast's ``CrostonClassic``, ``CrostonSBA``, ``TSB``, ``ADIDA`` and ``IMAPA``
-define it (the point forecasts agree to 1e-6; ``tests/test_intermittent.py`` checks a fixture
+define it (the point forecasts agree to the last bit; ``tests/test_intermittent.py`` checks a fixture
 statsforecast produced, ``benchmarks/intermittent_peers.py`` compares live):
 
 * ``croston``: SES (alpha 0.1) of the demand sizes over SES of the intervals between demands;
@@ -41,6 +41,7 @@ import pandas as pd
 
 from tsforecast.core.errors import DataError
 from tsforecast.core.params import check_float
+from tsforecast.data.text import stamp_text
 from tsforecast.evaluation.intervals import interval_bounds
 from tsforecast.models.base import Forecaster
 from tsforecast.models.intermittent_numerics import (
@@ -106,11 +107,6 @@ def intermittency(values: object) -> Intermittency:
     return Intermittency(zero_share, adi, cv2, rare, kind)
 
 
-def _stamp(timestamp: pd.Timestamp) -> str:
-    """A timestamp as a message shows it: the date alone at midnight."""
-    return str(timestamp.date() if timestamp == timestamp.normalize() else timestamp)
-
-
 class _Intermittent(Forecaster):
     """Shared machinery: checks, the zero-or-size distribution, no regressors.
 
@@ -129,7 +125,7 @@ class _Intermittent(Forecaster):
         values = y.to_numpy()
         negative = values < 0
         if negative.any():
-            dates = ", ".join(_stamp(d) for d in y.index[negative][:3])
+            dates = ", ".join(stamp_text(d) for d in y.index[negative][:3])
             more = f" (and {int(negative.sum()) - 3} more)" if negative.sum() > 3 else ""
             raise DataError(
                 f"{self.short_name} forecasts demand, which cannot be negative; the series has negative "
@@ -142,7 +138,7 @@ class _Intermittent(Forecaster):
         elif demands.size < MIN_DEMANDS:
             raise DataError(
                 f"{self.short_name} needs at least {MIN_DEMANDS} demands (nonzero values) to estimate demand "
-                f"sizes and intervals; the series has {demands.size} (at {_stamp(y.index[values != 0][0])}). Fix: "
+                f"sizes and intervals; the series has {demands.size} (at {stamp_text(y.index[values != 0][0])}). Fix: "
                 "provide more history, or use 'mean' for a series this sparse."
             )
         else:

@@ -12,7 +12,7 @@ from tsforecast.app.flags import command, command_line, config_path
 from tsforecast.app.inputs import exog_columns, holiday_calendar, load_frame, panel_holidays, training_data
 from tsforecast.app.models import build_models, model_names
 from tsforecast.app.outputs import run_directory
-from tsforecast.app.settings import resolve_settings
+from tsforecast.app.settings import DEFAULTS, resolve_settings
 from tsforecast.app.storing import open_store, record_run
 
 __all__ = ["backtest"]
@@ -28,8 +28,8 @@ def backtest(given: dict[str, Any]) -> None:
         # entering checks the output folder (before any work) and creates nothing yet
         names = model_names(settings["models"], settings["model_params"])
         levels = [c.strip() for c in settings["hierarchy"].split(",") if c.strip()] if settings["hierarchy"] else []
+        _check_hierarchy(settings, levels)  # before any data is read
         if levels:
-            _check_hierarchy(settings)  # before any data is read
             settings["id_column"] = settings["id_column"] or levels[-1]  # else the last level's members
         from tsforecast.store.frames import utc_now
 
@@ -91,19 +91,25 @@ def backtest(given: dict[str, Any]) -> None:
             raise typer.Exit(EXIT_MODEL_FAILED)
 
 
-def _check_hierarchy(settings: dict[str, Any]) -> None:
-    """The options that do not combine with ``--hierarchy``, and its own, refused up front."""
+def _check_hierarchy(settings: dict[str, Any], levels: list[str]) -> None:
+    """The options that do not combine with ``--hierarchy``, those that need it, and its own,
+    refused up front (``--hierarchy-missing`` is checked with the other options)."""
     from tsforecast.core.errors import ConfigError
-    from tsforecast.hierarchy import MISSING_RULES, check_methods
+    from tsforecast.hierarchy import check_methods
 
+    if not levels:
+        # a hierarchy's options alone would be ignored without a word: the run is not what was asked
+        if settings["reconcile"]:
+            raise ConfigError("--reconcile needs --hierarchy (the grouping columns, from the top level down).")
+        if settings["hierarchy_missing"] != DEFAULTS["hierarchy_missing"]:
+            raise ConfigError("--hierarchy-missing needs --hierarchy (the grouping columns, from the top level "
+                              "down).")
+        return
     if exog_columns(settings):
         raise ConfigError("--exog does not combine with --hierarchy: the aggregate series have no regressors.")
     if settings["refit"] is not True:
         raise ConfigError("--hierarchy refits every fold (MinT needs each cutoff's in-sample residuals); "
                           "drop --refit.")
-    if settings["hierarchy_missing"] not in MISSING_RULES:
-        raise ConfigError(f"--hierarchy-missing must be one of {', '.join(MISSING_RULES)}, "
-                          f"got {settings['hierarchy_missing']!r}.")
     if settings["reconcile"]:
         check_methods([m.strip() for m in settings["reconcile"].split(",")])
 
