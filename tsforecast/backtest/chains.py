@@ -41,7 +41,7 @@ from tsforecast.backtest.fold_work import (
     timed_fit,
     timed_out,
 )
-from tsforecast.backtest.frame import ChainOutput, FoldForecast, utc_values
+from tsforecast.backtest.frame import BatchedForecasts, ChainOutput, utc_values
 from tsforecast.backtest.splits import Fold
 from tsforecast.core.errors import ConfigError
 from tsforecast.evaluation.intervals import interval_columns
@@ -140,11 +140,13 @@ def chain_tasks(
     return tasks
 
 
-def run_chain(task: ChainTask) -> ChainOutput:
-    """Fit, roll forward and forecast one chain; failures are recorded, never raised."""
+def run_chain(task: ChainTask, arrays: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> ChainOutput:
+    """Fit, roll forward and forecast one chain; failures are recorded, never raised.
+    ``arrays``: a cache of each series' values and datetime64 stamps, shared by the chains
+    of one block of work (several models of one series read them once)."""
     chain, model, y, X, refit = task.chain, task.model, task.y, task.X, task.refit
     columns = interval_columns(task.coverage)
-    batched = _run_batched(task, columns)
+    batched = _run_batched(task, columns, arrays if arrays is not None else {})
     if batched is not None:
         return batched
     out = ChainOutput()
@@ -188,7 +190,7 @@ def run_chain(task: ChainTask) -> ChainOutput:
         out.forecasts.append(forecast)
     if fitted is not None and out.forecasts and out.forecasts[-1].cutoff == y.index[chain.folds[-1].train_end - 1]:
         if task.diagnose:
-            out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, out.forecasts[-1].cutoff))
+            diagnose_fit(fitted, chain.series, chain.label, out.forecasts[-1].cutoff, out)
         if task.keep_fitted:
             out.fitted[chain.series, chain.label] = fitted
     return out
@@ -202,13 +204,17 @@ def _not_tried(chain: Chain, y: pd.Series, after: Fold, cause: BaseException) ->
     return [{**row, "message": f"not tried: an earlier fit ran out of time ({row['message']})"} for row in rows]
 
 
-def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -> ChainOutput | None:
+def _run_batched(
+    task: ChainTask, columns: tuple[tuple[float, ...], int, int], arrays: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> ChainOutput | None:
     """Every fold of the chain in one ``forecast_folds`` call, for models that have it and
     no regressors; ``None`` (so the caller goes fold by fold, recording any failure where it
     happens) when the model cannot or the call fails.
 
     A fold rolled forward with ``update`` is fitted on the history since the chain's start:
     what the models with ``forecast_folds`` do on ``update`` (they refit on all they saw).
+    The diagnosis reads the residuals of the call's last fold (``values_residuals``), so the
+    fold is never fitted a second time; only ``keep_fitted`` fits one model to hand back.
     """
     chain, model, y, refit = task.chain, task.model, task.y, task.refit
     levels, lower_at, upper_at = columns
@@ -221,37 +227,38 @@ def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -
     horizon = chain.folds[0].horizon
     if any(f.horizon != horizon for f in chain.folds):
         return None
+    if chain.series not in arrays:
+        arrays[chain.series] = (y.to_numpy(), utc_values(y.index))
+    values, stamps = arrays[chain.series]
     start = time.perf_counter()
     try:
         with fit_time_limit(task.time_limit, f"{chain.label} fits of {len(bounds)} folds"):
             # a shallow copy holds the fitted values (sklearn's clone costs more than the fits)
-            points, quantiles = copy.copy(model).forecast_folds(y.to_numpy(), bounds, horizon, levels, y.index.freq)
+            batch_model = copy.copy(model)
+            points, quantiles = batch_model.forecast_folds(values, bounds, horizon, levels, y.index.freq)
         if not (np.isfinite(points).all() and np.isfinite(quantiles).all()):
             return None
     except Exception:  # noqa: BLE001 - fold by fold, failures are recorded with their fold
         return None
-    # the chain's time, shared equally by its folds
-    share = (time.perf_counter() - start) / len(bounds)
+    ends = np.array([f.train_end for f in chain.folds])
+    rows = ends[:, None] + np.arange(horizon)  # (folds, steps) positions of the test values
     out = ChainOutput()
-    values, stamps = y.to_numpy(), utc_values(y.index)
-    cutoffs = [y.index[f.train_end - 1] for f in chain.folds]
-    for k, (fold, cutoff) in enumerate(zip(chain.folds, cutoffs, strict=True)):
-        out.timings.append({"series": chain.series, "model": chain.label, "cutoff": cutoff, "fit_time": share,
-                            "predict_time": 0.0, "refitted": refit is True or k == 0, "fitted": "",
-                            "notes": ""})
-        q = quantiles[k]
-        out.forecasts.append(FoldForecast(
-            chain.series, chain.label, cutoff, stamps[fold.train_end : fold.test_end],
-            values[fold.train_end : fold.test_end], points[k], q[:, lower_at], q[:, upper_at], q, y.index.tz,
-        ))
-    if task.diagnose or task.keep_fitted:
-        last = chain.folds[-1]
+    out.batched.append(BatchedForecasts(
+        chain.series, chain.label, stamps[ends - 1], stamps[rows], values[rows], points, quantiles, lower_at,
+        upper_at, (time.perf_counter() - start) / len(bounds),  # the chain's time, shared by its folds
+        np.array([refit is True or k == 0 for k in range(len(bounds))]), y.index.tz,
+    ))
+    cutoff = y.index[chain.folds[-1].train_end - 1]
+    residuals = getattr(batch_model, "values_residuals", None)
+    if task.diagnose and residuals is not None:
+        out.residuals.append((chain.series, chain.label, cutoff, int(batch_model.season_), residuals()))
+    if task.keep_fitted or (task.diagnose and residuals is None):
         try:
-            fitted = clone(model).fit(y.iloc[bounds[-1][0] : last.train_end])
+            fitted = clone(model).fit(y.iloc[bounds[-1][0] : chain.folds[-1].train_end])
         except Exception:  # noqa: BLE001 - the forecasts stand; only the diagnosis is missing
             return out
-        if task.diagnose:
-            out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, y.index[last.train_end - 1]))
+        if task.diagnose and residuals is None:
+            diagnose_fit(fitted, chain.series, chain.label, cutoff, out)
         if task.keep_fitted:
             out.fitted[chain.series, chain.label] = fitted
     return out

@@ -84,6 +84,12 @@ class _Baseline(Forecaster):
             quantiles[k] = normal_quantiles(points[k], self._sigma_by_step(horizon), levels)
         return points, quantiles
 
+    def values_residuals(self) -> np.ndarray:
+        """The in-sample one-step errors of the last fit from values (after
+        :meth:`forecast_folds`, its last fold's): what :meth:`residuals` holds past its leading
+        NaN, without a Series. A backtest diagnoses these instead of fitting the fold again."""
+        return self._residuals(self.last_values_)
+
     def _sample_paths(
         self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
     ) -> np.ndarray:
