@@ -11,8 +11,8 @@ import pandas as pd
 from sklearn.base import clone
 
 from tsforecast.backtest.assemble import in_plan_order, tidy_forecasts
-from tsforecast.backtest.chains import chain_tasks, plan_chains
-from tsforecast.backtest.frame import DIAGNOSTIC_COLUMNS, utc_values
+from tsforecast.backtest.chains import chain_tasks, plan_chains, series_arrays
+from tsforecast.backtest.frame import DIAGNOSTIC_COLUMNS
 from tsforecast.backtest.global_chains import global_tasks, plan_global_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
 from tsforecast.backtest.runner import run_chains
@@ -220,16 +220,17 @@ def backtest(
     chains = plan_chains(folds, [label for label in labelled if label not in global_labels], refit)
     settings = {"refit": refit, "coverage": coverage, "time_limit": time_limit, "diagnose": diagnose}
     # the long global fits go first, so workers start on them while the short chains fill in
+    arrays = series_arrays(series, folds)  # values and stamps of each series, read once
     tasks = global_tasks(plan_global_chains(n_windows, global_labels, refit), labelled, series, panel.X, folds,
                          **settings) + chain_tasks(chains, labelled, series, panel.X, **settings,
-                                                   keep_fitted=keep_fitted)
+                                                   keep_fitted=keep_fitted, arrays=arrays)
     _log.info("backtest: %d series x %d models x %d folds of horizon %d, %d tasks of work, %d series skipped",
               len(folds), len(labelled), n_windows, horizon, len(tasks), len(skipped))
     output = run_chains(tasks, n_jobs=n_jobs, limited=time_limit is not None, progress=progress,
                         engine=engine, scheduler=scheduler, block_size=block_size)
-    stamps = {name: utc_values(series[name].index) for name in folds}
+    stamps = {name: own[1] for name, own in arrays.items()}
     forecasts = tidy_forecasts(output.forecast_frame(quantile_levels(coverage)), folds, stamps,
-                               {name: series[name].to_numpy() for name in folds}, season, list(labelled))
+                               {name: own[0] for name, own in arrays.items()}, season, list(labelled))
     timings = in_plan_order(output.timing_frame(), list(folds), list(labelled))
     failures = pd.DataFrame(output.failures, columns=[
         "series", "model", "cutoff", "stage", "error", "message"])

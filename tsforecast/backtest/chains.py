@@ -21,6 +21,7 @@ by fold number instead; every unit of work is a task with a ``run()`` method, so
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -47,7 +48,8 @@ from tsforecast.core.errors import ConfigError
 from tsforecast.evaluation.intervals import interval_columns
 from tsforecast.models.base import Forecaster
 
-__all__ = ["REFIT_CHAINS", "Chain", "ChainTask", "plan_chains", "chain_tasks", "run_chain", "run_task"]
+__all__ = ["REFIT_CHAINS", "Chain", "ChainTask", "plan_chains", "chain_tasks", "series_arrays", "run_chain",
+           "run_task"]
 
 # With refit=True, the folds of one series are split into up to this many chains per
 # (series, model) pair: enough to keep two or four workers busy. With several series the
@@ -97,6 +99,9 @@ class ChainTask:
     time_limit: float | None
     diagnose: bool = False  # the chain ends at the last cutoff: diagnose the model fitted there
     keep_fitted: bool = False  # ... and return that model
+    #: ``y``'s values and datetime64 stamps (UTC when aware), read once per series and shared
+    #: by every model's chain on it; None: read from ``y`` when needed
+    arrays: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def description(self) -> str:
@@ -125,10 +130,13 @@ def chain_tasks(
     time_limit: float | None,
     diagnose: bool = True,
     keep_fitted: bool = False,
+    arrays: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> list[ChainTask]:
     """A task per chain; the chain holding a series' last fold diagnoses the model fitted
     there (each series' folds end at its own last observation) and, with ``keep_fitted``,
-    returns it."""
+    returns it. ``arrays``: each series' values and datetime64 stamps, when the caller has
+    them (:func:`series_arrays`)."""
+    arrays = arrays if arrays is not None else series_arrays(data, {c.series for c in chains})
     last_end: dict[str, int] = {}
     for c in chains:
         last_end[c.series] = max(last_end.get(c.series, 0), c.folds[-1].train_end)
@@ -136,17 +144,21 @@ def chain_tasks(
     for c in chains:
         last = c.folds[-1].train_end == last_end[c.series]
         tasks.append(ChainTask(c, models[c.label], data[c.series], None if X is None else X[c.series], refit,
-                               coverage, time_limit, diagnose=diagnose and last, keep_fitted=keep_fitted and last))
+                               coverage, time_limit, diagnose=diagnose and last, keep_fitted=keep_fitted and last,
+                               arrays=arrays.get(c.series)))
     return tasks
 
 
-def run_chain(task: ChainTask, arrays: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> ChainOutput:
-    """Fit, roll forward and forecast one chain; failures are recorded, never raised.
-    ``arrays``: a cache of each series' values and datetime64 stamps, shared by the chains
-    of one block of work (several models of one series read them once)."""
+def series_arrays(data: Mapping[str, pd.Series], names: object = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each series' values and datetime64 stamps (UTC when aware), for ``names`` (default all)."""
+    return {name: (y.to_numpy(), utc_values(y.index)) for name, y in data.items() if names is None or name in names}
+
+
+def run_chain(task: ChainTask) -> ChainOutput:
+    """Fit, roll forward and forecast one chain; failures are recorded, never raised."""
     chain, model, y, X, refit = task.chain, task.model, task.y, task.X, task.refit
-    columns = interval_columns(task.coverage)
-    batched = _run_batched(task, columns, arrays if arrays is not None else {})
+    columns = _interval_columns(task.coverage)
+    batched = _run_batched(task, columns)
     if batched is not None:
         return batched
     out = ChainOutput()
@@ -196,6 +208,10 @@ def run_chain(task: ChainTask, arrays: dict[str, tuple[np.ndarray, np.ndarray]] 
     return out
 
 
+# the same few coverages for every chain of a backtest: looked up once, not per chain
+_interval_columns = functools.lru_cache(maxsize=16)(interval_columns)
+
+
 def _not_tried(chain: Chain, y: pd.Series, after: Fold, cause: BaseException) -> list[dict]:
     """Failure rows for the folds of ``chain`` after ``after``, skipped because of ``cause``."""
     later = chain.folds[chain.folds.index(after) + 1:]
@@ -204,9 +220,7 @@ def _not_tried(chain: Chain, y: pd.Series, after: Fold, cause: BaseException) ->
     return [{**row, "message": f"not tried: an earlier fit ran out of time ({row['message']})"} for row in rows]
 
 
-def _run_batched(
-    task: ChainTask, columns: tuple[tuple[float, ...], int, int], arrays: dict[str, tuple[np.ndarray, np.ndarray]]
-) -> ChainOutput | None:
+def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -> ChainOutput | None:
     """Every fold of the chain in one ``forecast_folds`` call, for models that have it and
     no regressors; ``None`` (so the caller goes fold by fold, recording any failure where it
     happens) when the model cannot or the call fails.
@@ -227,14 +241,12 @@ def _run_batched(
     horizon = chain.folds[0].horizon
     if any(f.horizon != horizon for f in chain.folds):
         return None
-    if chain.series not in arrays:
-        arrays[chain.series] = (y.to_numpy(), utc_values(y.index))
-    values, stamps = arrays[chain.series]
+    values, stamps = task.arrays if task.arrays is not None else (y.to_numpy(), utc_values(y.index))
     start = time.perf_counter()
     try:
-        with fit_time_limit(task.time_limit, f"{chain.label} fits of {len(bounds)} folds"):
-            # a shallow copy holds the fitted values (sklearn's clone costs more than the fits)
-            batch_model = copy.copy(model)
+        # a shallow copy holds the fitted values (sklearn's clone costs more than the fits)
+        batch_model = copy.copy(model)
+        with fit_time_limit(task.time_limit, chain.label):
             points, quantiles = batch_model.forecast_folds(values, bounds, horizon, levels, y.index.freq)
         if not (np.isfinite(points).all() and np.isfinite(quantiles).all()):
             return None
@@ -242,16 +254,21 @@ def _run_batched(
         return None
     ends = np.array([f.train_end for f in chain.folds])
     rows = ends[:, None] + np.arange(horizon)  # (folds, steps) positions of the test values
+    refitted = np.zeros(len(bounds), dtype=bool)
+    refitted[0 if refit is not True else slice(None)] = True
     out = ChainOutput()
+    tz = y.index.tz
     out.batched.append(BatchedForecasts(
         chain.series, chain.label, stamps[ends - 1], stamps[rows], values[rows], points, quantiles, lower_at,
         upper_at, (time.perf_counter() - start) / len(bounds),  # the chain's time, shared by its folds
-        np.array([refit is True or k == 0 for k in range(len(bounds))]), y.index.tz,
+        refitted, tz,
     ))
-    cutoff = y.index[chain.folds[-1].train_end - 1]
     residuals = getattr(batch_model, "values_residuals", None)
     if task.diagnose and residuals is not None:
-        out.residuals.append((chain.series, chain.label, cutoff, int(batch_model.season_), residuals()))
+        # the cutoff as a datetime64 value (UTC when aware): Timestamps are made for all at once
+        out.residuals.append((chain.series, chain.label, (stamps[ends[-1] - 1], tz), int(batch_model.season_),
+                              residuals()))
+    cutoff = y.index[chain.folds[-1].train_end - 1] if task.keep_fitted or task.diagnose else None
     if task.keep_fitted or (task.diagnose and residuals is None):
         try:
             fitted = clone(model).fit(y.iloc[bounds[-1][0] : chain.folds[-1].train_end])

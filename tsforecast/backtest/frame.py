@@ -129,7 +129,8 @@ class ChainOutput:
     failures: list[dict] = field(default_factory=list)
     diagnostics: list[dict] = field(default_factory=list)
     fitted: dict[tuple[str, str], Forecaster] = field(default_factory=dict)
-    residuals: list[tuple[str, str, pd.Timestamp, int, np.ndarray]] = field(default_factory=list)
+    # (series, model, cutoff: a Timestamp or (datetime64, zone), season, residuals)
+    residuals: list[tuple[str, str, object, int, np.ndarray]] = field(default_factory=list)
     batched: list[BatchedForecasts] = field(default_factory=list)
     blocks: list[ForecastBlock] = field(default_factory=list)
     timing_blocks: list[pd.DataFrame] = field(default_factory=list)
@@ -155,10 +156,10 @@ class ChainOutput:
         offsets = np.r_[0, np.cumsum([len(a) for a in arrays])]
         table = residual_diagnostics_many(np.concatenate(arrays), offsets, [r[3] for r in self.residuals])
         self.diagnostics += [
-            {"series": r[0], "model": r[1], "cutoff": r[2], "n": int(n), "lags": int(lags),
+            {"series": r[0], "model": r[1], "cutoff": _cutoff_stamp(r[2]), "n": int(n), "lags": int(lags),
              "ljung_box_p": float(p), "acf": acf}
-            for r, n, lags, p, acf in zip(self.residuals, table["n"], table["lags"], table["ljung_box_p"],
-                                          table["acf"], strict=True)
+            for r, n, lags, p, acf in zip(self.residuals, table["n"].tolist(), table["lags"].tolist(),
+                                          table["ljung_box_p"].tolist(), table["acf"], strict=True)
         ]
         self.residuals = []
 
@@ -243,6 +244,16 @@ def _timings_of_batched(chains: list[BatchedForecasts]) -> pd.DataFrame:
         "fitted": np.full(n, "", dtype=object),
         "notes": np.full(n, "", dtype=object),
     })
+
+
+def _cutoff_stamp(cutoff: object) -> pd.Timestamp:
+    """A queued cutoff as its Timestamp: a Timestamp, or (datetime64 value, zone) as the
+    batched path queues it (UTC when the zone is set)."""
+    if isinstance(cutoff, tuple):
+        value, tz = cutoff
+        stamp = pd.Timestamp(value)
+        return stamp if tz is None else stamp.tz_localize("UTC").tz_convert(tz)
+    return cutoff
 
 
 def utc_values(index: pd.DatetimeIndex) -> np.ndarray:

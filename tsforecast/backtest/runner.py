@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tsforecast.backtest.chains import ChainTask, run_chain, run_task
+from tsforecast.backtest.chains import ChainTask, run_task
 from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.frame import ChainOutput
 from tsforecast.core.errors import ConfigError
@@ -82,9 +82,8 @@ def run_block(block: Block) -> ChainOutput:
     """Every task of ``block`` in order, the residual diagnosis of all its chains at once,
     and its outputs compacted into arrays."""
     out = ChainOutput()
-    arrays: dict = {}  # each series' values and stamps, read once for all its models
     for task in block.tasks:
-        out.extend(run_chain(task, arrays) if isinstance(task, ChainTask) else run_task(task))
+        out.extend(run_task(task))
     out.diagnose()
     out.compact()
     return out
