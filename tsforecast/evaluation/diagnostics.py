@@ -68,9 +68,7 @@ def residual_diagnostics_many(
         offsets, values = kept[offsets], values[finite]
     n = np.diff(offsets)
     starts = offsets[:-1]
-    # a series' mean and spread: segment sums (an empty segment is given 0, masked below)
-    safe_starts = np.minimum(starts, max(len(values) - 1, 0))
-    sums = np.add.reduceat(values, safe_starts) if len(values) else np.zeros(k)
+    sums = _segment_sums(values, starts, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n > 0, sums / np.maximum(n, 1), 0.0)
     series_of = np.repeat(np.arange(k), n)
@@ -91,14 +89,27 @@ def residual_diagnostics_many(
         # a pair (t, t + lag) belongs to one series when t + lag is at least lag into it
         products = np.where(position[lag:] >= lag, products, 0.0)
         padded = np.r_[np.zeros(lag), products]  # aligned with the later value of each pair
-        gamma[:, lag] = np.add.reduceat(padded, safe_starts) if len(padded) else 0.0
+        gamma[:, lag] = _segment_sums(padded, starts, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         acf = gamma[:, 1:] / gamma[:, :1]
         weights = 1.0 / (n[:, None] - np.arange(1, max_lag + 1))
-        tested = np.arange(1, max_lag + 1)[None, :] <= lags[:, None]
-        statistic = n * (n + 2) * np.sum(np.where(tested, acf**2 * weights, 0.0), axis=1)
+        # a running sum over lags read at each series' own lag count: the same additions in the
+        # same order whatever the longest lag of the series it is computed with
+        running = np.cumsum(np.nan_to_num(acf**2 * weights), axis=1) if max_lag else np.zeros((k, 1))
+        statistic = n * (n + 2) * running[np.arange(k), np.maximum(lags, 1) - 1]
     p = np.where(usable, chdtrc(np.maximum(lags, 1), statistic), np.nan)
     return {
         "n": n, "lags": lags, "ljung_box_p": p,
         "acf": [acf[i, : lags[i]].tolist() for i in range(k)],
     }
+
+
+def _segment_sums(values: np.ndarray, starts: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The sum of each segment ``values[start:start + n]`` (0 for an empty one), each summed
+    alone: ``np.add.reduceat`` over the non-empty segments only, so an empty one never cuts
+    its neighbour short."""
+    sums = np.zeros(len(starts))
+    filled = n > 0
+    if filled.any():
+        sums[filled] = np.add.reduceat(values, starts[filled])
+    return sums
