@@ -5,4 +5,5 @@ from tsforecast.backtest.partitioned import PartitionedResult, backtest_partitio
 from tsforecast.backtest.result import BASELINE, BacktestResult
 from tsforecast.backtest.splits import Fold, make_folds
 
-__all__ = ["backtest", "backtest_partitioned", "PartitionedResult", "data_hash", "BacktestResult", "BASELINE", "Fold", "make_folds"]
+__all__ = ["backtest", "backtest_partitioned", "PartitionedResult", "data_hash", "BacktestResult", "BASELINE",
+           "Fold", "make_folds"]
