@@ -12,7 +12,6 @@ from sklearn.base import clone
 
 from tsforecast.backtest.assemble import in_plan_order, tidy_forecasts
 from tsforecast.backtest.chains import chain_tasks, plan_chains, series_arrays
-from tsforecast.backtest.frame import DIAGNOSTIC_COLUMNS
 from tsforecast.backtest.global_chains import global_tasks, plan_global_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
 from tsforecast.backtest.runner import run_chains
@@ -234,7 +233,7 @@ def backtest(
     timings = in_plan_order(output.timing_frame(), list(folds), list(labelled))
     failures = pd.DataFrame(output.failures, columns=[
         "series", "model", "cutoff", "stage", "error", "message"])
-    diagnostics = pd.DataFrame(output.diagnostics, columns=DIAGNOSTIC_COLUMNS)
+    diagnostics = in_plan_order(output.diagnostic_frame(), list(folds), list(labelled))
     exogenous = None if panel.X is None else [str(c) for c in next(iter(panel.X.values())).columns]
     parameters = {
         "horizon": horizon, "n_windows": n_windows, "step": step or horizon,

@@ -92,7 +92,7 @@ class ChainTask:
 
     chain: Chain
     model: Forecaster
-    y: pd.Series
+    y: pd.Series | None  # None when the task travelled as arrays: see series()
     X: pd.DataFrame | None
     refit: bool | int
     coverage: float
@@ -102,6 +102,42 @@ class ChainTask:
     #: ``y``'s values and datetime64 stamps (UTC when aware), read once per series and shared
     #: by every model's chain on it; None: read from ``y`` when needed
     arrays: tuple[np.ndarray, np.ndarray] | None = None
+    #: what rebuilds ``y`` from ``arrays``: (name, index name, freq, tz, unit)
+    shape: tuple | None = None
+
+    def series(self) -> pd.Series:
+        """The series: ``y``, or (a task sent to another process as arrays) the same Series
+        rebuilt from ``arrays`` once, when a model needs it (the batched baselines never do)."""
+        if self.y is not None:
+            return self.y
+        if "_series" not in self.__dict__:
+            values, stamps = self.arrays
+            name, index_name, freq, tz, unit = self.shape
+            index = pd.DatetimeIndex(stamps.astype(f"datetime64[{unit}]"), name=index_name)
+            if tz is not None:
+                index = index.tz_localize("UTC").tz_convert(tz)
+            object.__setattr__(self, "_series", pd.Series(values, index=pd.DatetimeIndex(index, freq=freq),
+                                                          name=name))
+        return self.__dict__["_series"]
+
+    @property
+    def freq(self) -> object:
+        """The series' frequency."""
+        return self.y.index.freq if self.y is not None else self.shape[2]
+
+    @property
+    def tz(self) -> object:
+        """The series' time zone (None when naive)."""
+        return self.y.index.tz if self.y is not None else self.shape[3]
+
+    def __reduce__(self) -> tuple:
+        # sent to a worker, a task whose arrays are known leaves its Series behind: the values
+        # and stamps travel once (not twice), and no Series is pickled and rebuilt per chain
+        y, shape = self.y, self.shape
+        if y is not None and self.arrays is not None:
+            shape, y = (y.name, y.index.name, y.index.freq, y.index.tz, y.index.unit), None
+        return (ChainTask, (self.chain, self.model, y, self.X, self.refit, self.coverage, self.time_limit,
+                            self.diagnose, self.keep_fitted, self.arrays, shape))
 
     @property
     def description(self) -> str:
@@ -156,11 +192,12 @@ def series_arrays(data: Mapping[str, pd.Series], names: object = None) -> dict[s
 
 def run_chain(task: ChainTask) -> ChainOutput:
     """Fit, roll forward and forecast one chain; failures are recorded, never raised."""
-    chain, model, y, X, refit = task.chain, task.model, task.y, task.X, task.refit
+    chain, model, X, refit = task.chain, task.model, task.X, task.refit
     columns = _interval_columns(task.coverage)
     batched = _run_batched(task, columns)
     if batched is not None:
         return batched
+    y = task.series()
     out = ChainOutput()
     fitted: Forecaster | None = None
     position = 0  # how far the fitted model has seen
@@ -230,7 +267,7 @@ def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -
     The diagnosis reads the residuals of the call's last fold (``values_residuals``), so the
     fold is never fitted a second time; only ``keep_fitted`` fits one model to hand back.
     """
-    chain, model, y, refit = task.chain, task.model, task.y, task.refit
+    chain, model, refit = task.chain, task.model, task.refit
     levels, lower_at, upper_at = columns
     forecast_folds = getattr(model, "forecast_folds", None)
     if forecast_folds is None or task.X is not None:
@@ -241,13 +278,13 @@ def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -
     horizon = chain.folds[0].horizon
     if any(f.horizon != horizon for f in chain.folds):
         return None
-    values, stamps = task.arrays if task.arrays is not None else (y.to_numpy(), utc_values(y.index))
+    values, stamps = task.arrays if task.arrays is not None else (task.y.to_numpy(), utc_values(task.y.index))
     start = time.perf_counter()
     try:
         # a shallow copy holds the fitted values (sklearn's clone costs more than the fits)
         batch_model = copy.copy(model)
         with fit_time_limit(task.time_limit, chain.label):
-            points, quantiles = batch_model.forecast_folds(values, bounds, horizon, levels, y.index.freq)
+            points, quantiles = batch_model.forecast_folds(values, bounds, horizon, levels, task.freq)
         if not (np.isfinite(points).all() and np.isfinite(quantiles).all()):
             return None
     except Exception:  # noqa: BLE001 - fold by fold, failures are recorded with their fold
@@ -257,7 +294,7 @@ def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -
     refitted = np.zeros(len(bounds), dtype=bool)
     refitted[0 if refit is not True else slice(None)] = True
     out = ChainOutput()
-    tz = y.index.tz
+    tz = task.tz
     out.batched.append(BatchedForecasts(
         chain.series, chain.label, stamps[ends - 1], stamps[rows], values[rows], points, quantiles, lower_at,
         upper_at, (time.perf_counter() - start) / len(bounds),  # the chain's time, shared by its folds
@@ -268,7 +305,10 @@ def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -
         # the cutoff as a datetime64 value (UTC when aware): Timestamps are made for all at once
         out.residuals.append((chain.series, chain.label, (stamps[ends[-1] - 1], tz), int(batch_model.season_),
                               residuals()))
-    cutoff = y.index[chain.folds[-1].train_end - 1] if task.keep_fitted or task.diagnose else None
+    if not (task.keep_fitted or (task.diagnose and residuals is None)):
+        return out
+    y = task.series()
+    cutoff = y.index[chain.folds[-1].train_end - 1]
     if task.keep_fitted or (task.diagnose and residuals is None):
         try:
             fitted = clone(model).fit(y.iloc[bounds[-1][0] : chain.folds[-1].train_end])

@@ -134,6 +134,7 @@ class ChainOutput:
     batched: list[BatchedForecasts] = field(default_factory=list)
     blocks: list[ForecastBlock] = field(default_factory=list)
     timing_blocks: list[pd.DataFrame] = field(default_factory=list)
+    diagnostic_blocks: list[pd.DataFrame] = field(default_factory=list)
 
     def extend(self, other: ChainOutput) -> None:
         """Append everything ``other`` produced (outputs are merged in task order)."""
@@ -146,6 +147,7 @@ class ChainOutput:
         self.batched += other.batched
         self.blocks += other.blocks
         self.timing_blocks += other.timing_blocks
+        self.diagnostic_blocks += other.diagnostic_blocks
 
     def diagnose(self) -> None:
         """The residual diagnostics of every pending ``residuals`` entry, computed at once
@@ -155,13 +157,25 @@ class ChainOutput:
         arrays = [r[4] for r in self.residuals]
         offsets = np.r_[0, np.cumsum([len(a) for a in arrays])]
         table = residual_diagnostics_many(np.concatenate(arrays), offsets, [r[3] for r in self.residuals])
-        self.diagnostics += [
-            {"series": r[0], "model": r[1], "cutoff": _cutoff_stamp(r[2]), "n": int(n), "lags": int(lags),
-             "ljung_box_p": float(p), "acf": acf}
-            for r, n, lags, p, acf in zip(self.residuals, table["n"].tolist(), table["lags"].tolist(),
-                                          table["ljung_box_p"].tolist(), table["acf"], strict=True)
-        ]
+        # one table (a datetime64 cutoff column, not a Timestamp per row): cheap to send back
+        self.diagnostic_blocks.append(pd.DataFrame({
+            "series": np.array([r[0] for r in self.residuals], dtype=object),
+            "model": np.array([r[1] for r in self.residuals], dtype=object),
+            "cutoff": pd.DatetimeIndex([_cutoff_stamp(r[2]) for r in self.residuals]),
+            "n": table["n"], "lags": table["lags"], "ljung_box_p": table["ljung_box_p"],
+            "acf": pd.Series(table["acf"], dtype=object),
+        }))
         self.residuals = []
+
+    def diagnostic_frame(self) -> pd.DataFrame:
+        """The residual diagnostics (:data:`DIAGNOSTIC_COLUMNS`) of every chain diagnosed."""
+        self.diagnose()
+        pieces = [b for b in self.diagnostic_blocks if not b.empty]
+        if self.diagnostics:
+            pieces.append(pd.DataFrame(self.diagnostics, columns=DIAGNOSTIC_COLUMNS))
+        if not pieces:
+            return pd.DataFrame(columns=DIAGNOSTIC_COLUMNS)
+        return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
 
     def compact(self) -> None:
         """Everything forecast so far into one :class:`ForecastBlock` and one timing table:
