@@ -15,6 +15,7 @@ from tsforecast.backtest.fold_work import fold_scales
 from tsforecast.data.panel import panel_from_long
 from tsforecast.data.synthetic import make_panel
 from tsforecast.evaluation.diagnostics import residual_diagnostics, residual_diagnostics_many
+from tsforecast.evaluation.metrics import seasonal_naive_scales, seasonal_naive_scales_panel
 from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
 
 from .conftest import weekly_series
@@ -213,3 +214,17 @@ def test_a_bad_block_size_is_refused():
 
     with pytest.raises(ConfigError, match="block_size must be a positive integer"):
         backtest(weekly_series(60), ["naive"], horizon=5, n_windows=2, block_size=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(lengths=st.lists(st.integers(1, 80), min_size=1, max_size=6), season=st.integers(1, 12),
+       chunk=st.integers(1, 4), seed=st.integers(0, 1000))
+def test_panel_fold_scales_equal_each_series_alone(lengths, season, chunk, seed):
+    rng = np.random.default_rng(seed)
+    values = [rng.normal(size=n).cumsum() * 50 for n in lengths]
+    starts = [rng.integers(0, n, 3) for n in lengths]
+    ends = [np.minimum(s + rng.integers(1, n + 1, 3), n) for s, n in zip(starts, lengths, strict=True)]
+    panel = seasonal_naive_scales_panel(values, starts, ends, season, chunk=chunk)
+    alone = np.concatenate([seasonal_naive_scales(v, s, e, season) for v, s, e in zip(values, starts, ends,
+                                                                                       strict=True)])
+    assert np.array_equal(panel, alone, equal_nan=True)  # bit for bit: each row cumulated alone

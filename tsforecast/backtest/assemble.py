@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.backtest.splits import Fold
-from tsforecast.evaluation.metrics import seasonal_naive_scales
+from tsforecast.evaluation.metrics import seasonal_naive_scales_panel
 
 __all__ = ["tidy_forecasts", "in_plan_order"]
 
@@ -36,19 +36,17 @@ def tidy_forecasts(
 ) -> pd.DataFrame:
     """``frame`` (the engine's forecast frame) sorted by series name, model (in ``labels``
     order), cutoff and step, with a last column ``scale``: each row's fold's in-sample
-    seasonal-naive MAE (:func:`~tsforecast.evaluation.metrics.seasonal_naive_scales` over the
+    seasonal-naive MAE (:func:`~tsforecast.evaluation.metrics.seasonal_naive_scales_panel` over the
     series' ``values``; ``stamps`` are the series' datetime64 timestamps)."""
     if frame.empty:
         return frame.assign(scale=pd.Series(dtype="float64"))
     codes, names = pd.factorize(frame["series"])
     cutoffs = _nanoseconds(frame["cutoff"])
     # every fold's scale, series in the order of ``names``, cutoffs ascending within each
-    own_cutoffs, own_scales = [], []
-    for name in names:
-        fs = folds[name]
-        ends = np.array([f.train_end for f in fs])
-        own_cutoffs.append(stamps[name][ends - 1])
-        own_scales.append(seasonal_naive_scales(values[name], [f.train_start for f in fs], ends, season))
+    ends = [np.array([f.train_end for f in folds[name]]) for name in names]
+    own_cutoffs = [stamps[name][own - 1] for name, own in zip(names, ends, strict=True)]
+    scales = seasonal_naive_scales_panel([values[name] for name in names],
+                                         [[f.train_start for f in folds[name]] for name in names], ends, season)
     table_cutoffs = _nanoseconds(np.concatenate(own_cutoffs))
     table_series = np.repeat(np.arange(len(names)), [len(c) for c in own_cutoffs])
     distinct = np.unique(table_cutoffs)
@@ -57,7 +55,7 @@ def tidy_forecasts(
     table_keys = table_series * width + np.searchsorted(distinct, table_cutoffs)
     row_keys = codes * width + np.searchsorted(distinct, cutoffs)
     at = np.minimum(np.searchsorted(table_keys, row_keys), len(table_keys) - 1)
-    scale = np.where(table_keys[at] == row_keys, np.concatenate(own_scales)[at], np.nan)
+    scale = np.where(table_keys[at] == row_keys, scales[at], np.nan)
     series_rank = np.argsort(np.argsort(np.asarray(names, dtype=object), kind="stable"), kind="stable")
     model_codes, models = pd.factorize(frame["model"])
     position = {label: k for k, label in enumerate(labels)}

@@ -20,7 +20,6 @@ by fold number instead; every unit of work is a task with a ``run()`` method, so
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import time
@@ -190,15 +189,16 @@ def series_arrays(data: Mapping[str, pd.Series], names: object = None) -> dict[s
     return {name: (y.to_numpy(), utc_values(y.index)) for name, y in data.items() if names is None or name in names}
 
 
-def run_chain(task: ChainTask) -> ChainOutput:
-    """Fit, roll forward and forecast one chain; failures are recorded, never raised."""
+def run_chain(task: ChainTask, out: ChainOutput | None = None) -> ChainOutput:
+    """Fit, roll forward and forecast one chain, into ``out`` (a block's shared output) or a
+    new output; failures are recorded, never raised."""
     chain, model, X, refit = task.chain, task.model, task.X, task.refit
+    out = ChainOutput() if out is None else out
     columns = _interval_columns(task.coverage)
-    batched = _run_batched(task, columns)
-    if batched is not None:
-        return batched
+    if _run_batched(task, columns, out):
+        return out
     y = task.series()
-    out = ChainOutput()
+    first = len(out.forecasts)  # this chain's forecasts are appended after those
     fitted: Forecaster | None = None
     position = 0  # how far the fitted model has seen
     use_X = X is not None and model.supports_exog
@@ -237,12 +237,21 @@ def run_chain(task: ChainTask) -> ChainOutput:
         out.timings.append({**record, "fit_time": fit.seconds, "predict_time": predict_time,
                             "refitted": must_fit, "fitted": describe_fit(fitted), "notes": fit.notes})
         out.forecasts.append(forecast)
-    if fitted is not None and out.forecasts and out.forecasts[-1].cutoff == y.index[chain.folds[-1].train_end - 1]:
+    if fitted is not None and len(out.forecasts) > first and out.forecasts[-1].cutoff == y.index[
+            chain.folds[-1].train_end - 1]:
         if task.diagnose:
             diagnose_fit(fitted, chain.series, chain.label, out.forecasts[-1].cutoff, out)
         if task.keep_fitted:
             out.fitted[chain.series, chain.label] = fitted
     return out
+
+
+def _shallow_copy(model: Forecaster) -> Forecaster:
+    """``copy.copy(model)`` without the pickling protocol (sklearn's ``__getstate__``): a new
+    instance sharing the attribute values, which the batched fits then overwrite."""
+    twin = object.__new__(type(model))
+    twin.__dict__.update(model.__dict__)
+    return twin
 
 
 # the same few coverages for every chain of a backtest: looked up once, not per chain
@@ -257,10 +266,10 @@ def _not_tried(chain: Chain, y: pd.Series, after: Fold, cause: BaseException) ->
     return [{**row, "message": f"not tried: an earlier fit ran out of time ({row['message']})"} for row in rows]
 
 
-def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -> ChainOutput | None:
+def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int], out: ChainOutput) -> bool:
     """Every fold of the chain in one ``forecast_folds`` call, for models that have it and
-    no regressors; ``None`` (so the caller goes fold by fold, recording any failure where it
-    happens) when the model cannot or the call fails.
+    no regressors, into ``out``: False (so the caller goes fold by fold, recording any failure
+    where it happens) when the model cannot or the call fails.
 
     A fold rolled forward with ``update`` is fitted on the history since the chain's start:
     what the models with ``forecast_folds`` do on ``update`` (they refit on all they saw).
@@ -271,29 +280,28 @@ def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -
     levels, lower_at, upper_at = columns
     forecast_folds = getattr(model, "forecast_folds", None)
     if forecast_folds is None or task.X is not None:
-        return None
+        return False
     if refit is not True and model.updates_in_place:
-        return None  # a model that rolls forward its own way: fold by fold
+        return False  # a model that rolls forward its own way: fold by fold
     bounds = [(f.train_start if refit is True else chain.folds[0].train_start, f.train_end) for f in chain.folds]
     horizon = chain.folds[0].horizon
     if any(f.horizon != horizon for f in chain.folds):
-        return None
+        return False
     values, stamps = task.arrays if task.arrays is not None else (task.y.to_numpy(), utc_values(task.y.index))
     start = time.perf_counter()
     try:
         # a shallow copy holds the fitted values (sklearn's clone costs more than the fits)
-        batch_model = copy.copy(model)
+        batch_model = _shallow_copy(model)
         with fit_time_limit(task.time_limit, chain.label):
             points, quantiles = batch_model.forecast_folds(values, bounds, horizon, levels, task.freq)
         if not (np.isfinite(points).all() and np.isfinite(quantiles).all()):
-            return None
+            return False
     except Exception:  # noqa: BLE001 - fold by fold, failures are recorded with their fold
-        return None
+        return False
     ends = np.array([f.train_end for f in chain.folds])
     rows = ends[:, None] + np.arange(horizon)  # (folds, steps) positions of the test values
     refitted = np.zeros(len(bounds), dtype=bool)
     refitted[0 if refit is not True else slice(None)] = True
-    out = ChainOutput()
     tz = task.tz
     out.batched.append(BatchedForecasts(
         chain.series, chain.label, stamps[ends - 1], stamps[rows], values[rows], points, quantiles, lower_at,
@@ -306,16 +314,16 @@ def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -
         out.residuals.append((chain.series, chain.label, (stamps[ends[-1] - 1], tz), int(batch_model.season_),
                               residuals()))
     if not (task.keep_fitted or (task.diagnose and residuals is None)):
-        return out
+        return True
     y = task.series()
     cutoff = y.index[chain.folds[-1].train_end - 1]
     if task.keep_fitted or (task.diagnose and residuals is None):
         try:
             fitted = clone(model).fit(y.iloc[bounds[-1][0] : chain.folds[-1].train_end])
         except Exception:  # noqa: BLE001 - the forecasts stand; only the diagnosis is missing
-            return out
+            return True
         if task.diagnose and residuals is None:
             diagnose_fit(fitted, chain.series, chain.label, cutoff, out)
         if task.keep_fitted:
             out.fitted[chain.series, chain.label] = fitted
-    return out
+    return True

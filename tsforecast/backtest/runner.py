@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tsforecast.backtest.chains import ChainTask, run_task
+from tsforecast.backtest.chains import ChainTask, run_chain, run_task
 from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.frame import ChainOutput
 from tsforecast.core.errors import ConfigError
@@ -83,7 +83,10 @@ def run_block(block: Block) -> ChainOutput:
     and its outputs compacted into arrays."""
     out = ChainOutput()
     for task in block.tasks:
-        out.extend(run_task(task))
+        if isinstance(task, ChainTask):
+            run_chain(task, out)  # chains append to the block's output: no object per chain
+        else:
+            out.extend(run_task(task))
     out.diagnose()
     out.compact()
     return out
