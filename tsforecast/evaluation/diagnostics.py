@@ -73,11 +73,11 @@ def residual_diagnostics_many(
         mean = np.where(n > 0, sums / np.maximum(n, 1), 0.0)
     series_of = np.repeat(np.arange(k), n)
     centred = values - mean[series_of]
-    lows = np.full(k, np.inf)
-    highs = np.full(k, -np.inf)
-    if len(values):
-        np.minimum.at(lows, series_of, values)
-        np.maximum.at(highs, series_of, values)
+    lows, highs = np.full(k, np.inf), np.full(k, -np.inf)
+    filled = n > 0
+    if filled.any():  # per-segment extremes of the non-empty segments (reduceat, not ufunc.at)
+        lows[filled] = np.minimum.reduceat(values, starts[filled])
+        highs[filled] = np.maximum.reduceat(values, starts[filled])
     usable = (n >= MIN_RESIDUALS) & (highs > lows)
     lags = np.where(usable, diagnostic_lags(n, seasons), 0)
     max_lag = int(lags.max()) if k else 0
