@@ -36,7 +36,7 @@ def assert_one_line_usage_error(result, *fragments: str) -> None:
         assert fragment in " ".join(result.output.split()), result.output
 
 
-@pytest.mark.parametrize("command", [[], ["backtest"], ["fit"], ["forecast"], ["models"], ["datasets"]])
+@pytest.mark.parametrize("command", [[], ["backtest"], ["fit"], ["forecast"], ["monitor"], ["models"], ["datasets"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output

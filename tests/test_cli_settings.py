@@ -19,7 +19,7 @@ from tsforecast.core.params import check_coverage, check_jobs
 from .test_cli import assert_one_line_usage_error, only_run
 
 runner = CliRunner()
-COMMANDS = ("backtest", "fit", "forecast")
+COMMANDS = ("backtest", "fit", "forecast", "monitor")
 RUN = ["--models", "naive", "--horizon", "7", "--quiet"]
 
 

@@ -342,6 +342,10 @@ ACCEPTED: dict[object, tuple] = {
     **{key: (0,) for key in ("p", "q", "d", "max_p", "max_q", "max_P", "max_Q", "max_d", "dropout")},
     ("ar", "p"): (),
     "past_covariates": ((),),
+    # MSTL's periods and trend parameters default from the frequency; a single Fourier period
+    # (2.5 observations, K = 1) is a valid one
+    **{key: (None,) for key in ("periods", "trend_params", "fourier_k")},
+    "fourier": (None, 2.5),
     **{key: (True,) for key in _FLAGS},
 }
 

@@ -17,6 +17,7 @@ from tsforecast.evaluation.metrics import (
     mase,
     mase_with_scale,
     rmse,
+    rmsse,
     scaled_errors,
     seasonal_naive_scale,
     seasonal_naive_scales,
@@ -132,3 +133,32 @@ def test_a_zero_scale_gives_nan_terms_without_a_numpy_warning():
     assert np.isnan(mase_with_scale([1.0, 2.0], [1.0, 2.5], [0.0, 1.0]))
     with pytest.raises(ConfigError):
         mase_with_scale([1.0, 2.0], [1.0], 0.0)  # mismatched lengths are an error, whatever the scale
+
+
+# integers: an exact zero scale is then exactly zero for the loop and the function alike
+@given(st.lists(st.integers(0, 100), min_size=3, max_size=30), st.lists(st.floats(-50, 50), min_size=1, max_size=8),
+       st.integers(1, 2))
+def test_rmsse_matches_a_naive_loop(train, errors, season):
+    """RMSSE (M5): RMSE over the root mean squared seasonal difference of the training data."""
+    true = [train[-1] + e for e in errors]
+    pred = [train[-1]] * len(errors)
+    diffs = [(train[i] - train[i - season]) ** 2 for i in range(season, len(train))]
+    scale = sum(diffs) / len(diffs) if diffs else 0.0
+    got = rmsse(true, pred, y_train=train, season=season)
+    if not diffs or scale == 0:
+        assert math.isnan(got)
+    else:
+        expected = math.sqrt(sum(e * e for e in errors) / len(errors) / scale)
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_rmsse_prefers_the_rate_to_zero_on_intermittent_demand():
+    """Why intermittent demand is scored with squared errors too: MAE prefers forecasting 0."""
+    train = [0, 0, 4, 0, 0, 0, 4, 0, 0, 4] * 3
+    test = [0, 0, 4, 0, 0, 4, 0, 0]
+    rate = [sum(train) / len(train)] * len(test)
+    zero = [0.0] * len(test)
+    assert mase(test, zero, y_train=train) < mase(test, rate, y_train=train)
+    assert rmsse(test, rate, y_train=train) < rmsse(test, zero, y_train=train)
+    with pytest.raises(ConfigError, match="y_train"):
+        rmsse(test, rate)

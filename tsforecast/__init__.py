@@ -38,13 +38,22 @@ _EXPORTS: dict[str, str] = {
     "Auto": "tsforecast.selection.auto",
     "ETS": "tsforecast.models.ets",
     "Theta": "tsforecast.models.theta",
+    "MSTL": "tsforecast.models.mstl",
     "LagRidge": "tsforecast.models.ridge",
+    "Croston": "tsforecast.models.intermittent",
+    "CrostonSBA": "tsforecast.models.intermittent",
+    "TSB": "tsforecast.models.intermittent",
+    "ADIDA": "tsforecast.models.intermittent",
+    "IMAPA": "tsforecast.models.intermittent",
+    "intermittency": "tsforecast.models.intermittent",
     "SimpleRNN": "tsforecast.models.neural.estimator",
     "LSTM": "tsforecast.models.neural.estimator",
     "GRU": "tsforecast.models.neural.estimator",
     "WaveNet": "tsforecast.models.neural.estimator",
     "BacktestResult": "tsforecast.backtest.result",
     "write_report": "tsforecast.report",
+    "monitor": "tsforecast.monitoring.run",
+    "MonitorResult": "tsforecast.monitoring.run",
     "plot_forecast": "tsforecast.plotting",
     "load": "tsforecast.persistence",
     "available_models": "tsforecast.registry",
@@ -54,6 +63,9 @@ _EXPORTS: dict[str, str] = {
     "load_csv": "tsforecast.data.datasets",
     "load_cta_ridership": "tsforecast.data.datasets",
     "fetch_cta_ridership": "tsforecast.data.datasets",
+    "holiday_features": "tsforecast.data.calendar",
+    "parse_holidays": "tsforecast.data.calendar",
+    "Store": "tsforecast.store",
     "clean_series": "tsforecast.data.validation",
     "to_series": "tsforecast.data.validation",
     "mae": "tsforecast.evaluation.metrics",
@@ -68,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "NotFittedError": "tsforecast.core.errors",
     "ModelFileError": "tsforecast.core.errors",
     "FitTimeoutError": "tsforecast.core.errors",
+    "StoreError": "tsforecast.core.errors",
     "DataRepairWarning": "tsforecast.core.errors",
     "FitWarning": "tsforecast.core.errors",
 }
@@ -75,6 +88,7 @@ _EXPORTS: dict[str, str] = {
 # subpackages and modules reachable as attributes after a bare ``import tsforecast``
 _SUBPACKAGES: dict[str, str] = {
     "backtest": "tsforecast.backtest",
+    "hierarchy": "tsforecast.hierarchy",
     "report": "tsforecast.report",
     "persistence": "tsforecast.persistence",
     "scoring": "tsforecast.evaluation.scoring",
@@ -99,7 +113,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real names
-    from tsforecast import backtest, persistence, plotting, report
+    from tsforecast import backtest, hierarchy, persistence, plotting, report
     from tsforecast.backtest.result import BacktestResult
     from tsforecast.core.errors import (
         ConfigError,
@@ -110,6 +124,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
         ModelError,
         ModelFileError,
         NotFittedError,
+        StoreError,
         TsforecastError,
     )
     from tsforecast.data.datasets import (
@@ -127,11 +142,15 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.models.base import Forecaster
     from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
     from tsforecast.models.ets import ETS
+    from tsforecast.models.intermittent import ADIDA, IMAPA, TSB, Croston, CrostonSBA, intermittency
+    from tsforecast.models.mstl import MSTL
     from tsforecast.models.neural.estimator import GRU, LSTM, SimpleRNN, WaveNet
     from tsforecast.models.ridge import LagRidge
     from tsforecast.models.theta import Theta
+    from tsforecast.monitoring.run import MonitorResult, monitor
     from tsforecast.persistence import load
     from tsforecast.plotting import plot_forecast
     from tsforecast.registry import available_models, get_model
     from tsforecast.report import write_report
     from tsforecast.selection.auto import Auto
+    from tsforecast.store import Store

@@ -17,9 +17,10 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from tsforecast.app.commands.backtest import backtest
-from tsforecast.app.commands.catalog import list_datasets, list_models
+from tsforecast.app.commands.catalog import list_datasets, list_holidays, list_models
 from tsforecast.app.commands.fit import fit
 from tsforecast.app.commands.forecast import forecast
+from tsforecast.app.commands.monitor import monitor
 from tsforecast.app.console import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -63,7 +64,8 @@ app = typer.Typer(
     help="Forecast time series with classical and neural models, backtest them side by side, "
     "and write a self-contained HTML report.\n\nExit codes: 0 success, 2 bad usage or data "
     "(nothing written), 3 some model failed (outputs written), 4 outputs could not be written, "
-    "5 no new data (forecast --from --require-new-data; nothing written), 1 internal error.",
+    "5 no new data (forecast --from --require-new-data; nothing written) or a new drift alarm (monitor), "
+    "1 internal error.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -72,8 +74,10 @@ app = typer.Typer(
 app.command("backtest")(backtest)
 app.command("fit")(fit)
 app.command("forecast")(forecast)
+app.command("monitor")(monitor)
 app.command("models")(list_models)
 app.command("datasets")(list_datasets)
+app.command("holidays")(list_holidays)
 
 
 def main() -> None:

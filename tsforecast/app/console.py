@@ -9,7 +9,9 @@ Exit codes (documented in the README and in ``tsforecast --help``):
 * 3: the run finished and wrote its outputs, but some model failed on some fold;
 * 4: the outputs could not be written (disk full, permissions): nothing was written;
 * 5: ``forecast --from --require-new-data``: the data has no observation newer than the model's;
-  nothing was written;
+  nothing was written; ``monitor``: a new drift alarm fired (its outputs are written);
+* 6: ``--store``: the run's files were written, but recording the run in the forecast store
+  failed (the store is unchanged);
 * 1: an unexpected internal error;
 * 130 / 143: interrupted (Ctrl-C) / terminated (SIGTERM): nothing was written.
 """
@@ -36,9 +38,12 @@ from tsforecast.core.errors import TsforecastError
 
 __all__ = ["EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_MODEL_FAILED", "EXIT_OUTPUT", "EXIT_NO_NEW_DATA",
            "EXIT_INTERRUPTED", "EXIT_TERMINATED", "err", "error", "Published", "exit_codes", "progress",
-           "print_table", "print_leaderboard"]
+           "print_table", "print_leaderboard", "EXIT_STORE", "EXIT_DRIFT"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MODEL_FAILED, EXIT_OUTPUT, EXIT_NO_NEW_DATA = 0, 1, 2, 3, 4, 5
+EXIT_STORE = 6
+#: ``tsforecast monitor``: a drift alarm fired (the same code as "no new data": both tell a scheduler to act)
+EXIT_DRIFT = EXIT_NO_NEW_DATA
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 

@@ -136,7 +136,9 @@ def _check_gap(model, present: pd.DatetimeIndex, fill_gap: bool) -> None:
         )
 
 
-def roll_forward(model, y: pd.Series, *, fill_gap: bool = False, allow_level_shift: bool = False) -> Continuation:
+def roll_forward(
+    model, y: pd.Series, *, fill_gap: bool = False, allow_level_shift: bool = False, X: pd.DataFrame | None = None
+) -> Continuation:
     """Append the observations of ``y`` newer than ``model``'s last timestamp (no refit).
 
     ``y`` is the data as read (e.g. a column of :func:`tsforecast.load_csv`): a longer copy
@@ -144,6 +146,7 @@ def roll_forward(model, y: pd.Series, *, fill_gap: bool = False, allow_level_shi
     frequency and clock; the module docstring lists the checks, each a
     :class:`~tsforecast.core.errors.DataError` saying what is wrong and how to fix it. Nothing is
     appended when a check fails. No newer observation emits a :class:`StaleDataWarning`.
+    ``X`` holds the regressors of the new observations for a model fitted with some.
     """
     cutoff, freq = model.cutoff_, model.freq_
     data = _on_model_clock(model, y)
@@ -179,7 +182,7 @@ def roll_forward(model, y: pd.Series, *, fill_gap: bool = False, allow_level_shi
         notes.append(intro + "; ".join(cleaned.repairs))
     if notes:
         warnings.warn("; ".join(notes), DataRepairWarning, stacklevel=2)
-    model.update(new_values)
+    model.update(new_values, X)
     return Continuation(len(new_values), len(filled), cutoff, data_last, data)
 
 

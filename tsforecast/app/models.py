@@ -58,13 +58,14 @@ def only_for(model: str, given: dict[str, dict]) -> None:
         raise ConfigError(f"--param for {', '.join(others)}, but the model is {model}.")
 
 
-def train(chosen, frame, target: str, quiet: bool):
-    """Fit ``chosen`` on ``frame[target]``, with a progress bar for neural models."""
+def train(chosen, frame, target: str, quiet: bool, X=None):
+    """Fit ``chosen`` on ``frame[target]`` (and the regressors ``X``, if any), with a progress
+    bar for neural models."""
     with progress(not quiet and err.is_terminal, f"training {chosen.short_name}") as update:
         if update is not None and "progress" in chosen.get_params():
             # neural models report every epoch: (epoch, max_epochs, train_loss, val_loss)
             chosen.set_params(progress=lambda epoch, total, *_: update(epoch, total))
-        fitted = chosen.fit(frame[target])
+        fitted = chosen.fit(frame[target], X)
     if "progress" in fitted.get_params():
         fitted.set_params(progress=None)
     return fitted

@@ -36,8 +36,9 @@ from tsforecast.core.errors import ConfigError
 __all__ = ["Option", "DECLARED", "OPTIONS", "DEFAULTS", "CONFIG", "resolve_settings", "merge_settings", "read_config",
            "parse_refit", "parse_params", "renamed"]
 
-BACKTEST, FIT, FORECAST = "backtest", "fit", "forecast"
+BACKTEST, FIT, FORECAST, MONITOR = "backtest", "fit", "forecast", "monitor"
 _ALL = frozenset({BACKTEST, FIT, FORECAST})
+_READS = _ALL | {MONITOR}  # the commands that read a data file (monitor: the actuals)
 
 
 def parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -63,6 +64,13 @@ def parse_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
 def _params_from_cli(items: Sequence[str] | None) -> dict[str, dict[str, Any]] | None:
     """``--param`` items as ``model_params`` tables; None when none was given."""
     return parse_params(items or []) or None
+
+
+def _holiday_code(name: str, value: object) -> str:
+    """A holiday calendar the ``holidays`` package has (``US``, ``US-IL``), as its code."""
+    from tsforecast.data.calendar import parse_holidays
+
+    return parse_holidays(checks.text(name, value)).code
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ class Option:
 
 def _per(text: str, **by_command: str) -> dict[str, str]:
     """The same help in every command but those given."""
-    return {command: by_command.get(command, text) for command in _ALL}
+    return {command: by_command.get(command, text) for command in _READS}
 
 
 _DEFAULT_HELP = "[default: {default}]"
@@ -126,22 +134,38 @@ DECLARED: tuple[Option, ...] = (
     Option("dataset", "ridership", checks.text, _per(
         f"Built-in dataset when --data is not given. {_DEFAULT_HELP}",
         forecast="Built-in dataset when --data is not given. [default: {default}; none with --from]"), _ALL),
-    Option("data", None, checks.existing_file, "A CSV or Parquet file with a date column.", _ALL, cli_type=Path),
+    Option("data", None, checks.existing_file, _per(
+        "A CSV or Parquet file with a date column.",
+        monitor="The actuals: a CSV or Parquet file with a date column (and --id-column for many series). Required."),
+           _READS, cli_type=Path),
     Option("target", None, checks.text, {
         BACKTEST: "Column to forecast. [default: rail for ridership; the only value column of a file]",
         FIT: "Column to forecast.",
-        FORECAST: "Column to forecast. [default: with --from, the column the model was fitted on]"}, _ALL),
+        FORECAST: "Column to forecast. [default: with --from, the column the model was fitted on]",
+        MONITOR: "Column holding the actual values. [default: the file's only value column]"}, _READS),
     Option("date_column", None, checks.text,
-           "Column holding the dates. [default: the first column that reads as dates]", _ALL),
+           "Column holding the dates. [default: the first column that reads as dates]", _READS),
     Option("date_format", None, checks.text, "strftime format of the dates, e.g. %d/%m/%Y. [default: the first "
-           "date's format, month-first or day-first, whichever reads every date]", _ALL),
+           "date's format, month-first or day-first, whichever reads every date]", _READS),
     # a CSV's separator and decimal mark (tsforecast.data.csv_dialect); detected when not given
     Option("sep", None, checks.separator,
-           "Field separator of the CSV, e.g. ';' or tab. [default: detected among , ; tab |]", _ALL),
+           "Field separator of the CSV, e.g. ';' or tab. [default: detected among , ; tab |]", _READS),
     Option("decimal", None, checks.decimal_mark, "Decimal mark of the CSV's numbers, . or , [default: detected "
-           "(, in a file not separated by commas)]", _ALL),
-    Option("id_column", None, checks.text, "Long format: the column naming each row's series (one row per series "
-           "and date); every series is backtested on folds cut from its own end.", frozenset({BACKTEST})),
+           "(, in a file not separated by commas)]", _READS),
+    Option("id_column", None, checks.text, {
+        BACKTEST: "Long format: the column naming each row's series (one row per series and date); every series "
+        "is backtested on folds cut from its own end.",
+        MONITOR: "Long format: the column naming each actual's series (the series ids the forecasts were stored "
+        "under)."}, frozenset({BACKTEST, MONITOR})),
+    # hierarchies (#28): the aggregates are built, every series forecast, the forecasts reconciled
+    Option("hierarchy", None, checks.names, "Grouping columns from the top level down, e.g. region,store: the "
+           "total, each group and each series are forecast and the forecasts reconciled so they add up "
+           "(every fold refitted). The bottom series: --id-column, else the last column.", frozenset({BACKTEST})),
+    Option("reconcile", None, checks.names, "With --hierarchy: comma-separated reconciliation methods among "
+           "bottom_up, top_down, top_down_hist, mint_ols, mint_wls, mint_shrink. [default: all]",
+           frozenset({BACKTEST})),
+    Option("hierarchy_missing", "error", checks.text, "With --hierarchy: a bottom series without a value at "
+           f"some dates is an error, or zero (filled with 0). {_DEFAULT_HELP}", frozenset({BACKTEST})),
     Option("horizon", defaults.HORIZON, checks.horizon, _per(
         f"Steps forecast from each cutoff; all are scored. {_DEFAULT_HELP}",
         forecast=f"Steps to forecast. {_DEFAULT_HELP}"), frozenset({BACKTEST, FORECAST}), cli_type=int),
@@ -152,12 +176,28 @@ DECLARED: tuple[Option, ...] = (
            frozenset({BACKTEST}), cli_type=int),
     Option("window", None, checks.integer(1), "Sliding training window size; omit for an expanding window.",
            frozenset({BACKTEST}), cli_type=int),
-    Option("exog", None, checks.names, "Comma-separated columns given to the models that take regressors, as "
-           "values known in advance for the forecast days too (e.g. day_type; not bus).", frozenset({BACKTEST})),
+    Option("exog", None, checks.names, _per(
+        "Comma-separated columns given to the models that take regressors, as values known in advance for the "
+        "forecast days too (e.g. day_type; not bus).",
+        forecast="Comma-separated columns given to the model as regressors known in advance; their values for the "
+        "horizon come from --future or the data's rows after its last observation (e.g. day_type; not bus)."),
+        _ALL),
+    # known-future inputs and holiday calendars (tsforecast.data.calendar, tsforecast.app.inputs)
+    Option("future", None, checks.existing_file, "A CSV or Parquet file (dates as in --data) with the regressors "
+           "of the forecast horizon: the model's --exog columns, one row per forecast timestamp. [default: the "
+           "rows of --data after its last observation]", frozenset({FORECAST}), cli_type=Path),
+    Option("holidays", None, _holiday_code, "Public holidays of a country (US) or subdivision (US-IL, DE-BY) as "
+           "regressors known in advance: a holiday indicator column for the models that take regressors. "
+           "`tsforecast holidays` lists the codes.", _ALL, metavar="CC[-SUBDIV]"),
+    # measured (benchmarks/holiday_calendars.py): the days around holidays help the neural models, not SARIMA
+    Option("holiday_days_around", False, checks.boolean, "With --holidays: also the day before and the day after "
+           "each holiday as columns (measured to help the neural models, not SARIMA).", _ALL, cli_type=bool),
     Option("refit", defaults.REFIT, parse_refit, "true (refit every fold), false (roll forward), or N (refit "
            f"every N folds). {_DEFAULT_HELP}", frozenset({BACKTEST})),
-    Option("coverage", defaults.COVERAGE, checks.coverage, f"Prediction interval coverage. {_DEFAULT_HELP}",
-           frozenset({FORECAST}), cli_type=float),
+    Option("coverage", defaults.COVERAGE, checks.coverage, {
+        FORECAST: f"Prediction interval coverage. {_DEFAULT_HELP}",
+        MONITOR: "The interval scored for coverage where a stored forecast kept several (else the widest it "
+        f"kept). {_DEFAULT_HELP}"}, frozenset({FORECAST, MONITOR}), cli_type=float),
     Option("seed", defaults.SEED, checks.seed, _per(
         f"Seed for models that have one. {_DEFAULT_HELP}",
         backtest=f"Seed for every model that has one. {_DEFAULT_HELP}"), _ALL, cli_type=int),
@@ -170,10 +210,16 @@ DECLARED: tuple[Option, ...] = (
     Option("scheduler", None, checks.text, "With --engine dask: the address of a running Dask scheduler, e.g. "
            "tcp://10.0.0.5:8786. [default: a local cluster of --jobs workers]", frozenset({BACKTEST})),
     Option("output", "reports", checks.text, f"Directory in which the run's folder is written. {_DEFAULT_HELP}",
-           frozenset({BACKTEST, FORECAST}), cli_type=Path),
+           frozenset({BACKTEST, FORECAST, MONITOR}), cli_type=Path),
+    Option("store", None, checks.text, _per(
+        "Record the run in a forecast store: a SQLite file (created on the first write) or a database URL, e.g. "
+        "postgresql+psycopg://user@host/db; checked before any work. [default: $TSFORECAST_STORE, else none]",
+        monitor="The forecast store whose forecasts are scored (a SQLite file or a database URL); the scores "
+        "are recorded in it. [default: $TSFORECAST_STORE] Required."),
+           frozenset({BACKTEST, FORECAST, MONITOR}), metavar="PATH_OR_URL"),
     Option("name", None, checks.stem, _per(_RUN_FOLDER.format("a name unique to the run."),
                                            forecast=_RUN_FOLDER.format("unique to the run.")),
-           frozenset({BACKTEST, FORECAST})),
+           frozenset({BACKTEST, FORECAST, MONITOR})),
     Option("model_params", {}, checks.model_params, "A model parameter, MODEL.NAME=VALUE (repeatable), e.g. "
            "auto.time_budget=inf or lstm.hidden=64; the value as TOML writes it. Wins over the config file's "
            "[model_params.<model>].", _ALL, cli_type=list[str], flag="--param", metavar="MODEL.NAME=VALUE",
@@ -183,8 +229,9 @@ DECLARED: tuple[Option, ...] = (
         "TOML file with any of these options and a [model_params.<model>] table.",
         backtest="TOML file with any of these options and [model_params.<model>] tables.",
         forecast="TOML file with any of these options and a [model_params.<model>] table. With model_file set, "
-        "forecasts from that saved model."), _ALL, cli_type=Path, in_config=False),
-    Option("quiet", False, checks.boolean, "No progress bar or summary.", _ALL, cli_type=bool, short="-q"),
+        "forecasts from that saved model.", monitor="TOML file with any of these options."), _READS, cli_type=Path,
+           in_config=False),
+    Option("quiet", False, checks.boolean, "No progress bar or summary.", _READS, cli_type=bool, short="-q"),
     # forecast --from (tsforecast.app.continuation): no newer rows is an error (exit 5), not a warning;
     # a gap after the model's last timestamp is interpolated; a far-off level is accepted
     Option("require_new_data", False, checks.boolean, _ROLLING + "data without an observation newer than the "
@@ -192,6 +239,11 @@ DECLARED: tuple[Option, ...] = (
            "again).", frozenset({FORECAST}), cli_type=bool),
     Option("fill_gap", False, checks.boolean, _ROLLING + "fill missing values after the model's last timestamp "
            "by linear interpolation, with a warning (default: refused).", frozenset({FORECAST}), cli_type=bool),
+    # forecast --from --store: refit the saved model when the store holds an alarm newer than its training data
+    Option("refit_on_drift", False, checks.boolean, _ROLLING + "when the forecast store (--store) holds a drift "
+           "alarm for the saved model's model and series raised after its training data ended (by `tsforecast "
+           "monitor`), refit the model on all the data, save it over --from, then forecast.",
+           frozenset({FORECAST}), cli_type=bool),
     Option("allow_level_shift", False, checks.boolean, _ROLLING + "accept new values far off the history's level "
            "(default: refused as another series, e.g. more than 20 times the recent level).",
            frozenset({FORECAST}), cli_type=bool),
@@ -261,10 +313,10 @@ def read_config(path: Path) -> dict[str, Any]:
         )
     former = {old: config.pop(old) for old in _FORMER if old in config}
     config = renamed(config, former, f"config file {path}: ", {key: key for key in [*OPTIONS, *_FORMER]})
-    for key in ("data", "model_file"):
+    for key in ("data", "model_file", "future", "store"):
         value = config.get(key)
-        if isinstance(value, str) and value and not Path(value).is_absolute():
-            config[key] = str(path.parent / value)  # relative to the config file, not the cwd
+        if isinstance(value, str) and value and "://" not in value and not Path(value).is_absolute():
+            config[key] = str(path.parent / value)  # relative to the config file, not the cwd (a URL is no path)
     return config
 
 

@@ -4,22 +4,26 @@
 columns at ``fit``; :func:`align_exog` puts X on the timestamps a model needs and one-hot
 encodes it by that schema (at ``fit``, ``update`` and ``predict`` alike), refusing missing
 columns, rows or values and levels not seen in fitting; :func:`exog_on_index` runs the same
-checks once, up front, for a backtest or a panel.
+checks once, up front, for a backtest or a panel; :func:`future_exog` takes the regressors of
+a forecast's horizon from rows of known-future inputs, refusing gaps, stray columns, missing
+values and timestamps off the series' grid.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from tsforecast.core.errors import DataError
-from tsforecast.data.text import listed, stamps
+from tsforecast.core.frequency import freq_label, future_index
+from tsforecast.data.text import listed, stamp_text, stamps
 from tsforecast.data.validation import drop_duplicate_rows
 from tsforecast.data.values import to_datetime_index, to_float
 
-__all__ = ["ExogSchema", "infer_exog_schema", "align_exog", "exog_on_index"]
+__all__ = ["ExogSchema", "infer_exog_schema", "align_exog", "exog_on_index", "future_exog"]
 
 
 @dataclass(frozen=True)
@@ -109,3 +113,48 @@ def exog_on_index(X: object, index: pd.DatetimeIndex) -> pd.DataFrame:
     frame = drop_duplicate_rows(frame.set_axis(to_datetime_index(frame.index, "X's index"), axis=0), "X")
     align_exog(frame, index, infer_exog_schema(frame))
     return frame.loc[index]
+
+
+def future_exog(
+    rows: pd.DataFrame, columns: Sequence[Hashable], cutoff: pd.Timestamp, freq: object, horizon: int,
+    *, what: str = "the future rows", extra_allowed: Sequence[Hashable] = (), strict: bool = True,
+) -> pd.DataFrame:
+    """The known-future regressors ``columns`` for the ``horizon`` timestamps after ``cutoff``
+    (at ``freq``), taken from ``rows`` (indexed by timestamps), or a :class:`DataError` that
+    names what is wrong: ``columns`` absent from ``rows`` (and, when ``strict``, columns of
+    ``rows`` the model does not know, other than ``extra_allowed``), timestamps after the
+    cutoff that are off the frequency's grid, forecast timestamps ``rows`` do not cover, and
+    missing values in the horizon. Rows at or before the cutoff are ignored (a file of
+    planned inputs may cover the past too). ``what`` names ``rows`` in the messages."""
+    frame = _exog_frame(rows)
+    absent = [c for c in columns if c not in frame.columns]
+    unknown = [c for c in frame.columns if c not in columns and c not in extra_allowed] if strict else []
+    if absent or unknown:
+        parts = ([f"lacks the model's column(s) {listed(absent)}"] if absent else []) + (
+            [f"has column(s) {listed(unknown)} the model was not fitted with"] if unknown else [])
+        raise DataError(f"{what} {' and '.join(parts)}; the model's regressors are "
+                        f"{listed(list(columns)) if columns else 'only its holiday columns'}. "
+                        "Fix: give exactly the model's columns.")
+    frame = frame.set_axis(to_datetime_index(frame.index, what), axis=0)
+    frame = drop_duplicate_rows(frame[list(columns)], what)
+    ahead = frame.index[frame.index > cutoff].sort_values()
+    offset = to_offset(freq)
+    if len(ahead):
+        off = ahead.difference(pd.date_range(cutoff, ahead[-1], freq=offset))
+        if len(off):
+            raise DataError(f"{what} has timestamp(s) {stamps(off)} off the series' {freq_label(offset)} grid "
+                            f"(its last observation is {stamp_text(cutoff)}). Fix: give one row per "
+                            "forecast timestamp.")
+    index = future_index(cutoff, offset, horizon)
+    missing = index.difference(frame.index)
+    if len(missing):
+        raise DataError(f"the horizon is not covered by {what}: no row for {len(missing)} of the {horizon} "
+                        f"forecast timestamp(s): {stamps(missing)}. Fix: give the regressors for every forecast "
+                        "timestamp, or forecast a shorter --horizon.")
+    values = frame.loc[index]
+    empty = values.isna()
+    if empty.to_numpy().any():
+        named = [f"{c} at {stamps(index[empty[c].to_numpy()])}" for c in values.columns if empty[c].any()]
+        raise DataError(f"{what} has missing regressor values in the horizon: {'; '.join(named)}. Fix: fill them "
+                        "(the models need every regressor for every forecast timestamp).")
+    return values

@@ -37,7 +37,7 @@ from pandas.tseries.holiday import (
     nearest_workday,
 )
 
-__all__ = ["make_ridership", "make_stock", "make_panel", "MarketHolidays", "write_bundled"]
+__all__ = ["make_ridership", "make_stock", "make_panel", "make_intermittent", "MarketHolidays", "write_bundled"]
 
 RIDERSHIP_SEED = 20160101
 STOCK_SEED = 20190102
@@ -223,6 +223,39 @@ def make_panel(
     rows, columns = np.nonzero(kept)  # row-major: station by station, days in order
     return pd.DataFrame({"station": names[rows], "date": dates[columns],
                          "riders": np.round(values[rows, columns]).astype("int64")})
+
+
+def make_intermittent(
+    n_series: int = 500, length: int = 156, seed: int = 20240101, end: str = "2024-12-29"
+) -> pd.DataFrame:
+    """A long-format panel of weekly intermittent demand (``item, date, demand``), as retail
+    and spare-parts items sell: mostly zero weeks, integer sizes when demand comes.
+
+    Each item has its own chance of a sale per week (0.03 to 0.7: an average interval of 1.4
+    to 33 weeks) and size distribution (one plus a negative binomial, dispersed for lumpy
+    items). A third of the items drift (the chance follows a random walk on the logit scale)
+    and one in ten dies out (the chance decays over the last third: obsolescence, where TSB
+    helps). Not bundled: the intermittent-demand tests and ``benchmarks/intermittent_peers.py``
+    generate it with their seeds.
+    """
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(end=end, periods=int(length), freq="W-SUN", name="date")
+    t = np.arange(length)
+    base = np.log(rng.uniform(0.03, 0.7, n_series))[:, None]
+    logit = base - np.log1p(-np.exp(base))
+    walk = np.cumsum(rng.normal(0.0, 0.15, (n_series, length)), axis=1)
+    logit = logit + np.where((rng.random(n_series) < 1 / 3)[:, None], walk, 0.0)
+    dying = (rng.random(n_series) < 0.1)[:, None] & (t >= 2 * length // 3)
+    logit = logit - np.where(dying, 0.15 * (t - 2 * length // 3), 0.0)
+    chance = 1 / (1 + np.exp(-logit))
+    mean_size = rng.uniform(0.5, 8.0, n_series)[:, None]
+    dispersion = np.where(rng.random(n_series) < 0.5, 0.7, 8.0)[:, None]  # small: lumpy sizes
+    sizes = 1 + rng.negative_binomial(dispersion, dispersion / (dispersion + mean_size), (n_series, length))
+    demand = np.where(rng.random((n_series, length)) < chance, sizes, 0)
+    width = len(str(n_series))
+    names = np.array([f"I{k + 1:0{width}d}" for k in range(n_series)], dtype=object)
+    return pd.DataFrame({"item": np.repeat(names, length), "date": np.tile(dates, n_series),
+                         "demand": demand.reshape(-1).astype("int64")})
 
 
 def write_bundled(folder: str | Path) -> list[Path]:

@@ -21,6 +21,7 @@ __all__ = [
     "mape",
     "smape",
     "mase",
+    "rmsse",
     "interval_coverage",
     "winkler_score",
     "seasonal_naive_scale",
@@ -171,6 +172,30 @@ def mase(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower=
     return mase_with_scale(y_true, y_pred, seasonal_naive_scale(y_train, season))
 
 
+def rmsse(y_true: ArrayLike, y_pred: ArrayLike, *, y_train=None, season=1, lower=None,
+          upper=None, coverage=0.8) -> float:
+    """Root mean squared scaled error (the M5 competition's accuracy measure): the RMSE over the
+    root mean squared in-sample error of the seasonal naive forecast of ``y_train``.
+
+    Squared errors reward the mean, not the median: on intermittent demand (mostly zeros) MAE
+    and MASE favour forecasting zero, RMSSE favours the demand rate Croston-type models give.
+    ``nan`` when ``y_train`` is missing, not longer than ``season``, or has zero seasonal
+    variation.
+    """
+    if y_train is None:
+        raise ConfigError("rmsse needs y_train (the training window) to compute its scale.")
+    true, pred = _pair(y_true, y_pred)
+    train = np.asarray(y_train, dtype="float64").reshape(-1)
+    if season < 1:
+        raise ConfigError(f"season must be at least 1, got {season}.")
+    if not true.size or train.size <= season:
+        return float("nan")
+    scale = float(np.mean((train[season:] - train[:-season]) ** 2))
+    if not scale > 0:
+        return float("nan")
+    return float(np.sqrt(np.mean((true - pred) ** 2) / scale))
+
+
 def _bounds(y_true, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if lower is None or upper is None:
         raise ConfigError("interval metrics need lower= and upper= bounds.")
@@ -209,6 +234,7 @@ METRICS: dict[str, MetricFunction] = {
     "mape": mape,
     "smape": smape,
     "mase": mase,
+    "rmsse": rmsse,
     "coverage": interval_coverage,
     "winkler": winkler_score,
 }

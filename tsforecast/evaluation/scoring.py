@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from tsforecast.core.errors import ConfigError
 from tsforecast.core.params import check_quantiles
 
-__all__ = ["pinball_loss", "crps_from_quantiles", "crps_from_samples"]
+__all__ = ["pinball_loss", "pinball_losses", "crps_from_quantiles", "crps_from_samples"]
 
 
 def _quantile_inputs(
@@ -39,6 +39,13 @@ def pinball_loss(y_true: ArrayLike, y_quantiles: ArrayLike, quantiles: Sequence[
     ``max(q e, (q - 1) e)``. ``y_quantiles`` has one row per point, one column per level."""
     true, values, levels = _quantile_inputs(y_true, y_quantiles, quantiles)
     return float(np.mean(_pinball(true, values, levels))) if true.size else float("nan")
+
+
+def pinball_losses(y_true: ArrayLike, y_quantiles: ArrayLike, quantiles: Sequence[float]) -> np.ndarray:
+    """The pinball loss of each point, averaged over its levels (:func:`pinball_loss` is the
+    mean of these): for scoring forecasts one by one as their actuals arrive."""
+    true, values, levels = _quantile_inputs(y_true, y_quantiles, quantiles)
+    return _pinball(true, values, levels).mean(axis=1) if true.size else np.empty(0)
 
 
 def _pinball(true: np.ndarray, values: np.ndarray, levels: np.ndarray) -> np.ndarray:

@@ -193,12 +193,15 @@ class Forecaster(FittedState, BaseEstimator):
             new_exog = align_exog(X_new, new.index, self.exog_schema_)
         elif X_new is not None:
             raise DataError("this model was fitted without X; update got X_new.")
+        # the parts as they were: reading y_ inside _update merges them into one, so popping
+        # the appended part would drop the whole history
+        before = list(self._history_parts)
         self._history_parts.append((new, new_exog))
         try:
             with one_blas_thread():
                 self._update(new, new_exog)
         except Exception:
-            self._history_parts.pop()  # leave the model as it was before the failed update
+            self._history_parts[:] = before  # leave the model as it was before the failed update
             raise
         self.cutoff_ = new.index[-1]
         return self

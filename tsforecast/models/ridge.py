@@ -50,6 +50,7 @@ from sklearn.linear_model import RidgeCV
 
 from tsforecast.core.frequency import future_index
 from tsforecast.core.params import check_bool, check_float, check_int
+from tsforecast.data.fourier import check_fourier_params, default_harmonics, fourier_frame
 from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.base import Forecaster
 from tsforecast.models.calibration import ConformalIntervals, calibration_ratios
@@ -122,6 +123,12 @@ class LagRidge(ConformalIntervals, WindowRules, Forecaster):
     calibration_fraction
         The chronologically last share of the origins held out: its first half chooses the
         window and the annual block, its second half calibrates the intervals.
+    fourier
+        Seasonal periods (e.g. ``[52.18]`` for weekly data, ``[365.25]`` for daily) whose
+        Fourier terms at the first step (:mod:`tsforecast.data.fourier`, counted from the
+        training series' first timestamp) join the features: a long or non-integer season
+        the lags cannot hold. ``fourier_k`` harmonics each (default
+        :func:`~tsforecast.data.fourier.default_harmonics`: 10, fewer for short periods).
     """
 
     short_name = "ridge"
@@ -134,6 +141,8 @@ class LagRidge(ConformalIntervals, WindowRules, Forecaster):
         annual: bool | None = None,
         calendar: bool = True,
         calibration_fraction: float = 0.3,
+        fourier: list[float] | None = None,
+        fourier_k: list[int] | None = None,
     ) -> None:
         self.season = season
         self.window = window
@@ -141,6 +150,8 @@ class LagRidge(ConformalIntervals, WindowRules, Forecaster):
         self.annual = annual
         self.calendar = calendar
         self.calibration_fraction = calibration_fraction
+        self.fourier = fourier
+        self.fourier_k = fourier_k
 
     @classmethod
     def test_params(cls) -> dict:
@@ -155,6 +166,7 @@ class LagRidge(ConformalIntervals, WindowRules, Forecaster):
             check_bool(name, "annual", self.annual)
         check_bool(name, "calendar", self.calendar)
         check_float(name, "calibration_fraction", self.calibration_fraction, 0.05, 0.5)
+        check_fourier_params(name, self.fourier, self.fourier_k)
 
     def _held_out_fraction(self) -> float:
         return self.calibration_fraction
@@ -182,10 +194,15 @@ class LagRidge(ConformalIntervals, WindowRules, Forecaster):
         return np.concatenate(parts, axis=-1), level
 
     def _calendar(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """The calendar features of each timestamp (none without ``calendar``)."""
-        if not self.calendar:
-            return np.empty((len(index), 0))
-        return calendar_features(index).to_numpy(dtype="float64")
+        """The calendar features of each timestamp (none without ``calendar``), then its
+        Fourier terms (none without ``fourier``)."""
+        parts = [calendar_features(index).to_numpy(dtype="float64")] if self.calendar else []
+        periods, ks = check_fourier_params(self.short_name, self.fourier, self.fourier_k)
+        if periods:
+            ks = ks or [default_harmonics(p) for p in periods]
+            origin = getattr(self, "fourier_origin_", index[0])
+            parts.append(fourier_frame(index, periods, ks, origin=origin, freq=self.freq_).to_numpy(dtype="float64"))
+        return np.concatenate(parts, axis=1) if parts else np.empty((len(index), 0))
 
     def _first_origin(self) -> int:
         """The earliest origin whose window and annual block lie inside the history."""
@@ -223,6 +240,7 @@ class LagRidge(ConformalIntervals, WindowRules, Forecaster):
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         values = y.to_numpy(dtype="float64")
         n, steps = len(values), self.output_steps
+        self.fourier_origin_ = y.index[0]  # Fourier terms count from here, in forecasts too
         calendar = self._calendar(y.index)
         windows, lags = self._candidate_windows(n), self._candidate_lags(y)
         # the held-out tail of origins, the same for every candidate: its first half chooses

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from tsforecast.backtest.result import BASELINE, SIGNIFICANCE_LEVEL
 from tsforecast.core.files import atomic_write
 from tsforecast.report import charts
+from tsforecast.report.hierarchy import hierarchy_section
 from tsforecast.report.sentences import (
     describe_cutoffs,
     describe_period,
@@ -109,6 +110,7 @@ def render_report(result: BacktestResult) -> str:
         data_label=", ".join(names) if len(names) <= _NAMED_SERIES else
         f"{len(names):,} series ({', '.join(names[:3])}, ...)",
         panel=panel,
+        hierarchy=hierarchy_section(result),
         diagnostics_summary=_diagnostics_summary(result) if len(names) > CHARTED_BY_VOLUME + CHARTED_WORST else None,
         listed_rows=LISTED_ROWS,
         charted_by_volume=CHARTED_BY_VOLUME,

@@ -1,10 +1,11 @@
-"""``tsforecast models`` and ``tsforecast datasets``: what can be run, as tables on stdout."""
+"""``tsforecast models``, ``tsforecast datasets`` and ``tsforecast holidays``: what can be run,
+as tables on stdout."""
 
 from __future__ import annotations
 
 from tsforecast.app.console import print_table
 
-__all__ = ["list_models", "list_datasets"]
+__all__ = ["list_models", "list_datasets", "list_holidays"]
 
 
 def list_models() -> None:
@@ -25,3 +26,13 @@ def list_datasets() -> None:
 
     rows = [(key, default_target(key), text) for key, text in available_datasets().items()]
     print_table("Built-in datasets", ("name", "default target", "description"), rows)
+
+
+def list_holidays() -> None:
+    """List the holiday calendars --holidays takes: country codes and their subdivisions."""
+    import holidays
+
+    rows = [(code, ", ".join(map(str, subdivisions)) or "-")
+            for code, subdivisions in sorted(holidays.list_supported_countries().items())]
+    print_table(f"Holiday calendars (holidays {holidays.__version__}): --holidays CC or CC-SUBDIV",
+                ("country", "subdivisions"), rows)

@@ -7,7 +7,7 @@ from typing import Any
 
 from tsforecast.app.console import err, exit_codes
 from tsforecast.app.flags import command, command_line, config_path
-from tsforecast.app.inputs import load_frame
+from tsforecast.app.inputs import check_takes_regressors, exog_columns, holiday_calendar, load_frame, training_data
 from tsforecast.app.models import one_model, only_for, train
 from tsforecast.app.settings import resolve_settings
 from tsforecast.core.errors import ConfigError
@@ -33,7 +33,11 @@ def fit(given: dict[str, Any]) -> None:
         signing_key()  # a malformed TSFORECAST_MODEL_KEY fails now, not after a long fit
         chosen = one_model(settings)
         frame, target, source = load_frame(settings)
-        fitted = train(chosen, frame, target, settings["quiet"])
+        # regressors: --exog columns and --holidays columns, recorded in the model's exog schema
+        exog, calendar = exog_columns(settings), holiday_calendar(settings)
+        check_takes_regressors(chosen, exog, calendar)
+        y, X = training_data(frame, target, exog, calendar, settings["holiday_days_around"])
+        fitted = train(chosen, y.to_frame(), target, settings["quiet"], X)
         try:
             fitted.save(path)
         except OSError as exc:
@@ -41,4 +45,6 @@ def fit(given: dict[str, Any]) -> None:
         if not settings["quiet"]:
             y = fitted.y_
             err.print(f"saved {getattr(fitted, 'label_', fitted.short_name)} fitted on {len(y)} observations of "
-                      f"{source}, {y.index[0]} to {y.index[-1]}: {path}", highlight=False, markup=False)
+                      f"{source}, {y.index[0]} to {y.index[-1]}"
+                      + (f", regressors {', '.join(map(str, X.columns))}" if X is not None else "")
+                      + f": {path}", highlight=False, markup=False)

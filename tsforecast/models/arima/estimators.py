@@ -29,6 +29,7 @@ from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
 from tsforecast.core.errors import ConfigError, FitWarning, ModelError
 from tsforecast.core.params import check_bool, check_choice, check_int, check_int_sequence
 from tsforecast.evaluation.intervals import normal_interval
+from tsforecast.models.arima.harmonic import HarmonicRegression
 from tsforecast.models.arima.kalman import KalmanState
 from tsforecast.models.arima.mle import fit_css_ml
 from tsforecast.models.base import Forecaster
@@ -123,7 +124,7 @@ def fit_arima(
     return results, notes, used
 
 
-class StateSpaceARIMA(Forecaster):
+class StateSpaceARIMA(HarmonicRegression, Forecaster):
     """Shared implementation: orders, fitting, forecasting and rolling forward.
 
     ``estimator`` (every ARIMA-family model): ``"css-ml"`` estimates as R's ``arima`` does
@@ -147,6 +148,7 @@ class StateSpaceARIMA(Forecaster):
             # statsmodels' own codes; it would also take polynomials, which nothing here documents
             check_choice(self.short_name, "trend", self.trend, (None, "n", "c", "t", "ct"))
         self._check_orders()
+        self._fourier_periods()  # Fourier periods and K (models with them: ARIMA)
 
     def _check_orders(self) -> None:
         """Validate the declared orders (before any data, so a backtest fails at once)."""
@@ -163,18 +165,22 @@ class StateSpaceARIMA(Forecaster):
     @property
     def label_(self) -> str:
         """The fitted model in conventional notation, e.g. ``ARIMA(1,0,0)(0,1,1)[7]``."""
-        return describe_orders(self.order_, self.seasonal_order_)
+        return describe_orders(self.order_, self.seasonal_order_) + self._fourier_label()
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         order, seasonal_order = self._orders()
         trend = self._trend(order, seasonal_order)
+        method = choose_estimator(self.estimator, len(y))
+        X, searched = self._start_fourier(y, X, lambda design: fit_arima(  # per K (models.arima.harmonic)
+            y.to_numpy(), None if design is None else design.to_numpy(), order, seasonal_order, trend,
+            estimator=method))
         spec = (order, seasonal_order, trend, 0 if X is None else X.shape[1])
         start = None
         if getattr(self, "warm_start", False) and getattr(self, "fitted_spec_", None) == spec:
             start = self.results_.params
-        results, notes, self.estimator_ = fit_arima(
+        results, notes, self.estimator_ = searched if searched is not None and start is None else fit_arima(
             y.to_numpy(), None if X is None else X.to_numpy(), order, seasonal_order, trend,
-            start_params=start, estimator=choose_estimator(self.estimator, len(y)),
+            start_params=start, estimator=method,
         )
         self.order_, self.seasonal_order_, self.trend_ = order, seasonal_order, trend
         self.fitted_spec_ = spec
@@ -188,7 +194,7 @@ class StateSpaceARIMA(Forecaster):
         # forecasts read only the saved Kalman state (which includes any updates); the results
         # are the saved history filtered with the saved parameters, for warm starts and
         # in-sample diagnostics
-        y, X = self.y_, self.X_
+        y, X = self.y_, self._with_fourier(self.X_, self.y_.index)
         model = _SMARIMA(y.to_numpy(), exog=None if X is None else X.to_numpy(), order=self.order_,
                          seasonal_order=self.seasonal_order_, trend=self.trend_)
         self.results_ = model.filter(params, low_memory=True)
@@ -196,14 +202,17 @@ class StateSpaceARIMA(Forecaster):
     updates_in_place = True  # _update below rolls forward without refitting (Forecaster.updates_in_place)
 
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
+        X_new = self._with_fourier(X_new, y_new.index)
         self.state_.advance(y_new.to_numpy(), None if X_new is None else X_new.to_numpy())
 
     def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        X = self._future_with_fourier(X, horizon)
         return self.state_.forecast(horizon, None if X is None else X.to_numpy())[0]
 
     def _predict_interval(
         self, horizon: int, coverage: float, X: pd.DataFrame | None
     ) -> tuple[np.ndarray, np.ndarray]:
+        X = self._future_with_fourier(X, horizon)
         mean, variance = self.state_.forecast(horizon, None if X is None else X.to_numpy())
         with np.errstate(invalid="ignore"):
             # a degenerate fit's negative variance becomes NaN, reported as a ModelError that
@@ -214,12 +223,13 @@ class StateSpaceARIMA(Forecaster):
     def _sample_paths(
         self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
     ) -> np.ndarray:
+        X = self._future_with_fourier(X, horizon)
         return self.state_.simulate(horizon, n, rng, temperature, None if X is None else X.to_numpy())
 
     def _fitted_values(self) -> np.ndarray:
         from statsmodels.tsa.statespace import kalman_filter as kf
 
-        y, X = self.y_, self.X_
+        y, X = self.y_, self._with_fourier(self.X_, self.y_.index)
         model = _SMARIMA(y.to_numpy(), exog=None if X is None else X.to_numpy(), order=self.order_,
                          seasonal_order=self.seasonal_order_, trend=self.trend_)
         # keep the one-step forecasts, drop what a long history cannot afford (the state
@@ -285,7 +295,9 @@ class ARMA(StateSpaceARIMA):
 
 class ARIMA(StateSpaceARIMA):
     """ARIMA(p, d, q). Trend defaults to a constant when d = 0 and none otherwise
-    (pass ``trend="t"`` for a drift in a differenced model)."""
+    (pass ``trend="t"`` for a drift in a differenced model). ``fourier``: seasonal periods
+    (e.g. ``[52.18]``) whose Fourier terms are regressors, ``fourier_k`` harmonics each (None:
+    by AICc): dynamic harmonic regression (:mod:`tsforecast.models.arima.harmonic`)."""
 
     short_name = "arima"
 
@@ -297,6 +309,8 @@ class ARIMA(StateSpaceARIMA):
         trend: str | None = None,
         warm_start: bool = False,
         estimator: str = "auto",
+        fourier: list[float] | None = None,
+        fourier_k: list[int] | None = None,
     ) -> None:
         self.p = p
         self.d = d
@@ -304,6 +318,8 @@ class ARIMA(StateSpaceARIMA):
         self.trend = trend
         self.warm_start = warm_start
         self.estimator = estimator
+        self.fourier = fourier
+        self.fourier_k = fourier_k
 
     def _orders(self) -> tuple[Order, SeasonalOrder]:
         p, d, q = (check_int(self.short_name, name, getattr(self, name)) for name in "pdq")
