@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import tsforecast
 from tsforecast.app.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
-from tsforecast.backtest import backtest
+from tsforecast.backtest import backtest, backtest_partitioned
 from tsforecast.core.errors import ConfigError
 from tsforecast.data.synthetic import make_panel
 from tsforecast.models.baseline import Naive
@@ -52,6 +52,62 @@ def _omp_threads() -> str | None:
     import os
 
     return os.environ.get("OMP_NUM_THREADS")
+
+
+@pytest.mark.parametrize("block_size", [1, 3, 7, None])
+def test_dask_gives_the_local_numbers_for_any_block_size(cluster, panel, block_size):
+    models = ["snaive", "naive", "theta"]
+    local = backtest(panel, models, horizon=7, n_windows=3, **PANEL)
+    on_dask = backtest(panel, models, horizon=7, n_windows=3, engine="dask", scheduler=cluster.scheduler_address,
+                       block_size=block_size, **PANEL)
+    pd.testing.assert_frame_equal(local.forecasts, on_dask.forecasts)
+    pd.testing.assert_frame_equal(local.diagnostics, on_dask.diagnostics)
+    columns = ["series", "model", "cutoff", "refitted", "fitted"]
+    pd.testing.assert_frame_equal(local.timings[columns], on_dask.timings[columns])
+
+
+def test_an_existing_cluster_is_reused_by_two_runs_without_starting_workers(cluster, panel):
+    with distributed.Client(cluster) as client:
+        before = client.run(_pid)
+    seen: list[tuple[int, int]] = []
+    runs = [backtest(panel, ["naive", "theta"], horizon=7, n_windows=2, engine="dask",
+                     scheduler=cluster.scheduler_address, block_size=2,
+                     progress=lambda done, total: seen.append((done, total)), **PANEL) for _ in range(2)]
+    with distributed.Client(cluster) as client:
+        after = client.run(_pid)
+    assert before == after  # the same worker processes served both runs: none started, none stopped
+    pd.testing.assert_frame_equal(runs[0].forecasts, runs[1].forecasts)
+    # progress heard after each block of two chains: 5 series x 3 models (with the baseline) = 15 chains
+    assert seen[-1] == (15, 15) and len(seen) == 2 * 8
+    assert [done for done, _ in seen[:8]] == [2, 4, 6, 8, 10, 12, 14, 15]
+
+
+def _station_partition(k: int) -> pd.DataFrame:
+    frame = make_panel(4, seed=k, length=120)
+    frame["station"] = f"P{k}-" + frame["station"]
+    return frame
+
+
+def test_a_partitioned_backtest_streams_summaries_equal_to_each_partition_s_backtest(cluster, tmp_path):
+    settings = dict(horizon=7, n_windows=2, **PANEL)
+    heard: list[int] = []
+    result = backtest_partitioned(_station_partition, 3, ["naive"], settings=settings, output=tmp_path,
+                                  scheduler=cluster.scheduler_address, progress=lambda d, t, r: heard.append(d))
+    alone = [backtest(_station_partition(k), ["naive"], **settings) for k in range(3)]
+    scores = pd.concat([r.series_scores() for r in alone])
+    expected = scores.groupby("model")["mase"].mean()
+    assert heard == [1, 2, 3] and result.series == 12 and result.rows == sum(len(r.forecasts) for r in alone)
+    for model in ("snaive", "naive"):
+        assert result.leaderboard.loc[model, "mean_mase"] == pytest.approx(expected[model], rel=1e-12)
+    written = pd.concat([pd.read_parquet(path) for path in result.files], ignore_index=True)
+    pd.testing.assert_frame_equal(written, pd.concat([r.forecasts for r in alone], ignore_index=True),
+                                  check_dtype=False)
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
 
 
 def test_a_failing_model_on_dask_is_recorded_like_a_local_one(cluster, panel):

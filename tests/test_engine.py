@@ -14,7 +14,8 @@ from tsforecast.backtest import backtest, make_folds
 from tsforecast.backtest.fold_work import fold_scales
 from tsforecast.data.panel import panel_from_long
 from tsforecast.data.synthetic import make_panel
-from tsforecast.evaluation.diagnostics import residual_diagnostics
+from tsforecast.evaluation.diagnostics import residual_diagnostics, residual_diagnostics_many
+from tsforecast.evaluation.metrics import seasonal_naive_scales, seasonal_naive_scales_panel
 from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
 
 from .conftest import weekly_series
@@ -138,3 +139,92 @@ def test_a_baseline_subclass_that_fits_its_own_way_is_never_batched():
             cls().forecast_folds(y.to_numpy(), [(0, 40)], 5, (0.1, 0.9), y.index.freq)
     points, _ = Declared().forecast_folds(y.to_numpy(), [(0, 40)], 5, (0.1, 0.9), y.index.freq)
     np.testing.assert_allclose(points[0], Naive().fit(y.iloc[:40]).predict(5).to_numpy())
+
+
+class _CountingSeasonalNaive(SeasonalNaive):
+    """Seasonal naive that counts how often it is fitted through ``fit`` (a Series)."""
+
+    fits = 0
+
+    def fit(self, y, X=None):
+        type(self).fits += 1
+        return super().fit(y, X)
+
+
+def test_the_diagnosis_reuses_the_batched_fits_and_equals_a_fit_at_the_last_cutoff():
+    frame = make_panel(6, length=120)
+    _CountingSeasonalNaive.fits = 0
+    result = backtest(frame, {"counted": _CountingSeasonalNaive()}, horizon=7, n_windows=3, id_col="station",
+                      time_col="date", target_col="riders")
+    assert _CountingSeasonalNaive.fits == 0  # every fold and the diagnosis came from the values
+    diagnosed = result.diagnostics.set_index(["series", "model"])
+    assert len(diagnosed) == 12  # 6 series x (baseline, counted)
+    for name, y in result.data.items():
+        # the last cutoff is a horizon before the series' end: the model fitted there
+        reference = residual_diagnostics(SeasonalNaive().fit(y.iloc[:-7]).residuals(), 7)
+        row = diagnosed.loc[(name, "counted")]
+        assert row["cutoff"] == y.index[-8] and row["n"] == reference["n"] and row["lags"] == reference["lags"]
+        assert row["ljung_box_p"] == pytest.approx(reference["ljung_box_p"], rel=1e-9, abs=1e-12)
+        np.testing.assert_allclose(row["acf"], reference["acf"], atol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(lengths=st.lists(st.integers(0, 60), min_size=1, max_size=8), season=st.integers(1, 12),
+       seed=st.integers(0, 10_000))
+def test_diagnostics_of_many_series_equal_each_alone(lengths, season, seed):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.normal(size=n) for n in lengths]
+    if arrays[0].size > 3:
+        arrays[0][2] = np.nan  # a missing residual is dropped from its own series only
+    table = residual_diagnostics_many(np.concatenate(arrays), np.r_[0, np.cumsum(lengths)], [season] * len(arrays))
+    for k, values in enumerate(arrays):
+        alone = residual_diagnostics(values, season)
+        assert (table["n"][k], table["lags"][k]) == (alone["n"], alone["lags"])
+        # each series is summed within its own segment: the same numbers to the last bit
+        assert table["acf"][k] == alone["acf"]
+        assert np.array_equal(table["ljung_box_p"][k], alone["ljung_box_p"], equal_nan=True)
+
+
+@settings(max_examples=8, deadline=None)
+@given(block_size=st.integers(1, 40), n_jobs=st.sampled_from([1, 2]))
+def test_any_block_size_or_job_count_gives_the_same_numbers(block_size, n_jobs):
+    frame = _ENGINE_PANEL
+    options = dict(horizon=7, n_windows=3, id_col="station", time_col="date", target_col="riders")
+    reference = _reference_run()
+    other = backtest(frame, ["naive", "theta"], block_size=block_size, n_jobs=n_jobs, **options)
+    pd.testing.assert_frame_equal(reference.forecasts, other.forecasts)
+    pd.testing.assert_frame_equal(reference.diagnostics, other.diagnostics)
+    columns = ["series", "model", "cutoff", "refitted", "fitted"]
+    pd.testing.assert_frame_equal(reference.timings[columns], other.timings[columns])
+
+
+_ENGINE_PANEL = make_panel(9, length=100)
+_REFERENCE: dict = {}
+
+
+def _reference_run():
+    if "run" not in _REFERENCE:
+        _REFERENCE["run"] = backtest(_ENGINE_PANEL, ["naive", "theta"], horizon=7, n_windows=3, id_col="station",
+                                     time_col="date", target_col="riders", block_size=1000)
+    return _REFERENCE["run"]
+
+
+def test_a_bad_block_size_is_refused():
+    from tsforecast.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="block_size must be a positive integer"):
+        backtest(weekly_series(60), ["naive"], horizon=5, n_windows=2, block_size=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(lengths=st.lists(st.integers(1, 80), min_size=1, max_size=6), season=st.integers(1, 12),
+       chunk=st.integers(1, 4), seed=st.integers(0, 1000))
+def test_panel_fold_scales_equal_each_series_alone(lengths, season, chunk, seed):
+    rng = np.random.default_rng(seed)
+    values = [rng.normal(size=n).cumsum() * 50 for n in lengths]
+    starts = [rng.integers(0, n, 3) for n in lengths]
+    ends = [np.minimum(s + rng.integers(1, n + 1, 3), n) for s, n in zip(starts, lengths, strict=True)]
+    panel = seasonal_naive_scales_panel(values, starts, ends, season, chunk=chunk)
+    alone = np.concatenate([seasonal_naive_scales(v, s, e, season) for v, s, e in zip(values, starts, ends,
+                                                                                       strict=True)])
+    assert np.array_equal(panel, alone, equal_nan=True)  # bit for bit: each row cumulated alone

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from tsforecast.backtest.chains import chain_tasks, plan_chains
-from tsforecast.backtest.fold_work import fold_scales
+from tsforecast.backtest.assemble import in_plan_order, tidy_forecasts
+from tsforecast.backtest.chains import chain_tasks, plan_chains, series_arrays
 from tsforecast.backtest.global_chains import global_tasks, plan_global_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
 from tsforecast.backtest.runner import run_chains
@@ -100,6 +100,7 @@ def backtest(
     exog_columns: Sequence[Hashable] = (),
     engine: str = defaults.ENGINE,
     scheduler: str | None = None,
+    block_size: int | None = None,
 ) -> BacktestResult:
     """Backtest ``models`` on rolling-origin folds of ``data``.
 
@@ -163,6 +164,10 @@ def backtest(
         LocalCluster of ``n_jobs`` worker processes started for the run. The numbers are the
         same with either engine (see :mod:`tsforecast.backtest.dask_engine`). ``time_limit`` is
         not enforced on Dask (its tasks run in worker threads, which an alarm cannot stop).
+    block_size
+        Chains of work (a model on one series and its folds) per task sent to a worker or a
+        Dask cluster (default: about eight blocks per worker, at most 500 chains each; see
+        :mod:`tsforecast.backtest.runner`). The numbers are the same for any value.
     diagnose
         Check the in-sample residuals of every model fitted at the last cutoff
         (:attr:`BacktestResult.diagnostics`); ``False`` saves that work (``auto`` does, for
@@ -214,30 +219,21 @@ def backtest(
     chains = plan_chains(folds, [label for label in labelled if label not in global_labels], refit)
     settings = {"refit": refit, "coverage": coverage, "time_limit": time_limit, "diagnose": diagnose}
     # the long global fits go first, so workers start on them while the short chains fill in
+    arrays = series_arrays(series, folds)  # values and stamps of each series, read once
     tasks = global_tasks(plan_global_chains(n_windows, global_labels, refit), labelled, series, panel.X, folds,
                          **settings) + chain_tasks(chains, labelled, series, panel.X, **settings,
-                                                   keep_fitted=keep_fitted)
+                                                   keep_fitted=keep_fitted, arrays=arrays)
     _log.info("backtest: %d series x %d models x %d folds of horizon %d, %d tasks of work, %d series skipped",
               len(folds), len(labelled), n_windows, horizon, len(tasks), len(skipped))
     output = run_chains(tasks, n_jobs=n_jobs, limited=time_limit is not None, progress=progress,
-                        engine=engine, scheduler=scheduler)
-    forecasts = output.forecast_frame(quantile_levels(coverage))
-    scales = pd.DataFrame({
-        "series": np.repeat(np.array(list(folds), dtype=object), [len(f) for f in folds.values()]),
-        "cutoff": pd.DatetimeIndex([series[name].index[f.train_end - 1] for name, fs in folds.items() for f in fs]),
-        "scale": np.concatenate([fold_scales(series[name], fs, season) for name, fs in folds.items()]),
-    })
-    forecasts = forecasts.merge(scales, on=["series", "cutoff"], how="left")
-    order = {label: k for k, label in enumerate(labelled)}
-    forecasts = forecasts.sort_values(
-        ["series", "model", "cutoff", "step"], key=lambda c: c.map(order) if c.name == "model" else c
-    ).reset_index(drop=True)
-    timings = pd.DataFrame(output.timings, columns=[
-        "series", "model", "cutoff", "fit_time", "predict_time", "refitted", "fitted", "notes"])
+                        engine=engine, scheduler=scheduler, block_size=block_size)
+    stamps = {name: own[1] for name, own in arrays.items()}
+    forecasts = tidy_forecasts(output.forecast_frame(quantile_levels(coverage)), folds, stamps,
+                               {name: own[0] for name, own in arrays.items()}, season, list(labelled))
+    timings = in_plan_order(output.timing_frame(), list(folds), list(labelled))
     failures = pd.DataFrame(output.failures, columns=[
         "series", "model", "cutoff", "stage", "error", "message"])
-    diagnostics = pd.DataFrame(output.diagnostics, columns=[
-        "series", "model", "cutoff", "n", "lags", "ljung_box_p", "acf"])
+    diagnostics = in_plan_order(output.diagnostic_frame(), list(folds), list(labelled))
     exogenous = None if panel.X is None else [str(c) for c in next(iter(panel.X.values())).columns]
     parameters = {
         "horizon": horizon, "n_windows": n_windows, "step": step or horizon,
@@ -250,20 +246,21 @@ def backtest(
     }
     used = {name: series[name] for name in folds}
     first_series = next(iter(used.values()))
-    cutoffs = {name: [y.index[f.train_end - 1] for f in folds[name]] for name, y in used.items()}
-    every = [c for own in cutoffs.values() for c in own]
+    # the span and cutoffs from datetime64 values: no Timestamp per series or fold
+    tz = first_series.index.tz
+    every = np.concatenate([stamps[name][[f.train_end - 1 for f in fs]] for name, fs in folds.items()])
     metadata = {
         "data_hash": panel_hash(panel.series, panel.X),
         "series": list(used),
-        "start": str(min(y.index[0] for y in used.values())),
-        "end": str(max(y.index[-1] for y in used.values())),
+        "start": _stamp_text(min(own[0] for own in stamps.values()), tz),
+        "end": _stamp_text(max(own[-1] for own in stamps.values()), tz),
         "observations": int(sum(len(y) for y in used.values())),
         "frequency": freq_label(freq), "season": season,
         # one series: its cutoffs; a panel (each series cut from its own end): their span and
         # count, as each series' own are in the forecasts (10,000 series would be 50,000 stamps)
-        "cutoffs": [str(c) for c in cutoffs[first_series.name]] if len(used) == 1 else {
-            "earliest": str(min(every)), "latest": str(max(every)),
-            "per_series": sorted({len(own) for own in cutoffs.values()})},
+        "cutoffs": [str(first_series.index[f.train_end - 1]) for f in folds[first_series.name]] if len(used) == 1
+        else {"earliest": _stamp_text(every.min(), tz), "latest": _stamp_text(every.max(), tz),
+              "per_series": sorted({len(own) for own in folds.values()})},
         "skipped": skipped,
         "duration_seconds": round(time.perf_counter() - started, 3),
         "versions": versions(),
@@ -281,6 +278,12 @@ def backtest(
         diagnostics=diagnostics,
         fitted=output.fitted,
     )
+
+
+def _stamp_text(value: np.datetime64, tz: object) -> str:
+    """A datetime64 value (UTC when ``tz`` is set) as the text of its Timestamp."""
+    stamp = pd.Timestamp(value)
+    return str(stamp if tz is None else stamp.tz_localize("UTC").tz_convert(tz))
 
 
 def _check_engine(engine: object, scheduler: object, time_limit: float | None) -> None:

@@ -20,7 +20,7 @@ by fold number instead; every unit of work is a task with a ``run()`` method, so
 
 from __future__ import annotations
 
-import copy
+import functools
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -41,13 +41,14 @@ from tsforecast.backtest.fold_work import (
     timed_fit,
     timed_out,
 )
-from tsforecast.backtest.frame import ChainOutput, FoldForecast, utc_values
+from tsforecast.backtest.frame import BatchedForecasts, ChainOutput, utc_values
 from tsforecast.backtest.splits import Fold
 from tsforecast.core.errors import ConfigError
 from tsforecast.evaluation.intervals import interval_columns
 from tsforecast.models.base import Forecaster
 
-__all__ = ["REFIT_CHAINS", "Chain", "ChainTask", "plan_chains", "chain_tasks", "run_chain", "run_task"]
+__all__ = ["REFIT_CHAINS", "Chain", "ChainTask", "plan_chains", "chain_tasks", "series_arrays", "run_chain",
+           "run_task"]
 
 # With refit=True, the folds of one series are split into up to this many chains per
 # (series, model) pair: enough to keep two or four workers busy. With several series the
@@ -90,13 +91,52 @@ class ChainTask:
 
     chain: Chain
     model: Forecaster
-    y: pd.Series
+    y: pd.Series | None  # None when the task travelled as arrays: see series()
     X: pd.DataFrame | None
     refit: bool | int
     coverage: float
     time_limit: float | None
     diagnose: bool = False  # the chain ends at the last cutoff: diagnose the model fitted there
     keep_fitted: bool = False  # ... and return that model
+    #: ``y``'s values and datetime64 stamps (UTC when aware), read once per series and shared
+    #: by every model's chain on it; None: read from ``y`` when needed
+    arrays: tuple[np.ndarray, np.ndarray] | None = None
+    #: what rebuilds ``y`` from ``arrays``: (name, index name, freq, tz, unit)
+    shape: tuple | None = None
+
+    def series(self) -> pd.Series:
+        """The series: ``y``, or (a task sent to another process as arrays) the same Series
+        rebuilt from ``arrays`` once, when a model needs it (the batched baselines never do)."""
+        if self.y is not None:
+            return self.y
+        if "_series" not in self.__dict__:
+            values, stamps = self.arrays
+            name, index_name, freq, tz, unit = self.shape
+            index = pd.DatetimeIndex(stamps.astype(f"datetime64[{unit}]"), name=index_name)
+            if tz is not None:
+                index = index.tz_localize("UTC").tz_convert(tz)
+            object.__setattr__(self, "_series", pd.Series(values, index=pd.DatetimeIndex(index, freq=freq),
+                                                          name=name))
+        return self.__dict__["_series"]
+
+    @property
+    def freq(self) -> object:
+        """The series' frequency."""
+        return self.y.index.freq if self.y is not None else self.shape[2]
+
+    @property
+    def tz(self) -> object:
+        """The series' time zone (None when naive)."""
+        return self.y.index.tz if self.y is not None else self.shape[3]
+
+    def __reduce__(self) -> tuple:
+        # sent to a worker, a task whose arrays are known leaves its Series behind: the values
+        # and stamps travel once (not twice), and no Series is pickled and rebuilt per chain
+        y, shape = self.y, self.shape
+        if y is not None and self.arrays is not None:
+            shape, y = (y.name, y.index.name, y.index.freq, y.index.tz, y.index.unit), None
+        return (ChainTask, (self.chain, self.model, y, self.X, self.refit, self.coverage, self.time_limit,
+                            self.diagnose, self.keep_fitted, self.arrays, shape))
 
     @property
     def description(self) -> str:
@@ -125,10 +165,13 @@ def chain_tasks(
     time_limit: float | None,
     diagnose: bool = True,
     keep_fitted: bool = False,
+    arrays: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> list[ChainTask]:
     """A task per chain; the chain holding a series' last fold diagnoses the model fitted
     there (each series' folds end at its own last observation) and, with ``keep_fitted``,
-    returns it."""
+    returns it. ``arrays``: each series' values and datetime64 stamps, when the caller has
+    them (:func:`series_arrays`)."""
+    arrays = arrays if arrays is not None else series_arrays(data, {c.series for c in chains})
     last_end: dict[str, int] = {}
     for c in chains:
         last_end[c.series] = max(last_end.get(c.series, 0), c.folds[-1].train_end)
@@ -136,18 +179,26 @@ def chain_tasks(
     for c in chains:
         last = c.folds[-1].train_end == last_end[c.series]
         tasks.append(ChainTask(c, models[c.label], data[c.series], None if X is None else X[c.series], refit,
-                               coverage, time_limit, diagnose=diagnose and last, keep_fitted=keep_fitted and last))
+                               coverage, time_limit, diagnose=diagnose and last, keep_fitted=keep_fitted and last,
+                               arrays=arrays.get(c.series)))
     return tasks
 
 
-def run_chain(task: ChainTask) -> ChainOutput:
-    """Fit, roll forward and forecast one chain; failures are recorded, never raised."""
-    chain, model, y, X, refit = task.chain, task.model, task.y, task.X, task.refit
-    columns = interval_columns(task.coverage)
-    batched = _run_batched(task, columns)
-    if batched is not None:
-        return batched
-    out = ChainOutput()
+def series_arrays(data: Mapping[str, pd.Series], names: object = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each series' values and datetime64 stamps (UTC when aware), for ``names`` (default all)."""
+    return {name: (y.to_numpy(), utc_values(y.index)) for name, y in data.items() if names is None or name in names}
+
+
+def run_chain(task: ChainTask, out: ChainOutput | None = None) -> ChainOutput:
+    """Fit, roll forward and forecast one chain, into ``out`` (a block's shared output) or a
+    new output; failures are recorded, never raised."""
+    chain, model, X, refit = task.chain, task.model, task.X, task.refit
+    out = ChainOutput() if out is None else out
+    columns = _interval_columns(task.coverage)
+    if _run_batched(task, columns, out):
+        return out
+    y = task.series()
+    first = len(out.forecasts)  # this chain's forecasts are appended after those
     fitted: Forecaster | None = None
     position = 0  # how far the fitted model has seen
     use_X = X is not None and model.supports_exog
@@ -186,12 +237,25 @@ def run_chain(task: ChainTask) -> ChainOutput:
         out.timings.append({**record, "fit_time": fit.seconds, "predict_time": predict_time,
                             "refitted": must_fit, "fitted": describe_fit(fitted), "notes": fit.notes})
         out.forecasts.append(forecast)
-    if fitted is not None and out.forecasts and out.forecasts[-1].cutoff == y.index[chain.folds[-1].train_end - 1]:
+    if fitted is not None and len(out.forecasts) > first and out.forecasts[-1].cutoff == y.index[
+            chain.folds[-1].train_end - 1]:
         if task.diagnose:
-            out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, out.forecasts[-1].cutoff))
+            diagnose_fit(fitted, chain.series, chain.label, out.forecasts[-1].cutoff, out)
         if task.keep_fitted:
             out.fitted[chain.series, chain.label] = fitted
     return out
+
+
+def _shallow_copy(model: Forecaster) -> Forecaster:
+    """``copy.copy(model)`` without the pickling protocol (sklearn's ``__getstate__``): a new
+    instance sharing the attribute values, which the batched fits then overwrite."""
+    twin = object.__new__(type(model))
+    twin.__dict__.update(model.__dict__)
+    return twin
+
+
+# the same few coverages for every chain of a backtest: looked up once, not per chain
+_interval_columns = functools.lru_cache(maxsize=16)(interval_columns)
 
 
 def _not_tried(chain: Chain, y: pd.Series, after: Fold, cause: BaseException) -> list[dict]:
@@ -202,56 +266,64 @@ def _not_tried(chain: Chain, y: pd.Series, after: Fold, cause: BaseException) ->
     return [{**row, "message": f"not tried: an earlier fit ran out of time ({row['message']})"} for row in rows]
 
 
-def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int]) -> ChainOutput | None:
+def _run_batched(task: ChainTask, columns: tuple[tuple[float, ...], int, int], out: ChainOutput) -> bool:
     """Every fold of the chain in one ``forecast_folds`` call, for models that have it and
-    no regressors; ``None`` (so the caller goes fold by fold, recording any failure where it
-    happens) when the model cannot or the call fails.
+    no regressors, into ``out``: False (so the caller goes fold by fold, recording any failure
+    where it happens) when the model cannot or the call fails.
 
     A fold rolled forward with ``update`` is fitted on the history since the chain's start:
     what the models with ``forecast_folds`` do on ``update`` (they refit on all they saw).
+    The diagnosis reads the residuals of the call's last fold (``values_residuals``), so the
+    fold is never fitted a second time; only ``keep_fitted`` fits one model to hand back.
     """
-    chain, model, y, refit = task.chain, task.model, task.y, task.refit
+    chain, model, refit = task.chain, task.model, task.refit
     levels, lower_at, upper_at = columns
     forecast_folds = getattr(model, "forecast_folds", None)
     if forecast_folds is None or task.X is not None:
-        return None
+        return False
     if refit is not True and model.updates_in_place:
-        return None  # a model that rolls forward its own way: fold by fold
+        return False  # a model that rolls forward its own way: fold by fold
     bounds = [(f.train_start if refit is True else chain.folds[0].train_start, f.train_end) for f in chain.folds]
     horizon = chain.folds[0].horizon
     if any(f.horizon != horizon for f in chain.folds):
-        return None
+        return False
+    values, stamps = task.arrays if task.arrays is not None else (task.y.to_numpy(), utc_values(task.y.index))
     start = time.perf_counter()
     try:
-        with fit_time_limit(task.time_limit, f"{chain.label} fits of {len(bounds)} folds"):
-            # a shallow copy holds the fitted values (sklearn's clone costs more than the fits)
-            points, quantiles = copy.copy(model).forecast_folds(y.to_numpy(), bounds, horizon, levels, y.index.freq)
+        # a shallow copy holds the fitted values (sklearn's clone costs more than the fits)
+        batch_model = _shallow_copy(model)
+        with fit_time_limit(task.time_limit, chain.label):
+            points, quantiles = batch_model.forecast_folds(values, bounds, horizon, levels, task.freq)
         if not (np.isfinite(points).all() and np.isfinite(quantiles).all()):
-            return None
+            return False
     except Exception:  # noqa: BLE001 - fold by fold, failures are recorded with their fold
-        return None
-    # the chain's time, shared equally by its folds
-    share = (time.perf_counter() - start) / len(bounds)
-    out = ChainOutput()
-    values, stamps = y.to_numpy(), utc_values(y.index)
-    cutoffs = [y.index[f.train_end - 1] for f in chain.folds]
-    for k, (fold, cutoff) in enumerate(zip(chain.folds, cutoffs, strict=True)):
-        out.timings.append({"series": chain.series, "model": chain.label, "cutoff": cutoff, "fit_time": share,
-                            "predict_time": 0.0, "refitted": refit is True or k == 0, "fitted": "",
-                            "notes": ""})
-        q = quantiles[k]
-        out.forecasts.append(FoldForecast(
-            chain.series, chain.label, cutoff, stamps[fold.train_end : fold.test_end],
-            values[fold.train_end : fold.test_end], points[k], q[:, lower_at], q[:, upper_at], q, y.index.tz,
-        ))
-    if task.diagnose or task.keep_fitted:
-        last = chain.folds[-1]
+        return False
+    ends = np.array([f.train_end for f in chain.folds])
+    rows = ends[:, None] + np.arange(horizon)  # (folds, steps) positions of the test values
+    refitted = np.zeros(len(bounds), dtype=bool)
+    refitted[0 if refit is not True else slice(None)] = True
+    tz = task.tz
+    out.batched.append(BatchedForecasts(
+        chain.series, chain.label, stamps[ends - 1], stamps[rows], values[rows], points, quantiles, lower_at,
+        upper_at, (time.perf_counter() - start) / len(bounds),  # the chain's time, shared by its folds
+        refitted, tz,
+    ))
+    residuals = getattr(batch_model, "values_residuals", None)
+    if task.diagnose and residuals is not None:
+        # the cutoff as a datetime64 value (UTC when aware): Timestamps are made for all at once
+        out.residuals.append((chain.series, chain.label, (stamps[ends[-1] - 1], tz), int(batch_model.season_),
+                              residuals()))
+    if not (task.keep_fitted or (task.diagnose and residuals is None)):
+        return True
+    y = task.series()
+    cutoff = y.index[chain.folds[-1].train_end - 1]
+    if task.keep_fitted or (task.diagnose and residuals is None):
         try:
-            fitted = clone(model).fit(y.iloc[bounds[-1][0] : last.train_end])
+            fitted = clone(model).fit(y.iloc[bounds[-1][0] : chain.folds[-1].train_end])
         except Exception:  # noqa: BLE001 - the forecasts stand; only the diagnosis is missing
-            return out
-        if task.diagnose:
-            out.diagnostics.append(diagnose_fit(fitted, chain.series, chain.label, y.index[last.train_end - 1]))
+            return True
+        if task.diagnose and residuals is None:
+            diagnose_fit(fitted, chain.series, chain.label, cutoff, out)
         if task.keep_fitted:
             out.fitted[chain.series, chain.label] = fitted
-    return out
+    return True

@@ -26,7 +26,6 @@ import contextlib
 import logging
 import threading
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -34,7 +33,7 @@ from tsforecast.backtest.executors import WorkerError, check_main_is_guarded
 from tsforecast.core.errors import ConfigError
 from tsforecast.core.threads import limit_process_threads
 
-__all__ = ["connect_scheduler", "dask_client", "run_tasks_dask"]
+__all__ = ["connect_scheduler", "dask_client", "dask_threads", "run_tasks_dask"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -106,42 +105,66 @@ def connect_scheduler(distributed: Any, scheduler: str, timeout: float) -> Any:
     )
 
 
-def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) -> Iterator[R]:
-    """``function(task)`` for every task on the cluster behind ``client``, yielded in task
-    order (as :func:`~tsforecast.backtest.executors.run_tasks` does)."""
-    distributed = _import_distributed()
+def dask_threads(client: Any) -> int:
+    """The Dask threads of the cluster behind ``client`` (a :class:`ConfigError` when it has
+    no workers)."""
     workers = client.scheduler_info().get("workers", {})
     if not workers:
         raise ConfigError("the Dask cluster has no workers. Fix: start at least one (dask worker ADDRESS).")
+    return sum(w.get("nthreads", 1) for w in workers.values())
+
+
+def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) -> Iterator[R]:
+    """``function(task)`` for every task on the cluster behind ``client``, yielded in task
+    order (as :func:`~tsforecast.backtest.executors.run_tasks` does).
+
+    Results come back as they complete (``distributed.as_completed``); each is yielded as soon
+    as the ones before it are, and a new task is submitted for every one that completes, so
+    at most a few tasks per Dask thread are in flight or waiting for their turn: the client
+    never holds every task's result at once."""
+    distributed = _import_distributed()
+    threads = dask_threads(client)
     client.run(limit_process_threads, 1)  # each worker's Dask threads share its cores
-    threads = sum(w.get("nthreads", 1) for w in workers.values())
-    remaining = iter(tasks)
-    pending: deque[Any] = deque()
+    remaining = enumerate(tasks)
+    position: dict[Any, int] = {}
+    finished: dict[int, Any] = {}
+    flowing = distributed.as_completed()
+
+    limit = _IN_FLIGHT_PER_THREAD * max(1, threads)
 
     def submit_next() -> None:
-        task = next(remaining, None)
-        if task is not None:
+        if len(position) + len(finished) >= limit:
+            return  # results waiting for an earlier, slower one: no more work until it is in
+        item = next(remaining, None)
+        if item is not None:
             # Dask serialises the function and the task itself (cloudpickle, as the local pool
             # does); pure=False: two equal tasks are still two runs (results are not cached).
             # A global model's task carries the whole panel (18 MB for 1,000 series of two
             # years), which it needs; Dask's advice to load such data with Dask is not for us
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Sending large graph")
-                pending.append(client.submit(function, task, pure=False))
+                future = client.submit(function, item[1], pure=False)
+            position[future] = item[0]
+            flowing.add(future)
 
     try:
-        for _ in range(_IN_FLIGHT_PER_THREAD * max(1, threads)):
+        for _ in range(limit):
             submit_next()
-        while pending:
+        following = 0
+        for future in flowing:
             try:
-                result = pending.popleft().result()
+                finished[position.pop(future)] = future.result()
             except distributed.KilledWorker as exc:
                 raise WorkerError(
                     "a Dask worker died while running a task (killed, or out of memory?); run with "
                     "engine='local' and one job to see the model's own error."
                 ) from exc
+            future.release()
             submit_next()
-            yield result
+            while following in finished:
+                yield finished.pop(following)
+                following += 1
+                submit_next()
     finally:
-        for future in pending:
+        for future in position:
             future.cancel()

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tsforecast.backtest.frame import FoldForecast, utc_values
+from tsforecast.backtest.frame import ChainOutput, FoldForecast, utc_values
 from tsforecast.backtest.splits import Fold
 from tsforecast.core.errors import FitTimeoutError, FitWarning
-from tsforecast.evaluation.diagnostics import residual_diagnostics
 from tsforecast.evaluation.metrics import seasonal_naive_scales
 from tsforecast.models.base import Forecaster
 
@@ -152,15 +151,16 @@ def forecast_fold(
     )
 
 
-def diagnose_fit(fitted: Forecaster, series: str, label: str, cutoff: pd.Timestamp) -> dict:
-    """Residual diagnostics of the model fitted at the last cutoff (none if it has no
-    in-sample forecasts)."""
-    record = {"series": series, "model": label, "cutoff": cutoff}
+def diagnose_fit(fitted: Forecaster, series: str, label: str, cutoff: pd.Timestamp, out: ChainOutput) -> None:
+    """Queue the in-sample residuals of the model fitted at the last cutoff for diagnosis
+    (``out.residuals``; :meth:`ChainOutput.diagnose` tests every queued series at once), or
+    record why there are none (no in-sample forecasts)."""
     try:
-        return {**record, **residual_diagnostics(fitted.residuals(), fitted.season_)}
+        out.residuals.append((series, label, cutoff, int(fitted.season_),
+                              fitted.residuals().to_numpy(dtype="float64")))
     except Exception as exc:  # noqa: BLE001 - a diagnostic must never fail the backtest
-        return {**record, "n": 0, "lags": 0, "ljung_box_p": float("nan"), "acf": [],
-                "error": f"{type(exc).__name__}: {exc}"}
+        out.diagnostics.append({"series": series, "model": label, "cutoff": cutoff, "n": 0, "lags": 0,
+                                "ljung_box_p": float("nan"), "acf": [], "error": f"{type(exc).__name__}: {exc}"})
 
 
 def describe_fit(model: Forecaster) -> str:

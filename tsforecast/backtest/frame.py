@@ -1,7 +1,11 @@
 """One fold's forecasts as arrays, and the tidy forecast frame they are assembled into.
 
 Each fold's forecasts come back as arrays (one per column, timestamps as datetime64 values),
-assembled into the tidy frame once at the end of a backtest; nothing is built row by row.
+or, for a model that forecasts all folds of a series in one call, as a :class:`ForecastBlock`
+of several folds; a block of work compacts what it produced into blocks before it is sent
+back (:meth:`ChainOutput.compact`), so what travels and what the caller keeps are a few arrays
+per block of series, never an object per fold. The tidy frame is assembled once at the end;
+nothing is built row by row.
 """
 
 from __future__ import annotations
@@ -12,13 +16,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from tsforecast.evaluation.diagnostics import residual_diagnostics_many
+
 if TYPE_CHECKING:  # for annotations only: the frame needs no model code to be built or read
     from tsforecast.models.base import Forecaster
 
-__all__ = ["FORECAST_COLUMNS", "FoldForecast", "ChainOutput", "quantile_column", "utc_values"]
+__all__ = ["FORECAST_COLUMNS", "TIMING_COLUMNS", "DIAGNOSTIC_COLUMNS", "FoldForecast", "ForecastBlock",
+           "BatchedForecasts",           "ChainOutput", "quantile_column", "utc_values"]
 
 #: the columns of a backtest's tidy forecast frame, in order (then one per quantile level)
 FORECAST_COLUMNS = ["series", "model", "cutoff", "timestamp", "step", "actual", "forecast", "lower", "upper"]
+#: the columns of a backtest's timings, one row per fold forecast
+TIMING_COLUMNS = ["series", "model", "cutoff", "fit_time", "predict_time", "refitted", "fitted", "notes"]
+#: the columns of a backtest's residual diagnostics, one row per (series, model)
+DIAGNOSTIC_COLUMNS = ["series", "model", "cutoff", "n", "lags", "ljung_box_p", "acf"]
 
 
 def quantile_column(level: float) -> str:
@@ -43,17 +54,87 @@ class FoldForecast:
     tz: object = None
 
 
+@dataclass(frozen=True)
+class ForecastBlock:
+    """Forecasts of several folds as flat arrays: fold ``k`` of ``series[k]`` and
+    ``model[k]`` made at ``cutoff[k]`` (datetime64, UTC when ``tz`` is set) covers
+    ``lengths[k]`` consecutive rows of the per-row arrays; ``scale[k]`` is its MASE scale."""
+
+    series: np.ndarray  # object, per fold
+    model: np.ndarray  # object, per fold
+    cutoff: np.ndarray  # datetime64, per fold
+    lengths: np.ndarray  # int64, per fold
+    timestamps: np.ndarray  # datetime64, per row
+    actual: np.ndarray
+    forecast: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    quantiles: np.ndarray  # (rows, levels)
+    tz: object = None
+
+    @classmethod
+    def concat(cls, blocks: list[ForecastBlock]) -> ForecastBlock:
+        """One block holding ``blocks`` in order."""
+        def join(name: str) -> np.ndarray:
+            return np.concatenate([getattr(b, name) for b in blocks])
+
+        return cls(*(join(name) for name in (
+            "series", "model", "cutoff", "lengths", "timestamps", "actual", "forecast", "lower", "upper",
+            "quantiles")), tz=blocks[0].tz)
+
+    @classmethod
+    def of_folds(cls, folds: list[FoldForecast]) -> ForecastBlock:
+        """The fold forecasts as one block."""
+        tz = folds[0].tz
+        cutoffs = pd.DatetimeIndex([f.cutoff for f in folds])
+        return cls(
+            np.array([f.series for f in folds], dtype=object), np.array([f.model for f in folds], dtype=object),
+            utc_values(cutoffs), np.array([len(f.actual) for f in folds], dtype="int64"),
+            *(np.concatenate([getattr(f, name) for f in folds]) for name in (
+                "timestamps", "actual", "forecast", "lower", "upper", "quantiles")), tz=tz)
+
+
+@dataclass(frozen=True)
+class BatchedForecasts:
+    """Every fold of one chain forecast in one call (a baseline's ``forecast_folds``): per
+    fold its ``cutoff`` (datetime64, UTC when ``tz`` is set) and fit seconds, per fold and
+    step ``timestamps``, ``actual``, ``forecast`` and the ``quantiles`` (folds, steps,
+    levels) whose columns ``lower_at``/``upper_at`` are the interval."""
+
+    series: str
+    model: str
+    cutoffs: np.ndarray
+    timestamps: np.ndarray  # (folds, steps)
+    actual: np.ndarray  # (folds, steps)
+    forecast: np.ndarray  # (folds, steps)
+    quantiles: np.ndarray  # (folds, steps, levels)
+    lower_at: int
+    upper_at: int
+    fit_time: float  # per fold
+    refitted: np.ndarray  # bool per fold
+    tz: object = None
+
+
 @dataclass
 class ChainOutput:
-    """What one chain produced: fold forecasts, timings, failures and, for the chains that
-    end at the last cutoff, the residual diagnostics of the model fitted there (and, when the
-    task asks to keep it, that model itself, by (series, model))."""
+    """What one unit of work produced: fold forecasts (one by one in ``forecasts``, per
+    chain in ``batched``, assembled into arrays in ``blocks``), timings (rows in ``timings``,
+    tables in ``timing_blocks``), failures, and, for the chains that end at the last cutoff,
+    the in-sample residuals of the model fitted there (``residuals``, awaiting their
+    diagnosis, which :meth:`diagnose` computes for all of them at once into ``diagnostics``)
+    and, when the task asks to keep it, that model itself, by (series, model)."""
 
     forecasts: list[FoldForecast] = field(default_factory=list)
     timings: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
     diagnostics: list[dict] = field(default_factory=list)
     fitted: dict[tuple[str, str], Forecaster] = field(default_factory=dict)
+    # (series, model, cutoff: a Timestamp or (datetime64, zone), season, residuals)
+    residuals: list[tuple[str, str, object, int, np.ndarray]] = field(default_factory=list)
+    batched: list[BatchedForecasts] = field(default_factory=list)
+    blocks: list[ForecastBlock] = field(default_factory=list)
+    timing_blocks: list[pd.DataFrame] = field(default_factory=list)
+    diagnostic_blocks: list[pd.DataFrame] = field(default_factory=list)
 
     def extend(self, other: ChainOutput) -> None:
         """Append everything ``other`` produced (outputs are merged in task order)."""
@@ -62,30 +143,131 @@ class ChainOutput:
         self.failures += other.failures
         self.diagnostics += other.diagnostics
         self.fitted.update(other.fitted)
+        self.residuals += other.residuals
+        self.batched += other.batched
+        self.blocks += other.blocks
+        self.timing_blocks += other.timing_blocks
+        self.diagnostic_blocks += other.diagnostic_blocks
+
+    def diagnose(self) -> None:
+        """The residual diagnostics of every pending ``residuals`` entry, computed at once
+        (:func:`~tsforecast.evaluation.diagnostics.residual_diagnostics_many`)."""
+        if not self.residuals:
+            return
+        arrays = [r[4] for r in self.residuals]
+        offsets = np.r_[0, np.cumsum([len(a) for a in arrays])]
+        table = residual_diagnostics_many(np.concatenate(arrays), offsets, [r[3] for r in self.residuals])
+        # one table (a datetime64 cutoff column, not a Timestamp per row): cheap to send back
+        self.diagnostic_blocks.append(pd.DataFrame({
+            "series": np.array([r[0] for r in self.residuals], dtype=object),
+            "model": np.array([r[1] for r in self.residuals], dtype=object),
+            "cutoff": pd.DatetimeIndex([_cutoff_stamp(r[2]) for r in self.residuals]),
+            "n": table["n"], "lags": table["lags"], "ljung_box_p": table["ljung_box_p"],
+            "acf": pd.Series(table["acf"], dtype=object),
+        }))
+        self.residuals = []
+
+    def diagnostic_frame(self) -> pd.DataFrame:
+        """The residual diagnostics (:data:`DIAGNOSTIC_COLUMNS`) of every chain diagnosed."""
+        self.diagnose()
+        pieces = [b for b in self.diagnostic_blocks if not b.empty]
+        if self.diagnostics:
+            pieces.append(pd.DataFrame(self.diagnostics, columns=DIAGNOSTIC_COLUMNS))
+        if not pieces:
+            return pd.DataFrame(columns=DIAGNOSTIC_COLUMNS)
+        return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
+
+    def compact(self) -> None:
+        """Everything forecast so far into one :class:`ForecastBlock` and one timing table:
+        what a block of work sends back (a few arrays, however many folds it forecast)."""
+        if self.forecasts:
+            self.blocks.append(ForecastBlock.of_folds(self.forecasts))
+            self.forecasts = []
+        if self.batched:
+            self.blocks.append(_block_of_batched(self.batched))
+            self.timing_blocks.append(_timings_of_batched(self.batched))
+            self.batched = []
+        if len(self.blocks) > 1:
+            self.blocks = [ForecastBlock.concat(self.blocks)]
+        if self.timings:
+            self.timing_blocks.append(pd.DataFrame(self.timings, columns=TIMING_COLUMNS))
+            self.timings = []
+        if len(self.timing_blocks) > 1:
+            self.timing_blocks = [pd.concat(self.timing_blocks, ignore_index=True)]
+
+    def timing_frame(self) -> pd.DataFrame:
+        """The timings (:data:`TIMING_COLUMNS`) of every fold forecast."""
+        self.compact()
+        return self.timing_blocks[0] if self.timing_blocks else pd.DataFrame(columns=TIMING_COLUMNS)
 
     def forecast_frame(self, levels: tuple[float, ...]) -> pd.DataFrame:
         """The tidy frame (:data:`FORECAST_COLUMNS`, then a column per quantile of
-        ``levels``), assembled from the fold arrays at once."""
+        ``levels``), assembled from the fold arrays at once, rows in the order produced."""
         quantile_names = [quantile_column(level) for level in levels]
-        if not self.forecasts:
+        self.compact()
+        if not self.blocks:
             dtypes = ["object", "object", "datetime64[ns]", "datetime64[ns]", "int64"] + ["float64"] * (
                 4 + len(levels))
             return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in zip(
                 FORECAST_COLUMNS + quantile_names, dtypes, strict=True)})
-        lengths = np.array([len(f.actual) for f in self.forecasts])
-        quantiles = np.concatenate([f.quantiles for f in self.forecasts])
+        b = self.blocks[0]
+        lengths = b.lengths
+        ends = np.cumsum(lengths)
+        # steps 1..n of each fold: the row number minus the row its fold starts at
+        steps = np.arange(1, int(ends[-1]) + 1) - np.repeat(ends - lengths, lengths)
         return pd.DataFrame({
-            "series": np.repeat(np.array([f.series for f in self.forecasts], dtype=object), lengths),
-            "model": np.repeat(np.array([f.model for f in self.forecasts], dtype=object), lengths),
-            "cutoff": pd.DatetimeIndex([f.cutoff for f in self.forecasts]).repeat(lengths),
-            "timestamp": _stamps(np.concatenate([f.timestamps for f in self.forecasts]), self.forecasts[0].tz),
-            "step": np.concatenate([np.arange(1, n + 1) for n in lengths]),
-            "actual": np.concatenate([f.actual for f in self.forecasts]),
-            "forecast": np.concatenate([f.forecast for f in self.forecasts]),
-            "lower": np.concatenate([f.lower for f in self.forecasts]),
-            "upper": np.concatenate([f.upper for f in self.forecasts]),
-            **{name: quantiles[:, j] for j, name in enumerate(quantile_names)},
+            "series": np.repeat(b.series, lengths),
+            "model": np.repeat(b.model, lengths),
+            "cutoff": _stamps(np.repeat(b.cutoff, lengths), b.tz),
+            "timestamp": _stamps(b.timestamps, b.tz),
+            "step": steps,
+            "actual": b.actual, "forecast": b.forecast, "lower": b.lower, "upper": b.upper,
+            **{name: b.quantiles[:, j] for j, name in enumerate(quantile_names)},
         })
+
+
+def _block_of_batched(chains: list[BatchedForecasts]) -> ForecastBlock:
+    """Batched chains' forecasts as one block (one concatenation per column)."""
+    folds = np.array([len(c.cutoffs) for c in chains])
+    steps = chains[0].forecast.shape[1] if chains else 0
+    quantiles = np.concatenate([c.quantiles for c in chains]).reshape(-1, chains[0].quantiles.shape[2])
+    lower = np.concatenate([c.quantiles[:, :, c.lower_at] for c in chains]).reshape(-1)
+    upper = np.concatenate([c.quantiles[:, :, c.upper_at] for c in chains]).reshape(-1)
+    return ForecastBlock(
+        np.repeat(np.array([c.series for c in chains], dtype=object), folds),
+        np.repeat(np.array([c.model for c in chains], dtype=object), folds),
+        np.concatenate([c.cutoffs for c in chains]), np.full(int(folds.sum()), steps, dtype="int64"),
+        np.concatenate([c.timestamps for c in chains]).reshape(-1),
+        np.concatenate([c.actual for c in chains]).reshape(-1),
+        np.concatenate([c.forecast for c in chains]).reshape(-1),
+        lower, upper, quantiles, tz=chains[0].tz,
+    )
+
+
+def _timings_of_batched(chains: list[BatchedForecasts]) -> pd.DataFrame:
+    """Batched chains' timing rows as one table (:data:`TIMING_COLUMNS`)."""
+    folds = np.array([len(c.cutoffs) for c in chains])
+    n = int(folds.sum())
+    return pd.DataFrame({
+        "series": np.repeat(np.array([c.series for c in chains], dtype=object), folds),
+        "model": np.repeat(np.array([c.model for c in chains], dtype=object), folds),
+        "cutoff": _stamps(np.concatenate([c.cutoffs for c in chains]), chains[0].tz),
+        "fit_time": np.repeat([c.fit_time for c in chains], folds),
+        "predict_time": np.zeros(n),
+        "refitted": np.concatenate([c.refitted for c in chains]),
+        "fitted": np.full(n, "", dtype=object),
+        "notes": np.full(n, "", dtype=object),
+    })
+
+
+def _cutoff_stamp(cutoff: object) -> pd.Timestamp:
+    """A queued cutoff as its Timestamp: a Timestamp, or (datetime64 value, zone) as the
+    batched path queues it (UTC when the zone is set)."""
+    if isinstance(cutoff, tuple):
+        value, tz = cutoff
+        stamp = pd.Timestamp(value)
+        return stamp if tz is None else stamp.tz_localize("UTC").tz_convert(tz)
+    return cutoff
 
 
 def utc_values(index: pd.DatetimeIndex) -> np.ndarray:

@@ -147,6 +147,8 @@ def run_global_chain(task: GlobalTask) -> ChainOutput:
             out.forecasts.append(forecast)
     if task.diagnose:
         forecast = {f.series for f in out.forecasts if f.cutoff == cutoffs.get(f.series)}
-        out.diagnostics += [diagnose_fit(view, name, chain.label, cutoffs[name])
-                            for name, view in views.items() if name in forecast]
+        for name, view in views.items():
+            if name in forecast:
+                diagnose_fit(view, name, chain.label, cutoffs[name], out)
+        out.diagnose()
     return out

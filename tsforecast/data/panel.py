@@ -141,14 +141,19 @@ def panel_from_long(
     text_codes, names = pd.factorize(text_ids, sort=True)
     check_distinct_ids([str(name) for name in names], f"{id_col!s} id")
     codes = text_codes[raw_codes]
-    _check_duplicates(data, codes, id_col, time_col, target_col)
     # series in id order (the table's row order carries no meaning); one stable sort and a
-    # split at the id boundaries, never one scan of the table per series
+    # split at the id boundaries (group indices), never one scan of the table per series
     order = np.argsort(codes, kind="stable")
     starts = np.searchsorted(codes[order], np.arange(len(names) + 1))
     groups = {str(names[k]): order[starts[k] : starts[k + 1]] for k in range(len(names))}
     times, target = data[time_col], data[target_col]
-    skipped = _too_short(dict(zip(groups, _valued_timestamps(codes, times, target, len(names)), strict=True)))
+    if _ascending_within_series(times, order, starts):
+        # no (id, time) pair twice: every row with a value is one timestamp with a value
+        valued = np.bincount(codes[(target.notna() & times.notna()).to_numpy()], minlength=len(names))
+    else:
+        _check_duplicates(data, codes, id_col, time_col, target_col)
+        valued = _valued_timestamps(codes, times, target, len(names))
+    skipped = _too_short(dict(zip(groups, valued, strict=True)))
     short = {s["series"] for s in skipped}
     groups = {name: rows for name, rows in groups.items() if name not in short}
     series, repairs = _regular_groups(times, target, groups), []
@@ -170,6 +175,20 @@ def panel_from_long(
             except DataError as exc:
                 raise DataError(f"series {name!r}: {exc}") from None
     return Panel(series, X, repairs, skipped)
+
+
+def _ascending_within_series(times: pd.Series, order: np.ndarray, starts: np.ndarray) -> bool:
+    """Whether ``times`` (dates, none missing) strictly increase within every series once the
+    rows are in ``order`` (series after series, cut at ``starts``): then no (id, time) pair
+    appears twice, which the usual table (sorted by id and time) shows with one pass."""
+    if not pd.api.types.is_datetime64_any_dtype(times.dtype) or len(times) < 2:
+        return False
+    instants = pd.DatetimeIndex(times).as_unit("ns").asi8[order]
+    if (instants == np.iinfo("int64").min).any():  # NaT
+        return False
+    rising = np.diff(instants) > 0
+    rising[starts[1:-1][starts[1:-1] > 0] - 1] = True  # from one series to the next: no constraint
+    return bool(rising.all())
 
 
 def _valued_timestamps(codes: np.ndarray, times: pd.Series, target: pd.Series, n_ids: int) -> np.ndarray:
@@ -256,7 +275,8 @@ def _regular_groups(
         if bad_series[k]:
             continue
         index = grid[offsets[k] : offsets[k] + lengths[k]]
-        out[name] = pd.Series(v[first_row[k] : first_row[k] + lengths[k]], index=index, name=name)
+        # no copy: the slice is a view of this function's own sorted values
+        out[name] = pd.Series(v[first_row[k] : first_row[k] + lengths[k]], index=index, name=name, copy=False)
     return out
 
 

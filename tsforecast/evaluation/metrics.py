@@ -7,7 +7,7 @@ equal length; the result is a plain float (``nan`` where the metric is undefined
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -26,6 +26,7 @@ __all__ = [
     "winkler_score",
     "seasonal_naive_scale",
     "seasonal_naive_scales",
+    "seasonal_naive_scales_panel",
     "scaled_errors",
     "mase_with_scale",
     "METRICS",
@@ -93,6 +94,40 @@ def seasonal_naive_scales(values: ArrayLike, starts: ArrayLike, ends: ArrayLike,
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, (total[np.maximum(ends - season, 0)] - total[np.minimum(starts, len(total) - 1)])
                         / np.maximum(count, 1), np.nan)
+
+
+def seasonal_naive_scales_panel(
+    values: Sequence[np.ndarray], starts: Sequence[ArrayLike], ends: Sequence[ArrayLike], season: int = 1,
+    chunk: int = 2048,
+) -> np.ndarray:
+    """:func:`seasonal_naive_scales` of many series at once, concatenated in order: series
+    ``i`` has ``values[i]`` and windows ``starts[i]``/``ends[i]``. The series are stacked
+    ``chunk`` at a time into a zero-padded matrix whose rows are cumulated on their own
+    (a cumulative sum is sequential, so each row's numbers are exactly its series' alone)."""
+    if season < 1:
+        raise ConfigError(f"season must be at least 1, got {season}.")
+    out = []
+    for first in range(0, len(values), chunk):
+        rows = [np.asarray(v, dtype="float64").reshape(-1) for v in values[first : first + chunk]]
+        width = max(len(r) for r in rows)
+        matrix = np.zeros((len(rows), width))
+        for k, r in enumerate(rows):
+            matrix[k, : len(r)] = r
+        total = np.zeros((len(rows), max(width - season, 0) + 1))
+        if width > season:
+            np.cumsum(np.abs(matrix[:, season:] - matrix[:, :-season]), axis=1, out=total[:, 1:])
+        lengths = np.array([len(r) for r in rows])
+        window_starts = [np.asarray(s, dtype="int64") for s in starts[first : first + chunk]]
+        window_ends = [np.asarray(e, dtype="int64") for e in ends[first : first + chunk]]
+        row = np.repeat(np.arange(len(rows)), [len(s) for s in window_starts])
+        start, end = np.concatenate(window_starts), np.concatenate(window_ends)
+        # the 1-D version's clamps, with each row's own length
+        last = np.maximum(lengths[row] - season, 0)
+        count = end - start - season
+        with np.errstate(invalid="ignore", divide="ignore"):
+            window = total[row, np.maximum(end - season, 0)] - total[row, np.minimum(start, last)]
+            out.append(np.where(count > 0, window / np.maximum(count, 1), np.nan))
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def seasonal_naive_scale(y_train: ArrayLike, season: int = 1) -> float:

@@ -75,14 +75,22 @@ class _Baseline(Forecaster):
             raise NotImplementedError("this subclass fits its own way; fit it fold by fold")
         self._check_training_length(freq, min(end - start for start, end in bounds))
         points = np.empty((len(bounds), horizon))
-        quantiles = np.empty((len(bounds), horizon, len(levels)))
+        sigmas = np.empty((len(bounds), horizon))
         for k, (start, end) in enumerate(bounds):
             self._fit_values(values[start:end])
             points[k] = self._predict(horizon, None)
-            # what _predict_quantiles gives, without forecasting twice (normal quantiles with
-            # sigma >= 0 never cross, so predict_quantiles' monotone guard changes nothing)
-            quantiles[k] = normal_quantiles(points[k], self._sigma_by_step(horizon), levels)
-        return points, quantiles
+            sigmas[k] = self._sigma_by_step(horizon)
+        # what _predict_quantiles gives, without forecasting twice (normal quantiles with
+        # sigma >= 0 never cross, so predict_quantiles' monotone guard changes nothing); one
+        # call for every fold, the same numbers elementwise
+        quantiles = normal_quantiles(points.reshape(-1), sigmas.reshape(-1), levels)
+        return points, quantiles.reshape(len(bounds), horizon, len(levels))
+
+    def values_residuals(self) -> np.ndarray:
+        """The in-sample one-step errors of the last fit from values (after
+        :meth:`forecast_folds`, its last fold's): what :meth:`residuals` holds past its leading
+        NaN, without a Series. A backtest diagnoses these instead of fitting the fold again."""
+        return self._residuals(self.last_values_)
 
     def _sample_paths(
         self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
