@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from tsforecast.backtest.chains import ChainTask, run_chain, run_task
 from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.frame import ChainOutput
+from tsforecast.backtest.panel_forecasts import run_block_panels
 from tsforecast.core.errors import ConfigError
 
 __all__ = ["Block", "plan_blocks", "progress_reporter", "run_block", "run_chains", "BLOCKS_PER_WORKER", "MAX_BLOCK"]
@@ -79,10 +80,16 @@ def plan_blocks(tasks: Sequence[object], n_workers: int, block_size: int | None 
 
 
 def run_block(block: Block) -> ChainOutput:
-    """Every task of ``block`` in order, the residual diagnosis of all its chains at once,
-    and its outputs compacted into arrays."""
+    """Every task of ``block``: the chains whose model forecasts many series at once
+    together (:func:`~tsforecast.backtest.panel_forecasts.run_block_panels`), the others in
+    order; then the residual diagnosis of all its chains at once, and its outputs compacted
+    into arrays."""
     out = ChainOutput()
-    for task in block.tasks:
+    # the chains whose model forecasts many series per call, in one call per model
+    done = run_block_panels(block.tasks, out)
+    for k, task in enumerate(block.tasks):
+        if k in done:
+            continue
         if isinstance(task, ChainTask):
             run_chain(task, out)  # chains append to the block's output: no object per chain
         else:
