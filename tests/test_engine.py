@@ -264,7 +264,7 @@ def test_block_level_forecasts_equal_the_per_chain_path(lengths, horizon, window
 
 
 @settings(max_examples=25, deadline=None)
-@given(lengths=st.lists(st.integers(15, 80), min_size=1, max_size=6), horizon=st.integers(1, 8),
+@given(lengths=st.lists(st.integers(30, 80), min_size=1, max_size=6), horizon=st.integers(1, 8),
        season=st.integers(1, 9), seed=st.integers(0, 10_000))
 def test_forecast_panel_equals_forecast_folds_series_by_series(lengths, horizon, season, seed):
     rng = np.random.default_rng(seed)

@@ -203,9 +203,12 @@ def backtest(
     # reported (alone, it is an error), after those the panel found too short to validate
     folds: dict[str, list[Fold]] = {}
     skipped = list(panel.skipped)
+    by_length: dict[int, list[Fold]] = {}  # folds depend on the length alone: cut once per length
     for name, y in series.items():
         try:
-            folds[name] = make_folds(len(y), horizon, n_windows, step, window_type, window_size, min_train)
+            if len(y) not in by_length:
+                by_length[len(y)] = make_folds(len(y), horizon, n_windows, step, window_type, window_size, min_train)
+            folds[name] = by_length[len(y)]
         except ConfigError as exc:
             if len(series) == 1 and not panel.skipped:
                 raise

@@ -169,7 +169,8 @@ def panel_from_long(
             {name: pd.Series(target.to_numpy()[rows], index=pd.Index(times.to_numpy()[rows]), name=target_col)
              for name, rows in rest.items()})
         series = {name: series[name] if name in series else cleaned[name] for name in groups}
-    _check_one_frequency(series)
+    if rest:  # the clean series share the grid's frequency; repaired ones may have another
+        _check_one_frequency(series)
     X = None
     if exog_columns:
         X = {}
