@@ -89,13 +89,15 @@ def _shared_client(distributed: Any, scheduler: str) -> Any:
         return client
 
 
-def close_dask_clients() -> None:
-    """Close the clients kept for schedulers given by address (done at exit; call it to
-    disconnect earlier, the next run connects again)."""
+def close_dask_clients(scheduler: str | None = None) -> None:
+    """Close the clients kept for schedulers given by address, or only the one for
+    ``scheduler`` (done at exit; call it to disconnect earlier, or before stopping a cluster
+    of your own: the next run connects again)."""
     with _CLIENTS_LOCK:
-        clients = list(_CLIENTS.values())
-        _CLIENTS.clear()
-        _PREPARED.clear()
+        names = list(_CLIENTS) if scheduler is None else [a for a in _CLIENTS if a == scheduler]
+        clients = [_CLIENTS.pop(name) for name in names]
+        for client in clients:
+            _PREPARED.pop(id(client), None)
     for client in clients:
         with contextlib.suppress(Exception):  # a scheduler already gone: nothing to close
             client.close()
