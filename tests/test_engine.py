@@ -283,3 +283,18 @@ def test_forecast_panel_equals_forecast_folds_series_by_series(lengths, horizon,
             p, q = alone.forecast_folds(values, bounds[k], horizon, (0.05, 0.5, 0.95), freq)
             assert np.array_equal(points[2 * k : 2 * k + 2], p) and np.array_equal(quantiles[2 * k : 2 * k + 2], q)
             assert np.array_equal(residuals[k], alone.values_residuals())
+
+
+class _ShiftedSeasonalNaive(SeasonalNaive):
+    """Forecasts its own way (the parent's forecast plus one): never the parent's array formulas."""
+
+    def _predict(self, horizon, X):
+        return super()._predict(horizon, X) + 1.0
+
+
+def test_a_subclass_that_forecasts_its_own_way_gets_its_own_numbers_on_the_block_path():
+    frame = _ragged_long([60, 75, 90], seed=3)
+    result = backtest(frame, {"shifted": _ShiftedSeasonalNaive()}, horizon=7, n_windows=2, id_col="id")
+    assert not _ShiftedSeasonalNaive.panel_formulas and SeasonalNaive.panel_formulas
+    table = result.forecasts.set_index(["series", "cutoff", "step", "model"])["forecast"].unstack("model")
+    np.testing.assert_array_equal(table["shifted"].to_numpy(), table["snaive"].to_numpy() + 1.0)

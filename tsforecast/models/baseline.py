@@ -30,12 +30,21 @@ class _Baseline(Forecaster):
     #: knows what it does) unless that subclass sets it itself: see ``__init_subclass__``
     fits_from_values: ClassVar[bool] = True
 
+    #: whether :meth:`forecast_panel` may use the class's own array formulas (SeasonalNaive's)
+    #: instead of calling ``_fit_values``, ``_predict`` and ``_sigma_by_step`` fold by fold:
+    #: False for a subclass that redefines any of those (see ``__init_subclass__``)
+    panel_formulas: ClassVar[bool] = False
+
     def __init_subclass__(cls, **kwargs: object) -> None:
         # a user's subclass of Naive that fits its own way must never be batched with the
         # parent's numbers: the safe default is decided once, where the class is declared
         super().__init_subclass__(**kwargs)
         if "fits_from_values" not in vars(cls) and ("_fit" in vars(cls) or "_update" in vars(cls)):
             cls.fits_from_values = False
+        # likewise a subclass that forecasts or spreads its own way gets the fold-by-fold loop
+        own = ("_fit_values", "_residuals", "_predict", "_sigma_by_step")
+        if "panel_formulas" not in vars(cls) and any(name in vars(cls) for name in own):
+            cls.panel_formulas = False
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         self._fit_values(y.to_numpy())
@@ -178,6 +187,7 @@ class SeasonalNaive(_Baseline):
     """
 
     short_name = "snaive"
+    panel_formulas = True  # forecast_panel below: the formulas of _predict and _sigma_by_step
 
     def __init__(self, season: int | None = None) -> None:
         self.season = season
@@ -207,7 +217,7 @@ class SeasonalNaive(_Baseline):
         fold's spread is ``sqrt(r @ r / r.size)`` of its own seasonal differences, computed
         fold by fold exactly as :meth:`forecast_folds` does (a cumulative sum over all folds
         would round differently, and the intervals must not change), which is the only loop."""
-        if not self.fits_from_values:
+        if not (self.fits_from_values and self.panel_formulas):
             return super().forecast_panel(values, starts, ends, horizon, levels, freq, residuals_of)
         self._check_training_length(freq, int(np.min(ends - starts)))
         m = self.season_
