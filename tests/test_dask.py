@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import tsforecast
 from tsforecast.app.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
 from tsforecast.backtest import backtest, backtest_partitioned
+from tsforecast.backtest.dask_engine import close_dask_clients, dask_client
 from tsforecast.core.errors import ConfigError
 from tsforecast.data.synthetic import make_panel
 from tsforecast.models.baseline import Naive
@@ -27,6 +28,7 @@ def cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=40) as local:
         yield local
+        close_dask_clients()  # the runs' kept client, before its scheduler goes
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +82,25 @@ def test_an_existing_cluster_is_reused_by_two_runs_without_starting_workers(clus
     # progress heard after each block of two chains: 5 series x 3 models (with the baseline) = 15 chains
     assert seen[-1] == (15, 15) and len(seen) == 2 * 8
     assert [done for done, _ in seen[:8]] == [2, 4, 6, 8, 10, 12, 14, 15]
+
+
+def test_runs_on_one_address_share_one_client_until_it_is_closed(cluster, panel):
+    address = cluster.scheduler_address
+    with dask_client(address, 1) as first, dask_client(address, 1) as second:
+        assert first is second and first.status == "running"
+    backtest(panel, ["naive"], horizon=7, n_windows=2, engine="dask", scheduler=address, **PANEL)
+    with dask_client(address, 1) as after_run:
+        assert after_run is first  # the run connected no client of its own, and left this one open
+    close_dask_clients()
+    assert first.status == "closed"
+    with dask_client(address, 1) as fresh:
+        assert fresh is not first and fresh.status == "running"
+    # a kept client that stopped running is replaced, not handed out
+    fresh.close()
+    with dask_client(address, 1) as replaced:
+        assert replaced is not fresh and replaced.status == "running"
+    with distributed.Client(cluster) as client:
+        assert client.run(_omp_threads) == {w: "1" for w in client.scheduler_info()["workers"]}
 
 
 def _station_partition(k: int) -> pd.DataFrame:

@@ -228,3 +228,73 @@ def test_panel_fold_scales_equal_each_series_alone(lengths, season, chunk, seed)
     alone = np.concatenate([seasonal_naive_scales(v, s, e, season) for v, s, e in zip(values, starts, ends,
                                                                                        strict=True)])
     assert np.array_equal(panel, alone, equal_nan=True)  # bit for bit: each row cumulated alone
+
+
+def _per_chain(cls):
+    """The same baseline without the many-series call: the engine forecasts it chain by chain
+    (``forecast_folds``), the path the block-level one must equal."""
+    return type(f"PerChain{cls.__name__}", (cls,), {"forecast_panel": None})
+
+
+def _ragged_long(lengths, seed):
+    rng = np.random.default_rng(seed)
+    end = pd.Timestamp("2024-06-30")
+    parts = [pd.DataFrame({"id": f"s{k}", "ds": pd.date_range(end=end, periods=n, freq="D"),
+                           "y": np.round(rng.gamma(2.0, 10.0, n), int(rng.integers(0, 3)))})
+             for k, n in enumerate(lengths)]
+    return pd.concat(parts, ignore_index=True)
+
+
+@settings(max_examples=15, deadline=None)
+@given(lengths=st.lists(st.integers(40, 160), min_size=1, max_size=7), horizon=st.integers(1, 9),
+       windows=st.integers(1, 3), refit=st.sampled_from([True, False, 2]), block_size=st.integers(1, 8),
+       seed=st.integers(0, 10_000))
+def test_block_level_forecasts_equal_the_per_chain_path(lengths, horizon, windows, refit, block_size, seed):
+    frame = _ragged_long(lengths, seed)
+    classes = (Naive, Drift, Mean, SeasonalNaive)
+    options = dict(horizon=horizon, n_windows=windows, refit=refit, id_col="id", block_size=block_size)
+    fast = backtest(frame, {c.short_name + "_x": c() for c in classes}, **options)
+    slow = backtest(frame, {c.short_name + "_x": _per_chain(c)() for c in classes}, **options)
+    assert fast.failures.empty and slow.failures.empty
+    # the same numbers to the last bit: forecasts, quantiles, scales and the diagnosis
+    pd.testing.assert_frame_equal(fast.forecasts, slow.forecasts, check_exact=True)
+    pd.testing.assert_frame_equal(fast.diagnostics, slow.diagnostics, check_exact=True)
+    columns = ["series", "model", "cutoff", "refitted", "fitted"]
+    pd.testing.assert_frame_equal(fast.timings[columns], slow.timings[columns])
+
+
+@settings(max_examples=25, deadline=None)
+@given(lengths=st.lists(st.integers(30, 80), min_size=1, max_size=6), horizon=st.integers(1, 8),
+       season=st.integers(1, 9), seed=st.integers(0, 10_000))
+def test_forecast_panel_equals_forecast_folds_series_by_series(lengths, horizon, season, seed):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.normal(50, 10, n) for n in lengths]
+    bounds = [[(int(rng.integers(0, 3)), n - horizon - 2 * k) for k in (1, 0)] for n in lengths]
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    starts = np.array([s + o for own, o in zip(bounds, offsets, strict=True) for s, _ in own])
+    ends = np.array([e + o for own, o in zip(bounds, offsets, strict=True) for _, e in own])
+    last = np.arange(1, 2 * len(lengths), 2)
+    freq = pd.tseries.frequencies.to_offset("D")
+    for model in (Naive(), Drift(), Mean(), SeasonalNaive(season=season)):
+        points, quantiles, residuals = model.forecast_panel(np.concatenate(arrays), starts, ends, horizon,
+                                                            (0.05, 0.5, 0.95), freq, last)
+        for k, values in enumerate(arrays):
+            alone = type(model)(**model.get_params())
+            p, q = alone.forecast_folds(values, bounds[k], horizon, (0.05, 0.5, 0.95), freq)
+            assert np.array_equal(points[2 * k : 2 * k + 2], p) and np.array_equal(quantiles[2 * k : 2 * k + 2], q)
+            assert np.array_equal(residuals[k], alone.values_residuals())
+
+
+class _ShiftedSeasonalNaive(SeasonalNaive):
+    """Forecasts its own way (the parent's forecast plus one): never the parent's array formulas."""
+
+    def _predict(self, horizon, X):
+        return super()._predict(horizon, X) + 1.0
+
+
+def test_a_subclass_that_forecasts_its_own_way_gets_its_own_numbers_on_the_block_path():
+    frame = _ragged_long([60, 75, 90], seed=3)
+    result = backtest(frame, {"shifted": _ShiftedSeasonalNaive()}, horizon=7, n_windows=2, id_col="id")
+    assert not _ShiftedSeasonalNaive.panel_formulas and SeasonalNaive.panel_formulas
+    table = result.forecasts.set_index(["series", "cutoff", "step", "model"])["forecast"].unstack("model")
+    np.testing.assert_array_equal(table["shifted"].to_numpy(), table["snaive"].to_numpy() + 1.0)

@@ -231,3 +231,34 @@ def test_the_headline_of_a_panel_says_when_significance_is_untested():
     assert "significance untested (fewer than 3 forecast origins per series)" in detail(2)
     tested = detail(3)
     assert "untested" not in tested and re.search(r"significantly better on \d+ of 3 series", tested)
+
+
+@settings(max_examples=15, deadline=None)
+@given(lengths=st.lists(st.integers(3, 60), min_size=2, max_size=6), tz=st.sampled_from([None, "Europe/Paris"]),
+       seed=st.integers(0, 10_000))
+def test_a_clean_long_table_keeps_its_arrays_and_they_give_the_same_hash_and_series_arrays(lengths, tz, seed):
+    from tsforecast.backtest.chains import series_arrays
+    from tsforecast.core.provenance import panel_hash
+
+    rng = np.random.default_rng(seed)
+    parts = [pd.DataFrame({"id": f"s{k}", "ds": pd.date_range("2024-01-01", periods=n, freq="h", tz=tz)
+                           + pd.Timedelta(hours=int(rng.integers(0, 30))), "y": rng.normal(size=n)})
+             for k, n in enumerate(lengths)]
+    # the series in any order in the table (the panel orders them by id)
+    panel = panel_from_long(pd.concat(parts[::-1] if seed % 2 else parts, ignore_index=True), "id", "ds", "y")
+    assert panel.arrays is not None
+    # the same table whether read from the kept arrays or from each Series
+    assert panel_hash(panel.series, None, panel.arrays) == panel_hash(panel.series)
+    fast, slow = series_arrays(panel.series, None, panel.arrays), series_arrays(panel.series)
+    assert list(fast) == list(slow)
+    for name, (values, stamps) in slow.items():
+        assert np.array_equal(fast[name][0], values) and np.array_equal(fast[name][1], stamps)
+        assert fast[name][1].dtype == stamps.dtype
+
+
+def test_a_long_table_with_a_repaired_series_keeps_no_arrays():
+    frame = pd.DataFrame({"id": ["a"] * 5 + ["b"] * 5,
+                          "ds": list(pd.date_range("2024-01-01", periods=5)) * 2,
+                          "y": [1.0, 2.0, np.nan, 4.0, 5.0, 1.0, 2.0, 3.0, 4.0, 5.0]})
+    panel = panel_from_long(frame, "id", "ds", "y")
+    assert panel.arrays is None  # "a" was repaired: its Series is no longer the table's rows

@@ -203,9 +203,12 @@ def backtest(
     # reported (alone, it is an error), after those the panel found too short to validate
     folds: dict[str, list[Fold]] = {}
     skipped = list(panel.skipped)
+    by_length: dict[int, list[Fold]] = {}  # folds depend on the length alone: cut once per length
     for name, y in series.items():
         try:
-            folds[name] = make_folds(len(y), horizon, n_windows, step, window_type, window_size, min_train)
+            if len(y) not in by_length:
+                by_length[len(y)] = make_folds(len(y), horizon, n_windows, step, window_type, window_size, min_train)
+            folds[name] = by_length[len(y)]
         except ConfigError as exc:
             if len(series) == 1 and not panel.skipped:
                 raise
@@ -219,7 +222,8 @@ def backtest(
     chains = plan_chains(folds, [label for label in labelled if label not in global_labels], refit)
     settings = {"refit": refit, "coverage": coverage, "time_limit": time_limit, "diagnose": diagnose}
     # the long global fits go first, so workers start on them while the short chains fill in
-    arrays = series_arrays(series, folds)  # values and stamps of each series, read once
+    # values and stamps of each series, read once (sliced from the long table's when kept)
+    arrays = series_arrays(series, folds, panel.arrays)
     tasks = global_tasks(plan_global_chains(n_windows, global_labels, refit), labelled, series, panel.X, folds,
                          **settings) + chain_tasks(chains, labelled, series, panel.X, **settings,
                                                    keep_fitted=keep_fitted, arrays=arrays)
@@ -250,7 +254,7 @@ def backtest(
     tz = first_series.index.tz
     every = np.concatenate([stamps[name][[f.train_end - 1 for f in fs]] for name, fs in folds.items()])
     metadata = {
-        "data_hash": panel_hash(panel.series, panel.X),
+        "data_hash": panel_hash(panel.series, panel.X, panel.arrays),
         "series": list(used),
         "start": _stamp_text(min(own[0] for own in stamps.values()), tz),
         "end": _stamp_text(max(own[-1] for own in stamps.values()), tz),

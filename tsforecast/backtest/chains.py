@@ -184,8 +184,20 @@ def chain_tasks(
     return tasks
 
 
-def series_arrays(data: Mapping[str, pd.Series], names: object = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each series' values and datetime64 stamps (UTC when aware), for ``names`` (default all)."""
+def series_arrays(
+    data: Mapping[str, pd.Series], names: object = None,
+    flat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each series' values and datetime64 stamps (UTC when aware), for ``names`` (default all).
+    ``flat``: all of ``data``'s values, UTC nanoseconds and lengths one series after another
+    (:attr:`tsforecast.data.panel.Panel.arrays`): each series' arrays are views of them, with
+    no call per Series."""
+    if flat is not None:
+        values, instants, lengths = flat
+        stamps = instants.view("datetime64[ns]")
+        starts = np.r_[0, np.cumsum(lengths)].tolist()
+        return {name: (values[a:b], stamps[a:b]) for name, a, b in zip(data, starts[:-1], starts[1:], strict=True)
+                if names is None or name in names}
     return {name: (y.to_numpy(), utc_values(y.index)) for name, y in data.items() if names is None or name in names}
 
 

@@ -1,11 +1,19 @@
 """Running a backtest's work on a Dask ``distributed`` cluster, beyond one machine.
 
-``backtest(..., engine="dask")`` hands every chain of work (one series, one model, its folds;
-see :mod:`tsforecast.backtest.chains`) to a cluster as one task, so the work is distributed by
-series. Without an address a :class:`distributed.LocalCluster` of ``n_jobs`` worker
-processes starts for the run and stops after it; with ``scheduler="tcp://host:8786"`` the run
-uses that cluster (started with ``dask scheduler`` and ``dask worker`` on the machines, each
-with tsforecast installed) and leaves it running.
+``backtest(..., engine="dask")`` hands blocks of chains of work (many series, a model, their
+folds; see :mod:`tsforecast.backtest.runner`) to a cluster, one task per block, so the work is
+distributed by series. Without an address a :class:`distributed.LocalCluster` of ``n_jobs``
+worker processes starts for the run and stops after it; with ``scheduler="tcp://host:8786"``
+the run uses that cluster (started with ``dask scheduler`` and ``dask worker`` on the machines,
+each with tsforecast installed) and leaves it running.
+
+**One client per scheduler address, per process.** The first run on an address connects a
+:class:`distributed.Client` to it; later runs in the same process reuse that client (no new
+connection, handshake or worker set-up per run: what makes many small runs, such as ``auto``'s
+or a scheduler's loop, cheap on an existing cluster). A client whose connection is no longer
+running is replaced by a new one. The clients are closed when the process exits (``atexit``),
+or earlier with :func:`close_dask_clients`; the cluster itself is never stopped by tsforecast.
+Each worker is limited to one BLAS thread per Dask thread once, when a run first sees it.
 
 The numbers are the serial run's: each task is the function a serial run calls, on the same
 inputs, models are seeded, and every worker process is limited to one BLAS and one PyTorch
@@ -22,6 +30,7 @@ Dask is an optional dependency: ``pip install "tsforecast[dask]"``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import threading
@@ -33,7 +42,7 @@ from tsforecast.backtest.executors import WorkerError, check_main_is_guarded
 from tsforecast.core.errors import ConfigError
 from tsforecast.core.threads import limit_process_threads
 
-__all__ = ["connect_scheduler", "dask_client", "dask_threads", "run_tasks_dask"]
+__all__ = ["close_dask_clients", "connect_scheduler", "dask_client", "dask_threads", "run_tasks_dask"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,16 +64,54 @@ def _import_distributed() -> Any:
     return distributed
 
 
+# the clients connected to schedulers given by address, kept for the process (module docstring)
+_CLIENTS: dict[str, Any] = {}
+# per client (by id), the workers already limited to one BLAS thread per Dask thread
+_PREPARED: dict[int, set[str]] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _shared_client(distributed: Any, scheduler: str) -> Any:
+    """The process's client for ``scheduler``: the one connected before if it still runs,
+    else a new one (kept, and closed at exit)."""
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(scheduler)
+        if client is not None and client.status == "running":
+            return client
+        if client is not None:  # lost its scheduler: replaced, and the old one let go
+            _PREPARED.pop(id(client), None)
+            with contextlib.suppress(Exception):
+                client.close()
+        client = connect_scheduler(distributed, scheduler, _CONNECT_TIMEOUT)
+        if not _CLIENTS:
+            atexit.register(close_dask_clients)
+        _CLIENTS[scheduler] = client
+        return client
+
+
+def close_dask_clients(scheduler: str | None = None) -> None:
+    """Close the clients kept for schedulers given by address, or only the one for
+    ``scheduler`` (done at exit; call it to disconnect earlier, or before stopping a cluster
+    of your own: the next run connects again)."""
+    with _CLIENTS_LOCK:
+        names = list(_CLIENTS) if scheduler is None else [a for a in _CLIENTS if a == scheduler]
+        clients = [_CLIENTS.pop(name) for name in names]
+        for client in clients:
+            _PREPARED.pop(id(client), None)
+    for client in clients:
+        with contextlib.suppress(Exception):  # a scheduler already gone: nothing to close
+            client.close()
+
+
 @contextlib.contextmanager
 def dask_client(scheduler: str | None, n_workers: int) -> Iterator[Any]:
-    """A :class:`distributed.Client` for one run: connected to ``scheduler`` (an address such
-    as ``tcp://10.0.0.5:8786``), or to a fresh LocalCluster of ``n_workers`` single-threaded
-    worker processes that is shut down afterwards."""
+    """A :class:`distributed.Client` for one run: the process's client for ``scheduler`` (an
+    address such as ``tcp://10.0.0.5:8786``; connected on first use and kept, see the module
+    docstring), or one on a fresh LocalCluster of ``n_workers`` single-threaded worker
+    processes that is shut down afterwards."""
     distributed = _import_distributed()
     if scheduler is not None:
-        client = connect_scheduler(distributed, scheduler, _CONNECT_TIMEOUT)
-        with contextlib.closing(client):
-            yield client
+        yield _shared_client(distributed, scheduler)
         return
     check_main_is_guarded()
     cluster = distributed.LocalCluster(
@@ -114,6 +161,27 @@ def dask_threads(client: Any) -> int:
     return sum(w.get("nthreads", 1) for w in workers.values())
 
 
+def _prepare_workers(client: Any) -> int:
+    """Limit each worker not seen before by ``client`` to one BLAS and PyTorch thread per
+    Dask thread (its threads share its cores); the cluster's Dask threads. One round trip
+    per new worker, not one per run."""
+    workers = client.scheduler_info().get("workers", {})
+    if not workers:
+        raise ConfigError("the Dask cluster has no workers. Fix: start at least one (dask worker ADDRESS).")
+    # a worker is known by its address and process id: one restarted at the same address is new
+    known = {f"{address}#{info.get('pid', '')}": address for address, info in workers.items()}
+    with _CLIENTS_LOCK:
+        # only the kept clients remember; a run's own LocalCluster client is new every time
+        shared = any(c is client for c in _CLIENTS.values())
+        seen = _PREPARED.setdefault(id(client), set()) if shared else set()
+        new = sorted(set(known) - seen)
+    if new:
+        client.run(limit_process_threads, 1, workers=[known[key] for key in new])
+        with _CLIENTS_LOCK:
+            seen.update(new)
+    return sum(w.get("nthreads", 1) for w in workers.values())
+
+
 def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) -> Iterator[R]:
     """``function(task)`` for every task on the cluster behind ``client``, yielded in task
     order (as :func:`~tsforecast.backtest.executors.run_tasks` does).
@@ -123,8 +191,7 @@ def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) 
     at most a few tasks per Dask thread are in flight or waiting for their turn: the client
     never holds every task's result at once."""
     distributed = _import_distributed()
-    threads = dask_threads(client)
-    client.run(limit_process_threads, 1)  # each worker's Dask threads share its cores
+    threads = _prepare_workers(client)
     remaining = enumerate(tasks)
     position: dict[Any, int] = {}
     finished: dict[int, Any] = {}

@@ -161,7 +161,7 @@ class ChainOutput:
         self.diagnostic_blocks.append(pd.DataFrame({
             "series": np.array([r[0] for r in self.residuals], dtype=object),
             "model": np.array([r[1] for r in self.residuals], dtype=object),
-            "cutoff": pd.DatetimeIndex([_cutoff_stamp(r[2]) for r in self.residuals]),
+            "cutoff": _cutoff_stamps([r[2] for r in self.residuals]),
             "n": table["n"], "lags": table["lags"], "ljung_box_p": table["ljung_box_p"],
             "acf": pd.Series(table["acf"], dtype=object),
         }))
@@ -268,6 +268,16 @@ def _cutoff_stamp(cutoff: object) -> pd.Timestamp:
         stamp = pd.Timestamp(value)
         return stamp if tz is None else stamp.tz_localize("UTC").tz_convert(tz)
     return cutoff
+
+
+def _cutoff_stamps(cutoffs: list[object]) -> pd.DatetimeIndex:
+    """Queued cutoffs (see :func:`_cutoff_stamp`) as one index: from their datetime64 values
+    at once when all are (value, zone) pairs of one zone, as the many-series path queues them
+    (no Timestamp per series)."""
+    zones = {c[1] for c in cutoffs if isinstance(c, tuple)}
+    if len(zones) == 1 and all(isinstance(c, tuple) for c in cutoffs):
+        return _stamps(np.array([c[0] for c in cutoffs]), zones.pop())
+    return pd.DatetimeIndex([_cutoff_stamp(c) for c in cutoffs])
 
 
 def utc_values(index: pd.DatetimeIndex) -> np.ndarray:

@@ -108,11 +108,13 @@ def backtest_hierarchy(
         if engine == "dask" and scheduler is None:
             # one cluster for every fold: each fold's backtest connects to it as to a scheduler
             # the user gave, instead of starting (and stopping) a LocalCluster of its own
-            from tsforecast.backtest.dask_engine import dask_client
+            from tsforecast.backtest.dask_engine import close_dask_clients, dask_client
             from tsforecast.backtest.executors import worker_count
 
             client = stack.enter_context(dask_client(None, worker_count(n_jobs, len(h.ids) * max(1, len(models)))))
             scheduler = client.scheduler_info()["address"]
+            # the folds' runs keep a client for this address: closed before the cluster stops
+            stack.callback(close_dask_clients, scheduler)
         for k, fold in enumerate(folds):
             last = k == len(folds) - 1
             parts.append(backtest(

@@ -25,13 +25,19 @@ from dataclasses import dataclass
 from tsforecast.backtest.chains import ChainTask, run_chain, run_task
 from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.frame import ChainOutput
+from tsforecast.backtest.panel_forecasts import run_block_panels
 from tsforecast.core.errors import ConfigError
 
-__all__ = ["Block", "plan_blocks", "progress_reporter", "run_block", "run_chains", "BLOCKS_PER_WORKER", "MAX_BLOCK"]
+__all__ = ["Block", "plan_blocks", "progress_reporter", "run_block", "run_chains", "BLOCKS_PER_WORKER",
+           "DASK_BLOCKS_PER_THREAD", "MAX_BLOCK"]
 
 #: blocks per worker (or Dask thread) when the size is not given: enough for the faster
 #: workers to take more blocks than the slower ones, and for a progress display to move
 BLOCKS_PER_WORKER = 8
+#: blocks per Dask thread when the size is not given: fewer than locally, since every block
+#: costs a round trip through the scheduler (a few ms of CPU in the client, the scheduler and
+#: the worker); a panel too large for that still streams in blocks of at most MAX_BLOCK chains
+DASK_BLOCKS_PER_THREAD = 2
 #: at most this many chains per block, so one block's forecasts stay a few MiB however large
 #: the panel (100,000 series make a few hundred blocks, streamed back as they finish)
 MAX_BLOCK = 500
@@ -54,15 +60,18 @@ class Block:
         return run_block(self)
 
 
-def plan_blocks(tasks: Sequence[object], n_workers: int, block_size: int | None = None) -> list[Block]:
+def plan_blocks(
+    tasks: Sequence[object], n_workers: int, block_size: int | None = None, per_worker: int = BLOCKS_PER_WORKER,
+) -> list[Block]:
     """``tasks`` cut into blocks in order: each global model's task alone (it is already a
     whole fold across the panel), the chains in runs of ``block_size`` (default: about
-    :data:`BLOCKS_PER_WORKER` blocks per worker, at most :data:`MAX_BLOCK` chains each)."""
+    ``per_worker`` blocks per worker, :data:`BLOCKS_PER_WORKER` unless given, at most
+    :data:`MAX_BLOCK` chains each)."""
     if block_size is not None and (isinstance(block_size, bool) or not isinstance(block_size, int)
                                    or block_size < 1):
         raise ConfigError(f"block_size must be a positive integer or None, got {block_size!r}.")
     chains = sum(isinstance(t, ChainTask) for t in tasks)
-    size = block_size or min(MAX_BLOCK, max(1, math.ceil(chains / (BLOCKS_PER_WORKER * max(1, n_workers)))))
+    size = block_size or min(MAX_BLOCK, max(1, math.ceil(chains / (per_worker * max(1, n_workers)))))
     blocks: list[Block] = []
     run: list[object] = []
     for task in tasks:
@@ -79,10 +88,16 @@ def plan_blocks(tasks: Sequence[object], n_workers: int, block_size: int | None 
 
 
 def run_block(block: Block) -> ChainOutput:
-    """Every task of ``block`` in order, the residual diagnosis of all its chains at once,
-    and its outputs compacted into arrays."""
+    """Every task of ``block``: the chains whose model forecasts many series at once
+    together (:func:`~tsforecast.backtest.panel_forecasts.run_block_panels`), the others in
+    order; then the residual diagnosis of all its chains at once, and its outputs compacted
+    into arrays."""
     out = ChainOutput()
-    for task in block.tasks:
+    # the chains whose model forecasts many series per call, in one call per model
+    done = run_block_panels(block.tasks, out)
+    for k, task in enumerate(block.tasks):
+        if k in done:
+            continue
         if isinstance(task, ChainTask):
             run_chain(task, out)  # chains append to the block's output: no object per chain
         else:
@@ -118,7 +133,7 @@ def run_chains(
             from tsforecast.backtest.dask_engine import dask_client, dask_threads, run_tasks_dask
 
             client = stack.enter_context(dask_client(scheduler, n_workers))
-            blocks = plan_blocks(tasks, dask_threads(client), block_size)
+            blocks = plan_blocks(tasks, dask_threads(client), block_size, DASK_BLOCKS_PER_THREAD)
             results = run_tasks_dask(run_block, blocks, client)
         else:
             blocks = plan_blocks(tasks, n_workers, block_size)

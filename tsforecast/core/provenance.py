@@ -3,6 +3,7 @@ the versions of the libraries that produced the numbers."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import platform
@@ -24,20 +25,29 @@ def data_hash(frame: pd.DataFrame | pd.Series, X: pd.DataFrame | None = None) ->
     return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
-def panel_hash(series: Mapping[str, pd.Series], X: Mapping[str, pd.DataFrame] | None = None) -> str:
+def panel_hash(
+    series: Mapping[str, pd.Series], X: Mapping[str, pd.DataFrame] | None = None,
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> str:
     """One fingerprint of several series and their regressors, in order; for one series,
     its :func:`data_hash` (what a model saved from it records). The series are hashed as one
-    table (id, timestamp, value), so thousands of them cost one hash, not thousands."""
+    table (id, timestamp, value), so thousands of them cost one hash, not thousands.
+
+    ``arrays``: the series' values, timestamps (int64 nanoseconds, UTC) and lengths one after
+    another, when the caller has them (a panel read from a long table keeps them): the same
+    table, and the same hash, without reading each Series."""
     if len(series) == 1:
         ((name, y),) = series.items()
         return data_hash(y, None if X is None else X[name])
     names = list(series)
-    lengths = [len(y) for y in series.values()]
-    table = pd.DataFrame({
-        "series": np.repeat(np.arange(len(names)), lengths),
-        "timestamp": np.concatenate([y.index.as_unit("ns").asi8 for y in series.values()]),
-        "value": np.concatenate([y.to_numpy() for y in series.values()]),
-    })
+    if arrays is not None:
+        values, instants, lengths = arrays
+    else:
+        lengths = [len(y) for y in series.values()]
+        instants = np.concatenate([y.index.as_unit("ns").asi8 for y in series.values()])
+        values = np.concatenate([y.to_numpy() for y in series.values()])
+    table = pd.DataFrame({"series": np.repeat(np.arange(len(names)), lengths), "timestamp": instants,
+                          "value": values})
     digest = hashlib.sha256("\x1f".join(names).encode())
     digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
     if X is not None:
@@ -48,6 +58,13 @@ def panel_hash(series: Mapping[str, pd.Series], X: Mapping[str, pd.DataFrame] | 
 
 def versions() -> dict[str, str]:
     """Versions of Python and of the libraries behind the numbers."""
+    return dict(_installed_versions())  # a copy: callers may add to it
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> dict[str, str]:
+    """Read once per process: installed versions do not change while it runs, and reading
+    the packages' metadata costs a tenth of a backtest of a thousand baselines."""
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": platform.python_version()}

@@ -52,6 +52,12 @@ class Panel:
     X: dict[str, pd.DataFrame] | None = None
     repairs: list[str] = field(default_factory=list)
     skipped: list[dict[str, object]] = field(default_factory=list)
+    #: every series' values and timestamps (int64 nanoseconds since the epoch, UTC) one series
+    #: after another in ``series`` order, and each series' length: kept when the whole panel
+    #: came clean from a long table (:func:`panel_from_long`), where they exist already, so a
+    #: backtest reads each series' arrays and hashes the panel without going back to the
+    #: Series; None otherwise
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def freq(self) -> pd.DateOffset:
@@ -156,14 +162,15 @@ def panel_from_long(
     skipped = _too_short(dict(zip(groups, valued, strict=True)))
     short = {s["series"] for s in skipped}
     groups = {name: rows for name, rows in groups.items() if name not in short}
-    series, repairs = _regular_groups(times, target, groups), []
+    (series, arrays), repairs = _regular_groups(times, target, groups), []
     rest = {name: rows for name, rows in groups.items() if name not in series}
     if rest:
         cleaned, repairs = _clean_each(
             {name: pd.Series(target.to_numpy()[rows], index=pd.Index(times.to_numpy()[rows]), name=target_col)
              for name, rows in rest.items()})
         series = {name: series[name] if name in series else cleaned[name] for name in groups}
-    _check_one_frequency(series)
+    if rest:  # the clean series share the grid's frequency; repaired ones may have another
+        _check_one_frequency(series)
     X = None
     if exog_columns:
         X = {}
@@ -174,7 +181,7 @@ def panel_from_long(
                 X[name] = exog_on_index(rows, values.index)
             except DataError as exc:
                 raise DataError(f"series {name!r}: {exc}") from None
-    return Panel(series, X, repairs, skipped)
+    return Panel(series, X, repairs, skipped, arrays if not rest else None)
 
 
 def _ascending_within_series(times: pd.Series, order: np.ndarray, starts: np.ndarray) -> bool:
@@ -226,11 +233,21 @@ def _check_duplicates(
 
 def _regular_groups(
     times: pd.Series, target: pd.Series, groups: dict[str, np.ndarray]
-) -> dict[str, pd.Series]:
+) -> tuple[dict[str, pd.Series], tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
     """The series that are already clean, built without validating each on its own: numeric
     values with none missing, timestamps (already dates) that step by one fixed interval, the
     same for every such series. Checked for the whole table at once; the rest go through
-    :func:`~tsforecast.data.validation.clean_series` one by one (repairs, calendar frequencies)."""
+    :func:`~tsforecast.data.validation.clean_series` one by one (repairs, calendar frequencies).
+    Also every series' values, UTC nanoseconds and lengths one after another (:attr:`Panel.arrays`)
+    when all of them are clean, else None."""
+    found = _regular_series(times, target, groups)
+    return found if isinstance(found, tuple) else (found, None)
+
+
+def _regular_series(
+    times: pd.Series, target: pd.Series, groups: dict[str, np.ndarray]
+) -> dict[str, pd.Series] | tuple[dict[str, pd.Series], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`_regular_groups`' work: the series, with the arrays when every one is clean."""
     if not (pd.api.types.is_datetime64_any_dtype(times.dtype) and pd.api.types.is_numeric_dtype(target.dtype)
             and not pd.api.types.is_bool_dtype(target.dtype)):
         return {}
@@ -277,7 +294,8 @@ def _regular_groups(
         index = grid[offsets[k] : offsets[k] + lengths[k]]
         # no copy: the slice is a view of this function's own sorted values
         out[name] = pd.Series(v[first_row[k] : first_row[k] + lengths[k]], index=index, name=name, copy=False)
-    return out
+    # the index is a slice of the grid, whose instants are t: the arrays are the Series' own
+    return (out, (v, t, lengths)) if not bad_series.any() and grid.unit == "ns" else out
 
 
 def panel_from_wide(data: pd.DataFrame, X: pd.DataFrame | None = None) -> Panel:

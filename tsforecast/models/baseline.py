@@ -30,12 +30,21 @@ class _Baseline(Forecaster):
     #: knows what it does) unless that subclass sets it itself: see ``__init_subclass__``
     fits_from_values: ClassVar[bool] = True
 
+    #: whether :meth:`forecast_panel` may use the class's own array formulas (SeasonalNaive's)
+    #: instead of calling ``_fit_values``, ``_predict`` and ``_sigma_by_step`` fold by fold:
+    #: False for a subclass that redefines any of those (see ``__init_subclass__``)
+    panel_formulas: ClassVar[bool] = False
+
     def __init_subclass__(cls, **kwargs: object) -> None:
         # a user's subclass of Naive that fits its own way must never be batched with the
         # parent's numbers: the safe default is decided once, where the class is declared
         super().__init_subclass__(**kwargs)
         if "fits_from_values" not in vars(cls) and ("_fit" in vars(cls) or "_update" in vars(cls)):
             cls.fits_from_values = False
+        # likewise a subclass that forecasts or spreads its own way gets the fold-by-fold loop
+        own = ("_fit_values", "_residuals", "_predict", "_sigma_by_step")
+        if "panel_formulas" not in vars(cls) and any(name in vars(cls) for name in own):
+            cls.panel_formulas = False
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         self._fit_values(y.to_numpy())
@@ -85,6 +94,38 @@ class _Baseline(Forecaster):
         # call for every fold, the same numbers elementwise
         quantiles = normal_quantiles(points.reshape(-1), sigmas.reshape(-1), levels)
         return points, quantiles.reshape(len(bounds), horizon, len(levels))
+
+    def forecast_panel(
+        self, values: np.ndarray, starts: np.ndarray, ends: np.ndarray, horizon: int, levels: tuple[float, ...],
+        freq: object, residuals_of: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """:meth:`forecast_folds` for the folds of many series at once: ``values`` holds every
+        series one after another (one flat array), fold ``k`` is fitted on
+        ``values[starts[k]:ends[k]]``. Returns points ``(folds, horizon)``, quantiles ``(folds,
+        horizon, levels)`` and, for each fold numbered in ``residuals_of``, its in-sample
+        one-step errors (what :meth:`values_residuals` gives after fitting that fold).
+
+        The same numbers as :meth:`forecast_folds` fold by fold (a test checks it); a backtest
+        block calls it once for all its series (``tsforecast.backtest.panel_forecasts``), so the
+        cost per series is a few array slices, not a Python call per series and per fold. This
+        generic form loops over the folds; :class:`SeasonalNaive` overrides it with array
+        operations over every fold at once."""
+        if not self.fits_from_values:
+            raise NotImplementedError("this subclass fits its own way; fit it fold by fold")
+        self._check_training_length(freq, int(np.min(ends - starts)))
+        wanted = set() if residuals_of is None else {int(k) for k in residuals_of}
+        points = np.empty((len(starts), horizon))
+        sigmas = np.empty((len(starts), horizon))
+        residuals: dict[int, np.ndarray] = {}
+        for k, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            self._fit_values(values[start:end])
+            points[k] = self._predict(horizon, None)
+            sigmas[k] = self._sigma_by_step(horizon)
+            if k in wanted:
+                residuals[k] = self._residuals(self.last_values_)
+        quantiles = normal_quantiles(points.reshape(-1), sigmas.reshape(-1), levels)
+        return points, quantiles.reshape(len(starts), horizon, len(levels)), [
+            residuals[int(k)] for k in (residuals_of if residuals_of is not None else ())]
 
     def values_residuals(self) -> np.ndarray:
         """The in-sample one-step errors of the last fit from values (after
@@ -146,6 +187,7 @@ class SeasonalNaive(_Baseline):
     """
 
     short_name = "snaive"
+    panel_formulas = True  # forecast_panel below: the formulas of _predict and _sigma_by_step
 
     def __init__(self, season: int | None = None) -> None:
         self.season = season
@@ -164,6 +206,34 @@ class SeasonalNaive(_Baseline):
     def _sigma_by_step(self, horizon: int) -> np.ndarray:
         full_seasons = (np.arange(1, horizon + 1) - 1) // self.season_
         return self.sigma_ * np.sqrt(full_seasons + 1)
+
+    def forecast_panel(
+        self, values: np.ndarray, starts: np.ndarray, ends: np.ndarray, horizon: int, levels: tuple[float, ...],
+        freq: object, residuals_of: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """:meth:`_Baseline.forecast_panel` with array operations over every fold at once.
+
+        The points are copies of the values a season before each step (one fancy index); each
+        fold's spread is ``sqrt(r @ r / r.size)`` of its own seasonal differences, computed
+        fold by fold exactly as :meth:`forecast_folds` does (a cumulative sum over all folds
+        would round differently, and the intervals must not change), which is the only loop."""
+        if not (self.fits_from_values and self.panel_formulas):
+            return super().forecast_panel(values, starts, ends, horizon, levels, freq, residuals_of)
+        self._check_training_length(freq, int(np.min(ends - starts)))
+        m = self.season_
+        # the last season of each fold repeated: step h reads the value m - (h mod m) before the end
+        points = values[ends[:, None] - m + (np.arange(horizon) % m)[None, :]]
+        sigma = np.empty(len(starts))
+        for k, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            r = values[start + m : end] - values[start : end - m]
+            sigma[k] = np.sqrt(r @ r / r.size) if r.size else 0.0
+        full_seasons = (np.arange(1, horizon + 1) - 1) // m
+        # float(sigma) * array in _sigma_by_step is this product elementwise: the same numbers
+        sigmas = sigma[:, None] * np.sqrt(full_seasons + 1)[None, :]
+        quantiles = normal_quantiles(points.reshape(-1), sigmas.reshape(-1), levels)
+        residuals = [] if residuals_of is None else [
+            values[starts[k] + m : ends[k]] - values[starts[k] : ends[k] - m] for k in residuals_of]
+        return points, quantiles.reshape(len(starts), horizon, len(levels)), residuals
 
     def _accumulate(self, shocks: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
         # a random walk per position in the season: step h adds to step h - season
