@@ -143,7 +143,7 @@ def test_the_default_plans_the_work_from_the_series_alone():
         model = tsforecast.Auto().fit(rail.iloc[-400:])
     assert model.plan_.candidates == DEFAULT_CANDIDATES  # no network unless asked for
     assert (model.plan_.horizon, model.plan_.n_windows) == (8, 3)  # a week clipped up to 8 days
-    assert list(model.validation_.index) == [*DEFAULT_CANDIDATES, "combo"]  # combo: scored, never fitted
+    assert list(model.validation_.index) == list(DEFAULT_CANDIDATES)  # combo only when named (README)
     assert model.validation_["status"].str.startswith(("ok", "chosen")).all()
 
 
@@ -377,16 +377,12 @@ def trending_monthly(seed: int = 3) -> pd.Series:
                      + rng.normal(0, 2, 96), index=pd.date_range("2010-01", periods=96, freq="MS"))
 
 
-def test_auto_scores_combo_from_its_members_and_averages_them_when_it_ranks_first():
+def test_combo_is_a_candidate_when_named():
     y = trending_monthly()  # the three members err in different directions here
-    model = tsforecast.Auto().fit(y)
+    model = tsforecast.Auto(candidates=("snaive", "theta", "combo"), combine="best").fit(y)
     scores = model.validation_["score"]
-    assert model.validation_.loc["combo", "seconds"] == 0.0  # scored from the members' forecasts, no fit
-    assert scores["combo"] < min(scores[m] for m in COMBO_MEMBERS)  # their mean's errors, not a member's
-    assert scores.idxmin() == "combo"
-    assert sorted(model.chosen_) == sorted(COMBO_MEMBERS) and model.label_ == "mean of auto_arima, ets, theta"
-    assert model.validation_.loc["ets", "status"] == "chosen: combo (their mean) has the best validation MASE"
+    assert scores["combo"] < scores["theta"] < scores["snaive"]
+    assert model.chosen_ == ["combo"]
     members = [tsforecast.get_model(name).fit(y).predict(12).to_numpy() for name in COMBO_MEMBERS]
     np.testing.assert_allclose(model.predict(12), np.mean(members, axis=0), rtol=1e-6)
-    # with another combine rule there is no combo candidate
-    assert "combo" not in tsforecast.Auto(combine="best").fit(y).validation_.index
+    assert "combo" not in tsforecast.Auto().fit(y).validation_.index  # not a default candidate

@@ -12,10 +12,9 @@ fold is scored on is never seen by the choice):
    ``mean``, ``croston_sba``, ``tsb``, ``imapa``, ranked by RMSSE instead of MASE
    (``metric_``); on long or several seasons also ``mstl`` and ``ridge_fourier``; ``lstm``
    when ``neural_min_length`` is set and reached; each only when the history before the
-   folds holds what it needs (otherwise recorded as skipped). With ``combine="mean"``, the
-   fixed combination ``combo`` (:mod:`tsforecast.selection.combo`: the mean of ``ets``,
-   ``auto_arima`` and ``theta``) is one more candidate, scored from its members' validation
-   forecasts at no cost; when it ranks first, those three are averaged.
+   folds holds what it needs (otherwise recorded as skipped). The fixed combination
+   ``combo`` (:mod:`tsforecast.selection.combo`) is not a default candidate: ranked as one
+   on the development set it chose worse (``benchmarks/README.md``); name it to add it.
 2. **Validation**: the last ``n_windows`` (fewer if the history is short) blocks of
    ``horizon`` observations of the training data are forecast from rolling origins, each
    candidate on the same folds, fitted once at the first origin and rolled forward with
@@ -67,7 +66,6 @@ from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.base import Forecaster
 from tsforecast.models.conformal import conformal_quantile
 from tsforecast.selection.candidates import candidate_set
-from tsforecast.selection.combo import COMBO_MEMBERS
 from tsforecast.selection.plan import (
     DEFAULT_CANDIDATES,
     NEURAL_CANDIDATE,
@@ -75,7 +73,7 @@ from tsforecast.selection.plan import (
     clock_warning,
     plan_validation,
 )
-from tsforecast.selection.scores import calibration_ratios, mean_forecasts, validation_score
+from tsforecast.selection.scores import calibration_ratios, validation_score
 
 __all__ = ["Auto", "DEFAULT_CANDIDATES"]
 
@@ -270,11 +268,6 @@ class Auto(Forecaster):
                 if kept:  # fitted at the first validation cutoff, rolled forward to the last
                     validated[name] = kept[0]
         self._warn_of_the_clock(cut)
-        if self.candidates is None and self.combine == "mean" and all(m in forecasts for m in COMBO_MEMBERS):
-            # the M4 combination, scored from its members' validation forecasts (no fit)
-            rows = mean_forecasts([forecasts[member] for member in COMBO_MEMBERS]).reset_index()
-            records.append({"candidate": "combo", "mase": validation_score(rows, y, "mase"), "seconds": 0.0,
-                            "score": validation_score(rows, y, self.metric_), "status": "ok"})
         return pd.DataFrame(records).set_index("candidate"), forecasts, validated
 
     def _warn_of_the_clock(self, cut: list[str]) -> None:
@@ -334,9 +327,6 @@ class Auto(Forecaster):
             # nothing could be validated (a candidate failed or the budget ran out on every
             # one): the first candidate that fits, the fallback first, in the documented order
             return ([fallback] if fallback else []) + names, 1, "nothing could be validated, used unvalidated"
-        if ranked.index[0] == "combo":  # the fixed combination validated best: its members, averaged
-            return list(COMBO_MEMBERS), len(COMBO_MEMBERS), f"combo (their mean) has the best validation {metric}"
-        ranked = ranked.drop(index="combo", errors="ignore")
         if self.combine == "best":
             return ranked.index.tolist(), 1, f"best validation {metric}"
         near = ranked[ranked["score"] <= self.within * ranked["score"].iloc[0]]

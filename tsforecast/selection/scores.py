@@ -9,9 +9,6 @@ as much as one on a busy stretch:
   RMSE over the in-sample one-step naive RMSE of the history before it (M5's measure,
   :func:`~tsforecast.evaluation.metrics.rmsse`), which rewards the mean demand rate rather
   than the zero median.
-
-A fixed combination's score comes from its members' validation forecasts (no further fit):
-their mean, scored on the points every member forecast.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ import pandas as pd
 from tsforecast.evaluation.intervals import normal_z
 from tsforecast.evaluation.metrics import mase_with_scale, rmsse
 
-__all__ = ["METRICS", "calibration_ratios", "validation_score", "mean_forecasts"]
+__all__ = ["METRICS", "calibration_ratios", "validation_score"]
 
 #: the errors ``auto`` can rank by
 METRICS = ("mase", "rmsse")
@@ -37,18 +34,6 @@ def validation_score(rows: pd.DataFrame, y: pd.Series, metric: str) -> float:
     per_fold = [rmsse(fold["actual"], fold["forecast"], y_train=y.loc[:cutoff].to_numpy(), season=1)
                 for cutoff, fold in rows.groupby(np.asarray(cutoffs))]
     return float(np.mean(per_fold)) if per_fold else float("nan")
-
-
-def mean_forecasts(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The mean of several candidates' validation forecasts (indexed by ``cutoff, step``), on
-    the points all of them forecast: the validation rows of their fixed combination."""
-    common = frames[0].index
-    for frame in frames[1:]:
-        common = common.intersection(frame.index)
-    out = frames[0].loc[common, ["actual", "scale"]].copy()
-    for column in ("forecast", "lower", "upper"):
-        out[column] = np.mean([f.loc[common, column].to_numpy() for f in frames], axis=0)
-    return out
 
 
 def calibration_ratios(frames: list[pd.DataFrame], median: bool, coverage: float) -> np.ndarray:
