@@ -38,6 +38,7 @@ import tsforecast  # noqa: E402
 from tsforecast.backtest.splits import make_folds  # noqa: E402
 from tsforecast.evaluation.metrics import seasonal_naive_scale  # noqa: E402
 from tsforecast.selection.auto import Auto  # noqa: E402
+from tsforecast.selection.combo import COMBO_MEMBERS  # noqa: E402
 
 N_WINDOWS = 5
 #: scored beside the candidates, to see whether the candidate set itself should change
@@ -52,7 +53,8 @@ def _outer_forecasts(name: str, y: pd.Series, candidates: tuple[str, ...] | None
         train, test = y.iloc[: fold.train_end], y.iloc[fold.train_end : fold.train_end + horizon]
         auto = Auto(candidates=candidates)
         auto._check_training_length(train.index.freq, len(train))
-        models = auto._candidate_models(len(train))
+        auto.freq_, auto.season_ = train.index.freq, auto._resolve_season()
+        models = auto._candidate_models(train)
         started = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -70,6 +72,8 @@ def _outer_forecasts(name: str, y: pd.Series, candidates: tuple[str, ...] | None
                                                      "upper": bounds["upper"].to_numpy()})
                 except Exception as exc:  # noqa: BLE001 - a candidate that fails is recorded as missing
                     print(f"  {name} fold {number} {candidate}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            if all(member in outer for member in COMBO_MEMBERS):  # the fixed combination, from its members
+                outer["combo"] = sum(outer[member] for member in COMBO_MEMBERS) / len(COMBO_MEMBERS)
         rows.append({"series": name, "fold": number, "actual": test.to_numpy(), "season": auto.season_,
                      "scale": seasonal_naive_scale(train.to_numpy(), auto.season_), "validation": validation,
                      "inner": inner, "outer": outer, "validation_seconds": validation_seconds})
@@ -89,19 +93,53 @@ def _inner_mase(inner: dict[str, pd.DataFrame], members: list[str]) -> float:
     return float(pd.Series(error, index=common).groupby(level="cutoff").mean().mean())
 
 
-def _ranked(row: dict) -> list[str]:
+def _ranked(row: dict, combo: bool = False) -> list[str]:
+    """The candidates validated and forecast, best first; ``combo`` among them only if asked."""
     v = row["validation"]
     ok = v[(v["status"] == "ok") & v.index.isin(list(row["outer"]))]
-    return ok.sort_values("mase").index.tolist()
+    ranked = ok.sort_values("mase", kind="stable").index.tolist()
+    return ranked if combo else [m for m in ranked if m != "combo"]
+
+
+def rule_combo_if_best(ratio: float = 1.2) -> Callable[[dict], list[str]]:
+    """``combo`` (the trio's mean) when it validates best, else the within-``ratio`` rule (shipped)."""
+    within = rule_within(ratio)
+
+    def choose(row: dict) -> list[str]:
+        ranked = _ranked(row, combo=True)
+        return ["combo"] if ranked and ranked[0] == "combo" else within(row)
+    return choose
+
+
+def rule_combo_when_few_windows(windows: int, ratio: float = 1.2) -> Callable[[dict], list[str]]:
+    """``combo`` when validation ran fewer than ``windows`` folds (too few to trust), else within."""
+    within = rule_within(ratio)
+
+    def choose(row: dict) -> list[str]:
+        folds = row["inner"]["auto_arima"].index.get_level_values("cutoff").nunique() if (
+            "auto_arima" in row["inner"]) else 0
+        return ["combo"] if folds < windows and "combo" in row["outer"] else within(row)
+    return choose
+
+
+def trio_guarded(choose: Callable[[dict], list[str]]) -> Callable[[dict], list[str]]:
+    """Like :func:`guarded`, but the trio (those of it that fit) instead of the fallback alone."""
+    def guard(row: dict) -> list[str]:
+        status = row["validation"]["status"].get("auto_arima", "")
+        members = [m for m in TRIO if m in row["outer"]]
+        if status.startswith("skipped: needs") and members:
+            return members
+        return choose(row)
+    return guard
 
 
 def rule_top(k: int, how: str = "mean") -> Callable[[dict], list[str]]:
     return lambda row: _ranked(row)[:k]
 
 
-def rule_within(ratio: float, k: int = 3) -> Callable[[dict], list[str]]:
+def rule_within(ratio: float, k: int = 3, combo: bool = False) -> Callable[[dict], list[str]]:
     def choose(row: dict) -> list[str]:
-        ranked = _ranked(row)
+        ranked = _ranked(row, combo)
         if not ranked:
             return []
         scores = row["validation"]["mase"]
@@ -175,6 +213,12 @@ RULES: dict[str, tuple[Callable[[dict], list[str]], str]] = {
     "guarded, within 1.3x of best (shipped)": (guarded(rule_within(1.3)), "mean"),
     "guarded, within 1.5x of best": (guarded(rule_within(1.5)), "mean"),
     "guarded, within 1.3x, up to 2": (guarded(rule_within(1.3, 2)), "mean"),
+    "guarded, combo if best, else within 1.2x": (guarded(rule_combo_if_best()), "mean"),
+    "guarded, within 1.2x, combo one of them": (guarded(rule_within(1.2, combo=True)), "mean"),
+    "guarded, combo under 3 folds, else within 1.2x": (guarded(rule_combo_when_few_windows(3)), "mean"),
+    "trio-guarded, within 1.2x": (trio_guarded(rule_within(1.2)), "mean"),
+    "trio-guarded, combo if best, else within 1.2x": (trio_guarded(rule_combo_if_best()), "mean"),
+    "combo alone (guarded)": (guarded(rule_single("combo")), "mean"),
     "auto_arima alone": (rule_single("auto_arima"), "mean"),
     "ridge alone": (rule_single("ridge"), "mean"),
     "ets alone": (rule_single("ets"), "mean"),
@@ -261,10 +305,16 @@ def main() -> None:
     if args.series:
         series = {k: v for k, v in series.items() if k in args.series.split(",")}
     candidates = tuple(args.candidates.split(",")) if args.candidates else None
-    parts = Parallel(n_jobs=args.jobs)(delayed(_outer_forecasts)(name, y, candidates) for name, y in series.items())
-    rows = [row for part in parts for row in part]
-    if args.output is not None:
-        args.output.write_text(json.dumps([_to_json(row) for row in rows]))
+    if args.output is not None and args.output.exists():  # resume: the series already stored are kept
+        done = {row["series"] for row in json.loads(args.output.read_text())}
+        series = {k: v for k, v in series.items() if k not in done}
+    rows = []
+    for part in Parallel(n_jobs=args.jobs, return_as="generator")(
+            delayed(_outer_forecasts)(name, y, candidates) for name, y in series.items()):
+        rows += part
+        if args.output is not None:  # after each series, so a stopped run keeps what it did
+            stored = json.loads(args.output.read_text()) if args.output.exists() else []
+            args.output.write_text(json.dumps(stored + [_to_json(row) for row in part]))
     analyse(rows)
 
 

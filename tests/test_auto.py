@@ -13,8 +13,12 @@ from scipy.stats import norm
 import tsforecast
 from tsforecast.backtest import backtest
 from tsforecast.core.errors import DataError
+from tsforecast.data.synthetic import make_intermittent
+from tsforecast.evaluation.metrics import rmsse
 from tsforecast.models.conformal import conformal_quantile
 from tsforecast.report import render_report
+from tsforecast.selection.candidates import INTERMITTENT_CANDIDATES, RIDGE_FOURIER, candidate_set
+from tsforecast.selection.combo import COMBO_MEMBERS
 from tsforecast.selection.plan import DEFAULT_CANDIDATES, MAX_COSTLY_WORK, plan_validation
 
 from .conftest import assert_near_level
@@ -139,7 +143,7 @@ def test_the_default_plans_the_work_from_the_series_alone():
         model = tsforecast.Auto().fit(rail.iloc[-400:])
     assert model.plan_.candidates == DEFAULT_CANDIDATES  # no network unless asked for
     assert (model.plan_.horizon, model.plan_.n_windows) == (8, 3)  # a week clipped up to 8 days
-    assert list(model.validation_.index) == list(DEFAULT_CANDIDATES)
+    assert list(model.validation_.index) == list(DEFAULT_CANDIDATES)  # combo only when named (README)
     assert model.validation_["status"].str.startswith(("ok", "chosen")).all()
 
 
@@ -296,3 +300,89 @@ def test_an_infinite_time_budget_from_a_config_file_means_no_limit(tmp_path):
     model = tsforecast.get_model("auto", **params)
     assert model._budget() is None
     assert model.fit(seasonal()).validation_["status"].str.startswith(("ok", "chosen", "skipped: needs")).all()
+
+
+def demand(item: str = "I1") -> pd.Series:
+    panel = make_intermittent(3)
+    return panel[panel["item"] == item].set_index("date")["demand"].astype(float).asfreq("W-SUN")
+
+
+def test_intermittent_demand_adds_its_models_and_ranks_by_rmsse():
+    y = demand()
+    assert tsforecast.intermittency(y).is_intermittent
+    model = tsforecast.Auto().fit(y)
+    assert model.metric_ == "rmsse"
+    assert set(INTERMITTENT_CANDIDATES) <= set(model.validation_.index)
+    assert {"mstl", RIDGE_FOURIER}.isdisjoint(model.validation_.index)  # weekly, but demand: no STL
+    ok = model.validation_[model.validation_["status"].str.startswith(("ok", "chosen"))]
+    best = ok["score"].idxmin()
+    assert best in model.chosen_ or best == "combo"
+    assert not np.allclose(ok["score"], ok["mase"])  # a different error, not MASE renamed
+    # the score is RMSSE per fold (the history before each cutoff as its scale), averaged
+    folds = backtest(y, ["tsb"], horizon=model.horizon_, n_windows=model.n_windows_, refit=False,
+                     diagnose=False).forecasts.query("model == 'tsb'")
+    expected = np.mean([rmsse(f["actual"], f["forecast"], y_train=y.loc[:cutoff])
+                        for cutoff, f in folds.groupby("cutoff")])
+    assert model.validation_.loc["tsb", "score"] == pytest.approx(expected, rel=1e-9)
+    assert (model.predict(8) >= 0).all()
+
+
+def test_the_candidates_follow_the_series_kind_and_seasons():
+    weekly = pd.Series(np.random.default_rng(1).normal(100, 5, 200),
+                       index=pd.date_range("2015-01-04", periods=200, freq="W-SUN"))
+    long = candidate_set(weekly, weekly.index.freq, None)
+    assert long.metric == "mase" and long.models["mstl"] == ("mstl", {"periods": [52]})
+    registered, params = long.models[RIDGE_FOURIER]
+    assert registered == "ridge" and params["fourier"][0] == pytest.approx(52.18, abs=0.01)
+    assert long.models["ridge"] == ("ridge", {})  # the ordinary ridge stays a candidate
+    short = candidate_set(weekly.iloc[:100], weekly.index.freq, None)  # under two years: one season, ordinary
+    assert "mstl" not in short.models and list(short.models) == list(DEFAULT_CANDIDATES)
+    assert candidate_set(demand(), "W-SUN", None).metric == "rmsse"
+    negative = demand() - 1  # zeros shifted below: not demand, whatever its shape
+    assert candidate_set(negative, "W-SUN", None).metric == "mase"
+    assert "lstm" in candidate_set(weekly, "W-SUN", 150).models
+
+
+def test_long_seasons_validate_mstl_and_fourier_ridge(tmp_path):
+    t = np.arange(300)
+    y = pd.Series(200 + 30 * np.sin(2 * np.pi * t / 52.18) + np.random.default_rng(2).normal(0, 2, 300),
+                  index=pd.date_range("2015-01-04", periods=300, freq="W-SUN"))
+    model = tsforecast.Auto().fit(y)
+    for name in ("mstl", RIDGE_FOURIER):
+        assert model.validation_.loc[name, "status"].startswith(("ok", "chosen")), model.validation_
+    # a 52.18-week cycle: the seasonal models beat the flat ones by far
+    assert model.validation_.loc["mstl", "mase"] < 0.5 * model.validation_.loc["naive", "mase"]
+    path = model.save(tmp_path / "auto.tsf")
+    np.testing.assert_allclose(tsforecast.load(path).predict(10), model.predict(10))
+
+
+def test_combo_averages_ets_arima_and_theta_and_their_quantiles():
+    y = seasonal(120)
+    combo = tsforecast.get_model("combo").fit(y)
+    members = [tsforecast.get_model(name).fit(y) for name in COMBO_MEMBERS]
+    assert combo.members_ == list(COMBO_MEMBERS)
+    np.testing.assert_allclose(combo.predict(7), np.mean([m.predict(7) for m in members], axis=0), rtol=1e-6)
+    bounds = [m.predict_interval(7, 0.8) for m in members]
+    interval = combo.predict_interval(7, 0.8)
+    np.testing.assert_allclose(interval["lower"], np.mean([b["lower"] for b in bounds], axis=0), rtol=1e-6)
+    np.testing.assert_allclose(interval["upper"], np.mean([b["upper"] for b in bounds], axis=0), rtol=1e-6)
+    short = tsforecast.get_model("combo").fit(seasonal(10))  # too short for auto_arima: the others average
+    assert short.members_ == ["ets", "theta"] and "auto_arima" in short.left_out_
+
+
+def trending_monthly(seed: int = 3) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    t = np.arange(96)
+    return pd.Series(100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + 0.5 * rng.normal(0, 3, 96).cumsum()
+                     + rng.normal(0, 2, 96), index=pd.date_range("2010-01", periods=96, freq="MS"))
+
+
+def test_combo_is_a_candidate_when_named():
+    y = trending_monthly()  # the three members err in different directions here
+    model = tsforecast.Auto(candidates=("snaive", "theta", "combo"), combine="best").fit(y)
+    scores = model.validation_["score"]
+    assert scores["combo"] < scores["theta"] < scores["snaive"]
+    assert model.chosen_ == ["combo"]
+    members = [tsforecast.get_model(name).fit(y).predict(12).to_numpy() for name in COMBO_MEMBERS]
+    np.testing.assert_allclose(model.predict(12), np.mean(members, axis=0), rtol=1e-6)
+    assert "combo" not in tsforecast.Auto().fit(y).validation_.index  # not a default candidate

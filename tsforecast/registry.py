@@ -74,6 +74,8 @@ REGISTRY: dict[str, ModelEntry] = {
     "gru": ModelEntry("tsforecast.models.neural:GRU", "GRU network on a window of recent values (and covariates)"),
     "wavenet": ModelEntry("tsforecast.models.neural:WaveNet",
                           "WaveNet-style dilated causal convolutions over a long window"),
+    "combo": ModelEntry("tsforecast.selection.combo:Combo",
+                        "the mean of the ETS, ARIMA and Theta forecasts (the M4 combination)"),
     "auto": ModelEntry("tsforecast.selection.auto:Auto",
                        "chooses and combines models per series by validation on its training data"),
 }

@@ -5,57 +5,49 @@ How it chooses (everything inside ``fit``, so a backtest of ``auto`` stays hones
 fold is scored on is never seen by the choice):
 
 1. **The plan** (:mod:`tsforecast.selection.plan`, ``plan_``): the candidates validated and
-   the folds follow from the series' length and frequency alone, so with default parameters
-   ``auto`` makes the same choice and forecasts on any machine, load, ``n_jobs`` and engine.
-   Candidates, in order: ``snaive``, ``naive``, ``theta``, ``ridge`` (near-free; 82 to 94
-   observations needed), ``auto_arima`` (the fallback), ``ets``, and ``lstm`` when
-   ``neural_min_length`` is set and reached; each only when the history before the folds
-   holds what it needs (otherwise recorded as skipped).
+   the folds follow from the series alone (length, frequency, intermittency), so with default
+   parameters ``auto`` makes the same choice and forecasts on any machine, load, ``n_jobs``
+   and engine. Candidates (:mod:`tsforecast.selection.candidates`): ``snaive``, ``naive``,
+   ``theta``, ``ridge``, ``auto_arima`` (the fallback), ``ets``; on intermittent demand also
+   ``mean``, ``croston_sba``, ``tsb``, ``imapa``, ranked by RMSSE instead of MASE
+   (``metric_``); on long or several seasons also ``mstl`` and ``ridge_fourier``; ``lstm``
+   when ``neural_min_length`` is set and reached; each only when the history before the
+   folds holds what it needs (otherwise recorded as skipped). The fixed combination
+   ``combo`` (:mod:`tsforecast.selection.combo`) is not a default candidate: ranked as one
+   on the development set it chose worse (``benchmarks/README.md``); name it to add it.
 2. **Validation**: the last ``n_windows`` (fewer if the history is short) blocks of
    ``horizon`` observations of the training data are forecast from rolling origins, each
    candidate on the same folds, fitted once at the first origin and rolled forward with
-   ``update`` (same parameters, new observations) to the next; the score is MASE (each
-   fold's errors over its in-sample seasonal-naive MAE, averaged). A candidate that fails on
+   ``update`` (same parameters, new observations) to the next; the score is MASE or RMSSE
+   (:mod:`tsforecast.selection.scores`, per fold, averaged). A candidate that fails on
    a fold is left out (recorded). **A wall-clock limit** is an explicit option
    (``time_budget`` seconds, default ``None``): a candidate whose turn comes after that much
    validation is left out, and the budget left when a candidate starts is the time limit of
-   its one fit, so no candidate overruns it. What fits in seconds depends on the machine's
-   speed and load, so with a ``time_budget`` the choice may too, and ``auto`` warns once per
-   fit (``FitWarning``, naming what the budget cut; a backtest lists it among the fit notes).
-   Until this plan, the default was a 20 s budget, which on a busy machine cut candidates it
-   had time for on an idle one (the same command chose differently, MASE 0.312 then 0.283);
-   the plan validates what that budget validated on an idle machine.
-3. **Forecast**: ``combine="mean"`` (or ``"median"``) averages the forecasts of the best
-   candidates whose validation MASE is within ``within`` times the best one's (at most
-   ``top_k``): a candidate far behind the best only dilutes a combination (on sunspots the
-   top three averaged auto_arima with two near-naive forecasts, MASE 2.74 against its 1.34).
-   The default 1.2 was chosen on the development set (``benchmarks/auto_rules.py``): 1.007
-   mean MASE against 1.021 at 1.3 and 1.024 for the winner alone, since ``ridge`` joined the
-   candidates (a strong, different model is diluted by those 1.3x behind it).
+   its one fit. The choice may then depend on the machine: ``auto`` warns (``FitWarning``).
+3. **Forecast**: ``combine="mean"`` (or ``"median"``) averages the best candidates whose
+   validation score is within ``within`` times the best one's (at most ``top_k``): one far
+   behind only dilutes (sunspots: 2.74 MASE against auto_arima's 1.34 alone). The default
+   1.2 was chosen on the development set (``benchmarks/auto_rules.py``).
    ``combine="best"`` uses the winner alone. The chosen models are refitted on the whole
    history, except when validation held back at most a twentieth of it: then the validated
-   models are rolled forward over the last fold with ``update`` (``rolled_forward_``), which
-   halves the cost of ``auto`` on long histories.
+   models are rolled forward over the last fold with ``update`` (``rolled_forward_``).
    **Too short to validate**: when the history is too short for even the ``fallback``
    candidate (``auto_arima``) to be validated, only the simplest candidates would be scored,
-   and choosing among them loses to the fallback itself; ``auto`` then forecasts with the
-   fallback unvalidated (or, if it cannot fit either, with the first candidate that can).
-   On the development series of ``benchmarks/accuracy_suite.py --set dev`` (many of them
-   short yearly and quarterly histories) this rule alone takes the mean MASE of the top-3
-   combination from 1.62 to 1.21 (``benchmarks/auto_rules.py``).
+   and choosing among them loses to the fallback itself (dev set: 1.62 against 1.21 mean
+   MASE); ``auto`` then forecasts with the fallback unvalidated (or, if it cannot fit
+   either, with the first candidate that can).
 4. **Intervals**: the candidates' own intervals, averaged, then calibrated halfway towards
    the validation folds (conformal): each validation error of the combination is divided by
    the combination's interval scale at that point, and a forecast's half-width is its own
    scale times the mean of the normal quantile (the members' width) and the conformal
-   quantile of those ratios. The conformal quantile alone under-covers: it rests on a few
-   dozen errors of models chosen *because* those errors were small, from the stretch just
-   before the forecast (80% intervals covered 0.744 on both the dev set and the open suite),
-   while the members' widths alone over-cover on the open suite (0.849). Halfway covers 0.786
-   and 0.823 with the best interval score of the rules tried on both sets (``benchmarks/
-   README.md``). With fewer than 10 validation errors the members' average is used as it is.
+   quantile of those ratios. The conformal quantile alone under-covers (80% intervals: 0.744,
+   chosen *because* their few errors were small), the members' widths alone over-cover
+   (0.849 on the open suite); halfway covers 0.786 and 0.823 (``benchmarks/README.md``).
+   With fewer than 10 validation errors the members' average is used as it is.
 
 ``plan_`` holds the plan, ``chosen_`` the models used, ``validation_`` every candidate with its
-score and what became of it, ``horizon_`` and ``n_windows_`` the validation actually run.
+``mase``, its ``score`` (``metric_``) and what became of it, ``horizon_`` and ``n_windows_``
+the validation actually run.
 """
 
 from __future__ import annotations
@@ -71,10 +63,17 @@ from sklearn.base import clone
 from tsforecast.core.errors import ConfigError, DataError, FitWarning
 from tsforecast.core.params import check_choice, check_float, check_int, check_names, check_seconds, check_seed
 from tsforecast.evaluation.intervals import normal_z
-from tsforecast.evaluation.metrics import mase_with_scale
 from tsforecast.models.base import Forecaster
 from tsforecast.models.conformal import conformal_quantile
-from tsforecast.selection.plan import DEFAULT_CANDIDATES, NEURAL_CANDIDATE, ValidationPlan, plan_validation
+from tsforecast.selection.candidates import candidate_set
+from tsforecast.selection.plan import (
+    DEFAULT_CANDIDATES,
+    NEURAL_CANDIDATE,
+    ValidationPlan,
+    clock_warning,
+    plan_validation,
+)
+from tsforecast.selection.scores import calibration_ratios, validation_score
 
 __all__ = ["Auto", "DEFAULT_CANDIDATES"]
 
@@ -185,17 +184,20 @@ class Auto(Forecaster):
         return 2  # the shortest history a naive forecast needs; candidates decide the rest
 
     # ------------------------------------------------------------------ choice
-    def _candidate_models(self, n: int) -> dict[str, Forecaster]:
+    def _candidate_models(self, y: pd.Series) -> dict[str, Forecaster]:
+        """The candidates for the training series ``y`` by label, and (``metric_``) the error
+        they are ranked by (:mod:`tsforecast.selection.candidates`)."""
         from tsforecast.registry import get_model
 
         if self.candidates is not None:
-            names = list(check_names(self.short_name, "candidates", self.candidates))
+            entries = {name: (name, {}) for name in check_names(self.short_name, "candidates", self.candidates)}
+            self.metric_ = "mase"
         else:
-            neural = self.neural_min_length is not None and n >= self.neural_min_length
-            names = list(DEFAULT_CANDIDATES) + ([NEURAL_CANDIDATE] if neural else [])
+            chosen = candidate_set(y, self.freq_, self.neural_min_length)
+            entries, self.metric_ = chosen.models, chosen.metric
         models = {}
-        for name in names:
-            model = get_model(name)
+        for name, (registered, params) in entries.items():
+            model = get_model(registered, **params)
             if "seed" in model.get_params():
                 model.set_params(seed=self.seed)
             models[name] = model
@@ -223,7 +225,7 @@ class Auto(Forecaster):
         budget, cut = self._budget(), []  # cut: the candidates the wall-clock budget left out
         started = time.perf_counter()
         for name, model in models.items():
-            record = {"candidate": name, "mase": np.nan, "seconds": 0.0}
+            record = {"candidate": name, "mase": np.nan, "score": np.nan, "seconds": 0.0}
             if name in plan.left_out:
                 records.append({**record, "status": plan.left_out[name]})
                 continue
@@ -257,9 +259,10 @@ class Auto(Forecaster):
                 records.append({**record, "status": f"{outcome}: {first['error']}: {first['message']}"})
                 continue
             rows = result.forecasts[result.forecasts["model"] == name]
-            record["mase"] = mase_with_scale(rows["actual"], rows["forecast"], rows["scale"])
-            records.append({**record, "status": "ok" if np.isfinite(record["mase"]) else "failed: no scale"})
-            if np.isfinite(record["mase"]):
+            record["mase"] = validation_score(rows, y, "mase")
+            record["score"] = validation_score(rows, y, self.metric_)
+            records.append({**record, "status": "ok" if np.isfinite(record["score"]) else "failed: no scale"})
+            if np.isfinite(record["score"]):
                 forecasts[name] = rows.set_index(["cutoff", "step"])
                 kept = [fitted for (_, label), fitted in result.fitted.items() if label == name]
                 if kept:  # fitted at the first validation cutoff, rolled forward to the last
@@ -269,19 +272,11 @@ class Auto(Forecaster):
 
     def _warn_of_the_clock(self, cut: list[str]) -> None:
         """A wall-clock budget makes the choice depend on the machine: say so, once per fit."""
-        if self._budget() is None:
-            return
-        what = (f"it ran out before {', '.join(cut)} could be validated, so they were left out"
-                if cut else "it cut nothing this time, but on a slower or busier machine it may")
-        warnings.warn(
-            f"auto: time_budget={self.time_budget:g} s limits the validation by wall-clock time: {what}; "
-            "what fits in seconds depends on this machine's speed and load, so another run may choose "
-            "differently. Leave time_budget out (None) for the planned validation, the same on every machine.",
-            FitWarning, stacklevel=5,
-        )
+        if self._budget() is not None:
+            warnings.warn(clock_warning(self.time_budget, cut), FitWarning, stacklevel=5)
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
-        models = self._candidate_models(len(y))
+        models = self._candidate_models(y)
         validation, forecasts, validated = self._validate(y, models)
         order, size, why = self._choice_order(validation, list(models))
         roll = self._rolls_forward(len(y))
@@ -322,7 +317,8 @@ class Auto(Forecaster):
     def _choice_order(self, validation: pd.DataFrame, names: list[str]) -> tuple[list[str], int, str]:
         """The candidates to fit on the whole history, in order of preference, how many of
         them to keep, and why (recorded in ``validation_``)."""
-        ranked = validation[validation["status"] == "ok"].sort_values("mase")
+        ranked = validation[validation["status"] == "ok"].sort_values("score", kind="stable")
+        metric = self.metric_.upper()
         fallback = self.fallback if self.fallback in validation.index else None
         if fallback is not None and validation.loc[fallback, "status"].startswith("skipped: needs"):
             # validation would only compare the simplest candidates: trust the fallback instead
@@ -332,25 +328,17 @@ class Auto(Forecaster):
             # one): the first candidate that fits, the fallback first, in the documented order
             return ([fallback] if fallback else []) + names, 1, "nothing could be validated, used unvalidated"
         if self.combine == "best":
-            return ranked.index.tolist(), 1, "best validation MASE"
-        near = ranked[ranked["mase"] <= self.within * ranked["mase"].iloc[0]]
-        return near.index.tolist(), self.top_k, f"validation MASE within {self.within:g}x of the best"
+            return ranked.index.tolist(), 1, f"best validation {metric}"
+        near = ranked[ranked["score"] <= self.within * ranked["score"].iloc[0]]
+        return near.index.tolist(), self.top_k, f"validation {metric} within {self.within:g}x of the best"
 
     def _calibration_scores(self, forecasts: dict[str, pd.DataFrame]) -> np.ndarray:
         """Validation errors of the combination over its interval scale at each point."""
-        used = [forecasts[name] for name in self.chosen_ if name in forecasts]
-        if len(used) != len(self.chosen_):
+        if not all(name in forecasts for name in self.chosen_):
             return np.empty(0)
-        common = used[0].index
-        for frame in used[1:]:
-            common = common.intersection(frame.index)
-        if len(common) < _MIN_CALIBRATION:
-            return np.empty(0)
-        point = self._combine(np.stack([f.loc[common, "forecast"].to_numpy() for f in used]))
-        z = normal_z(_REFERENCE_COVERAGE)
-        scale = np.mean([(f.loc[common, "upper"] - f.loc[common, "lower"]).to_numpy() / (2 * z) for f in used], axis=0)
-        actual = used[0].loc[common, "actual"].to_numpy()
-        return np.abs(actual - point) / np.maximum(scale, 1e-12)
+        ratios = calibration_ratios([forecasts[name] for name in self.chosen_], self.combine == "median",
+                                    _REFERENCE_COVERAGE)
+        return ratios if len(ratios) >= _MIN_CALIBRATION else np.empty(0)
 
     def _combine(self, stacked: np.ndarray) -> np.ndarray:
         return np.median(stacked, axis=0) if self.combine == "median" else stacked.mean(axis=0)
@@ -360,8 +348,13 @@ class Auto(Forecaster):
         for model in self.models_.values():
             model.update(y_new)
 
+    def _floor(self, values: np.ndarray) -> np.ndarray:
+        # demand is not negative: on intermittent data (ranked by RMSSE) a trending member's
+        # forecast is floored at zero (files saved before #26 have no metric_: no floor)
+        return np.maximum(values, 0.0) if getattr(self, "metric_", "mase") == "rmsse" else values
+
     def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
-        return self._combine(np.stack([m.predict(horizon).to_numpy() for m in self.models_.values()]))
+        return self._floor(self._combine(np.stack([m.predict(horizon).to_numpy() for m in self.models_.values()])))
 
     def _predict_interval(
         self, horizon: int, coverage: float, X: pd.DataFrame | None
@@ -376,7 +369,7 @@ class Auto(Forecaster):
             # shrunk halfway to the members' own width: the validation errors are few and
             # optimistic (see the module docstring, point 4)
             factor = (z + conformal) / 2
-        return point - factor * scale, point + factor * scale
+        return self._floor(point - factor * scale), self._floor(point + factor * scale)
 
     def _fitted_values(self) -> np.ndarray:
         # the combination of the members' one-step forecasts (NaN until every member has one)

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from tsforecast.persistence.state import state_dataclass
 
 __all__ = ["DEFAULT_CANDIDATES", "NEURAL_CANDIDATE", "COSTLY_CANDIDATES", "MAX_COSTLY_WORK", "ValidationPlan",
-           "validation_horizon", "plan_validation"]
+           "validation_horizon", "plan_validation", "clock_warning"]
 
 #: the statistical candidates in the order they are validated: the near-free ones first, then
 #: the fallback (auto_arima) before ets, so that a time budget that runs out cuts ets, not the
@@ -109,3 +109,13 @@ def plan_validation(
         else:
             planned.append(name)
     return ValidationPlan(horizon=steps, n_windows=windows, candidates=tuple(planned), left_out=left_out)
+
+
+def clock_warning(time_budget: float, cut: list[str]) -> str:
+    """What ``auto`` warns when a wall-clock ``time_budget`` limited its validation (``cut``:
+    the candidates it left out): the choice then depends on the machine's speed and load."""
+    what = (f"it ran out before {', '.join(cut)} could be validated, so they were left out"
+            if cut else "it cut nothing this time, but on a slower or busier machine it may")
+    return (f"auto: time_budget={time_budget:g} s limits the validation by wall-clock time: {what}; "
+            "what fits in seconds depends on this machine's speed and load, so another run may choose "
+            "differently. Leave time_budget out (None) for the planned validation, the same on every machine.")
