@@ -10,8 +10,10 @@ the forecast read.
 
 :meth:`GlobalTraining.fit_global` (and a backtest of several series, with the default
 ``scope="global"``) trains one network on the windows of many series: each series is
-standardised on its own, the training windows of all series are shuffled together (at most
-``epoch_windows`` per epoch), and the calibration ratios, being unit-free, pool across series.
+standardised on its own, the training windows of all series are drawn together (at most
+``epoch_windows`` per epoch; with ``sample="series"``, the default, each series equally likely
+however long its history, and every series' held-out tail weighs the same in early stopping),
+and the calibration ratios, being unit-free, pool across series.
 It returns a fitted forecaster per series sharing the network; fitted on one series it is
 exactly :meth:`fit`.
 """
@@ -32,10 +34,22 @@ from tsforecast.models.conformal import floor_scale, scale_lag
 from tsforecast.models.features import Scaler
 
 if TYPE_CHECKING:
+    import torch
+
     from tsforecast.models.neural.networks import NetworkConfig
     from tsforecast.models.neural.training import TrainConfig
 
 __all__ = ["GlobalTraining"]
+
+
+def _equal_series_weights(series: torch.Tensor) -> torch.Tensor:
+    """Weights summing to 1 that give every series (``series``: each sample's series number)
+    the same total, shared equally by its samples."""
+    import torch
+
+    counts = torch.bincount(series).double()
+    present = int((counts > 0).sum())
+    return (1.0 / (counts[series] * present)).float()
 
 
 class GlobalTraining:
@@ -59,6 +73,7 @@ class GlobalTraining:
     n_threads: int | None
     progress: Callable[[int, int, float, float], None] | None
     scope: str
+    sample: str
     season_: int
     kind: str
     hidden: int
@@ -211,15 +226,25 @@ class GlobalTraining:
                 f"output_steps={horizon}; provide more history."
             )
         stop_starts = torch.from_numpy(np.concatenate(stop_parts))
+        stop_series = torch.from_numpy(np.repeat(np.arange(len(stop_parts)), [len(p) for p in stop_parts]))
         if self.epoch_windows is not None and len(stop_starts) > self.epoch_windows:
             # a panel's early-stopping set is thinned evenly to the size of an epoch
-            stop_starts = stop_starts[torch.linspace(0, len(stop_starts) - 1, self.epoch_windows).long()]
+            keep = torch.linspace(0, len(stop_starts) - 1, self.epoch_windows).long()
+            stop_starts, stop_series = stop_starts[keep], stop_series[keep]
+        train_weights = stop_weights = None
+        if len(ys) > 1 and self.sample == "series":
+            # every series weighs the same, however many windows it has: a window's weight is
+            # 1 / (its series' windows), in training draws and in the early-stopping loss
+            train_weights = _equal_series_weights(
+                torch.from_numpy(np.repeat(np.arange(len(train_parts)), [len(p) for p in train_parts])))
+            stop_weights = _equal_series_weights(stop_series) if len(stop_series) else None
         calibration_starts = torch.from_numpy(np.concatenate(calibration_parts))
         config = self._network_config(data.inputs.shape[1], data.known.shape[1], len(past_columns))
         with torch_threads(self.n_threads):
             torch.manual_seed(self.seed)
             network = build_network(config)
-            history = train(network, data, train_starts, stop_starts, self._train_config(), self.progress)
+            history = train(network, data, train_starts, stop_starts, self._train_config(), self.progress,
+                            train_weights, stop_weights)
             predicted, target = predict_windows(network, data, calibration_starts)
         lag = scale_lag(self.season_, window)
         ratios, done = [], 0
