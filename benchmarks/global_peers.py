@@ -78,7 +78,7 @@ def run_peer(panel: pd.DataFrame, cutoffs: pd.DataFrame, max_steps: int) -> tupl
     df = panel.rename(columns={"station": "unique_id", "date": "ds", "riders": "y"})[["unique_id", "ds", "y"]]
     df["y"] = df["y"].astype("float64")
     out, cpu = [], 0.0
-    for fold, group in cutoffs.groupby("fold"):
+    for _fold, group in cutoffs.groupby("fold"):
         cut = df.merge(group.rename(columns={"series": "unique_id"}), on="unique_id")
         train = cut[cut["ds"] <= cut["cutoff"]][["unique_id", "ds", "y"]]
         started = time.process_time()
