@@ -34,22 +34,10 @@ from tsforecast.models.conformal import floor_scale, scale_lag
 from tsforecast.models.features import Scaler
 
 if TYPE_CHECKING:
-    import torch
-
     from tsforecast.models.neural.networks import NetworkConfig
     from tsforecast.models.neural.training import TrainConfig
 
 __all__ = ["GlobalTraining"]
-
-
-def _equal_series_weights(series: torch.Tensor) -> torch.Tensor:
-    """Weights summing to 1 that give every series (``series``: each sample's series number)
-    the same total, shared equally by its samples."""
-    import torch
-
-    counts = torch.bincount(series).double()
-    present = int((counts > 0).sum())
-    return (1.0 / (counts[series] * present)).float()
 
 
 class GlobalTraining:
@@ -198,7 +186,7 @@ class GlobalTraining:
 
         from tsforecast.models.neural.networks import build_network
         from tsforecast.models.neural.training import predict_windows, train
-        from tsforecast.models.neural.windows import held_out_starts, stack_series
+        from tsforecast.models.neural.windows import held_out_starts, series_weights, stack_series
 
         window, horizon = self._window_for(max(len(y) for y in ys)), self.output_steps
         columns = [] if Xs[0] is None else list(Xs[0].columns)
@@ -235,9 +223,9 @@ class GlobalTraining:
         if len(ys) > 1 and self.sample == "series":
             # every series weighs the same, however many windows it has: a window's weight is
             # 1 / (its series' windows), in training draws and in the early-stopping loss
-            train_weights = _equal_series_weights(
+            train_weights = series_weights(
                 torch.from_numpy(np.repeat(np.arange(len(train_parts)), [len(p) for p in train_parts])))
-            stop_weights = _equal_series_weights(stop_series) if len(stop_series) else None
+            stop_weights = series_weights(stop_series) if len(stop_series) else None
         calibration_starts = torch.from_numpy(np.concatenate(calibration_parts))
         config = self._network_config(data.inputs.shape[1], data.known.shape[1], len(past_columns))
         with torch_threads(self.n_threads):

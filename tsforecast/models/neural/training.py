@@ -16,7 +16,7 @@ from tsforecast.models.neural import defaults
 from tsforecast.models.neural.windows import WindowData
 from tsforecast.persistence.state import state_dataclass
 
-__all__ = ["TrainConfig", "TrainHistory", "train", "predict_windows", "LOSSES", "INFERENCE_CHUNK"]
+__all__ = ["TrainConfig", "TrainHistory", "train", "predict_windows", "LOSSES", "INFERENCE_CHUNK", "epoch_order"]
 
 #: loss name (the names are listed once, in :data:`LOSS_NAMES`) -> loss module
 LOSSES: dict[str, Callable[[], nn.Module]] = dict(
@@ -86,7 +86,7 @@ def _loss_on(model: nn.Module, data: WindowData, starts: torch.Tensor, loss_fn,
     return float((per_window * weights).sum())
 
 
-def _epoch_order(
+def epoch_order(
     train_starts: torch.Tensor, weights: torch.Tensor | None, epoch_windows: int | None, shuffle: torch.Generator
 ) -> torch.Tensor:
     """The training samples one epoch visits, in order. Unweighted: a fresh permutation, cut
@@ -133,7 +133,7 @@ def train(
     warm_up = min(config.min_epochs, config.max_epochs)  # the first epoch whose weights count
     for epoch in range(1, config.max_epochs + 1):
         model.train()
-        order = _epoch_order(train_starts, train_weights, config.epoch_windows, shuffle)
+        order = epoch_order(train_starts, train_weights, config.epoch_windows, shuffle)
         running, seen = 0.0, 0
         for chunk in order.split(config.batch_size):
             x, future, y = data.batch(chunk, every_step=config.seq2seq)
