@@ -15,7 +15,7 @@ __all__ = [
     "OUTPUT_STEPS", "HIDDEN", "NUM_LAYERS", "DROPOUT", "DILATIONS", "GATED", "RESIDUAL",
     "MAX_EPOCHS", "MIN_EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "LOSS", "PATIENCE",
     "VALIDATION_FRACTION", "EPOCH_WINDOWS", "SEED", "N_THREADS", "LAYER_NORM", "SEQ2SEQ", "CALENDAR",
-    "NORMALIZE", "SCOPE", "SAMPLE", "SAMPLES",
+    "NORMALIZE", "SCOPE", "SAMPLE", "SAMPLES", "PANEL_SCALE", "PANEL_SCALES",
 ]
 
 # ------------------------------------------------------------------ the network
@@ -50,6 +50,11 @@ SCOPE = "global"
 #: (every window equally likely); one series is always trained on all its windows alike
 SAMPLE = "series"
 SAMPLES = ("series", "windows")
+#: how a global model scales each series of a panel: "seasonal" (by its mean absolute
+#: seasonal difference, the MASE denominator, so the loss weighs every series' errors as MASE
+#: does) or "std" (its standard deviation); one series is always standardised
+PANEL_SCALE = "seasonal"
+PANEL_SCALES = ("seasonal", "std")
 MAX_EPOCHS = 200
 #: warm-up epochs: early stopping neither stops in them nor restores their weights
 MIN_EPOCHS = 10

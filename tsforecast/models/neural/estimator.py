@@ -115,6 +115,12 @@ class NeuralForecaster(
         weighs as much as one of four months (the early-stopping loss weighs every series'
         held-out tail equally too); ``"windows"`` draws every window alike, as a single series
         is always trained.
+    panel_scale
+        How a global fit scales each series (after centring it on its mean): ``"seasonal"``
+        (default) divides by its mean absolute seasonal difference, the MASE denominator, so
+        the training loss weighs each series' errors as MASE scores them (a standard deviation
+        inflated by a trend or a level shift would shrink that series' errors); ``"std"`` by
+        its standard deviation, as a single series always is.
     seed
         Seeds initialisation and shuffling: the same seed gives the same numbers on CPU.
     n_threads
@@ -155,6 +161,7 @@ class NeuralForecaster(
         epoch_windows: int | None = defaults.EPOCH_WINDOWS,
         scope: str = defaults.SCOPE,
         sample: str = defaults.SAMPLE,
+        panel_scale: str = defaults.PANEL_SCALE,
         seed: int = defaults.SEED,
         n_threads: int | None = defaults.N_THREADS,
         progress: Callable[[int, int, float, float], None] | None = None,
@@ -179,6 +186,7 @@ class NeuralForecaster(
         self.epoch_windows = epoch_windows
         self.scope = scope
         self.sample = sample
+        self.panel_scale = panel_scale
         self.seed = seed
         self.n_threads = n_threads
         self.progress = progress
@@ -201,6 +209,7 @@ class NeuralForecaster(
         check_int(name, "epoch_windows", self.epoch_windows, 1, allow_none=True)
         check_choice(name, "scope", self.scope, SCOPES)
         check_choice(name, "sample", self.sample, defaults.SAMPLES)
+        check_choice(name, "panel_scale", self.panel_scale, defaults.PANEL_SCALES)
         for param in ("layer_norm", "seq2seq", "calendar"):
             check_bool(name, param, getattr(self, param))
         check_choice(name, "loss", self.loss, LOSS_NAMES)
@@ -331,6 +340,7 @@ class WaveNet(NeuralForecaster):
         epoch_windows: int | None = defaults.EPOCH_WINDOWS,
         scope: str = defaults.SCOPE,
         sample: str = defaults.SAMPLE,
+        panel_scale: str = defaults.PANEL_SCALE,
         seed: int = defaults.SEED,
         n_threads: int | None = defaults.N_THREADS,
         progress: Callable[[int, int, float, float], None] | None = None,
@@ -357,6 +367,7 @@ class WaveNet(NeuralForecaster):
         self.epoch_windows = epoch_windows
         self.scope = scope
         self.sample = sample
+        self.panel_scale = panel_scale
         self.seed = seed
         self.n_threads = n_threads
         self.progress = progress

@@ -12,8 +12,9 @@ the forecast read.
 ``scope="global"``) trains one network on the windows of many series: each series is
 standardised on its own, the training windows of all series are drawn together (at most
 ``epoch_windows`` per epoch; with ``sample="series"``, the default, each series equally likely
-however long its history, and every series' held-out tail weighs the same in early stopping),
-and the calibration ratios, being unit-free, pool across series.
+however long its history, and every series' held-out tail weighs the same in early stopping;
+with ``panel_scale="seasonal"``, the default, each series is scaled by its seasonal-naive MAE so
+the loss weighs errors as MASE does), and the calibration ratios, being unit-free, pool across series.
 It returns a fitted forecaster per series sharing the network; fitted on one series it is
 exactly :meth:`fit`.
 """
@@ -29,6 +30,7 @@ from sklearn.base import clone
 
 from tsforecast.core.errors import DataError, TsforecastError
 from tsforecast.core.threads import torch_threads
+from tsforecast.evaluation.metrics import seasonal_naive_scale
 from tsforecast.models.calibration import calibration_ratios
 from tsforecast.models.conformal import floor_scale, scale_lag
 from tsforecast.models.features import Scaler
@@ -62,6 +64,7 @@ class GlobalTraining:
     progress: Callable[[int, int, float, float], None] | None
     scope: str
     sample: str
+    panel_scale: str
     season_: int
     kind: str
     hidden: int
@@ -196,7 +199,7 @@ class GlobalTraining:
         inputs, known = [], []
         for y, X in zip(ys, Xs, strict=True):
             state = {
-                "y_scaler_": Scaler.fit(y.to_numpy()),
+                "y_scaler_": self._target_scaler(y.to_numpy(), panel=len(ys) > 1),
                 "past_scaler_": Scaler.fit(X[past_columns].to_numpy()) if past_columns else None,
             }
             series_inputs, series_known = self._series_inputs(
@@ -260,6 +263,17 @@ class GlobalTraining:
             "series_trained_": sum(len(part) > 0 for part in train_parts),
         }
         return shared, own
+
+    def _target_scaler(self, values: np.ndarray, panel: bool) -> Scaler:
+        """The target's scaler: standardisation, or on a panel with ``panel_scale="seasonal"``
+        the series' mean over its seasonal-naive MAE (kept standardised where that scale is
+        not positive: a series constant season to season)."""
+        scaler = Scaler.fit(values)
+        if panel and self.panel_scale == "seasonal":
+            scale = seasonal_naive_scale(values, self.season_)
+            if np.isfinite(scale) and scale > 0:
+                scaler = Scaler(scaler.mean, np.array([scale]))
+        return scaler
 
     def _network_config(self, n_inputs: int, n_future: int, n_past: int) -> NetworkConfig:
         """The network for inputs of ``n_inputs`` channels (``n_past`` past covariates) and
