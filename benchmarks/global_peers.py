@@ -4,7 +4,7 @@ Runs in the peers venv (neuralforecast 3.3.0; tsforecast is imported from this c
 
     .venv-peers/bin/python benchmarks/global_peers.py [--series N] [--folds 3] [--max-steps 1000]
         [--max-epochs 200] [--sample series|windows] [--panel-scale seasonal|std]
-        [--panel stations|cta] [--skip-peer]
+        [--loss huber|mae|mse] [--hidden 32] [--panel stations|cta] [--skip-peer]
 
 The panel (the bundled ``stations``: 30 ragged daily series of 120 to 1,399 days, or its first
 ``--series``; ``cta``: CTA rail and bus boardings as two series, skipped cleanly when the file is
@@ -110,6 +110,8 @@ def main() -> None:
                         help="tsforecast's window sampling on a panel (default: its own)")
     parser.add_argument("--panel-scale", choices=("seasonal", "std"), default=None,
                         help="tsforecast's scaling of each series on a panel (default: its own)")
+    parser.add_argument("--loss", default=None, help="tsforecast's loss (default: its own)")
+    parser.add_argument("--hidden", type=int, default=None, help="tsforecast's hidden units (default: its own)")
     parser.add_argument("--skip-peer", action="store_true", help="tsforecast only (the default venv works too)")
     args = parser.parse_args()
     panel = load_panel(args.panel, args.series)
@@ -121,6 +123,10 @@ def main() -> None:
         params["max_epochs"] = args.max_epochs
     if args.sample is not None:
         params["sample"] = args.sample
+    if args.loss is not None:
+        params["loss"] = args.loss
+    if args.hidden is not None:
+        params["hidden"] = args.hidden
     if args.panel_scale is not None:
         params["panel_scale"] = args.panel_scale
     model = tsforecast.get_model("lstm", **params)
