@@ -28,7 +28,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +117,8 @@ def main() -> None:
     if panel is None:
         print(f"skipped: the data of panel {args.panel!r} is absent")
         return
-    params: dict = {"scope": "global", "seed": SEED, "n_threads": 1}
+    epochs: list[tuple[int, int, float, float]] = []  # (epoch, max_epochs, train loss, validation loss)
+    params: dict = {"scope": "global", "seed": SEED, "n_threads": 1, "progress": lambda *e: epochs.append(e)}
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
     if args.sample is not None:
@@ -133,22 +133,17 @@ def main() -> None:
     started = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = backtest(panel, {"lstm": model}, horizon=HORIZON, n_windows=args.folds, seed=SEED,
-                          keep_fitted=True, **PANEL)
+        result = backtest(panel, {"lstm": model}, horizon=HORIZON, n_windows=args.folds, seed=SEED, **PANEL)
     ts_cpu = time.process_time() - started
     rows = result.forecasts[["series", "model", "cutoff", "timestamp", "actual", "forecast", "scale"]]
     base = rows[rows["model"] == "snaive"].drop(columns=["model", "forecast"])
     table = {"snaive": per_series_mase(rows[rows["model"] == "snaive"]),
              "tsforecast lstm": per_series_mase(rows[rows["model"] == "lstm"])}
-    last = next((m for (_, label), m in result.fitted.items() if label == "lstm"), None)
     cpu = {"tsforecast lstm": ts_cpu}
-    windows = {"tsforecast lstm": np.nan}
-    if last is not None and hasattr(last, "history_"):
-        h = last.history_
-        windows["tsforecast lstm"] = len(h.train_loss) * (model.epoch_windows or 0) * args.folds
-        print(f"tsforecast last fold: {len(h.train_loss)} epochs, best {h.best_epoch}; train loss "
-              f"{h.train_loss[0]:.4f} -> {min(h.train_loss):.4f}, validation {h.validation_loss[0]:.4f} -> "
-              f"{min(h.validation_loss):.4f}", flush=True)
+    # an epoch draws epoch_windows windows (fewer only on a panel with fewer training windows)
+    windows = {"tsforecast lstm": len(epochs) * model.epoch_windows}
+    print(f"tsforecast: {len(epochs)} epochs over {args.folds} folds; last epoch train loss {epochs[-1][2]:.4f}, "
+          f"validation loss {epochs[-1][3]:.4f}; best validation loss {min(e[3] for e in epochs):.4f}", flush=True)
     if not args.skip_peer:
         cutoffs = base[["series", "cutoff"]].drop_duplicates().sort_values(["series", "cutoff"])
         cutoffs["fold"] = cutoffs.groupby("series").cumcount()
