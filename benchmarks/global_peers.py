@@ -4,14 +4,15 @@ Runs in the peers venv (neuralforecast 3.3.0; tsforecast is imported from this c
 
     .venv-peers/bin/python benchmarks/global_peers.py [--series N] [--folds 3] [--max-steps 1000]
         [--max-epochs 200] [--sample series|windows] [--panel-scale seasonal|std]
-        [--loss huber|mae|mse] [--hidden 32] [--panel stations|cta] [--skip-peer]
+        [--loss huber|mae|mse] [--hidden 32] [--panel stations|cta|stocks] [--skip-peer]
 
 The panel (the bundled ``stations``: 30 ragged daily series of 120 to 1,399 days, or its first
 ``--series``; ``cta``: CTA rail and bus boardings as two series, skipped cleanly when the file is
-absent) is backtested by tsforecast with a global ``lstm`` and seasonal naive (horizon 14,
+absent; ``stocks``: monthly prices of 10 US stocks and indices, 1990-2015, matplotlib's sample
+data) is backtested by tsforecast with a global ``lstm`` and seasonal naive (horizon 14,
 ``--folds`` rolling windows every 14 days, cut from each series' own end, seed 0). For each of
 those folds, neuralforecast's ``LSTM`` is fitted on every series up to its cutoff (the same
-``input_size`` as tsforecast's window, 56 days; ``h=14``; ``max_steps``; its defaults otherwise:
+``input_size`` as tsforecast's window, 56 days or 96 months; ``h=14``; ``max_steps``; its defaults otherwise:
 robust scaling per window, MAE loss, 32 series x 128 windows per step) and forecasts the same 14
 days. Both are scored with the same per-series MASE (each fold's in-sample seasonal-naive MAE as
 the scale, averaged over the series' points); printed: mean and median MASE over series, the
@@ -36,8 +37,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import tsforecast  # noqa: E402
 from tsforecast.backtest import backtest  # noqa: E402
+from tsforecast.core.frequency import infer_season  # noqa: E402
+from tsforecast.models.window_rules import default_window  # noqa: E402
 
-HORIZON, WINDOW, SEED = 14, 56, 0
+HORIZON, SEED = 14, 0
+#: each panel's pandas frequency (neuralforecast's ``freq``)
+FREQ = {"stations": "D", "cta": "D", "stocks": "MS"}
 PANEL = dict(id_col="station", time_col="date", target_col="riders")
 
 
@@ -49,6 +54,17 @@ def load_panel(name: str, series: int | None) -> pd.DataFrame | None:
             keep = panel["station"].drop_duplicates().iloc[:series]
             panel = panel[panel["station"].isin(keep)]
         return panel
+    if name == "stocks":
+        # monthly closing prices of 10 US stocks and indices (Yahoo Finance, 1990-2015, ragged
+        # starts), the sample data matplotlib installs
+        import matplotlib
+
+        path = Path(matplotlib.get_data_path()) / "sample_data" / "Stocks.csv"
+        if not path.is_file():
+            return None
+        wide = pd.read_csv(path, comment="#", parse_dates=["Date"]).rename(columns={"Date": "date"})
+        long = wide.melt(id_vars="date", var_name="station", value_name="riders").dropna()
+        return long.sort_values(["station", "date"]).reset_index(drop=True)
     from _cta import CTA_PATH, load_rail  # the CTA file, read by path (never copied)
 
     if not CTA_PATH.is_file():
@@ -65,7 +81,9 @@ def per_series_mase(rows: pd.DataFrame) -> pd.Series:
     return scaled.groupby(rows["series"]).mean()
 
 
-def run_peer(panel: pd.DataFrame, cutoffs: pd.DataFrame, max_steps: int) -> tuple[pd.DataFrame, float, int]:
+def run_peer(
+    panel: pd.DataFrame, cutoffs: pd.DataFrame, max_steps: int, freq: str, window: int
+) -> tuple[pd.DataFrame, float, int]:
     """neuralforecast's LSTM fitted per fold on every series up to its cutoff: its forecasts
     (series, timestamp, forecast), CPU seconds and training windows read."""
     import torch
@@ -82,10 +100,10 @@ def run_peer(panel: pd.DataFrame, cutoffs: pd.DataFrame, max_steps: int) -> tupl
         cut = df.merge(group.rename(columns={"series": "unique_id"}), on="unique_id")
         train = cut[cut["ds"] <= cut["cutoff"]][["unique_id", "ds", "y"]]
         started = time.process_time()
-        model = LSTM(h=HORIZON, input_size=WINDOW, max_steps=max_steps, random_seed=SEED + 1,
+        model = LSTM(h=HORIZON, input_size=window, max_steps=max_steps, random_seed=SEED + 1,
                      enable_progress_bar=False, enable_model_summary=False, logger=False,
                      accelerator="cpu", devices=1)
-        nf = NeuralForecast(models=[model], freq="D")
+        nf = NeuralForecast(models=[model], freq=freq)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             nf.fit(train)
@@ -100,7 +118,7 @@ def run_peer(panel: pd.DataFrame, cutoffs: pd.DataFrame, max_steps: int) -> tupl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--panel", choices=("stations", "cta"), default="stations")
+    parser.add_argument("--panel", choices=("stations", "cta", "stocks"), default="stations")
     parser.add_argument("--series", type=int, default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--max-steps", type=int, default=1000, help="neuralforecast's training steps per fold")
@@ -147,7 +165,10 @@ def main() -> None:
     if not args.skip_peer:
         cutoffs = base[["series", "cutoff"]].drop_duplicates().sort_values(["series", "cutoff"])
         cutoffs["fold"] = cutoffs.groupby("series").cumcount()
-        peer, peer_cpu, peer_windows = run_peer(panel, cutoffs, args.max_steps)
+        freq = FREQ[args.panel]
+        # neuralforecast reads what tsforecast's window rule gives (56 days, 96 months)
+        window = default_window(infer_season(pd.tseries.frequencies.to_offset(freq)))
+        peer, peer_cpu, peer_windows = run_peer(panel, cutoffs, args.max_steps, freq, window)
         peer["series"] = peer["series"].astype(str)
         merged = base.merge(peer, on=["series", "timestamp"], how="inner")
         table["neuralforecast LSTM"] = per_series_mase(merged)
