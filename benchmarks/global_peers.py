@@ -63,6 +63,8 @@ def load_panel(name: str, series: int | None) -> pd.DataFrame | None:
         if not path.is_file():
             return None
         wide = pd.read_csv(path, comment="#", parse_dates=["Date"]).rename(columns={"Date": "date"})
+        # the month-start closes; the file's few mid-month rows (one stock each) are dropped
+        wide = wide[wide["date"].dt.day == 1]
         long = wide.melt(id_vars="date", var_name="station", value_name="riders").dropna()
         return long.sort_values(["station", "date"]).reset_index(drop=True)
     from _cta import CTA_PATH, load_rail  # the CTA file, read by path (never copied)
