@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tsforecast
 from tsforecast.backtest import backtest
@@ -202,3 +204,52 @@ def test_start_history_validates_and_sets_the_history_without_fitting():
     assert not hasattr(model, "cutoff_")  # nothing estimated: still not fitted
     with pytest.raises(DataError):
         tsforecast.get_model("lstm", **SMALL).start_history(y.iloc[::-1].reset_index(drop=True))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=8).filter(lambda counts: sum(counts) > 0))
+def test_series_weights_give_every_series_the_same_total(counts):
+    import torch
+
+    from tsforecast.models.neural.windows import series_weights
+
+    series = torch.repeat_interleave(torch.arange(len(counts)), torch.tensor(counts))
+    weights = series_weights(series).double()
+    present = sum(c > 0 for c in counts)
+    assert abs(float(weights.sum()) - 1) < 1e-5
+    for k, count in enumerate(counts):
+        if count:
+            assert abs(float(weights[series == k].sum()) - 1 / present) < 1e-5
+
+
+def test_an_epoch_drawn_by_series_draws_a_short_series_as_often_as_a_long_one():
+    import torch
+
+    from tsforecast.models.neural.training import epoch_order
+    from tsforecast.models.neural.windows import series_weights
+
+    # one series of 900 windows, one of 100: by window the short one gets 10% of an epoch
+    starts = torch.arange(1000)
+    series = (starts >= 900).long()
+    shuffle = torch.Generator().manual_seed(0)
+    by_windows = epoch_order(starts, None, 500, shuffle)
+    by_series = epoch_order(starts, series_weights(series), 500, shuffle)
+    assert len(by_windows) == len(by_series) == 500
+    assert len(set(by_windows.tolist())) == 500  # without replacement
+    assert (by_windows >= 900).float().mean() < 0.2
+    assert 0.4 < (by_series >= 900).float().mean() < 0.6
+
+
+def test_sampling_by_series_changes_a_global_fit_but_never_a_single_series(panel):
+    series = _series(panel)
+    ragged = {name: y.iloc[: 80 + 20 * k] for k, (name, y) in enumerate(series.items())}
+    fits = {sample: tsforecast.get_model("lstm", sample=sample, **SMALL).fit_global(ragged)
+            for sample in ("series", "windows")}
+    first = next(iter(ragged))
+    assert not np.allclose(fits["series"][first].predict(7), fits["windows"][first].predict(7))
+    one = {first: ragged[first]}
+    alone = [tsforecast.get_model("lstm", sample=s, **SMALL).fit_global(one)[first].predict(7)
+             for s in ("series", "windows")]
+    pd.testing.assert_series_equal(alone[0], alone[1])
+    with pytest.raises(tsforecast.ConfigError, match="sample"):
+        tsforecast.get_model("lstm", sample="rows", **SMALL).fit_global(ragged)

@@ -15,7 +15,7 @@ __all__ = [
     "OUTPUT_STEPS", "HIDDEN", "NUM_LAYERS", "DROPOUT", "DILATIONS", "GATED", "RESIDUAL",
     "MAX_EPOCHS", "MIN_EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "LOSS", "PATIENCE",
     "VALIDATION_FRACTION", "EPOCH_WINDOWS", "SEED", "N_THREADS", "LAYER_NORM", "SEQ2SEQ", "CALENDAR",
-    "NORMALIZE", "SCOPE",
+    "NORMALIZE", "SCOPE", "SAMPLE", "SAMPLES", "PANEL_SCALE", "PANEL_SCALES",
 ]
 
 # ------------------------------------------------------------------ the network
@@ -45,6 +45,16 @@ NORMALIZE = "last"
 SEQ2SEQ = False
 #: one network across a panel's series ("global") or one per series ("local")
 SCOPE = "global"
+#: how a global model draws its training windows across a panel: "series" (each series
+#: equally likely, then a window of it: long histories do not drown short ones) or "windows"
+#: (every window equally likely); one series is always trained on all its windows alike
+SAMPLE = "series"
+SAMPLES = ("series", "windows")
+#: how a global model scales each series of a panel: "seasonal" (by its mean absolute
+#: seasonal difference, the MASE denominator, so the loss weighs every series' errors as MASE
+#: does) or "std" (its standard deviation); one series is always standardised
+PANEL_SCALE = "seasonal"
+PANEL_SCALES = ("seasonal", "std")
 MAX_EPOCHS = 200
 #: warm-up epochs: early stopping neither stops in them nor restores their weights
 MIN_EPOCHS = 10

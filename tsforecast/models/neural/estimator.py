@@ -109,6 +109,18 @@ class NeuralForecaster(
         backtest of a panel), one network is trained on the windows of all of them, each
         series standardised on its own; ``"local"``: a network per series. On a single
         series the two are the same fit.
+    sample
+        How a global fit draws an epoch's training windows: ``"series"`` (default) picks each
+        window's series uniformly, then a window of that series, so a series of four years
+        weighs as much as one of four months (the early-stopping loss weighs every series'
+        held-out tail equally too); ``"windows"`` draws every window alike, as a single series
+        is always trained.
+    panel_scale
+        How a global fit scales each series (after centring it on its mean): ``"seasonal"``
+        (default) divides by its mean absolute seasonal difference, the MASE denominator, so
+        the training loss weighs each series' errors as MASE scores them (a standard deviation
+        inflated by a trend or a level shift would shrink that series' errors); ``"std"`` by
+        its standard deviation, as a single series always is.
     seed
         Seeds initialisation and shuffling: the same seed gives the same numbers on CPU.
     n_threads
@@ -148,6 +160,8 @@ class NeuralForecaster(
         validation_fraction: float = defaults.VALIDATION_FRACTION,
         epoch_windows: int | None = defaults.EPOCH_WINDOWS,
         scope: str = defaults.SCOPE,
+        sample: str = defaults.SAMPLE,
+        panel_scale: str = defaults.PANEL_SCALE,
         seed: int = defaults.SEED,
         n_threads: int | None = defaults.N_THREADS,
         progress: Callable[[int, int, float, float], None] | None = None,
@@ -171,6 +185,8 @@ class NeuralForecaster(
         self.validation_fraction = validation_fraction
         self.epoch_windows = epoch_windows
         self.scope = scope
+        self.sample = sample
+        self.panel_scale = panel_scale
         self.seed = seed
         self.n_threads = n_threads
         self.progress = progress
@@ -192,6 +208,8 @@ class NeuralForecaster(
         check_float(name, "validation_fraction", self.validation_fraction, 0, 0.5, low_open=True, high_open=True)
         check_int(name, "epoch_windows", self.epoch_windows, 1, allow_none=True)
         check_choice(name, "scope", self.scope, SCOPES)
+        check_choice(name, "sample", self.sample, defaults.SAMPLES)
+        check_choice(name, "panel_scale", self.panel_scale, defaults.PANEL_SCALES)
         for param in ("layer_norm", "seq2seq", "calendar"):
             check_bool(name, param, getattr(self, param))
         check_choice(name, "loss", self.loss, LOSS_NAMES)
@@ -321,6 +339,8 @@ class WaveNet(NeuralForecaster):
         validation_fraction: float = defaults.VALIDATION_FRACTION,
         epoch_windows: int | None = defaults.EPOCH_WINDOWS,
         scope: str = defaults.SCOPE,
+        sample: str = defaults.SAMPLE,
+        panel_scale: str = defaults.PANEL_SCALE,
         seed: int = defaults.SEED,
         n_threads: int | None = defaults.N_THREADS,
         progress: Callable[[int, int, float, float], None] | None = None,
@@ -346,6 +366,8 @@ class WaveNet(NeuralForecaster):
         self.validation_fraction = validation_fraction
         self.epoch_windows = epoch_windows
         self.scope = scope
+        self.sample = sample
+        self.panel_scale = panel_scale
         self.seed = seed
         self.n_threads = n_threads
         self.progress = progress

@@ -10,8 +10,11 @@ the forecast read.
 
 :meth:`GlobalTraining.fit_global` (and a backtest of several series, with the default
 ``scope="global"``) trains one network on the windows of many series: each series is
-standardised on its own, the training windows of all series are shuffled together (at most
-``epoch_windows`` per epoch), and the calibration ratios, being unit-free, pool across series.
+standardised on its own, the training windows of all series are drawn together (at most
+``epoch_windows`` per epoch; with ``sample="series"``, the default, each series equally likely
+however long its history, and every series' held-out tail weighs the same in early stopping;
+with ``panel_scale="seasonal"``, the default, each series is scaled by its seasonal-naive MAE so
+the loss weighs errors as MASE does), and the calibration ratios, being unit-free, pool across series.
 It returns a fitted forecaster per series sharing the network; fitted on one series it is
 exactly :meth:`fit`.
 """
@@ -27,6 +30,7 @@ from sklearn.base import clone
 
 from tsforecast.core.errors import DataError, TsforecastError
 from tsforecast.core.threads import torch_threads
+from tsforecast.evaluation.metrics import seasonal_naive_scale
 from tsforecast.models.calibration import calibration_ratios
 from tsforecast.models.conformal import floor_scale, scale_lag
 from tsforecast.models.features import Scaler
@@ -59,6 +63,8 @@ class GlobalTraining:
     n_threads: int | None
     progress: Callable[[int, int, float, float], None] | None
     scope: str
+    sample: str
+    panel_scale: str
     season_: int
     kind: str
     hidden: int
@@ -183,7 +189,7 @@ class GlobalTraining:
 
         from tsforecast.models.neural.networks import build_network
         from tsforecast.models.neural.training import predict_windows, train
-        from tsforecast.models.neural.windows import held_out_starts, stack_series
+        from tsforecast.models.neural.windows import held_out_starts, series_weights, stack_series
 
         window, horizon = self._window_for(max(len(y) for y in ys)), self.output_steps
         columns = [] if Xs[0] is None else list(Xs[0].columns)
@@ -193,7 +199,7 @@ class GlobalTraining:
         inputs, known = [], []
         for y, X in zip(ys, Xs, strict=True):
             state = {
-                "y_scaler_": Scaler.fit(y.to_numpy()),
+                "y_scaler_": self._target_scaler(y.to_numpy(), panel=len(ys) > 1),
                 "past_scaler_": Scaler.fit(X[past_columns].to_numpy()) if past_columns else None,
             }
             series_inputs, series_known = self._series_inputs(
@@ -211,15 +217,25 @@ class GlobalTraining:
                 f"output_steps={horizon}; provide more history."
             )
         stop_starts = torch.from_numpy(np.concatenate(stop_parts))
+        stop_series = torch.from_numpy(np.repeat(np.arange(len(stop_parts)), [len(p) for p in stop_parts]))
         if self.epoch_windows is not None and len(stop_starts) > self.epoch_windows:
             # a panel's early-stopping set is thinned evenly to the size of an epoch
-            stop_starts = stop_starts[torch.linspace(0, len(stop_starts) - 1, self.epoch_windows).long()]
+            keep = torch.linspace(0, len(stop_starts) - 1, self.epoch_windows).long()
+            stop_starts, stop_series = stop_starts[keep], stop_series[keep]
+        train_weights = stop_weights = None
+        if len(ys) > 1 and self.sample == "series":
+            # every series weighs the same, however many windows it has: a window's weight is
+            # 1 / (its series' windows), in training draws and in the early-stopping loss
+            train_weights = series_weights(
+                torch.from_numpy(np.repeat(np.arange(len(train_parts)), [len(p) for p in train_parts])))
+            stop_weights = series_weights(stop_series) if len(stop_series) else None
         calibration_starts = torch.from_numpy(np.concatenate(calibration_parts))
         config = self._network_config(data.inputs.shape[1], data.known.shape[1], len(past_columns))
         with torch_threads(self.n_threads):
             torch.manual_seed(self.seed)
             network = build_network(config)
-            history = train(network, data, train_starts, stop_starts, self._train_config(), self.progress)
+            history = train(network, data, train_starts, stop_starts, self._train_config(), self.progress,
+                            train_weights, stop_weights)
             predicted, target = predict_windows(network, data, calibration_starts)
         lag = scale_lag(self.season_, window)
         ratios, done = [], 0
@@ -247,6 +263,17 @@ class GlobalTraining:
             "series_trained_": sum(len(part) > 0 for part in train_parts),
         }
         return shared, own
+
+    def _target_scaler(self, values: np.ndarray, panel: bool) -> Scaler:
+        """The target's scaler: standardisation, or on a panel with ``panel_scale="seasonal"``
+        the series' mean over its seasonal-naive MAE (kept standardised where that scale is
+        not positive: a series constant season to season)."""
+        scaler = Scaler.fit(values)
+        if panel and self.panel_scale == "seasonal":
+            scale = seasonal_naive_scale(values, self.season_)
+            if np.isfinite(scale) and scale > 0:
+                scaler = Scaler(scaler.mean, np.array([scale]))
+        return scaler
 
     def _network_config(self, n_inputs: int, n_future: int, n_past: int) -> NetworkConfig:
         """The network for inputs of ``n_inputs`` channels (``n_past`` past covariates) and

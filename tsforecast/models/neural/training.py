@@ -16,7 +16,7 @@ from tsforecast.models.neural import defaults
 from tsforecast.models.neural.windows import WindowData
 from tsforecast.persistence.state import state_dataclass
 
-__all__ = ["TrainConfig", "TrainHistory", "train", "predict_windows", "LOSSES", "INFERENCE_CHUNK"]
+__all__ = ["TrainConfig", "TrainHistory", "train", "predict_windows", "LOSSES", "INFERENCE_CHUNK", "epoch_order"]
 
 #: loss name (the names are listed once, in :data:`LOSS_NAMES`) -> loss module
 LOSSES: dict[str, Callable[[], nn.Module]] = dict(
@@ -75,9 +75,27 @@ def predict_windows(model: nn.Module, data: WindowData, starts: torch.Tensor) ->
     return torch.cat(predicted), torch.cat(targets)
 
 
-def _loss_on(model: nn.Module, data: WindowData, starts: torch.Tensor, loss_fn) -> float:
+def _loss_on(model: nn.Module, data: WindowData, starts: torch.Tensor, loss_fn,
+             weights: torch.Tensor | None = None) -> float:
+    """The loss of the direct forecasts at ``starts``: the plain mean, or with ``weights``
+    (one per start, summing to 1) the weighted mean of each window's loss."""
     predicted, targets = predict_windows(model, data, starts)
-    return float(loss_fn(predicted, targets))
+    if weights is None:
+        return float(loss_fn(predicted, targets))
+    per_window = type(loss_fn)(reduction="none")(predicted, targets).mean(dim=1)
+    return float((per_window * weights).sum())
+
+
+def epoch_order(
+    train_starts: torch.Tensor, weights: torch.Tensor | None, epoch_windows: int | None, shuffle: torch.Generator
+) -> torch.Tensor:
+    """The training samples one epoch visits, in order. Unweighted: a fresh permutation, cut
+    to ``epoch_windows``. Weighted (a panel sampled by series): as many draws, with
+    replacement, each sample with its weight's probability."""
+    if weights is None:
+        return train_starts[torch.randperm(len(train_starts), generator=shuffle)][:epoch_windows]
+    count = len(train_starts) if epoch_windows is None else min(epoch_windows, len(train_starts))
+    return train_starts[torch.multinomial(weights, count, replacement=True, generator=shuffle)]
 
 
 def train(
@@ -87,14 +105,19 @@ def train(
     validation_starts: torch.Tensor,
     config: TrainConfig,
     progress: ProgressCallback | None = None,
+    train_weights: torch.Tensor | None = None,
+    validation_weights: torch.Tensor | None = None,
 ) -> TrainHistory:
     """Train ``model`` in place on the samples starting at ``train_starts``.
 
     Early stopping watches the loss of the direct (last-step) forecast on the chronologically
     later ``validation_starts``; the best weights from epoch ``min_epochs`` on are restored at
     the end (earlier epochs are a warm-up). Each epoch visits ``config.epoch_windows`` of the
-    training samples, drawn afresh (all of them when None or fewer). The loop is
-    deterministic for a given ``config.seed`` on CPU.
+    training samples, drawn afresh (all of them when None or fewer). With ``train_weights``
+    (one per training sample) an epoch draws that many samples with replacement, each with
+    its weight's probability; ``validation_weights`` (one per validation sample, summing to 1)
+    weigh the early-stopping loss (a global model gives every series the same weight in
+    both). The loop is deterministic for a given ``config.seed`` on CPU.
     """
     torch.manual_seed(config.seed)
     shuffle = torch.Generator().manual_seed(config.seed)
@@ -110,7 +133,7 @@ def train(
     warm_up = min(config.min_epochs, config.max_epochs)  # the first epoch whose weights count
     for epoch in range(1, config.max_epochs + 1):
         model.train()
-        order = train_starts[torch.randperm(len(train_starts), generator=shuffle)][: config.epoch_windows]
+        order = epoch_order(train_starts, train_weights, config.epoch_windows, shuffle)
         running, seen = 0.0, 0
         for chunk in order.split(config.batch_size):
             x, future, y = data.batch(chunk, every_step=config.seq2seq)
@@ -123,7 +146,7 @@ def train(
             seen += len(chunk)
         train_loss = running / max(seen, 1)
         if len(validation_starts):
-            val_loss = _loss_on(model, data, validation_starts, loss_fn)
+            val_loss = _loss_on(model, data, validation_starts, loss_fn, validation_weights)
         else:
             val_loss = train_loss
         history.train_loss.append(train_loss)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["WindowData", "stack_series", "held_out_starts"]
+__all__ = ["WindowData", "stack_series", "held_out_starts", "series_weights"]
 
 
 class WindowData:
@@ -94,3 +94,13 @@ def held_out_starts(
         stop_parts.append(starts[n - n_val : n - n_val + n_val // 2])
         calibration_parts.append(starts[n - n_val + n_val // 2 : n])
     return train_parts, stop_parts, calibration_parts
+
+
+def series_weights(series: torch.Tensor) -> torch.Tensor:
+    """Sample weights summing to 1 that give every series the same total, shared equally by
+    its samples (``series``: each sample's series number). A global model draws its training
+    windows and weighs its early-stopping loss with them, so a long history does not outweigh
+    a short one."""
+    counts = torch.bincount(series).double()
+    present = int((counts > 0).sum())
+    return (1.0 / (counts[series] * present)).float()
