@@ -109,7 +109,11 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # switching to WAL takes an exclusive lock that the busy timeout does not wait for
+        # (another process creating the store at the same moment makes it fail at once):
+        # switch only a file that is not in WAL yet, and let the caller retry a lock
+        if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")  # WAL's durable-enough setting: a commit survives a crash
     finally:

@@ -99,12 +99,17 @@ class Store:
     def _open(self) -> None:
         """Connect, refuse what is no store or a newer one, and upgrade an older one."""
         engine = self._get_engine()
-        try:
-            with engine.connect() as connection:
-                names = set(sa.inspect(connection).get_table_names())
-                version, ours = connect.schema_state(connection)
-        except sa_exc.SQLAlchemyError as exc:
-            raise connect.describe_failure(self._where, exc, "connect") from exc
+
+        def state() -> tuple[set[str], int, list[str]]:
+            try:
+                with engine.connect() as connection:
+                    return (set(sa.inspect(connection).get_table_names()), *connect.schema_state(connection))
+            except sa_exc.SQLAlchemyError as exc:
+                raise connect.describe_failure(self._where, exc, "connect") from exc
+
+        # two scheduled runs opening a new SQLite store at once: one may find it locked while
+        # the other creates it; connecting is retried like a write
+        names, version, ours = connect.retry_locked(state)
         connect.check_version(self._where, version, ours, bool(names - {VERSION_TABLE}))
         if version < SCHEMA_VERSION:
             connect.retry_locked(lambda: connect.migrate(engine, self._where))
