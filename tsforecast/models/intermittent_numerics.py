@@ -134,16 +134,12 @@ def golden_section_alpha(x: np.ndarray, lower: float, upper: float) -> float:
 
 
 @numba.njit(cache=True)
-def chunk_forecast(y: np.ndarray, level: int) -> float:
-    """The optimised-SES forecast of the next sum of ``level`` periods, from the sums of
-    consecutive blocks of ``level`` periods that end at the last observation (the oldest
-    ``len(y) % level`` observations are dropped, as in ADIDA). A single block is its own
-    forecast; fewer observations than one block give the last observation."""
+def _block_sums(y: np.ndarray, level: int) -> np.ndarray:
+    """The sums of consecutive blocks of ``level`` periods ending at ``y[-1]`` (the oldest
+    ``len(y) % level`` periods dropped), each summed left to right as ADIDA does."""
     n = y.size
     lost = n % level
     n_chunks = (n - lost) // level
-    if n_chunks == 0:
-        return y[n - 1]
     sums = np.empty(n_chunks)
     for i in range(n_chunks):
         total = 0.0
@@ -151,7 +147,19 @@ def chunk_forecast(y: np.ndarray, level: int) -> float:
         for j in range(level):
             total += y[base + j]
         sums[i] = total
-    if n_chunks == 1:
+    return sums
+
+
+@numba.njit(cache=True)
+def chunk_forecast(y: np.ndarray, level: int) -> float:
+    """The optimised-SES forecast of the next sum of ``level`` periods, from the sums of
+    consecutive blocks of ``level`` periods that end at the last observation (the oldest
+    ``len(y) % level`` observations are dropped, as in ADIDA). A single block is its own
+    forecast; fewer observations than one block give the last observation."""
+    if y.size < level:
+        return y[y.size - 1]
+    sums = _block_sums(y, level)
+    if sums.size == 1:
         return sums[0]
     alpha = golden_section_alpha(sums, SES_BOUNDS[0], SES_BOUNDS[1])
     forecast, _ = ses_forecast(sums, alpha)
@@ -187,23 +195,6 @@ def adida_fitted(y: np.ndarray, levels: np.ndarray) -> np.ndarray:
     for i in range(y.size - 1):
         out[i + 1] = chunk_forecast(y[: i + 1], levels[i]) / levels[i]
     return out
-
-
-@numba.njit(cache=True)
-def _block_sums(y: np.ndarray, level: int) -> np.ndarray:
-    """The sums of consecutive blocks of ``level`` periods ending at ``y[-1]`` (the oldest
-    ``len(y) % level`` periods dropped), each summed left to right as ADIDA does."""
-    n = y.size
-    lost = n % level
-    n_chunks = (n - lost) // level
-    sums = np.empty(n_chunks)
-    for i in range(n_chunks):
-        total = 0.0
-        base = lost + i * level
-        for j in range(level):
-            total += y[base + j]
-        sums[i] = total
-    return sums
 
 
 @numba.njit(cache=True)
