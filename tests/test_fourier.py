@@ -148,3 +148,12 @@ def test_ridge_with_fourier_terms_saves_and_forecasts_the_same(tmp_path):
     assert np.mean(np.abs(forecast - actual)) < np.mean(np.abs(plain - actual))
     loaded = tsforecast.load(model.save(tmp_path / "ridge.tsf"))
     np.testing.assert_allclose(loaded.predict(52).to_numpy(), forecast, rtol=1e-10)
+
+
+def test_one_integer_k_serves_every_period():
+    from tsforecast.data.fourier import check_fourier_params
+
+    periods, ks = check_fourier_params("ridge", [7, 365.25], 3)
+    assert ks == [3, 3]
+    with pytest.raises(ConfigError, match="fourier"):
+        check_fourier_params("ridge", [7, 365.25], 4)  # K = 4 is above 7 / 2

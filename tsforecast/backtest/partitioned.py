@@ -25,6 +25,7 @@ import pandas as pd
 from tsforecast.backtest.api import ModelSpec, backtest
 from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.result import BASELINE
+from tsforecast.backtest.runner import progress_reporter
 from tsforecast.core.errors import ConfigError
 from tsforecast.core.params import ENGINES, check_choice
 
@@ -34,11 +35,11 @@ __all__ = ["PartitionSummary", "PartitionedResult", "backtest_partitioned"]
 @dataclass(frozen=True)
 class PartitionSummary:
     """What one partition's backtest sends back: per model the MASE of each of its series
-    (``mase``, in series order), its failed fits, its series and skipped series, and the
+    (``mase``, indexed by series id), its failed fits, its series and skipped series, and the
     file its forecasts went to (or None)."""
 
     partition: int
-    mase: dict[str, np.ndarray]
+    mase: dict[str, pd.Series]
     failures: dict[str, int]
     series: int
     skipped: int
@@ -82,7 +83,10 @@ def _run_partition(task: _PartitionTask) -> PartitionSummary:
         file = str(Path(task.output) / f"part-{task.partition:05d}.parquet")
         result.forecasts.to_parquet(file, index=False)
     scores = result.series_scores()
-    mase = {str(model): group["mase"].to_numpy(dtype="float64") for model, group in scores.groupby("model", sort=False)}
+    # by series id: a model without a score for some series (its fits failed) is then still
+    # compared with the baseline series by series, never by position
+    mase = {str(model): group.set_index("series")["mase"].astype("float64")
+            for model, group in scores.groupby("model", sort=False)}
     failures = result.failures.groupby("model").size().to_dict() if not result.failures.empty else {}
     return PartitionSummary(task.partition, mase, {str(k): int(v) for k, v in failures.items()},
                             len(result.data), len(result.metadata.get("skipped", [])), len(result.forecasts), file)
@@ -122,10 +126,11 @@ def backtest_partitioned(
         Path(output).mkdir(parents=True, exist_ok=True)
     tasks = [_PartitionTask(load, k, models, settings, None if output is None else str(output))
              for k in range(partitions)]
-    mase: dict[str, list[np.ndarray]] = {}
+    mase: dict[str, list[pd.Series]] = {}
     failures: dict[str, int] = {}
     series = skipped = rows = 0
     files: list[Path] = []
+    report = progress_reporter(progress)
     with contextlib.ExitStack() as stack:
         if engine == "dask":
             from tsforecast.backtest.dask_engine import dask_client, run_tasks_dask
@@ -142,16 +147,23 @@ def backtest_partitioned(
             series, skipped, rows = series + summary.series, skipped + summary.skipped, rows + summary.rows
             if summary.file is not None:
                 files.append(Path(summary.file))
-            if progress is not None:
-                progress(done, partitions, tasks[done].description if done < partitions else "")
-    joined = {model: np.concatenate(parts) for model, parts in mase.items()}
+            report(done, partitions, tasks[done].description if done < partitions else "")
+    joined = {model: pd.concat(parts) for model, parts in mase.items()}
     baseline = joined.get(BASELINE)
     board = pd.DataFrame({
         "series": [int(np.isfinite(v).sum()) for v in joined.values()],
         "mean_mase": [float(np.nanmean(v)) if np.isfinite(v).any() else np.nan for v in joined.values()],
         "median_mase": [float(np.nanmedian(v)) if np.isfinite(v).any() else np.nan for v in joined.values()],
-        "beats_baseline": [float(np.mean(v < baseline)) if baseline is not None and len(v) == len(baseline)
-                           else np.nan for v in joined.values()],
+        "beats_baseline": [_share_below(v, baseline) for v in joined.values()],
         "failures": [failures.get(model, 0) for model in joined],
     }, index=pd.Index(list(joined), name="model"))
     return PartitionedResult(board.sort_values("mean_mase"), partitions, series, skipped, rows, files)
+
+
+def _share_below(values: pd.Series, baseline: pd.Series | None) -> float:
+    """The share of the series scored by both whose MASE is below the baseline's, matched by
+    series id (NaN without a baseline or a series in common)."""
+    if baseline is None:
+        return np.nan
+    both = pd.concat([values.rename("model"), baseline.rename("baseline")], axis=1, join="inner").dropna()
+    return float((both["model"] < both["baseline"]).mean()) if len(both) else np.nan

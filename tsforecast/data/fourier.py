@@ -61,7 +61,8 @@ def check_fourier_params(owner: str, periods: object, ks: object) -> tuple[list[
         raise ConfigError(f"{owner}: fourier must be a list of seasonal periods (e.g. [52.18]), got {periods!r}.")
     if ks is None:
         return [check_fourier(p, 1)[0] for p in items], None
-    klist = [ks] if isinstance(ks, int) and not isinstance(ks, bool) else ks
+    # one int is the K of every period (a list gives one K per period)
+    klist = [ks] * len(items) if isinstance(ks, int) and not isinstance(ks, bool) else ks
     if not isinstance(klist, (list, tuple)) or len(klist) != len(items):
         raise ConfigError(f"{owner}: fourier_k must give one K per fourier period ({len(items)}), got {ks!r}.")
     pairs = [check_fourier(p, k) for p, k in zip(items, klist, strict=True)]

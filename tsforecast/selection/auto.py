@@ -382,7 +382,7 @@ class Auto(Forecaster):
             raise NotImplementedError
         (model,) = self.models_.values()
         # the member's paths from auto's generator (default_rng hands a Generator back as it is)
-        return model.sample_paths(horizon, n, seed=rng, X=X, temperature=temperature).to_numpy()
+        return self._floor(model.sample_paths(horizon, n, seed=rng, X=X, temperature=temperature).to_numpy())
 
     @property
     def label_(self) -> str:
