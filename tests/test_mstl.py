@@ -112,10 +112,10 @@ def test_update_rolls_the_seasonals_and_the_trend_model_forward(tmp_path):
     y = hourly()
     n = len(y) - 10
     model = MSTL(trend="naive").fit(y.iloc[:n])
-    future = model._future_seasonal(10)
+    future = model.seasonal_forecast(10)
     model.update(y.iloc[n:])
     # naive trend: the last new observation minus its (carried-on) seasonal, plus what follows
-    after = MSTL(trend="naive").fit(y.iloc[:n])._future_seasonal(15)[10:]
+    after = MSTL(trend="naive").fit(y.iloc[:n]).seasonal_forecast(15)[10:]
     np.testing.assert_allclose(model.predict(5).to_numpy(), y.iloc[-1] - future[-1] + after, rtol=1e-12)
     loaded = tsforecast.load(model.save(tmp_path / "mstl.tsf"))
     np.testing.assert_allclose(loaded.predict_interval(5), model.predict_interval(5), rtol=1e-12)

@@ -196,7 +196,10 @@ class MSTL(Forecaster):
         inner = getattr(self.trend_model_, "label_", self.trend_model_.short_name)
         return f"MSTL({','.join(map(str, self.periods_))})+{inner}" if self.periods_ else str(inner)
 
-    def _future_seasonal(self, horizon: int) -> np.ndarray:
+    def seasonal_forecast(self, horizon: int) -> np.ndarray:
+        """The seasonal components' forecast for the ``horizon`` steps after the cutoff: each
+        one's last cycle repeated, summed (what every forecast adds to the trend model's)."""
+        self._check_fitted()
         total = np.zeros(horizon)
         for row, period in zip(self.seasonal_, self.periods_, strict=True):
             total += repeat_seasonal(row, period, horizon)
@@ -215,24 +218,32 @@ class MSTL(Forecaster):
         self.periods_ = [int(p) for p in self.periods_]
 
     def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
-        return self.trend_model_.predict(horizon).to_numpy() + self._future_seasonal(horizon)
+        return self.trend_model_.predict(horizon).to_numpy() + self.seasonal_forecast(horizon)
 
     def _predict_interval(
         self, horizon: int, coverage: float, X: pd.DataFrame | None
     ) -> tuple[np.ndarray, np.ndarray]:
         frame = self.trend_model_.predict_interval(horizon, coverage)
-        seasonal = self._future_seasonal(horizon)
+        seasonal = self.seasonal_forecast(horizon)
         return frame["lower"].to_numpy() + seasonal, frame["upper"].to_numpy() + seasonal
 
     def _predict_quantiles(self, horizon: int, levels: tuple[float, ...], X: pd.DataFrame | None) -> np.ndarray:
-        return self.trend_model_.predict_quantiles(horizon, levels).to_numpy() + self._future_seasonal(horizon)[:, None]
+        seasonal = self.seasonal_forecast(horizon)[:, None]
+        return self.trend_model_.predict_quantiles(horizon, levels).to_numpy() + seasonal
 
     def _sample_paths(
         self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
     ) -> np.ndarray:
-        seed = int(rng.integers(0, 2**32 - 1))
+        return self.paths_from(horizon, n, int(rng.integers(0, 2**32 - 1)), temperature)
+
+    def paths_from(self, horizon: int, n: int, seed: int | np.random.Generator, temperature: float = 1.0) -> np.ndarray:
+        """``n`` sample paths, shape ``(horizon, n)``: the trend model's, drawn with ``seed``
+        (an integer or a generator the trend model draws from directly), plus the seasonal
+        forecast. :meth:`sample_paths` seeds it from its own generator; ETS, whose seasons
+        above 24 this model forecasts, hands its generator on, so its paths stay the ones
+        it simulated before MSTL served it."""
         paths = self.trend_model_.sample_paths(horizon, n=n, seed=seed, temperature=temperature).to_numpy()
-        return paths + self._future_seasonal(horizon)[:, None]
+        return paths + self.seasonal_forecast(horizon)[:, None]
 
     def _fitted_values(self) -> np.ndarray:
         return self.trend_model_.fitted_values().to_numpy() + self.seasonal_.sum(axis=0)

@@ -13,11 +13,13 @@ keeps the one with the lowest AICc:
   points (``M`` only for positive data). Additive error with multiplicative seasonality is
   left out (numerically unstable, excluded by R too).
 * a season above 24 observations (52 weeks, 48 half-hours) gets no seasonal states (one state
-  per season is slow and poorly estimated, R refuses it): the series is seasonally adjusted by
-  STL (:func:`tsforecast.models.seasonal_adjust.seasonal_adjust`), the non-seasonal forms are
-  fitted to the adjusted series, and the last seasonal cycle is added back to the forecasts
-  and paths (as statsforecast's ``MSTL`` with an ETS trend model). ``label_`` then reads
-  ``STL(52)+ETS(AAdN)``.
+  per season is slow and poorly estimated, R refuses it): the model is then
+  :class:`~tsforecast.models.mstl.MSTL` on that period with a non-seasonal ETS trend
+  (:mod:`~tsforecast.models.ets.long_season`; fitted as ``mstl_``): STL removes the season,
+  the non-seasonal forms are fitted to the adjusted series, and the last seasonal cycle is
+  added back to the forecasts and paths. ``label_`` then reads ``STL(52)+ETS(AAdN)``. A series
+  too short for such a season (two cycles and 3 points) gets the non-seasonal forms with a
+  :class:`~tsforecast.core.errors.FitWarning` naming the length the season needs.
 
 Each form is estimated by maximum likelihood on a compiled state-space recursion
 (:mod:`~tsforecast.models.ets.likelihood`, numba): R's starting values and bounds

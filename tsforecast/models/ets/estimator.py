@@ -7,11 +7,12 @@ estimator class and :class:`ETSFit`, a fitted form (parameters, states, residual
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from tsforecast.core.errors import ConfigError, ModelError
+from tsforecast.core.errors import ConfigError, FitWarning, ModelError
 from tsforecast.core.params import check_bool, check_int, check_seed
 from tsforecast.models.base import Forecaster
 from tsforecast.models.ets import likelihood as lik
@@ -26,15 +27,16 @@ from tsforecast.models.ets.forms import (
     parameter_count,
     seasonal_estimate,
 )
+from tsforecast.models.ets.long_season import TREND_STATE, long_season_mstl, mstl_from_saved_adjustment
 from tsforecast.models.ets.optimizer import nelder_mead
-from tsforecast.models.seasonal_adjust import repeat_seasonal, seasonal_adjust
+from tsforecast.models.mstl import MAX_STATE_SEASON
 
 __all__ = ["ETS", "ETSFit", "MAX_SIMULATION_PATHS", "MAX_SEASON", "fit_form"]
 
 #: the most paths ETS simulates for its intervals (the default is 2,000)
 MAX_SIMULATION_PATHS = 1_000_000
-#: the longest season given seasonal states (R's limit); longer ones are adjusted by STL first
-MAX_SEASON = 24
+#: the longest season given seasonal states (R's limit); longer ones are MSTL's (STL, then ETS)
+MAX_SEASON = MAX_STATE_SEASON
 _EXTRA_POINTS = 3  # beyond two full seasons, before a seasonal form is tried
 # Nelder-Mead's stopping rule: a standard deviation of the simplex's values (R's likelihood,
 # n log SSE) below this, or this many iterations (statsforecast's settings)
@@ -154,7 +156,9 @@ class ETS(Forecaster):
         Damp an additive trend: ``None`` tries both, ``True``/``False`` fixes it.
     season
         Observations per seasonal cycle (default: the frequency's, e.g. 7 for daily data).
-        Above 24 the season is removed by STL first and ETS fits the adjusted series.
+        Above 24 the season is removed by STL first and ETS fits the adjusted series: the
+        model is :class:`~tsforecast.models.mstl.MSTL` on that one period with a
+        non-seasonal ETS trend, fitted as ``mstl_`` (see :mod:`tsforecast.models.ets.long_season`).
     simulation_paths
         Sample paths simulated for prediction intervals.
     seed
@@ -230,7 +234,15 @@ class ETS(Forecaster):
 
     def _adjusts_season(self, n: int) -> bool:
         """Whether the season is removed by STL before ETS (a season above 24 with enough data)."""
-        if self.season_ <= MAX_SEASON or self.model[2] == "N" or not self._seasonal_ok(n):
+        if self.season_ <= MAX_SEASON or self.model[2] == "N":
+            return False
+        if not self._seasonal_ok(n):
+            # a seasonal 'A' or 'M' was refused for its length already: this is 'Z' falling back
+            warnings.warn(
+                f"{self.short_name}: a season of {self.season_} observations needs at least "
+                f"{2 * self.season_ + _EXTRA_POINTS} of them (two cycles and {_EXTRA_POINTS}) to be removed by STL; "
+                f"the series has {n}: fitting non-seasonal forms. Fix: provide more history, or set season "
+                "to a shorter cycle (e.g. 7 days on daily data).", FitWarning, stacklevel=4)
             return False
         if self.model[2] == "M":
             raise ConfigError(
@@ -242,15 +254,18 @@ class ETS(Forecaster):
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         values = y.to_numpy(dtype="float64")
-        self.seasonal_ = None
+        for name in ("mstl_", *TREND_STATE):  # a refit starts afresh: one of the two kinds of state
+            self.__dict__.pop(name, None)
+        self.mstl_ = None
         if self._adjusts_season(len(values)):
-            components, values = seasonal_adjust(values, [self.season_])
-            self.seasonal_ = components.sum(axis=0)
+            self.mstl_ = long_season_mstl(self, self.season_).fit(y)
+            self.form_, self.search_ = self.mstl_.trend_model_.form_, self.mstl_.trend_model_.search_
+            return
         search: dict[str, float] = {}
         best: ETSFit | None = None
         decompositions: dict[str, np.ndarray] = {}  # one classical decomposition per seasonal type
         with np.errstate(all="ignore"):
-            for form in self._candidates(values) if self.seasonal_ is None else self._adjusted_candidates(values):
+            for form in self._candidates(values):
                 if form.seasonal != "N" and form.seasonal not in decompositions:
                     decompositions[form.seasonal] = seasonal_estimate(values, self.season_, form.seasonal)
                 fitted = fit_form(values, form, self.season_, decompositions.get(form.seasonal))
@@ -265,19 +280,10 @@ class ETS(Forecaster):
         self.holt_winters_season_ = False
         self.form_, self.search_ = best.form.label, search
 
-    def _adjusted_candidates(self, values: np.ndarray) -> list[Form]:
-        """The non-seasonal forms fitted to the STL-adjusted series."""
-        probe = self.model[:2] + "N"
-        saved, self.model = self.model, probe
-        try:
-            return self._candidates(values)
-        finally:
-            self.model = saved
-
     @property
     def label_(self) -> str:
         """The chosen form, e.g. ``"ETS(MAdM)"`` (``"STL(52)+ETS(AAdN)"`` on an adjusted series)."""
-        if getattr(self, "seasonal_", None) is not None:
+        if getattr(self, "mstl_", None) is not None:
             return f"STL({self.season_})+ETS({self.form_})"
         return f"ETS({self.form_})"
 
@@ -286,39 +292,36 @@ class ETS(Forecaster):
         error, trend, seasonal, damped = self.form_spec_
         return Form(str(error), str(trend), str(seasonal), bool(damped))
 
-    def _adjusted_history(self) -> np.ndarray:
-        values = self.y_.to_numpy(dtype="float64")
-        return values if self.seasonal_ is None else values - self.seasonal_
-
     def _update(self, y_new: pd.Series, X_new: pd.DataFrame | None) -> None:
-        # the season carries on as forecast; the whole history is filtered with the fitted
-        # parameters: no re-estimation
-        if self.seasonal_ is not None:
-            self.seasonal_ = np.concatenate([self.seasonal_, repeat_seasonal(self.seasonal_, self.season_,
-                                                                             len(y_new))])
+        if self.mstl_ is not None:  # the season carries on as forecast, the trend ETS filters the rest
+            self.mstl_.update(y_new)
+            return
+        # the whole history is filtered with the fitted parameters: no re-estimation
         self._rebuild_results(self.results_.params)
 
     def _restore_state(self, state: dict) -> None:
-        # files saved before the compiled likelihood: no adjusted season, the plain mean square
-        state.setdefault("seasonal_", None)
-        state.setdefault("scale_dof_", 0)
-        state.setdefault("holt_winters_season_", True)  # statsmodels' smoother, which those used
+        seasonal = state.pop("seasonal_", None)
+        if seasonal is not None:
+            # a file saved when ETS adjusted seasons above 24 itself: the same MSTL a fit builds now
+            state["mstl_"] = mstl_from_saved_adjustment(self, seasonal, state)
+        state.setdefault("mstl_", None)
+        if state["mstl_"] is None:
+            # files saved before the compiled likelihood: the plain mean square
+            state.setdefault("scale_dof_", 0)
+            state.setdefault("holt_winters_season_", True)  # statsmodels' smoother, which those used
         super()._restore_state(state)
 
     def _rebuild_results(self, params: np.ndarray) -> None:
         with np.errstate(all="ignore"):
-            self.results_ = ETSFit(self._adjusted_history(), self._form(), self.season_, params, self.scale_dof_,
-                                   self.holt_winters_season_)
+            self.results_ = ETSFit(self.y_.to_numpy(dtype="float64"), self._form(), self.season_, params,
+                                   self.scale_dof_, self.holt_winters_season_)
 
     # --------------------------------------------------------------- forecasts
-    def _future_seasonal(self, horizon: int) -> np.ndarray:
-        if self.seasonal_ is None:
-            return np.zeros(horizon)
-        return repeat_seasonal(self.seasonal_, self.season_, horizon)
-
     def _predict(self, horizon: int, X: pd.DataFrame | None) -> np.ndarray:
+        if self.mstl_ is not None:
+            return self.mstl_.predict(horizon).to_numpy()
         with np.errstate(all="ignore"):
-            return self.results_.forecast(horizon) + self._future_seasonal(horizon)
+            return self.results_.forecast(horizon)
 
     def _simulate(self, horizon: int, n: int | None = None, rng: np.random.Generator | None = None,
                   temperature: float = 1.0) -> np.ndarray:
@@ -327,14 +330,16 @@ class ETS(Forecaster):
         drawn here so that ``temperature`` can scale them."""
         n = self.simulation_paths if n is None else n
         rng = np.random.default_rng(self.seed) if rng is None else rng
+        if self.mstl_ is not None:  # its trend ETS draws from this generator as this model would
+            return self.mstl_.paths_from(horizon, n, rng, temperature)
         errors = rng.standard_normal((horizon, n)) * np.sqrt(self.results_.scale) * temperature
         with np.errstate(all="ignore"):
-            paths = self.results_.simulate(errors)
-        return paths + self._future_seasonal(horizon)[:, None]
+            return self.results_.simulate(errors)
 
     def _fitted_values(self) -> np.ndarray:
-        seasonal = 0.0 if self.seasonal_ is None else self.seasonal_
-        return self.results_.fittedvalues + seasonal
+        if self.mstl_ is not None:
+            return self.mstl_.fitted_values().to_numpy()
+        return self.results_.fittedvalues.copy()  # the caller's Series must not share the fit's array
 
     def _sample_paths(
         self, horizon: int, n: int, rng: np.random.Generator, temperature: float, X: pd.DataFrame | None
