@@ -120,3 +120,14 @@ def test_a_refit_replaces_the_kind_of_state():
     np.testing.assert_allclose(model.predict(3), fresh.predict(3), rtol=1e-12)
     model.fit(y)
     assert model.mstl_ is not None and not hasattr(model, "results_")
+
+
+@pytest.mark.parametrize("model, values, freq, problem", [
+    ("MAN", np.arange(-5.0, 40.0), "MS", "strictly positive values, and its smallest is -5"),
+    ("AAM", np.arange(-5.0, 40.0), "MS", "strictly positive values, and its smallest is -5"),
+    ("AAA", np.arange(1.0, 40.0), "YS", "season of at least 2 observations, and this series' is 1"),
+])
+def test_fixed_letters_that_do_not_fit_name_this_series_problem(model, values, freq, problem):
+    y = pd.Series(values, pd.date_range("1990-01-01", periods=len(values), freq=freq))
+    with pytest.raises(tsforecast.ConfigError, match=f"model '{model}' does not fit this series: .*{problem}"):
+        tsforecast.ETS(model=model).fit(y)

@@ -147,3 +147,10 @@ def test_other_registered_trend_models_work():
         for trend in ("theta", "arima", "naive"):
             forecast = MSTL(trend=trend).fit(y).predict(24).to_numpy()
             assert np.all(np.isfinite(forecast)) and np.abs(forecast - y.iloc[-168:].mean()).max() < 60
+
+
+def test_mstl_says_its_trend_model_refused_the_adjusted_series():
+    y = pd.Series(np.zeros(48), pd.date_range("2000-01-01", periods=48, freq="MS"))
+    with pytest.raises(tsforecast.DataError, match="mstl: its trend model ets on the seasonally adjusted series: "
+                                                   "the series is constant"):
+        MSTL().fit(y)

@@ -32,7 +32,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import Tick
 
-from tsforecast.core.errors import ConfigError, FitWarning
+from tsforecast.core.errors import ConfigError, FitWarning, TsforecastError
 from tsforecast.core.frequency import infer_season
 from tsforecast.core.params import check_int_sequence
 from tsforecast.models.base import Forecaster
@@ -188,7 +188,13 @@ class MSTL(Forecaster):
         else:
             self.seasonal_, adjusted = np.zeros((0, len(values))), values
         self.periods_ = kept
-        self.trend_model_ = self._trend_model().fit(pd.Series(adjusted, index=y.index, name=y.name))
+        trend = self._trend_model()
+        try:
+            self.trend_model_ = trend.fit(pd.Series(adjusted, index=y.index, name=y.name))
+        except TsforecastError as exc:
+            # the user asked for mstl: say that its trend model refused the adjusted series
+            raise type(exc)(f"{self.short_name}: its trend model {trend.short_name} on the seasonally adjusted "
+                            f"series: {exc}") from exc
 
     @property
     def label_(self) -> str:

@@ -219,11 +219,8 @@ class ETS(Forecaster):
         seasonals = [s for s in ("N", "A", "M") if seasonal in (s, "Z")
                      and (s == "N" or seasonal_ok) and (s != "M" or positive)]
         if not errors or not seasonals:
-            raise ConfigError(
-                f"{self.short_name}: model {self.model!r} does not fit this series (multiplicative "
-                f"components need strictly positive values; seasonal ones a seasonal period of at least 2 "
-                f"and at least {2 * self.season_ + _EXTRA_POINTS} observations)."
-            )
+            raise ConfigError(f"{self.short_name}: model {self.model!r} does not fit this series: "
+                              f"{self._refusal(y, positive)}. Fix: use model='ZZZ' to choose among the forms that fit.")
         forms = []
         for e, t, s in itertools.product(errors, trends, seasonals):
             if e == "A" and s == "M" and self.model[0] == "Z":
@@ -231,6 +228,19 @@ class ETS(Forecaster):
             for damped in ([False, True] if self.damped is None else [self.damped]) if t == "A" else [False]:
                 forms.append(Form(e, t, s, damped))
         return forms
+
+    def _refusal(self, y: np.ndarray, positive: bool) -> str:
+        """Why the fixed letters of ``model`` leave no form for ``y``, naming this series' problem."""
+        problems = []
+        if not positive and "M" in (self.model[0], self.model[2]):
+            problems.append(f"multiplicative components need strictly positive values, and its smallest is {y.min():g}")
+        if self.model[2] in "AM" and self.season_ < 2:
+            problems.append(f"a seasonal component needs a season of at least 2 observations, and this series' is "
+                            f"{self.season_} (set season, e.g. 12 for monthly data)")
+        elif self.model[2] in "AM" and not self._seasonal_ok(len(y)):
+            problems.append(f"a season of {self.season_} needs at least {2 * self.season_ + _EXTRA_POINTS} "
+                            f"observations, and it has {len(y)}")
+        return "; ".join(problems) or "no form of it can be estimated on it"
 
     def _adjusts_season(self, n: int) -> bool:
         """Whether the season is removed by STL before ETS (a season above 24 with enough data)."""
