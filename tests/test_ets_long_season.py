@@ -13,6 +13,8 @@ import pytest
 import tsforecast
 from tsforecast.models.mstl import MSTL
 
+from .test_ets_likelihood import _weekly_with_a_year
+
 DATA = Path(__file__).parent / "data"
 FIXTURE = json.loads((DATA / "mstl_statsforecast.json").read_text())["cases"]
 
@@ -24,16 +26,9 @@ def _half_hourly() -> pd.Series:
     return pd.Series(case["y"], pd.date_range(case["start"], periods=len(case["y"]), freq=case["freq"]))
 
 
-def _weekly(n: int = 200, seed: int = 1) -> pd.Series:
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)
-    values = 300 + 0.3 * t + 40 * np.sin(2 * np.pi * t / 52) + rng.normal(0, 5, n)
-    return pd.Series(values, pd.date_range("2016-01-03", periods=n, freq="W-SUN"))
-
-
 @pytest.mark.parametrize("model", ["ZZZ", "AAA", "ZZA"])
 def test_a_long_season_is_forecast_by_mstl_with_an_ets_trend(model):
-    y = _weekly()
+    y = _weekly_with_a_year(200, 1)
     ets = tsforecast.ETS(model=model, simulation_paths=300, seed=3).fit(y.iloc[:-12])
     trend_params = {"model": model[:2] + "N", "damped": None, "simulation_paths": 300, "seed": 3}
     mstl = MSTL(periods=[52], trend="ets", trend_params=trend_params).fit(y.iloc[:-12])
@@ -54,7 +49,7 @@ def test_paths_are_those_ets_simulated_before_mstl_served_it():
     """ETS's sample paths draw the trend ETS's errors from its own generator, so a seed gives
     the paths it gave when ETS adjusted long seasons itself (checked on the saved file below);
     its intervals and quantiles are those paths' quantiles."""
-    model = tsforecast.ETS(simulation_paths=400).fit(_weekly())
+    model = tsforecast.ETS(simulation_paths=400).fit(_weekly_with_a_year(200, 1))
     paths = model.sample_paths(8, n=400, seed=0).to_numpy()
     again = model.sample_paths(8, n=400, seed=0).to_numpy()
     np.testing.assert_array_equal(paths, again)
@@ -110,7 +105,7 @@ def test_half_hourly_data_gets_a_daily_or_weekly_season_never_silently_none():
 
 
 def test_a_refit_replaces_the_kind_of_state():
-    y = _weekly()
+    y = _weekly_with_a_year(200, 1)
     model = tsforecast.ETS(simulation_paths=200).fit(y)
     assert model.mstl_ is not None and not hasattr(model, "results_")
     with pytest.warns(tsforecast.FitWarning):
