@@ -90,3 +90,11 @@ def test_a_length_refusal_always_says_how_many_points_are_needed(n, name):
         assert f"has {n}" in str(error)
     else:
         assert error is None or not _TOO_SHORT.search(str(error)), error
+
+
+def test_a_multiplicative_theta_on_negative_values_says_it_removes_the_season_additively():
+    y = SERIES["negative"]
+    with pytest.warns(tsforecast.FitWarning, match=r"method='multiplicative' needs strictly positive values"):
+        explicit = tsforecast.Theta(method="multiplicative").fit(y)
+    additive = tsforecast.Theta(method="additive").fit(y)
+    np.testing.assert_allclose(explicit.predict(6), additive.predict(6), rtol=1e-12)

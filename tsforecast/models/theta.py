@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from tsforecast.core.errors import ModelFileError
+from tsforecast.core.errors import FitWarning, ModelFileError
 from tsforecast.core.params import check_bool, check_choice, check_float, check_int
 from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.base import Forecaster
@@ -71,7 +71,8 @@ class Theta(Forecaster):
         Remove seasonality (when the test finds it) before forecasting.
     method
         ``"auto"`` (multiplicative for positive data), ``"additive"`` or ``"multiplicative"``
-        seasonal decomposition.
+        seasonal decomposition (additive, with a ``FitWarning``, on data that is not
+        strictly positive).
     theta
         Weight of the trend line; 2 is the classic Theta method, 1 plain SES with drift 0.
     """
@@ -106,6 +107,11 @@ class Theta(Forecaster):
 
         values = y.to_numpy()
         method = self.method
+        if method == "multiplicative" and np.any(values <= 0):
+            # kept as before (an additive decomposition), but said: the user asked for another
+            warnings.warn(f"{self.short_name}: method='multiplicative' needs strictly positive values and the "
+                          f"series' smallest is {values.min():g}: its season is removed additively.", FitWarning,
+                          stacklevel=3)
         if method == "auto" or (method == "multiplicative" and np.any(values <= 0)):
             method = "multiplicative" if np.all(values > 0) else "additive"
         seasonal = self.deseasonalize and self.season_ > 1 and len(values) >= 2 * self.season_
