@@ -60,10 +60,10 @@ def test_paths_are_those_ets_simulated_before_mstl_served_it():
 
 
 def test_a_file_saved_when_ets_adjusted_the_season_itself_forecasts_as_it_did(tmp_path):
-    """``ets-stl/ets-stl.tsf`` was saved at 547902e (ETS's own STL adjustment, an update
-    included, ``seasonal_`` in the file); ``forecasts.json`` holds what it forecast then."""
-    expected = json.loads((DATA / "ets-stl" / "forecasts.json").read_text())
-    model = tsforecast.load(DATA / "ets-stl" / "ets-stl.tsf")
+    """``ets-stl-v1.tsf`` was saved at 547902e (ETS's own STL adjustment, an update
+    included, ``seasonal_`` in the file); ``ets-stl-v1-forecasts.json`` holds what it forecast then."""
+    expected = json.loads((DATA / "ets-stl-v1-forecasts.json").read_text())
+    model = tsforecast.load(DATA / "ets-stl-v1.tsf")
     assert model.label_ == expected["label"] and isinstance(model.mstl_, MSTL)
     np.testing.assert_allclose(model.predict(6), expected["forecast"], rtol=1e-12)
     bounds = model.predict_interval(6, 0.8)
