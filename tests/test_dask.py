@@ -384,3 +384,20 @@ def test_dask_gives_the_local_numbers_on_ragged_panels(cluster, lengths, block_s
     pd.testing.assert_frame_equal(local.diagnostics, on_dask.diagnostics, check_exact=True)
     pd.testing.assert_frame_equal(local.failures, on_dask.failures)
     assert not local.failures.empty  # the exploding model's folds, recorded alike
+
+
+def test_cheap_chains_go_one_block_per_dask_thread_and_others_in_several():
+    from tsforecast.backtest.block_payload import PANEL_BLOCK, dask_block_size
+
+    series = _ragged_series([60 + k for k in range(30)], None, seed=2)
+    folds = {name: make_folds(len(y), 7, 2) for name, y in series.items()}
+
+    def tasks(models):
+        return chain_tasks(plan_chains(folds, list(models), True), models, series, None, refit=True, coverage=0.9,
+                           time_limit=None)
+
+    cheap = tasks({"snaive": SeasonalNaive(), "naive": Naive()})
+    assert dask_block_size(cheap, 1) == 60 and dask_block_size(cheap, 4) == 15
+    assert dask_block_size(cheap * 100, 1) == PANEL_BLOCK  # 6,000 chains: blocks of at most PANEL_BLOCK
+    # one chain fitted fold by fold (or any model without the many-series call): the runner's default
+    assert dask_block_size(tasks({"snaive": SeasonalNaive(), "exploding": Exploding()}), 1) is None

@@ -22,15 +22,30 @@ diagnosis and the compaction. So the output, and every number in it, is the loca
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from tsforecast.backtest.chains import ChainTask
 from tsforecast.backtest.frame import ChainOutput
-from tsforecast.backtest.panel_forecasts import PanelGroup, finish_block, panel_group, panel_groups, run_panel_group
+from tsforecast.backtest.panel_forecasts import (
+    PanelGroup,
+    finish_block,
+    panel_group,
+    panel_groups,
+    panel_ready,
+    run_panel_group,
+)
 
-__all__ = ["PackedBlock", "pack_block"]
+__all__ = ["PANEL_BLOCK", "PackedBlock", "dask_block_size", "pack_block"]
+
+#: chains per block at most when every chain of a plan is forecast by a many-series call: those
+#: are cheap (1,000 seasonal-naive chains take about 40 ms), so each Dask thread gets one block,
+#: up to this size, instead of several (each block is a round trip through the scheduler: a
+#: few ms of CPU in the client, the scheduler and the worker); a block's forecasts stay a few MiB
+PANEL_BLOCK = 2000
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,21 @@ class PackedBlock:
                 rest += zip(positions.tolist(), group.tasks(), strict=True)
         rest.sort(key=lambda item: item[0])
         return finish_block((task for _, task in rest), out)
+
+
+def dask_block_size(tasks: Sequence[object], threads: int) -> int | None:
+    """Chains per block for ``tasks`` on ``threads`` Dask threads: one block per thread (at
+    most :data:`PANEL_BLOCK` chains) when every chain is forecast by a many-series call
+    (:func:`~tsforecast.backtest.panel_forecasts.panel_ready`); otherwise None, the runner's
+    default (several blocks per thread, so the faster threads take more of slow models' work
+    and a progress display moves)."""
+    chains = 0
+    for task in tasks:
+        if isinstance(task, ChainTask):
+            if not panel_ready(task):
+                return None
+            chains += 1
+    return min(PANEL_BLOCK, max(1, math.ceil(chains / max(1, threads)))) if chains else None
 
 
 def pack_block(tasks: Sequence[object]) -> PackedBlock:

@@ -35,6 +35,7 @@ import pandas as pd
 from tsforecast.backtest.chains import Chain, ChainTask, run_chain, run_task
 from tsforecast.backtest.frame import TIMING_COLUMNS, ChainOutput, ForecastBlock, _stamps
 from tsforecast.backtest.splits import Fold
+from tsforecast.core.errors import ConfigError
 from tsforecast.evaluation.intervals import interval_columns
 from tsforecast.models.base import Forecaster
 
@@ -80,7 +81,8 @@ class PanelGroup:
     stamps (datetime64, UTC when ``tz`` is set) follow those of the chains before it in
     ``values`` and ``stamps``; its ``fold_counts[k]`` folds follow those of the chains before
     it in ``fold_table`` (rows of number, train start, train end, positions in its own series).
-    ``shapes``/``shape_of``: what rebuilds each chain's Series (see :meth:`tasks`), or None."""
+    ``shapes``: what rebuilds each chain's Series with the group's ``freq`` and ``tz`` (see
+    :meth:`tasks`), or None."""
 
     model: Forecaster
     refit: bool | int
@@ -96,8 +98,7 @@ class PanelGroup:
     fold_counts: np.ndarray  # int64 per chain
     fold_table: np.ndarray  # int64 (folds, 3): number, train_start, train_end
     diagnose: np.ndarray  # bool per chain
-    shapes: tuple | None = None  # distinct (name, index name, freq, tz, unit) of the chains' Series
-    shape_of: np.ndarray | None = None  # per chain, its entry in shapes
+    shapes: list | None = None  # per chain (name, index name, unit) of its Series, the rest is the group's
 
     def __reduce__(self) -> tuple:
         # the stamps travel as their int64 view: pickle sends a datetime64 array's bytes in line
@@ -111,18 +112,20 @@ class PanelGroup:
         """The chains as tasks again (their Series rebuilt from the arrays when a model needs
         it, :meth:`~tsforecast.backtest.chains.ChainTask.series`): the per-chain path takes them
         when the group's call fails."""
-        if self.shapes is None or self.shape_of is None:
-            raise ValueError("this group was packed without its chains' shapes: it cannot make tasks again")
+        if self.shapes is None:
+            raise ConfigError("this panel group was made without its chains' shapes, so it cannot make its tasks "
+                              "again. Fix: make it with panel_group(tasks, shapes=True).")
         bounds = np.r_[0, np.cumsum(self.lengths)].tolist()
         first = np.r_[0, np.cumsum(self.fold_counts)].tolist()
         rows = self.fold_table.tolist()
         tasks = []
-        for k, (series, label) in enumerate(zip(self.series, self.labels, strict=True)):
+        for k, (series, label, (name, index_name, unit)) in enumerate(zip(self.series, self.labels, self.shapes,
+                                                                           strict=True)):
             a, b = bounds[k], bounds[k + 1]
             folds = tuple(Fold(number, start, end, self.horizon) for number, start, end in rows[first[k]:first[k + 1]])
             tasks.append(ChainTask(Chain(series, label, folds), self.model, None, None, self.refit, self.coverage, None,
                                    diagnose=bool(self.diagnose[k]), arrays=(self.values[a:b], self.stamps[a:b]),
-                                   shape=self.shapes[int(self.shape_of[k])]))
+                                   shape=(name, index_name, self.freq, self.tz, unit)))
         return tasks
 
 
@@ -138,10 +141,6 @@ def panel_group(tasks: Sequence[ChainTask], shapes: bool = False) -> PanelGroup:
     first = tasks[0]
     table = np.array([(f.number, f.train_start, f.train_end) for t in tasks for f in t.chain.folds],
                      dtype="int64").reshape(-1, 3)
-    shape_of = None
-    if shapes:
-        distinct: dict[tuple, int] = {}
-        shape_of = np.array([distinct.setdefault(_shape(t), len(distinct)) for t in tasks], dtype="int64")
     return PanelGroup(
         first.model, first.refit, first.coverage, first.chain.folds[0].horizon, first.freq, first.tz,
         [t.chain.series for t in tasks], [t.chain.label for t in tasks],
@@ -149,17 +148,19 @@ def panel_group(tasks: Sequence[ChainTask], shapes: bool = False) -> PanelGroup:
         np.concatenate([t.arrays[0] for t in tasks]), np.concatenate([t.arrays[1] for t in tasks]),
         np.array([len(t.chain.folds) for t in tasks], dtype="int64"), table,
         np.array([t.diagnose for t in tasks], dtype=bool),
-        None if shape_of is None else tuple(distinct), shape_of,
+        [_shape(t) for t in tasks] if shapes else None,
     )
 
 
 def _shape(task: ChainTask) -> tuple:
-    """What rebuilds ``task``'s Series from its arrays (name, index name, freq, tz, unit)."""
+    """What rebuilds ``task``'s Series from its arrays with its group's freq and tz: (name,
+    index name, unit)."""
     if task.y is None:
-        return task.shape
+        name, index_name, _, _, unit = task.shape
+        return name, index_name, unit
     index = task.y.index
     dtype = index.dtype  # the unit from the dtype: DatetimeIndex.unit costs ten times more
-    return (task.y.name, index.name, index.freq, index.tz, getattr(dtype, "unit", None) or np.datetime_data(dtype)[0])
+    return task.y.name, index.name, getattr(dtype, "unit", None) or np.datetime_data(dtype)[0]
 
 
 def run_block_panels(tasks: Sequence[object], out: ChainOutput) -> set[int]:
