@@ -148,6 +148,7 @@ def big_child(n_series: int) -> None:
                                       settings=dict(horizon=HORIZON, n_windows=WINDOWS, **COLUMNS), progress=show)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         workers = cluster_cpu()
+        close_dask_clients()  # the run's kept client, before its cluster stops (else it tries to reconnect)
     print(file=sys.stderr)
     board = result.leaderboard
     print(f"  {result.series:,} series ({partitions} partitions of 1,000, {result.rows:,} forecast rows): "
