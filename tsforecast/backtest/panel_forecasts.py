@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from tsforecast.backtest.chains import Chain, ChainTask, run_chain, run_task
+from tsforecast.backtest.chains import Chain, ChainTask, datetime_unit, run_chain, run_task
 from tsforecast.backtest.frame import TIMING_COLUMNS, ChainOutput, ForecastBlock, _stamps
 from tsforecast.backtest.splits import Fold
 from tsforecast.core.errors import ConfigError
@@ -158,9 +158,7 @@ def _shape(task: ChainTask) -> tuple:
     if task.y is None:
         name, index_name, _, _, unit = task.shape
         return name, index_name, unit
-    index = task.y.index
-    dtype = index.dtype  # the unit from the dtype: DatetimeIndex.unit costs ten times more
-    return task.y.name, index.name, getattr(dtype, "unit", None) or np.datetime_data(dtype)[0]
+    return task.y.name, task.y.index.name, datetime_unit(task.y.index)
 
 
 def run_block_panels(tasks: Sequence[object], out: ChainOutput) -> set[int]:
