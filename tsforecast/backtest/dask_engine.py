@@ -13,7 +13,13 @@ connection, handshake or worker set-up per run: what makes many small runs, such
 or a scheduler's loop, cheap on an existing cluster). A client whose connection is no longer
 running is replaced by a new one. The clients are closed when the process exits (``atexit``),
 or earlier with :func:`close_dask_clients`; the cluster itself is never stopped by tsforecast.
-Each worker is limited to one BLAS thread per Dask thread once, when a run first sees it.
+Each worker is set up once, when a run first sees it (:func:`set_up_worker`: one BLAS thread
+per Dask thread, glibc's malloc thresholds back at their usual ceilings).
+
+What a backtest sends is a block of chains packed as a few flat arrays
+(:mod:`tsforecast.backtest.block_payload`): Dask pickles a task in the client, unpickles and
+pickles it again in the scheduler and unpickles it in the worker, so an object per series would
+be paid for three times.
 
 The numbers are the serial run's: each task is the function a serial run calls, on the same
 inputs, models are seeded, and every worker process is limited to one BLAS and one PyTorch
