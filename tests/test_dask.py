@@ -401,3 +401,19 @@ def test_cheap_chains_go_one_block_per_dask_thread_and_others_in_several():
     assert dask_block_size(cheap * 100, 1) == PANEL_BLOCK  # 6,000 chains: blocks of at most PANEL_BLOCK
     # one chain fitted fold by fold (or any model without the many-series call): the runner's default
     assert dask_block_size(tasks({"snaive": SeasonalNaive(), "exploding": Exploding()}), 1) is None
+
+
+def test_a_group_made_without_shapes_says_it_cannot_make_its_tasks_again():
+    from tsforecast.backtest.panel_forecasts import panel_group, panel_groups
+
+    series = _ragged_series([50, 60], None, seed=3)
+    folds = {name: make_folds(len(y), 7, 2) for name, y in series.items()}
+    tasks = chain_tasks(plan_chains(folds, ["snaive"], True), {"snaive": SeasonalNaive()}, series, None, refit=True,
+                        coverage=0.9, time_limit=None)
+    (positions,) = panel_groups(tasks)
+    with pytest.raises(ConfigError, match="without its chains' shapes"):
+        panel_group([tasks[k] for k in positions]).tasks()
+    again = panel_group([tasks[k] for k in positions], shapes=True).tasks()
+    assert [t.chain for t in again] == [tasks[k].chain for k in positions]
+    for task in again:  # each Series rebuilt from the arrays, freq, name and all
+        pd.testing.assert_series_equal(task.series(), series[task.chain.series])
