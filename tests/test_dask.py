@@ -1,20 +1,35 @@
 """The Dask engine on a real ``distributed.LocalCluster`` of two worker processes: the same
 forecasts as a serial run, failures isolated per task, an existing cluster by address, and
-clear errors for a scheduler that is not there."""
+clear errors for a scheduler that is not there; blocks packed for the workers run as the
+local engine runs them."""
 
 from __future__ import annotations
 
+import ctypes
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import tsforecast
 from tsforecast.app.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
 from tsforecast.backtest import backtest, backtest_partitioned
+from tsforecast.backtest.block_payload import pack_block
+from tsforecast.backtest.chains import chain_tasks, plan_chains
 from tsforecast.backtest.dask_engine import close_dask_clients, dask_client
+from tsforecast.backtest.runner import plan_blocks, run_block
+from tsforecast.backtest.splits import make_folds
 from tsforecast.core.errors import ConfigError
 from tsforecast.data.synthetic import make_panel
-from tsforecast.models.baseline import Naive
+from tsforecast.evaluation.intervals import quantile_levels
+from tsforecast.models.baseline import Drift, Naive, SeasonalNaive
 
 from .test_backtest import Exploding
 
@@ -236,3 +251,169 @@ def test_a_scheduler_that_never_answers_is_one_error_within_the_deadline(panel, 
     assert done.returncode == EXIT_USAGE, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0] and "no answer within 2 s" in lines[0]
+
+
+class PanelFails(SeasonalNaive):
+    """Seasonal naive whose many-series call fails: its chains go one by one (``forecast_folds``)."""
+
+    def forecast_panel(self, *args, **kwargs):
+        raise RuntimeError("no many-series call today")
+
+
+class PanelAndFoldsFail(Naive):
+    """Naive whose many-series and per-chain calls fail: its chains go fold by fold, on the
+    Series rebuilt from the arrays."""
+
+    def forecast_panel(self, *args, **kwargs):
+        raise RuntimeError("no many-series call today")
+
+    def forecast_folds(self, *args, **kwargs):
+        raise RuntimeError("no per-chain call either")
+
+
+#: a mix of every path a block takes: panel groups, a failed group one chain at a time, fold by
+#: fold on a rebuilt Series, and fits that fail at some folds
+_PAYLOAD_MODELS = {"snaive": SeasonalNaive(), "naive": Naive(), "drift": Drift(), "panel_fails": PanelFails(),
+                   "fold_by_fold": PanelAndFoldsFail(), "exploding": Exploding()}
+
+
+def _ragged_series(lengths: list[int], tz: str | None, seed: int) -> dict[str, pd.Series]:
+    rng = np.random.default_rng(seed)
+    end = pd.Timestamp("2024-06-30", tz=tz)
+    return {f"s{k}": pd.Series(np.round(rng.gamma(2.0, 10.0, n), 1), name=f"s{k}",
+                               index=pd.date_range(end=end, periods=n, freq="D", name="day"))
+            for k, n in enumerate(lengths)}
+
+
+def _compare_outputs(expected, got, coverage: float) -> None:
+    levels = quantile_levels(coverage)
+    pd.testing.assert_frame_equal(got.forecast_frame(levels), expected.forecast_frame(levels), check_exact=True)
+    columns = ["series", "model", "cutoff", "refitted", "fitted", "notes"]
+    pd.testing.assert_frame_equal(got.timing_frame()[columns], expected.timing_frame()[columns])
+    pd.testing.assert_frame_equal(got.diagnostic_frame(), expected.diagnostic_frame(), check_exact=True)
+    assert got.failures == expected.failures
+
+
+@settings(max_examples=20, deadline=None)
+@given(lengths=st.lists(st.integers(30, 120), min_size=1, max_size=6), horizon=st.integers(1, 8),
+       windows=st.integers(1, 3), refit=st.sampled_from([True, False, 2]), block_size=st.integers(1, 12),
+       tz=st.sampled_from([None, "America/Chicago"]), seed=st.integers(0, 10_000))
+def test_a_packed_block_runs_as_the_block_itself(lengths, horizon, windows, refit, block_size, tz, seed):
+    series = _ragged_series(lengths, tz, seed)
+    folds = {name: make_folds(len(y), horizon, windows, min_train=7) for name, y in series.items()}
+    tasks = chain_tasks(plan_chains(folds, list(_PAYLOAD_MODELS), refit), _PAYLOAD_MODELS, series, None,
+                        refit=refit, coverage=0.8, time_limit=None)
+    for block in plan_blocks(tasks, 1, block_size):
+        packed = pack_block(block.tasks)
+        # what a worker receives: the packed block through pickle, as Dask sends it
+        travelled = pickle.loads(pickle.dumps(packed, protocol=5))
+        _compare_outputs(run_block(block), travelled.run(), 0.8)
+
+
+def test_a_packed_block_is_a_few_arrays_not_an_object_per_chain():
+    series = _ragged_series([200 + 3 * k for k in range(300)], None, seed=1)
+    folds = {name: make_folds(len(y), 14, 3) for name, y in series.items()}
+    models = {"snaive": SeasonalNaive(), "naive": Naive()}
+    tasks = chain_tasks(plan_chains(folds, list(models), True), models, series, None, refit=True, coverage=0.9,
+                        time_limit=None)
+    packed = pack_block(tasks)
+    assert packed.others == () and len(packed.groups) == 2 and packed.size == 600
+    buffers: list[pickle.PickleBuffer] = []
+    inline = pickle.dumps(packed, protocol=5, buffer_callback=buffers.append)
+    # the values and stamps travel as a few out-of-band buffers per group (no copy); in line go
+    # the names and the models, about 40 bytes per chain, where the tasks themselves put their
+    # stamps, folds and chains in line (about 2.8 KB per chain) and a buffer per series
+    assert len(buffers) <= 8 * len(packed.groups)
+    assert len(inline) < 64 * len(tasks)
+    task_buffers: list[pickle.PickleBuffer] = []
+    assert len(pickle.dumps(tasks, protocol=5, buffer_callback=task_buffers.append)) > 50 * len(inline)
+    assert len(task_buffers) == len(series)
+
+
+_MALLINFO_FIELDS = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                    "keepcost")
+
+
+def _mmapped_chunks_for_a_4_mib_allocation() -> int:
+    """How many chunks glibc maps on their own (``mmap``) while a 4 MiB block is held."""
+    libc = ctypes.CDLL(None)
+
+    class Info(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in _MALLINFO_FIELDS]
+
+    libc.mallinfo2.restype = Info
+    libc.malloc.restype = ctypes.c_void_p
+    before = libc.mallinfo2().hblks
+    block = libc.malloc(4 << 20)
+    try:
+        return libc.mallinfo2().hblks - before
+    finally:
+        libc.free(ctypes.c_void_p(block))
+
+
+_GLIBC = sys.platform.startswith("linux") and (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+
+
+@pytest.mark.skipif(not _GLIBC, reason="malloc's thresholds are glibc's")
+def test_a_worker_set_up_keeps_arrays_of_a_few_mib_out_of_mmap(cluster, panel):
+    # a process started as Dask's nanny starts its workers (MALLOC_TRIM_THRESHOLD_=65536) maps
+    # every 4 MiB array afresh; set up, it takes them from its heap, as a plain process does
+    script = ("from tests.test_dask import _mmapped_chunks_for_a_4_mib_allocation as probe; "
+              "from tsforecast.backtest.dask_engine import set_up_worker; "
+              "before = probe(); set_up_worker(); print(before, probe())")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120,
+                          env={**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}, cwd=os.path.dirname(os.path.dirname(
+                              os.path.abspath(__file__))))
+    assert done.stdout.split() == ["1", "0"]
+    # the cluster's workers, set up by the runs before
+    backtest(panel, ["naive"], horizon=7, n_windows=2, engine="dask", scheduler=cluster.scheduler_address, **PANEL)
+    with distributed.Client(cluster) as client:
+        assert set(client.run(_mmapped_chunks_for_a_4_mib_allocation).values()) == {0}
+
+
+@settings(max_examples=6, deadline=None)
+@given(lengths=st.lists(st.integers(40, 160), min_size=2, max_size=8), block_size=st.sampled_from([None, 1, 3]),
+       tz=st.sampled_from([None, "Europe/Paris"]), seed=st.integers(0, 10_000))
+def test_dask_gives_the_local_numbers_on_ragged_panels(cluster, lengths, block_size, tz, seed):
+    frame = pd.concat([y.rename("y").rename_axis("ds").reset_index().assign(id=name)
+                       for name, y in _ragged_series(lengths, tz, seed).items()], ignore_index=True)
+    options = dict(horizon=7, n_windows=2, id_col="id", block_size=block_size)
+    local = backtest(frame, _PAYLOAD_MODELS, **options)
+    on_dask = backtest(frame, _PAYLOAD_MODELS, engine="dask", scheduler=cluster.scheduler_address, **options)
+    pd.testing.assert_frame_equal(local.forecasts, on_dask.forecasts, check_exact=True)
+    pd.testing.assert_frame_equal(local.diagnostics, on_dask.diagnostics, check_exact=True)
+    pd.testing.assert_frame_equal(local.failures, on_dask.failures)
+    assert not local.failures.empty  # the exploding model's folds, recorded alike
+
+
+def test_cheap_chains_go_one_block_per_dask_thread_and_others_in_several():
+    from tsforecast.backtest.block_payload import PANEL_BLOCK, dask_block_size
+
+    series = _ragged_series([60 + k for k in range(30)], None, seed=2)
+    folds = {name: make_folds(len(y), 7, 2) for name, y in series.items()}
+
+    def tasks(models):
+        return chain_tasks(plan_chains(folds, list(models), True), models, series, None, refit=True, coverage=0.9,
+                           time_limit=None)
+
+    cheap = tasks({"snaive": SeasonalNaive(), "naive": Naive()})
+    assert dask_block_size(cheap, 1) == 60 and dask_block_size(cheap, 4) == 15
+    assert dask_block_size(cheap * 100, 1) == PANEL_BLOCK  # 6,000 chains: blocks of at most PANEL_BLOCK
+    # one chain fitted fold by fold (or any model without the many-series call): the runner's default
+    assert dask_block_size(tasks({"snaive": SeasonalNaive(), "exploding": Exploding()}), 1) is None
+
+
+def test_a_group_made_without_shapes_says_it_cannot_make_its_tasks_again():
+    from tsforecast.backtest.panel_forecasts import panel_group, panel_groups
+
+    series = _ragged_series([50, 60], None, seed=3)
+    folds = {name: make_folds(len(y), 7, 2) for name, y in series.items()}
+    tasks = chain_tasks(plan_chains(folds, ["snaive"], True), {"snaive": SeasonalNaive()}, series, None, refit=True,
+                        coverage=0.9, time_limit=None)
+    (positions,) = panel_groups(tasks)
+    with pytest.raises(ConfigError, match="without its chains' shapes"):
+        panel_group([tasks[k] for k in positions]).tasks()
+    again = panel_group([tasks[k] for k in positions], shapes=True).tasks()
+    assert [t.chain for t in again] == [tasks[k].chain for k in positions]
+    for task in again:  # each Series rebuilt from the arrays, freq, name and all
+        pd.testing.assert_series_equal(task.series(), series[task.chain.series])

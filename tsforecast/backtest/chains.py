@@ -48,7 +48,7 @@ from tsforecast.evaluation.intervals import interval_columns
 from tsforecast.models.base import Forecaster
 
 __all__ = ["REFIT_CHAINS", "Chain", "ChainTask", "plan_chains", "chain_tasks", "series_arrays", "run_chain",
-           "run_task"]
+           "run_task", "datetime_unit"]
 
 # With refit=True, the folds of one series are split into up to this many chains per
 # (series, model) pair: enough to keep two or four workers busy. With several series the
@@ -134,7 +134,7 @@ class ChainTask:
         # and stamps travel once (not twice), and no Series is pickled and rebuilt per chain
         y, shape = self.y, self.shape
         if y is not None and self.arrays is not None:
-            shape, y = (y.name, y.index.name, y.index.freq, y.index.tz, y.index.unit), None
+            shape, y = (y.name, y.index.name, y.index.freq, y.index.tz, datetime_unit(y.index)), None
         return (ChainTask, (self.chain, self.model, y, self.X, self.refit, self.coverage, self.time_limit,
                             self.diagnose, self.keep_fitted, self.arrays, shape))
 
@@ -146,6 +146,13 @@ class ChainTask:
     def run(self) -> ChainOutput:
         """Run the chain (:func:`run_chain`)."""
         return run_chain(self)
+
+
+def datetime_unit(index: pd.DatetimeIndex) -> str:
+    """``index``'s datetime unit (``"ns"``, ``"us"``, ...), read from its dtype: what
+    ``DatetimeIndex.unit`` gives at a tenth of the cost (it counts when every chain is sent)."""
+    dtype = index.dtype
+    return getattr(dtype, "unit", None) or np.datetime_data(dtype)[0]
 
 
 def run_task(task: ChainTask) -> ChainOutput:

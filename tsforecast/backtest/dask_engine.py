@@ -13,7 +13,13 @@ connection, handshake or worker set-up per run: what makes many small runs, such
 or a scheduler's loop, cheap on an existing cluster). A client whose connection is no longer
 running is replaced by a new one. The clients are closed when the process exits (``atexit``),
 or earlier with :func:`close_dask_clients`; the cluster itself is never stopped by tsforecast.
-Each worker is limited to one BLAS thread per Dask thread once, when a run first sees it.
+Each worker is set up once, when a run first sees it (:func:`set_up_worker`: one BLAS thread
+per Dask thread, glibc's malloc thresholds back at their usual ceilings).
+
+What a backtest sends is a block of chains packed as a few flat arrays
+(:mod:`tsforecast.backtest.block_payload`): Dask pickles a task in the client, unpickles and
+pickles it again in the scheduler and unpickles it in the worker, so an object per series would
+be paid for three times.
 
 The numbers are the serial run's: each task is the function a serial run calls, on the same
 inputs, models are seeded, and every worker process is limited to one BLAS and one PyTorch
@@ -32,17 +38,21 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
+import itertools
 import logging
+import os
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from tsforecast.backtest.executors import WorkerError, check_main_is_guarded
 from tsforecast.core.errors import ConfigError
 from tsforecast.core.threads import limit_process_threads
 
-__all__ = ["close_dask_clients", "connect_scheduler", "dask_client", "dask_threads", "run_tasks_dask"]
+__all__ = ["close_dask_clients", "connect_scheduler", "dask_client", "dask_threads", "run_tasks_dask",
+           "set_up_worker"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -154,17 +164,9 @@ def connect_scheduler(distributed: Any, scheduler: str, timeout: float) -> Any:
 
 def dask_threads(client: Any) -> int:
     """The Dask threads of the cluster behind ``client`` (a :class:`ConfigError` when it has
-    no workers)."""
-    workers = client.scheduler_info().get("workers", {})
-    if not workers:
-        raise ConfigError("the Dask cluster has no workers. Fix: start at least one (dask worker ADDRESS).")
-    return sum(w.get("nthreads", 1) for w in workers.values())
-
-
-def _prepare_workers(client: Any) -> int:
-    """Limit each worker not seen before by ``client`` to one BLAS and PyTorch thread per
-    Dask thread (its threads share its cores); the cluster's Dask threads. One round trip
-    per new worker, not one per run."""
+    no workers), each worker not seen before by ``client`` set up on the way
+    (:func:`set_up_worker`, one round trip per new worker, not one per run). One query of the
+    scheduler per run: the caller hands the count on to :func:`run_tasks_dask`."""
     workers = client.scheduler_info().get("workers", {})
     if not workers:
         raise ConfigError("the Dask cluster has no workers. Fix: start at least one (dask worker ADDRESS).")
@@ -176,47 +178,89 @@ def _prepare_workers(client: Any) -> int:
         seen = _PREPARED.setdefault(id(client), set()) if shared else set()
         new = sorted(set(known) - seen)
     if new:
-        client.run(limit_process_threads, 1, workers=[known[key] for key in new])
+        client.run(set_up_worker, workers=[known[key] for key in new])
         with _CLIENTS_LOCK:
             seen.update(new)
     return sum(w.get("nthreads", 1) for w in workers.values())
 
 
-def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) -> Iterator[R]:
-    """``function(task)`` for every task on the cluster behind ``client``, yielded in task
-    order (as :func:`~tsforecast.backtest.executors.run_tasks` does).
+# glibc's own ceilings for the thresholds below (64-bit): what a process that never set them
+# reaches, the mmap threshold adapting upwards from 128 KiB
+_MMAP_THRESHOLD = 32 << 20
+_TRIM_THRESHOLD = 64 << 20
+# mallopt's parameter numbers (glibc's malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
-    Results come back as they complete (``distributed.as_completed``); each is yielded as soon
-    as the ones before it are, and a new task is submitted for every one that completes, so
-    at most a few tasks per Dask thread are in flight or waiting for their turn: the client
-    never holds every task's result at once."""
+
+def set_up_worker() -> None:
+    """Run once in each Dask worker process: one BLAS and PyTorch thread per Dask thread
+    (:func:`~tsforecast.core.threads.limit_process_threads`), and glibc's malloc thresholds back
+    at their usual ceilings (:data:`_MMAP_THRESHOLD`, :data:`_TRIM_THRESHOLD`).
+
+    Dask's nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (its
+    ``distributed.nanny.pre-spawn-environ``), to hand freed memory back to the system at once.
+    With glibc that also pins the mmap threshold at 128 KiB: every array of more than 128 KiB
+    is a fresh ``mmap`` whose pages fault in one by one, and a block's arrays (a few MiB each)
+    are all that size. A block of 500 seasonal-naive chains took 60-70 ms on such a worker
+    against 18-20 ms in a plain process. Elsewhere (another C library, Windows, macOS) there is
+    nothing to undo and nothing is changed."""
+    limit_process_threads(1)
+    if not _glibc():
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # pragma: no cover - a glibc without mallopt
+        return
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
+
+
+def _glibc() -> bool:
+    """Whether this process runs on glibc (asked of the C library itself: no file is read)."""
+    try:
+        return (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system, or not a GNU libc
+        return False
+
+
+def run_tasks_dask(
+    function: Callable[[T], R], tasks: Iterable[T], client: Any, threads: int | None = None,
+) -> Iterator[R]:
+    """``function(task)`` for every task on the cluster behind ``client``, yielded in task
+    order (as :func:`~tsforecast.backtest.executors.run_tasks` does); ``threads``: the
+    cluster's Dask threads when the caller has asked already (:func:`dask_threads`).
+
+    The first tasks go in one message (``Client.map``: one graph, one round trip to the
+    scheduler), as many as :data:`_IN_FLIGHT_PER_THREAD` per Dask thread; results come back as
+    they complete (``distributed.as_completed``), each yielded as soon as the ones before it
+    are, and the room they leave is filled again (one message per refill). So the client never
+    holds every task's result at once, and ``tasks`` (an iterable: a generator packs each task
+    only when it is sent) is read only as far as it is sent."""
     distributed = _import_distributed()
-    threads = _prepare_workers(client)
+    limit = _IN_FLIGHT_PER_THREAD * max(1, dask_threads(client) if threads is None else threads)
     remaining = enumerate(tasks)
     position: dict[Any, int] = {}
     finished: dict[int, Any] = {}
     flowing = distributed.as_completed()
 
-    limit = _IN_FLIGHT_PER_THREAD * max(1, threads)
-
-    def submit_next() -> None:
-        if len(position) + len(finished) >= limit:
-            return  # results waiting for an earlier, slower one: no more work until it is in
-        item = next(remaining, None)
-        if item is not None:
-            # Dask serialises the function and the task itself (cloudpickle, as the local pool
-            # does); pure=False: two equal tasks are still two runs (results are not cached).
-            # A global model's task carries the whole panel (18 MB for 1,000 series of two
-            # years), which it needs; Dask's advice to load such data with Dask is not for us
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Sending large graph")
-                future = client.submit(function, item[1], pure=False)
-            position[future] = item[0]
+    def submit_more() -> None:
+        # results waiting for an earlier, slower one count too: no more work until it is in
+        items = list(itertools.islice(remaining, max(0, limit - len(position) - len(finished))))
+        if not items:
+            return
+        # Dask serialises the function and the tasks (pickle, cloudpickle for what pickle
+        # cannot take); pure=False: two equal tasks are still two runs (results are not cached).
+        # A global model's task carries the whole panel (18 MB for 1,000 series of two years),
+        # which it needs; Dask's advice to load such data with Dask is not for us
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            futures = client.map(function, [task for _, task in items], pure=False)
+        for (k, _), future in zip(items, futures, strict=True):
+            position[future] = k
             flowing.add(future)
 
     try:
-        for _ in range(limit):
-            submit_next()
+        submit_more()
         following = 0
         for future in flowing:
             try:
@@ -227,11 +271,12 @@ def run_tasks_dask(function: Callable[[T], R], tasks: Sequence[T], client: Any) 
                     "engine='local' and one job to see the model's own error."
                 ) from exc
             future.release()
-            submit_next()
+            ready = []
             while following in finished:
-                yield finished.pop(following)
+                ready.append(finished.pop(following))
                 following += 1
-                submit_next()
+            submit_more()  # before the caller takes the results: the workers get on with the next
+            yield from ready
     finally:
         for future in position:
             future.cancel()

@@ -22,10 +22,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tsforecast.backtest.chains import ChainTask, run_chain, run_task
+from tsforecast.backtest.chains import ChainTask, run_task
 from tsforecast.backtest.executors import run_tasks, worker_count
 from tsforecast.backtest.frame import ChainOutput
-from tsforecast.backtest.panel_forecasts import run_block_panels
+from tsforecast.backtest.panel_forecasts import finish_block, run_block_panels
 from tsforecast.core.errors import ConfigError
 
 __all__ = ["Block", "plan_blocks", "progress_reporter", "run_block", "run_chains", "BLOCKS_PER_WORKER",
@@ -95,16 +95,7 @@ def run_block(block: Block) -> ChainOutput:
     out = ChainOutput()
     # the chains whose model forecasts many series per call, in one call per model
     done = run_block_panels(block.tasks, out)
-    for k, task in enumerate(block.tasks):
-        if k in done:
-            continue
-        if isinstance(task, ChainTask):
-            run_chain(task, out)  # chains append to the block's output: no object per chain
-        else:
-            out.extend(run_task(task))
-    out.diagnose()
-    out.compact()
-    return out
+    return finish_block((task for k, task in enumerate(block.tasks) if k not in done), out)
 
 
 def run_chains(
@@ -130,11 +121,15 @@ def run_chains(
     merged = ChainOutput()
     with contextlib.ExitStack() as stack:
         if engine == "dask":
+            from tsforecast.backtest.block_payload import dask_block_size, pack_block
             from tsforecast.backtest.dask_engine import dask_client, dask_threads, run_tasks_dask
 
             client = stack.enter_context(dask_client(scheduler, n_workers))
-            blocks = plan_blocks(tasks, dask_threads(client), block_size, DASK_BLOCKS_PER_THREAD)
-            results = run_tasks_dask(run_block, blocks, client)
+            threads = dask_threads(client)  # the one query of the cluster per run
+            size = block_size or dask_block_size(tasks, threads)  # cheap chains: a block per thread
+            blocks = plan_blocks(tasks, threads, size, DASK_BLOCKS_PER_THREAD)
+            # each block packed as it is sent (block_payload), run on the worker by its run()
+            results = run_tasks_dask(run_task, (pack_block(b.tasks) for b in blocks), client, threads)
         else:
             blocks = plan_blocks(tasks, n_workers, block_size)
             results = run_tasks(run_block, blocks, min(n_workers, len(blocks)), isolate=isolate)
