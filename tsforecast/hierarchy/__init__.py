@@ -7,6 +7,7 @@ the models and the backtest.
 >>> reconcile(h, base_forecasts, "mint_shrink", residuals=in_sample_errors)              # doctest: +SKIP
 """
 
+from tsforecast.hierarchy.employment import EMPLOYMENT_LEVELS, EMPLOYMENT_PARTS, us_employment
 from tsforecast.hierarchy.reconcile import (
     METHODS,
     POINT_ONLY_METHODS,
@@ -25,5 +26,5 @@ __all__ = [
     "Hierarchy", "aggregate", "aggregate_wide", "TOTAL", "MISSING_RULES", "METHODS", "POINT_ONLY_METHODS",
     "RESIDUAL_METHODS",
     "check_methods", "projection", "reconcile", "reconcile_quantiles", "reconcile_samples",
-    "residual_correlation", "shrunk_covariance",
+    "residual_correlation", "shrunk_covariance", "us_employment", "EMPLOYMENT_LEVELS", "EMPLOYMENT_PARTS",
 ]
