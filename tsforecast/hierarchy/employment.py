@@ -110,4 +110,5 @@ def us_employment(wide: pd.DataFrame | None = None) -> pd.DataFrame:
                       "employment": wide[leaf].astype("float64")})
         for leaf, path in paths.items()
     ]
-    return pd.concat(frames, ignore_index=True)
+    # month by month, as such a file is usually kept (the industries in a fixed order within a month)
+    return pd.concat(frames, ignore_index=True).sort_values("month", kind="stable", ignore_index=True)
