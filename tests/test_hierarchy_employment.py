@@ -119,19 +119,28 @@ def test_the_ragged_hierarchy_backtests_coherent_and_reports_per_level(recent):
         "snaive", "naive", *(f"naive/{m}" for m in methods), "drift", *(f"drift/{m}" for m in methods)]
     for row in section["rows"]:
         for level, cell in zip(table.index, row["cells"], strict=True):
-            assert cell["best"] == (row["model"] == table.loc[level].idxmin())
+            assert cell["best"] == (table.at[level, row["model"]] <= table.loc[level].min() * (1 + 1e-12))
             if row["base"]:
                 assert cell["change"] == pytest.approx(table.at[level, row["model"]] / table.at[level, row["base"]] - 1)
             else:
                 assert cell["change"] is None
+    # the top-down methods give no intervals: their calibration is unknown, never 0
+    calibration = result.calibration()
+    assert calibration.loc[["naive/top_down", "drift/top_down"]].isna().all().all()
+    assert calibration.drop(index=["naive/top_down", "drift/top_down"]).notna().all().all()
     html = render_report(result)
     assert "Accuracy per level of the hierarchy" in html and "15 series" in html and ">industry<" in html
-    # the top-down quantiles of both models make one sentence, not two
-    assert html.count("top_down quantiles of") == 1 and "top_down quantiles of naive, drift" in html
+    # the top-down quantiles of both models make one sentence, not four
+    assert html.count("point forecasts only") == 1 and "top_down quantiles of naive, drift" in html
+    # bottom-up leaves the bottom level as it was: it ties with its base there, and both are marked when lowest
+    bottom = section["rows"]
+    marked = [row["model"] for row in bottom if row["cells"][-1]["best"]]
+    assert marked and all(table.iloc[-1][m] == pytest.approx(table.iloc[-1].min(), rel=1e-12) for m in marked)
 
 
 def test_change_text_keeps_small_changes_visible():
-    assert [change_text(c) for c in (None, 0.0001, -0.004, 0.052, -0.472)] == ["", "±0%", "-0.4%", "+5.2%", "-47%"]
+    assert [change_text(c) for c in (None, 0.0001, -0.004, 0.052, -0.472, 0.38, 11.39)] == [
+        "", "±0%", "-0.4%", "+5.2%", "-47%", "+38%", "×12.4"]
 
 
 def test_cli_on_the_employment_csv(tmp_path, recent):

@@ -36,25 +36,40 @@ def _change(value: float, base: float) -> float | None:
 
 def change_text(change: float | None) -> str:
     """A change as the table writes it: ``-47%``, ``+1.2%`` (one decimal below 10%, where
-    the rounding would hide it), ``±0%`` below 0.05%, empty where there is none."""
+    the rounding would hide it), ``±0%`` below 0.05%, a factor from twice as large on
+    (``×12.4``, not ``+1139%``), empty where there is none."""
     if change is None:
         return ""
     if abs(change) < 0.0005:
         return "±0%"
+    if change >= 1.0:
+        return f"×{1.0 + change:.1f}"
     return f"{change:+.1%}" if abs(change) < 0.1 else f"{change:+.0%}"
 
 
 def _not_reconciled(entries: list[dict]) -> list[dict]:
-    """The not-reconciled entries with the same methods, cutoff and reason merged into one,
-    naming every model they concern (three models' top-down quantiles make one sentence)."""
+    """The not-reconciled entries with the same cutoff and reason merged into one, naming
+    every method and model they concern (both top-down methods' quantiles for three models
+    make one sentence, not six)."""
     merged: dict[tuple, dict] = {}
     for entry in entries:
-        key = (entry["methods"], entry["cutoff"], entry["reason"])
-        if key in merged:
-            merged[key]["model"] += f", {entry['model']}"
-        else:
-            merged[key] = dict(entry)
-    return list(merged.values())
+        key = (entry["cutoff"], entry["reason"])
+        group = merged.setdefault(key, {"cutoff": entry["cutoff"], "reason": entry["reason"], "methods": {},
+                                        "models": {}})
+        group["methods"][entry["methods"]] = None  # dicts as ordered sets: first seen, first listed
+        group["models"][entry["model"]] = None
+    return [{**group, "methods": _and(list(group["methods"])), "model": ", ".join(group["models"])}
+            for group in merged.values()]
+
+
+def _and(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``; a shared last word once (``top_down and
+    top_down_hist quantiles``)."""
+    words = [name.rsplit(" ", 1) for name in names]
+    tail = words[0][1] if all(len(w) == 2 and w[1] == words[0][1] for w in words) and len(names) > 1 else None
+    heads = [w[0] for w in words] if tail else names
+    text = heads[0] if len(heads) == 1 else f"{', '.join(heads[:-1])} and {heads[-1]}"
+    return f"{text} {tail}" if tail else text
 
 
 def hierarchy_section(result: BacktestResult) -> dict | None:
@@ -68,7 +83,8 @@ def hierarchy_section(result: BacktestResult) -> dict | None:
         return None
     levels = [{"label": level_label(level), "key": level, "series": len(info["levels"][level])}
               for level in table.index]
-    best = {level: table.loc[level].idxmin() if table.loc[level].notna().any() else None for level in table.index}
+    # every model at a level's lowest is marked (bottom-up's bottom level equals its base's)
+    lowest = table.min(axis=1, skipna=True)
     specs = result.model_parameters
     base_of = {m: specs[m]["base"] for m in table.columns if "reconciliation" in specs.get(m, {})}
     bases = list(dict.fromkeys(base_of.values()))
@@ -83,7 +99,8 @@ def hierarchy_section(result: BacktestResult) -> dict | None:
         for level in table.index:
             value = float(table.at[level, model])
             change = _change(value, float(table.at[level, base])) if base in table.columns else None
-            cells.append({"value": value, "best": model == best[level], "change": change,
+            best = math.isfinite(value) and value <= lowest[level] * (1 + 1e-12)
+            cells.append({"value": value, "best": bool(best), "change": change,
                           "change_text": change_text(change)})
         rows.append({"model": model, "method": specs[model]["reconciliation"] if base else None,
                      "base": base, "cells": cells})
