@@ -1,6 +1,7 @@
 """Hierarchies: aggregate series built from a panel's grouping columns, and forecasts
 reconciled so that every level adds up (bottom-up, top-down, MinT). Pure array work, below
-the models and the backtest.
+the models and the backtest. A real five-level example of ragged depth:
+:func:`us_employment` (US employment by industry, from ``vega_datasets``).
 
 >>> from tsforecast.hierarchy import aggregate, reconcile
 >>> h = aggregate(sales, ["region", "store"], time_column="day", target_column="sales")  # doctest: +SKIP
