@@ -21,7 +21,7 @@ import pandas as pd
 from tsforecast.backtest.frame import quantile_column
 from tsforecast.core.files import atomic_write, spreadsheet_safe
 from tsforecast.evaluation.intervals import central_coverage, interval_bounds
-from tsforecast.evaluation.metrics import METRICS, mase_with_scale, scaled_errors
+from tsforecast.evaluation.metrics import METRICS, interval_coverage, mase_with_scale, scaled_errors
 from tsforecast.evaluation.scoring import crps_from_quantiles, pinball_loss
 from tsforecast.evaluation.significance import loss_differential_test, origin_lags
 
@@ -181,10 +181,11 @@ class BacktestResult:
         scored = self.scored()
         rows = {}
         for model, group in scored.groupby("model", sort=False):
-            actual = group["actual"].to_numpy()
+            # NaN where a model gives no interval (a top-down reconciliation): a missing bound is not a miss
             rows[model] = {
-                c: float(np.mean((actual >= group[quantile_column(interval_bounds(c)[0])].to_numpy())
-                                 & (actual <= group[quantile_column(interval_bounds(c)[1])].to_numpy())))
+                c: interval_coverage(group["actual"].to_numpy(),
+                                     lower=group[quantile_column(interval_bounds(c)[0])].to_numpy(),
+                                     upper=group[quantile_column(interval_bounds(c)[1])].to_numpy())
                 for c in nominal
             }
         table = pd.DataFrame.from_dict(rows, orient="index", columns=nominal)

@@ -22,6 +22,13 @@ Rules for bad input (each a :class:`~tsforecast.core.errors.DataError` naming wh
 * **a level with one member** (a region holding one store): kept. It is the same series as
   its only child; it is forecast like any other and every reconciliation makes the two equal
   (hierarchicalforecast keeps such nodes too).
+* **levels of different depth** (a ragged hierarchy: government not split below the sector,
+  retail trade three levels further down): every row names a member at every level, so a
+  series that stops above the bottom is **repeated down the levels it does not split into**
+  (``government, government, government``). Each repeat is a one-member level (above), so
+  every level holds the whole and the MASE per level compares across levels; a row with an
+  empty member below the top level is refused with that advice.
+  :func:`tsforecast.hierarchy.us_employment` is a real five-level example.
 """
 
 from __future__ import annotations
@@ -119,11 +126,15 @@ def aggregate(
         raise ConfigError(f"column(s) {', '.join(map(repr, absent))} not in the data; its columns are "
                           f"{', '.join(repr(str(c)) for c in frame.columns)}.")
     labels = pd.DataFrame({str(c): ids_as_text(frame[c]) for c in chain})
-    for column in labels.columns:
+    for depth, column in enumerate(labels.columns):
         empty = labels[column].isna().to_numpy().nonzero()[0]
         if len(empty):
+            # below the top, an empty member is most often a series that is not split that far
+            ragged = (f" A series that stops above the bottom (a ragged hierarchy): repeat its "
+                      f"{labels.columns[depth - 1]} as its {column} (e.g. government, government), a one-member "
+                      "level." if depth else "")
             raise DataError(f"{len(empty)} row(s) have no {column} (rows {listed(empty.tolist())}, counting from "
-                            "0); every row needs its place in the hierarchy.")
+                            f"0); every row needs its place in the hierarchy.{ragged}")
     names = list(labels.columns)
     _check_nested(labels, names)
     # each bottom series' path from the top, e.g. "region=North/store=12"
