@@ -21,13 +21,15 @@ from tsforecast.evaluation.diagnostics import residual_diagnostics_many
 if TYPE_CHECKING:  # for annotations only: the frame needs no model code to be built or read
     from tsforecast.models.base import Forecaster
 
-__all__ = ["FORECAST_COLUMNS", "TIMING_COLUMNS", "DIAGNOSTIC_COLUMNS", "FoldForecast", "ForecastBlock",
-           "BatchedForecasts",           "ChainOutput", "quantile_column", "utc_values"]
+__all__ = ["FORECAST_COLUMNS", "TIMING_COLUMNS", "FAILURE_COLUMNS", "DIAGNOSTIC_COLUMNS", "FoldForecast",
+           "ForecastBlock", "BatchedForecasts", "ChainOutput", "quantile_column", "utc_values"]
 
 #: the columns of a backtest's tidy forecast frame, in order (then one per quantile level)
 FORECAST_COLUMNS = ["series", "model", "cutoff", "timestamp", "step", "actual", "forecast", "lower", "upper"]
 #: the columns of a backtest's timings, one row per fold forecast
 TIMING_COLUMNS = ["series", "model", "cutoff", "fit_time", "predict_time", "refitted", "fitted", "notes"]
+#: the columns of a backtest's failures, one row per fit, update or predict that raised
+FAILURE_COLUMNS = ["series", "model", "cutoff", "stage", "error", "message"]
 #: the columns of a backtest's residual diagnostics, one row per (series, model)
 DIAGNOSTIC_COLUMNS = ["series", "model", "cutoff", "n", "lags", "ljung_box_p", "acf"]
 
