@@ -24,10 +24,9 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from tsforecast.backtest.chains import ChainTask
-from tsforecast.backtest.frame import TIMING_COLUMNS, ChainOutput, ForecastBlock, _stamps
+from tsforecast.backtest.frame import ChainOutput, ForecastBlock, timing_table
 from tsforecast.evaluation.intervals import interval_columns
 
 __all__ = ["panel_ready", "run_block_panels"]
@@ -109,11 +108,7 @@ def _run_group(tasks: list[ChainTask], out: ChainOutput) -> bool:
     if first.refit is not True:
         refitted[:] = False
         refitted[last_fold - folds_per_chain + 1] = True
-    out.timing_blocks.append(pd.DataFrame({
-        "series": series, "model": label, "cutoff": _stamps(cutoffs, first.tz),
-        "fit_time": np.full(len(ends), seconds), "predict_time": np.zeros(len(ends)), "refitted": refitted,
-        "fitted": np.full(len(ends), "", dtype=object), "notes": np.full(len(ends), "", dtype=object),
-    }, columns=TIMING_COLUMNS))
+    out.timing_blocks.append(timing_table(series, label, cutoffs, first.tz, np.full(len(ends), seconds), refitted))
     season = int(twin.season_)
     for k, errors in zip(np.flatnonzero(diagnosed).tolist(), residuals, strict=True):
         out.residuals.append((tasks[k].chain.series, tasks[k].chain.label, (cutoffs[last_fold[k]], first.tz),
