@@ -246,20 +246,22 @@ def backtest(
         "engine": engine,
     }
     used = panel.subset(names)  # each Series built when first read (see PanelSeries)
-    # the span and cutoffs from datetime64 values: no Timestamp per series or fold
+    # the span and cutoffs from datetime64 values (no Timestamp per series or fold, one value
+    # read per series); each series' folds ascend, so its first and last cutoffs bound the panel's
     tz = panel.tz
-    every = np.concatenate([stamps[name][[f.train_end - 1 for f in fs]] for name, fs in folds.items()])
+    earliest = np.array([stamps[name][fs[0].train_end - 1] for name, fs in folds.items()])
+    latest = np.array([stamps[name][fs[-1].train_end - 1] for name, fs in folds.items()])
     metadata = {
         "data_hash": panel_hash(panel.series, panel.X, panel.arrays),
         "series": names,
-        "start": _stamp_text(min(own[0] for own in stamps.values()), tz),
-        "end": _stamp_text(max(own[-1] for own in stamps.values()), tz),
+        "start": _stamp_text(np.array([stamps[name][0] for name in names]).min(), tz),
+        "end": _stamp_text(np.array([stamps[name][-1] for name in names]).max(), tz),
         "observations": int(sum(lengths[name] for name in names)),
         "frequency": freq_label(freq), "season": season,
         # one series: its cutoffs; a panel (each series cut from its own end): their span and
         # count, as each series' own are in the forecasts (10,000 series would be 50,000 stamps)
         "cutoffs": [str(used[names[0]].index[f.train_end - 1]) for f in folds[names[0]]] if len(names) == 1
-        else {"earliest": _stamp_text(every.min(), tz), "latest": _stamp_text(every.max(), tz),
+        else {"earliest": _stamp_text(earliest.min(), tz), "latest": _stamp_text(latest.max(), tz),
               "per_series": sorted({len(own) for own in folds.values()})},
         "skipped": skipped,
         "duration_seconds": round(time.perf_counter() - started, 3),

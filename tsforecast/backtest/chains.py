@@ -179,12 +179,11 @@ def chain_tasks(
     tasks = []
     # a panel that builds its Series on demand (PanelSeries): a task with arrays carries them
     # and the Series' shape, so no Series is built unless a model reads one (see series())
-    lazy = isinstance(data, PanelSeries)
+    lazy = (data.index_name, data.freq, data.tz, data.unit) if isinstance(data, PanelSeries) else None
     for c in chains:
         last = c.folds[-1].train_end == last_end[c.series]
         own = arrays.get(c.series)
-        y, shape = ((None, (c.series, data.index_name, data.freq, data.tz, data.unit)) if lazy and own is not None
-                    else (data[c.series], None))
+        y, shape = (None, (c.series, *lazy)) if lazy and own is not None else (data[c.series], None)
         tasks.append(ChainTask(c, models[c.label], y, None if X is None else X[c.series], refit,
                                coverage, time_limit, diagnose=diagnose and last, keep_fitted=keep_fitted and last,
                                arrays=own, shape=shape))
