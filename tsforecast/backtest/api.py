@@ -271,7 +271,7 @@ def backtest(
               len(output.failures))
     # the tables are assembled from the engine's arrays when first read (BacktestResult)
     return BacktestResult(
-        forecasts=lambda: tidy_forecasts(output.forecast_frame(levels), folds, stamps,
+        forecasts=lambda: tidy_forecasts(output.forecast_block(), levels, folds, stamps,
                                          {name: own[0] for name, own in arrays.items()}, season, labels),
         timings=lambda: in_plan_order(output.timing_frame(), names, labels),
         failures=lambda: pd.DataFrame(output.failures, columns=FAILURE_COLUMNS),

@@ -22,8 +22,8 @@ if TYPE_CHECKING:  # for annotations only: the frame needs no model code to be b
     from tsforecast.models.base import Forecaster
 
 __all__ = ["FORECAST_COLUMNS", "TIMING_COLUMNS", "FAILURE_COLUMNS", "DIAGNOSTIC_COLUMNS", "FoldForecast",
-           "ForecastBlock", "BatchedForecasts", "ArrayTable", "ChainOutput", "quantile_column", "timing_table",
-           "utc_values"]
+           "ForecastBlock", "BatchedForecasts", "ArrayTable", "ChainOutput", "empty_forecast_frame",
+           "quantile_column", "timing_table", "utc_values"]
 
 #: the columns of a backtest's tidy forecast frame, in order (then one per quantile level)
 FORECAST_COLUMNS = ["series", "model", "cutoff", "timestamp", "step", "actual", "forecast", "lower", "upper"]
@@ -255,16 +255,18 @@ class ChainOutput:
         self.compact()
         return _table_frame(self.timing_blocks, TIMING_COLUMNS)
 
+    def forecast_block(self) -> ForecastBlock | None:
+        """Every fold forecast so far as one :class:`ForecastBlock` (None when there is none)."""
+        self.compact()
+        return self.blocks[0] if self.blocks else None
+
     def forecast_frame(self, levels: tuple[float, ...]) -> pd.DataFrame:
         """The tidy frame (:data:`FORECAST_COLUMNS`, then a column per quantile of
         ``levels``), assembled from the fold arrays at once, rows in the order produced."""
         quantile_names = [quantile_column(level) for level in levels]
         self.compact()
         if not self.blocks:
-            dtypes = ["object", "object", "datetime64[ns]", "datetime64[ns]", "int64"] + ["float64"] * (
-                4 + len(levels))
-            return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in zip(
-                FORECAST_COLUMNS + quantile_names, dtypes, strict=True)})
+            return empty_forecast_frame(levels)
         b = self.blocks[0]
         lengths = b.lengths
         ends = np.cumsum(lengths)
@@ -279,6 +281,14 @@ class ChainOutput:
             "actual": b.actual, "forecast": b.forecast, "lower": b.lower, "upper": b.upper,
             **{name: b.quantiles[:, j] for j, name in enumerate(quantile_names)},
         })
+
+
+def empty_forecast_frame(levels: tuple[float, ...]) -> pd.DataFrame:
+    """The tidy frame with no rows: its columns (:data:`FORECAST_COLUMNS`, then a column per
+    quantile of ``levels``) and their dtypes."""
+    names = FORECAST_COLUMNS + [quantile_column(level) for level in levels]
+    dtypes = ["object", "object", "datetime64[ns]", "datetime64[ns]", "int64"] + ["float64"] * (4 + len(levels))
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in zip(names, dtypes, strict=True)})
 
 
 def _block_of_batched(chains: list[BatchedForecasts]) -> ForecastBlock:
