@@ -338,3 +338,16 @@ def _ns(frame: pd.DataFrame) -> pd.DataFrame:
     nanoseconds, a wide table keeps its dates' unit)."""
     return frame.assign(**{c: frame[c].dt.as_unit("ns") for c in frame.columns
                            if pd.api.types.is_datetime64_any_dtype(frame[c].dtype)})
+
+
+def test_a_lazy_result_pickles_with_its_tables_built():
+    import pickle
+
+    result = backtest(make_panel(4, length=80), ["naive"], horizon=7, n_windows=2, id_col="station",
+                      time_col="date", target_col="riders")
+    copy = pickle.loads(pickle.dumps(result))
+    pd.testing.assert_frame_equal(copy.forecasts, result.forecasts)
+    pd.testing.assert_frame_equal(copy.diagnostics, result.diagnostics)
+    assert list(copy.data) == list(result.data) and copy.metadata == result.metadata
+    pd.testing.assert_series_equal(copy.data["S1"], result.data["S1"])
+    pd.testing.assert_frame_equal(copy.leaderboard(), result.leaderboard())

@@ -63,6 +63,11 @@ class ResultTables:
         return (f"{type(self).__name__}({len(self.data)} series, models {', '.join(self.model_parameters)}, "
                 f"horizon {self.parameters.get('horizon')})")
 
+    def __getstate__(self) -> dict:
+        # pickled (sent to another process, saved by a notebook): the tables as DataFrames,
+        # since the functions that build them hold the engine's output and are not picklable
+        return {**self.__dict__, "_tables": {name: self._table(name) for name in self._tables}}
+
     def _table(self, name: str) -> pd.DataFrame:
         table = self._tables[name]
         if not isinstance(table, pd.DataFrame):
