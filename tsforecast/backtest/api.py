@@ -12,7 +12,7 @@ from sklearn.base import clone
 
 from tsforecast.backtest.assemble import in_plan_order, tidy_forecasts
 from tsforecast.backtest.chains import chain_tasks, plan_chains, series_arrays
-from tsforecast.backtest.frame import FAILURE_COLUMNS
+from tsforecast.backtest.frame import FAILURE_COLUMNS, ChainOutput
 from tsforecast.backtest.global_chains import global_tasks, plan_global_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
 from tsforecast.backtest.runner import run_chains
@@ -269,18 +269,25 @@ def backtest(
     }
     _log.info("backtest finished in %.1f s with %d failed fits", time.perf_counter() - started,
               len(output.failures))
-    # the tables are assembled from the engine's arrays when first read (BacktestResult)
+    # the tables are assembled from the engine's arrays when first read (BacktestResult); each
+    # builder holds only its own arrays, so a table read (and the arrays it was built from
+    # freed) leaves nothing of it behind in the others
+    block = output.forecast_block()  # compacts the output: one block, one timing table
+    timed = ChainOutput(timing_blocks=output.timing_blocks)
+    diagnosed = ChainOutput(diagnostic_blocks=output.diagnostic_blocks, diagnostics=output.diagnostics,
+                            residuals=output.residuals)
+    failed = output.failures
     return BacktestResult(
-        forecasts=lambda: tidy_forecasts(output.forecast_block(), levels, folds, stamps,
-                                         {name: own[0] for name, own in arrays.items()}, season, labels),
-        timings=lambda: in_plan_order(output.timing_frame(), names, labels),
-        failures=lambda: pd.DataFrame(output.failures, columns=FAILURE_COLUMNS),
+        forecasts=lambda: tidy_forecasts(block, levels, folds, stamps, {name: own[0] for name, own in arrays.items()},
+                                         season, labels),
+        timings=lambda: in_plan_order(timed.timing_frame(), names, labels),
+        failures=lambda: pd.DataFrame(failed, columns=FAILURE_COLUMNS),
         data=used,
         parameters=parameters,
         model_parameters={label: plain_parameters(m) for label, m in labelled.items()},
         repairs=panel.repairs,
         metadata=metadata,
-        diagnostics=lambda: in_plan_order(output.diagnostic_frame(), names, labels),
+        diagnostics=lambda: in_plan_order(diagnosed.diagnostic_frame(), names, labels),
         fitted=output.fitted,
     )
 
