@@ -4,8 +4,10 @@ Each fold's forecasts come back as arrays (one per column, timestamps as datetim
 or, for a model that forecasts all folds of a series in one call, as a :class:`ForecastBlock`
 of several folds; a block of work compacts what it produced into blocks before it is sent
 back (:meth:`ChainOutput.compact`), so what travels and what the caller keeps are a few arrays
-per block of series, never an object per fold. The tidy frame is assembled once at the end;
-nothing is built row by row.
+per block of series, never an object per fold. Timings and diagnostics travel the same way,
+as array tables (:class:`ArrayTable`, an array per column). The tidy frame and the other tables are
+assembled once at the end, when the backtest's result is first read; nothing is built row by
+row.
 """
 
 from __future__ import annotations
@@ -166,9 +168,10 @@ def _table_frame(tables: list[ArrayTable | pd.DataFrame], columns: list[str]) ->
 class ChainOutput:
     """What one unit of work produced: fold forecasts (one by one in ``forecasts``, per
     chain in ``batched``, assembled into arrays in ``blocks``), timings (rows in ``timings``,
-    tables in ``timing_blocks``), failures, and, for the chains that end at the last cutoff,
-    the in-sample residuals of the model fitted there (``residuals``, awaiting their
-    diagnosis, which :meth:`diagnose` computes for all of them at once into ``diagnostics``)
+    tables, :class:`ArrayTable` or DataFrame, in ``timing_blocks``), failures, and, for the
+    chains that end at the last cutoff, the in-sample residuals of the model fitted there
+    (``residuals``, awaiting their diagnosis, which :meth:`diagnose` computes for all of them
+    at once into ``diagnostic_blocks``; rows of the per-fold path in ``diagnostics``)
     and, when the task asks to keep it, that model itself, by (series, model)."""
 
     forecasts: list[FoldForecast] = field(default_factory=list)
