@@ -298,3 +298,56 @@ def test_a_subclass_that_forecasts_its_own_way_gets_its_own_numbers_on_the_block
     assert not _ShiftedSeasonalNaive.panel_formulas and SeasonalNaive.panel_formulas
     table = result.forecasts.set_index(["series", "cutoff", "step", "model"])["forecast"].unstack("model")
     np.testing.assert_array_equal(table["shifted"].to_numpy(), table["snaive"].to_numpy() + 1.0)
+
+
+def test_a_panel_backtest_builds_no_series_until_they_are_read_and_equals_the_eager_path():
+    frame = make_panel(7, length=90)
+    options = dict(horizon=7, n_windows=3, id_col="station", time_col="date", target_col="riders")
+    lazy = backtest(frame, ["naive", "theta"], **options)
+    # the baselines forecast from arrays and theta rebuilds its chains' Series from them:
+    # the result's own Series are built only when read
+    assert lazy.data.built() == []
+    # the same panel as a wide table: each column validated alone, a dict of Series built up front
+    wide = frame.pivot(index="date", columns="station", values="riders").astype("float64")
+    eager = backtest(wide, ["naive", "theta"], horizon=7, n_windows=3)
+    assert isinstance(eager.data, dict) and list(lazy.data) == list(eager.data)
+    for name in eager.data:
+        _assert_same_series(lazy.data[name], eager.data[name])
+    assert lazy.data.built() == list(eager.data)
+    pd.testing.assert_frame_equal(_ns(lazy.forecasts), _ns(eager.forecasts), check_exact=True)
+    pd.testing.assert_frame_equal(_ns(lazy.diagnostics), _ns(eager.diagnostics), check_exact=True)
+    columns = ["series", "model", "cutoff", "refitted", "fitted", "notes"]
+    pd.testing.assert_frame_equal(_ns(lazy.timings[columns]), _ns(eager.timings[columns]))
+    assert lazy.failures.empty and eager.failures.empty
+    assert lazy.forecasts is lazy.forecasts  # assembled once, on first read
+    assert {k: v for k, v in lazy.metadata.items() if k != "duration_seconds"} == {
+        k: v for k, v in eager.metadata.items() if k != "duration_seconds"}
+    pd.testing.assert_frame_equal(lazy.leaderboard().drop(columns="fit_time"),
+                                  eager.leaderboard().drop(columns="fit_time"))
+
+
+def _assert_same_series(a: pd.Series, b: pd.Series) -> None:
+    """The same values, name, timestamps and frequency (text dates parse to another unit, and
+    the validated Series' index has no name)."""
+    pd.testing.assert_series_equal(a, b, check_index_type=False, check_names=False)
+    assert a.name == b.name and a.index.equals(b.index) and a.index.freq == b.index.freq
+
+
+def _ns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its timestamp columns in nanoseconds (a clean long table's grid is in
+    nanoseconds, a wide table keeps its dates' unit)."""
+    return frame.assign(**{c: frame[c].dt.as_unit("ns") for c in frame.columns
+                           if pd.api.types.is_datetime64_any_dtype(frame[c].dtype)})
+
+
+def test_a_lazy_result_pickles_with_its_tables_built():
+    import pickle
+
+    result = backtest(make_panel(4, length=80), ["naive"], horizon=7, n_windows=2, id_col="station",
+                      time_col="date", target_col="riders")
+    copy = pickle.loads(pickle.dumps(result))
+    pd.testing.assert_frame_equal(copy.forecasts, result.forecasts)
+    pd.testing.assert_frame_equal(copy.diagnostics, result.diagnostics)
+    assert list(copy.data) == list(result.data) and copy.metadata == result.metadata
+    pd.testing.assert_series_equal(copy.data["S1"], result.data["S1"])
+    pd.testing.assert_frame_equal(copy.leaderboard(), result.leaderboard())

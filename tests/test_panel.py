@@ -17,6 +17,7 @@ from tsforecast.app.cli import app
 from tsforecast.backtest import backtest
 from tsforecast.core.errors import ConfigError, DataError
 from tsforecast.data.panel import panel_from_long
+from tsforecast.data.synthetic import make_panel
 
 from .conftest import weekly_series
 
@@ -262,3 +263,55 @@ def test_a_long_table_with_a_repaired_series_keeps_no_arrays():
                           "y": [1.0, 2.0, np.nan, 4.0, 5.0, 1.0, 2.0, 3.0, 4.0, 5.0]})
     panel = panel_from_long(frame, "id", "ds", "y")
     assert panel.arrays is None  # "a" was repaired: its Series is no longer the table's rows
+
+
+@settings(max_examples=15, deadline=None)
+@given(lengths=st.lists(st.integers(3, 40), min_size=2, max_size=5), tz=st.sampled_from([None, "UTC", "Asia/Tokyo"]),
+       seed=st.integers(0, 10_000))
+def test_the_panel_hash_is_pandas_hash_of_the_id_time_value_table(lengths, tz, seed):
+    import hashlib
+
+    from tsforecast.core.provenance import panel_hash
+
+    rng = np.random.default_rng(seed)
+    frame = pd.concat([pd.DataFrame({"id": f"s{k}", "ds": pd.date_range("2024-03-01", periods=n, freq="D", tz=tz),
+                                     "y": rng.normal(size=n)}) for k, n in enumerate(lengths)], ignore_index=True)
+    panel = panel_from_long(frame, "id", "ds", "y")
+    # the reference: pandas' own row hashes of the (series number, UTC nanoseconds, value) table
+    stamps = pd.DatetimeIndex(frame["ds"])
+    table = pd.DataFrame({"series": np.repeat(np.arange(len(lengths)), lengths),
+                          "timestamp": (stamps if tz is None else stamps.tz_convert("UTC")).as_unit("ns").asi8,
+                          "value": frame["y"].to_numpy()})
+    digest = hashlib.sha256("\x1f".join(f"s{k}" for k in range(len(lengths))).encode())
+    digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    assert panel_hash(panel.series, None, panel.arrays) == panel_hash(panel.series) == digest.hexdigest()
+
+
+def test_a_clean_long_table_builds_each_series_when_it_is_first_read():
+    from tsforecast.data.panel_series import PanelSeries
+
+    frame = make_panel(8)  # ragged daily stations, a clean table
+    lazy = panel_from_long(frame, "station", "date", "riders")
+    # text dates go through validation one series at a time: a dict of Series built up front
+    eager = panel_from_long(frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d")), "station", "date", "riders")
+    assert isinstance(lazy.series, PanelSeries) and not isinstance(eager.series, PanelSeries)
+    assert lazy.series.built() == [] and list(lazy.series) == list(eager.series)
+    assert lazy.lengths() == {name: len(y) for name, y in eager.series.items()}  # nothing built to count them
+    assert lazy.freq == eager.freq and lazy.tz is None and lazy.series.built() == []
+    name = list(lazy.series)[3]
+    first = lazy.series[name]
+    assert lazy.series.built() == [name] and lazy.series[name] is first  # built once, then kept
+    _assert_same_series(first, eager.series[name])
+    part = lazy.subset([name, list(lazy.series)[0]])
+    assert part[name] is first and len(part) == 2 and part.built() == [name]
+    for other, y in lazy.series.items():  # every Series equals the validated one
+        _assert_same_series(y, eager.series[other])
+    with pytest.raises(KeyError):
+        lazy.series["no such id"]
+
+
+def _assert_same_series(a: pd.Series, b: pd.Series) -> None:
+    """The same values, name, timestamps and frequency (text dates parse to another unit, and
+    the validated Series' index has no name)."""
+    pd.testing.assert_series_equal(a, b, check_index_type=False, check_names=False)
+    assert a.name == b.name and a.index.equals(b.index) and a.index.freq == b.index.freq

@@ -12,6 +12,7 @@ from sklearn.base import clone
 
 from tsforecast.backtest.assemble import in_plan_order, tidy_forecasts
 from tsforecast.backtest.chains import chain_tasks, plan_chains, series_arrays
+from tsforecast.backtest.frame import FAILURE_COLUMNS, ChainOutput
 from tsforecast.backtest.global_chains import global_tasks, plan_global_chains
 from tsforecast.backtest.result import BASELINE, BacktestResult
 from tsforecast.backtest.runner import run_chains
@@ -204,15 +205,16 @@ def backtest(
     folds: dict[str, list[Fold]] = {}
     skipped = list(panel.skipped)
     by_length: dict[int, list[Fold]] = {}  # folds depend on the length alone: cut once per length
-    for name, y in series.items():
+    lengths = panel.lengths()  # without building a Series (a clean long table builds them on demand)
+    for name, n in lengths.items():
         try:
-            if len(y) not in by_length:
-                by_length[len(y)] = make_folds(len(y), horizon, n_windows, step, window_type, window_size, min_train)
-            folds[name] = by_length[len(y)]
+            if n not in by_length:
+                by_length[n] = make_folds(n, horizon, n_windows, step, window_type, window_size, min_train)
+            folds[name] = by_length[n]
         except ConfigError as exc:
             if len(series) == 1 and not panel.skipped:
                 raise
-            skipped.append({"series": name, "observations": len(y), "reason": str(exc)})
+            skipped.append({"series": name, "observations": n, "reason": str(exc)})
     if not folds:
         raise ConfigError(f"every series is too short for {n_windows} folds of horizon {horizon}: "
                           f"{skipped[0]['reason']}")
@@ -225,61 +227,67 @@ def backtest(
     # values and stamps of each series, read once (sliced from the long table's when kept)
     arrays = series_arrays(series, folds, panel.arrays)
     tasks = global_tasks(plan_global_chains(n_windows, global_labels, refit), labelled, series, panel.X, folds,
-                         **settings) + chain_tasks(chains, labelled, series, panel.X, **settings,
-                                                   keep_fitted=keep_fitted, arrays=arrays)
+                         **settings) if global_labels else []
+    tasks += chain_tasks(chains, labelled, series, panel.X, **settings, keep_fitted=keep_fitted, arrays=arrays)
     _log.info("backtest: %d series x %d models x %d folds of horizon %d, %d tasks of work, %d series skipped",
               len(folds), len(labelled), n_windows, horizon, len(tasks), len(skipped))
     output = run_chains(tasks, n_jobs=n_jobs, limited=time_limit is not None, progress=progress,
                         engine=engine, scheduler=scheduler, block_size=block_size)
     stamps = {name: own[1] for name, own in arrays.items()}
-    forecasts = tidy_forecasts(output.forecast_frame(quantile_levels(coverage)), folds, stamps,
-                               {name: own[0] for name, own in arrays.items()}, season, list(labelled))
-    timings = in_plan_order(output.timing_frame(), list(folds), list(labelled))
-    failures = pd.DataFrame(output.failures, columns=[
-        "series", "model", "cutoff", "stage", "error", "message"])
-    diagnostics = in_plan_order(output.diagnostic_frame(), list(folds), list(labelled))
+    labels, names, levels = list(labelled), list(folds), quantile_levels(coverage)
     exogenous = None if panel.X is None else [str(c) for c in next(iter(panel.X.values())).columns]
     parameters = {
         "horizon": horizon, "n_windows": n_windows, "step": step or horizon,
         "window_type": window_type, "window_size": window_size, "refit": refit,
-        "coverage": coverage, "quantiles": list(quantile_levels(coverage)),
+        "coverage": coverage, "quantiles": list(levels),
         "n_jobs": n_jobs, "seed": seed, "time_limit": time_limit, "exogenous": exogenous,
         # the models that read the regressors (the others forecast from the series alone)
         "exogenous_models": [label for label, m in labelled.items() if m.supports_exog] if exogenous else [],
         "engine": engine,
     }
-    used = {name: series[name] for name in folds}
-    first_series = next(iter(used.values()))
-    # the span and cutoffs from datetime64 values: no Timestamp per series or fold
-    tz = first_series.index.tz
-    every = np.concatenate([stamps[name][[f.train_end - 1 for f in fs]] for name, fs in folds.items()])
+    used = panel.subset(names)  # each Series built when first read (see PanelSeries)
+    # the span and cutoffs from datetime64 values (no Timestamp per series or fold, one value
+    # read per series); each series' folds ascend, so its first and last cutoffs bound the panel's
+    tz = panel.tz
+    earliest = np.array([stamps[name][fs[0].train_end - 1] for name, fs in folds.items()])
+    latest = np.array([stamps[name][fs[-1].train_end - 1] for name, fs in folds.items()])
     metadata = {
         "data_hash": panel_hash(panel.series, panel.X, panel.arrays),
-        "series": list(used),
-        "start": _stamp_text(min(own[0] for own in stamps.values()), tz),
-        "end": _stamp_text(max(own[-1] for own in stamps.values()), tz),
-        "observations": int(sum(len(y) for y in used.values())),
+        "series": names,
+        "start": _stamp_text(np.array([stamps[name][0] for name in names]).min(), tz),
+        "end": _stamp_text(np.array([stamps[name][-1] for name in names]).max(), tz),
+        "observations": int(sum(lengths[name] for name in names)),
         "frequency": freq_label(freq), "season": season,
         # one series: its cutoffs; a panel (each series cut from its own end): their span and
         # count, as each series' own are in the forecasts (10,000 series would be 50,000 stamps)
-        "cutoffs": [str(first_series.index[f.train_end - 1]) for f in folds[first_series.name]] if len(used) == 1
-        else {"earliest": _stamp_text(every.min(), tz), "latest": _stamp_text(every.max(), tz),
+        "cutoffs": [str(used[names[0]].index[f.train_end - 1]) for f in folds[names[0]]] if len(names) == 1
+        else {"earliest": _stamp_text(earliest.min(), tz), "latest": _stamp_text(latest.max(), tz),
               "per_series": sorted({len(own) for own in folds.values()})},
         "skipped": skipped,
         "duration_seconds": round(time.perf_counter() - started, 3),
         "versions": versions(),
     }
-    _log.info("backtest finished in %.1f s with %d failed fits", time.perf_counter() - started, len(failures))
+    _log.info("backtest finished in %.1f s with %d failed fits", time.perf_counter() - started,
+              len(output.failures))
+    # the tables are assembled from the engine's arrays when first read (BacktestResult); each
+    # builder holds only its own arrays, so a table read (and the arrays it was built from
+    # freed) leaves nothing of it behind in the others
+    block = output.forecast_block()  # compacts the output: one block, one timing table
+    timed = ChainOutput(timing_blocks=output.timing_blocks)
+    diagnosed = ChainOutput(diagnostic_blocks=output.diagnostic_blocks, diagnostics=output.diagnostics,
+                            residuals=output.residuals)
+    failed = output.failures
     return BacktestResult(
-        forecasts=forecasts,
-        timings=timings,
-        failures=failures,
+        forecasts=lambda: tidy_forecasts(block, levels, folds, stamps, {name: own[0] for name, own in arrays.items()},
+                                         season, labels),
+        timings=lambda: in_plan_order(timed.timing_frame(), names, labels),
+        failures=lambda: pd.DataFrame(failed, columns=FAILURE_COLUMNS),
         data=used,
         parameters=parameters,
         model_parameters={label: plain_parameters(m) for label, m in labelled.items()},
         repairs=panel.repairs,
         metadata=metadata,
-        diagnostics=diagnostics,
+        diagnostics=lambda: in_plan_order(diagnosed.diagnostic_frame(), names, labels),
         fitted=output.fitted,
     )
 

@@ -44,6 +44,7 @@ from tsforecast.backtest.fold_work import (
 from tsforecast.backtest.frame import BatchedForecasts, ChainOutput, utc_values
 from tsforecast.backtest.splits import Fold
 from tsforecast.core.errors import ConfigError
+from tsforecast.data.panel_series import PanelSeries
 from tsforecast.evaluation.intervals import interval_columns
 from tsforecast.models.base import Forecaster
 
@@ -183,11 +184,16 @@ def chain_tasks(
     for c in chains:
         last_end[c.series] = max(last_end.get(c.series, 0), c.folds[-1].train_end)
     tasks = []
+    # a panel that builds its Series on demand (PanelSeries): a task with arrays carries them
+    # and the Series' shape, so no Series is built unless a model reads one (see series())
+    lazy = (data.index_name, data.freq, data.tz, data.unit) if isinstance(data, PanelSeries) else None
     for c in chains:
         last = c.folds[-1].train_end == last_end[c.series]
-        tasks.append(ChainTask(c, models[c.label], data[c.series], None if X is None else X[c.series], refit,
+        own = arrays.get(c.series)
+        y, shape = (None, (c.series, *lazy)) if lazy and own is not None else (data[c.series], None)
+        tasks.append(ChainTask(c, models[c.label], y, None if X is None else X[c.series], refit,
                                coverage, time_limit, diagnose=diagnose and last, keep_fitted=keep_fitted and last,
-                               arrays=arrays.get(c.series)))
+                               arrays=own, shape=shape))
     return tasks
 
 

@@ -4,8 +4,10 @@ Each fold's forecasts come back as arrays (one per column, timestamps as datetim
 or, for a model that forecasts all folds of a series in one call, as a :class:`ForecastBlock`
 of several folds; a block of work compacts what it produced into blocks before it is sent
 back (:meth:`ChainOutput.compact`), so what travels and what the caller keeps are a few arrays
-per block of series, never an object per fold. The tidy frame is assembled once at the end;
-nothing is built row by row.
+per block of series, never an object per fold. Timings and diagnostics travel the same way,
+as array tables (:class:`ArrayTable`, an array per column). The tidy frame and the other tables are
+assembled once at the end, when the backtest's result is first read; nothing is built row by
+row.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ from tsforecast.evaluation.diagnostics import residual_diagnostics_many
 if TYPE_CHECKING:  # for annotations only: the frame needs no model code to be built or read
     from tsforecast.models.base import Forecaster
 
-__all__ = ["FORECAST_COLUMNS", "TIMING_COLUMNS", "DIAGNOSTIC_COLUMNS", "FoldForecast", "ForecastBlock",
-           "BatchedForecasts",           "ChainOutput", "quantile_column", "utc_values"]
+__all__ = ["FORECAST_COLUMNS", "TIMING_COLUMNS", "FAILURE_COLUMNS", "DIAGNOSTIC_COLUMNS", "FoldForecast",
+           "ForecastBlock", "BatchedForecasts", "ArrayTable", "ChainOutput", "empty_forecast_frame",
+           "quantile_column", "timing_table", "utc_values"]
 
 #: the columns of a backtest's tidy forecast frame, in order (then one per quantile level)
 FORECAST_COLUMNS = ["series", "model", "cutoff", "timestamp", "step", "actual", "forecast", "lower", "upper"]
 #: the columns of a backtest's timings, one row per fold forecast
 TIMING_COLUMNS = ["series", "model", "cutoff", "fit_time", "predict_time", "refitted", "fitted", "notes"]
+#: the columns of a backtest's failures, one row per fit, update or predict that raised
+FAILURE_COLUMNS = ["series", "model", "cutoff", "stage", "error", "message"]
 #: the columns of a backtest's residual diagnostics, one row per (series, model)
 DIAGNOSTIC_COLUMNS = ["series", "model", "cutoff", "n", "lags", "ljung_box_p", "acf"]
 
@@ -115,13 +120,58 @@ class BatchedForecasts:
     tz: object = None
 
 
+@dataclass(frozen=True)
+class ArrayTable:
+    """A table as one array per column, made a DataFrame only when read (:meth:`frame`): how
+    a block of work records its timings and diagnostics, since a DataFrame per block costs
+    more CPU than the block's seasonal-naive forecasts. The ``cutoff`` column holds datetime64
+    values, UTC when ``tz`` is set."""
+
+    columns: dict[str, np.ndarray]
+    tz: object = None
+
+    def __len__(self) -> int:
+        return len(self.columns["cutoff"])
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a DataFrame (cutoffs as timestamps in their zone)."""
+        return pd.DataFrame({**self.columns, "cutoff": _stamps(self.columns["cutoff"], self.tz)})
+
+
+def _joined(tables: list[ArrayTable | pd.DataFrame]) -> list[ArrayTable | pd.DataFrame]:
+    """``tables`` (the empty ones left out) as at most two: the array tables concatenated column by column (those of one
+    zone; a backtest's series share one), the DataFrames (rows recorded one by one) concatenated.
+    The caller orders the rows (:func:`~tsforecast.backtest.assemble.in_plan_order`)."""
+    tables = [t for t in tables if len(t)]  # an empty piece would only blur the dtypes
+    arrays = [t for t in tables if isinstance(t, ArrayTable)]
+    frames = [t for t in tables if not isinstance(t, ArrayTable)]
+    if len({repr(t.tz) for t in arrays}) > 1:  # never within one backtest; kept correct anyway
+        arrays, frames = [], [t.frame() if isinstance(t, ArrayTable) else t for t in tables]
+    joined: list[ArrayTable | pd.DataFrame] = []
+    if arrays:
+        joined.append(arrays[0] if len(arrays) == 1 else ArrayTable(
+            {name: np.concatenate([t.columns[name] for t in arrays]) for name in arrays[0].columns}, arrays[0].tz))
+    if frames:
+        joined.append(frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True))
+    return joined
+
+
+def _table_frame(tables: list[ArrayTable | pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """One DataFrame of ``tables`` (empty, with ``columns``, when there are none)."""
+    pieces = [t.frame() if isinstance(t, ArrayTable) else t for t in _joined(tables)]
+    if not pieces:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
+
+
 @dataclass
 class ChainOutput:
     """What one unit of work produced: fold forecasts (one by one in ``forecasts``, per
     chain in ``batched``, assembled into arrays in ``blocks``), timings (rows in ``timings``,
-    tables in ``timing_blocks``), failures, and, for the chains that end at the last cutoff,
-    the in-sample residuals of the model fitted there (``residuals``, awaiting their
-    diagnosis, which :meth:`diagnose` computes for all of them at once into ``diagnostics``)
+    tables, :class:`ArrayTable` or DataFrame, in ``timing_blocks``), failures, and, for the
+    chains that end at the last cutoff, the in-sample residuals of the model fitted there
+    (``residuals``, awaiting their diagnosis, which :meth:`diagnose` computes for all of them
+    at once into ``diagnostic_blocks``; rows of the per-fold path in ``diagnostics``)
     and, when the task asks to keep it, that model itself, by (series, model)."""
 
     forecasts: list[FoldForecast] = field(default_factory=list)
@@ -133,8 +183,8 @@ class ChainOutput:
     residuals: list[tuple[str, str, object, int, np.ndarray]] = field(default_factory=list)
     batched: list[BatchedForecasts] = field(default_factory=list)
     blocks: list[ForecastBlock] = field(default_factory=list)
-    timing_blocks: list[pd.DataFrame] = field(default_factory=list)
-    diagnostic_blocks: list[pd.DataFrame] = field(default_factory=list)
+    timing_blocks: list[ArrayTable | pd.DataFrame] = field(default_factory=list)
+    diagnostic_blocks: list[ArrayTable | pd.DataFrame] = field(default_factory=list)
 
     def extend(self, other: ChainOutput) -> None:
         """Append everything ``other`` produced (outputs are merged in task order)."""
@@ -157,25 +207,31 @@ class ChainOutput:
         arrays = [r[4] for r in self.residuals]
         offsets = np.r_[0, np.cumsum([len(a) for a in arrays])]
         table = residual_diagnostics_many(np.concatenate(arrays), offsets, [r[3] for r in self.residuals])
-        # one table (a datetime64 cutoff column, not a Timestamp per row): cheap to send back
-        self.diagnostic_blocks.append(pd.DataFrame({
+        # one table of arrays (a datetime64 cutoff column, not a Timestamp per row): cheap to
+        # build and to send back; a DataFrame only when the diagnostics are read
+        columns = {
             "series": np.array([r[0] for r in self.residuals], dtype=object),
             "model": np.array([r[1] for r in self.residuals], dtype=object),
-            "cutoff": _cutoff_stamps([r[2] for r in self.residuals]),
+            "cutoff": None,
             "n": table["n"], "lags": table["lags"], "ljung_box_p": table["ljung_box_p"],
-            "acf": pd.Series(table["acf"], dtype=object),
-        }))
+            "acf": np.fromiter(table["acf"], dtype=object, count=len(table["acf"])),  # a list per row
+        }
+        cutoffs = [r[2] for r in self.residuals]
+        zones = {repr(c[1]) for c in cutoffs if isinstance(c, tuple)}
+        if len(zones) == 1 and all(isinstance(c, tuple) for c in cutoffs):  # the many-series path
+            columns["cutoff"] = np.array([c[0] for c in cutoffs])
+            self.diagnostic_blocks.append(ArrayTable(columns, cutoffs[0][1]))
+        else:
+            self.diagnostic_blocks.append(pd.DataFrame({**columns, "cutoff": _cutoff_stamps(cutoffs)}))
         self.residuals = []
 
     def diagnostic_frame(self) -> pd.DataFrame:
         """The residual diagnostics (:data:`DIAGNOSTIC_COLUMNS`) of every chain diagnosed."""
         self.diagnose()
-        pieces = [b for b in self.diagnostic_blocks if not b.empty]
+        pieces = list(self.diagnostic_blocks)
         if self.diagnostics:
             pieces.append(pd.DataFrame(self.diagnostics, columns=DIAGNOSTIC_COLUMNS))
-        if not pieces:
-            return pd.DataFrame(columns=DIAGNOSTIC_COLUMNS)
-        return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
+        return _table_frame(pieces, DIAGNOSTIC_COLUMNS)
 
     def compact(self) -> None:
         """Everything forecast so far into one :class:`ForecastBlock` and one timing table:
@@ -193,12 +249,19 @@ class ChainOutput:
             self.timing_blocks.append(pd.DataFrame(self.timings, columns=TIMING_COLUMNS))
             self.timings = []
         if len(self.timing_blocks) > 1:
-            self.timing_blocks = [pd.concat(self.timing_blocks, ignore_index=True)]
+            self.timing_blocks = _joined(self.timing_blocks)
+        if len(self.diagnostic_blocks) > 1:
+            self.diagnostic_blocks = _joined(self.diagnostic_blocks)
 
     def timing_frame(self) -> pd.DataFrame:
         """The timings (:data:`TIMING_COLUMNS`) of every fold forecast."""
         self.compact()
-        return self.timing_blocks[0] if self.timing_blocks else pd.DataFrame(columns=TIMING_COLUMNS)
+        return _table_frame(self.timing_blocks, TIMING_COLUMNS)
+
+    def forecast_block(self) -> ForecastBlock | None:
+        """Every fold forecast so far as one :class:`ForecastBlock` (None when there is none)."""
+        self.compact()
+        return self.blocks[0] if self.blocks else None
 
     def forecast_frame(self, levels: tuple[float, ...]) -> pd.DataFrame:
         """The tidy frame (:data:`FORECAST_COLUMNS`, then a column per quantile of
@@ -206,10 +269,7 @@ class ChainOutput:
         quantile_names = [quantile_column(level) for level in levels]
         self.compact()
         if not self.blocks:
-            dtypes = ["object", "object", "datetime64[ns]", "datetime64[ns]", "int64"] + ["float64"] * (
-                4 + len(levels))
-            return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in zip(
-                FORECAST_COLUMNS + quantile_names, dtypes, strict=True)})
+            return empty_forecast_frame(levels)
         b = self.blocks[0]
         lengths = b.lengths
         ends = np.cumsum(lengths)
@@ -224,6 +284,14 @@ class ChainOutput:
             "actual": b.actual, "forecast": b.forecast, "lower": b.lower, "upper": b.upper,
             **{name: b.quantiles[:, j] for j, name in enumerate(quantile_names)},
         })
+
+
+def empty_forecast_frame(levels: tuple[float, ...]) -> pd.DataFrame:
+    """The tidy frame with no rows: its columns (:data:`FORECAST_COLUMNS`, then a column per
+    quantile of ``levels``) and their dtypes."""
+    names = FORECAST_COLUMNS + [quantile_column(level) for level in levels]
+    dtypes = ["object", "object", "datetime64[ns]", "datetime64[ns]", "int64"] + ["float64"] * (4 + len(levels))
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in zip(names, dtypes, strict=True)})
 
 
 def _block_of_batched(chains: list[BatchedForecasts]) -> ForecastBlock:
@@ -244,20 +312,26 @@ def _block_of_batched(chains: list[BatchedForecasts]) -> ForecastBlock:
     )
 
 
-def _timings_of_batched(chains: list[BatchedForecasts]) -> pd.DataFrame:
+def _timings_of_batched(chains: list[BatchedForecasts]) -> ArrayTable:
     """Batched chains' timing rows as one table (:data:`TIMING_COLUMNS`)."""
     folds = np.array([len(c.cutoffs) for c in chains])
-    n = int(folds.sum())
-    return pd.DataFrame({
-        "series": np.repeat(np.array([c.series for c in chains], dtype=object), folds),
-        "model": np.repeat(np.array([c.model for c in chains], dtype=object), folds),
-        "cutoff": _stamps(np.concatenate([c.cutoffs for c in chains]), chains[0].tz),
-        "fit_time": np.repeat([c.fit_time for c in chains], folds),
-        "predict_time": np.zeros(n),
-        "refitted": np.concatenate([c.refitted for c in chains]),
-        "fitted": np.full(n, "", dtype=object),
+    return timing_table(np.repeat(np.array([c.series for c in chains], dtype=object), folds),
+                        np.repeat(np.array([c.model for c in chains], dtype=object), folds),
+                        np.concatenate([c.cutoffs for c in chains]), chains[0].tz,
+                        np.repeat([c.fit_time for c in chains], folds), np.concatenate([c.refitted for c in chains]))
+
+
+def timing_table(series: np.ndarray, model: np.ndarray, cutoffs: np.ndarray, tz: object, fit_time: np.ndarray,
+                 refitted: np.ndarray) -> ArrayTable:
+    """Timing rows (:data:`TIMING_COLUMNS`) of folds forecast from arrays: their ``cutoffs``
+    (datetime64, UTC when ``tz`` is set), fit seconds and whether each was refitted; no
+    predict time (the fit forecasts), no fit description or note."""
+    n = len(cutoffs)
+    return ArrayTable({
+        "series": series, "model": model, "cutoff": cutoffs, "fit_time": np.asarray(fit_time, dtype="float64"),
+        "predict_time": np.zeros(n), "refitted": refitted, "fitted": np.full(n, "", dtype=object),
         "notes": np.full(n, "", dtype=object),
-    })
+    }, tz)
 
 
 def _cutoff_stamp(cutoff: object) -> pd.Timestamp:

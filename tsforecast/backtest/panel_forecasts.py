@@ -30,10 +30,9 @@ import time
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 
 from tsforecast.backtest.chains import Chain, ChainTask, datetime_unit, run_chain, run_task
-from tsforecast.backtest.frame import TIMING_COLUMNS, ChainOutput, ForecastBlock, _stamps
+from tsforecast.backtest.frame import ChainOutput, ForecastBlock, timing_table
 from tsforecast.backtest.splits import Fold
 from tsforecast.core.errors import ConfigError
 from tsforecast.evaluation.intervals import interval_columns
@@ -229,11 +228,7 @@ def run_panel_group(group: PanelGroup, out: ChainOutput) -> bool:
     if group.refit is not True:
         refitted[:] = False
         refitted[first_fold] = True
-    out.timing_blocks.append(pd.DataFrame({
-        "series": series, "model": label, "cutoff": _stamps(cutoffs, tz),
-        "fit_time": np.full(len(ends), seconds), "predict_time": np.zeros(len(ends)), "refitted": refitted,
-        "fitted": np.full(len(ends), "", dtype=object), "notes": np.full(len(ends), "", dtype=object),
-    }, columns=TIMING_COLUMNS))
+    out.timing_blocks.append(timing_table(series, label, cutoffs, tz, np.full(len(ends), seconds), refitted))
     season = int(twin.season_)
     for k, errors in zip(np.flatnonzero(diagnosed).tolist(), residuals, strict=True):
         out.residuals.append((group.series[k], group.labels[k], (cutoffs[last_fold[k]], tz), season, errors))

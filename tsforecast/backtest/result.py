@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.backtest.frame import quantile_column
+from tsforecast.backtest.result_tables import ResultTables
 from tsforecast.core.files import atomic_write, spreadsheet_safe
 from tsforecast.evaluation.intervals import central_coverage, interval_bounds
 from tsforecast.evaluation.metrics import METRICS, interval_coverage, mase_with_scale, scaled_errors
@@ -41,8 +41,7 @@ _KEYS = ["series", "cutoff", "step"]
 _POINT_METRICS = ("mae", "rmse", "mape", "smape", "coverage", "winkler")
 
 
-@dataclass
-class BacktestResult:
+class BacktestResult(ResultTables):
     """Everything a backtest produced.
 
     ``forecasts`` is tidy: one row per (series, model, cutoff, step) with ``timestamp``,
@@ -50,32 +49,18 @@ class BacktestResult:
     forecast quantiles ``q0.025`` ... ``q0.975`` (:attr:`quantile_levels`) and ``scale`` (the
     fold's in-sample seasonal-naive MAE, the MASE denominator). ``timings``
     holds fit and predict seconds per fold; ``failures`` every fit/update/predict that raised;
-    ``diagnostics`` the residual checks of the models fitted at the last cutoff.
+    ``diagnostics`` the residual checks of the models fitted at the last cutoff; ``data`` the
+    series backtested, by id.
+
+    **Built when first read.** A backtest hands over the engine's arrays: ``forecasts``,
+    ``timings``, ``failures`` and ``diagnostics`` are assembled into DataFrames the first time
+    they are read (each table given as a function of no arguments is called once; a DataFrame
+    is kept as given), and ``data`` of a panel from a clean long table is a
+    :class:`~tsforecast.data.panel_series.PanelSeries`, which builds a series' pandas Series
+    when that series is first read. The values are those an eager build gives; what is never
+    read is never built (the Series of a panel whose result is only scored, as ``auto``'s
+    inner validation and a partition's scores are; every table of a run that is discarded).
     """
-
-    forecasts: pd.DataFrame
-    timings: pd.DataFrame
-    failures: pd.DataFrame
-    data: dict[str, pd.Series]
-    parameters: dict
-    model_parameters: dict[str, dict]
-    repairs: list[str] = field(default_factory=list)
-    metadata: dict = field(default_factory=dict)
-    #: per (series, model): in-sample residual diagnostics of the model fitted at the last
-    #: cutoff (``n``, ``lags``, Ljung-Box ``ljung_box_p``, ``acf`` at lags 1..lags)
-    diagnostics: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["series", "model", "cutoff", "n", "lags", "ljung_box_p", "acf"]))
-    #: with ``backtest(..., keep_fitted=True)``: each (series, model)'s fitted model at the
-    #: series' last cutoff (not saved by :meth:`to_csv` or :meth:`to_json`)
-    fitted: dict = field(default_factory=dict, repr=False, compare=False)
-    # tables computed once: a report, the CLI's summary and the exports all read the
-    # leaderboard, and on a panel of thousands of series each computation takes seconds
-    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    def _once(self, key: str, compute) -> pd.DataFrame:
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key].copy()
 
     @property
     def coverage(self) -> float:

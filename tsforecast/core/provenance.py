@@ -46,14 +46,29 @@ def panel_hash(
         lengths = [len(y) for y in series.values()]
         instants = np.concatenate([y.index.as_unit("ns").asi8 for y in series.values()])
         values = np.concatenate([y.to_numpy() for y in series.values()])
-    table = pd.DataFrame({"series": np.repeat(np.arange(len(names)), lengths), "timestamp": instants,
-                          "value": values})
+    columns = (np.repeat(np.arange(len(names), dtype="int64"), lengths), np.asarray(instants, dtype="int64"),
+               np.asarray(values, dtype="float64"))
     digest = hashlib.sha256("\x1f".join(names).encode())
-    digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    digest.update(_row_hashes(columns).tobytes())
     if X is not None:
         for name in names:
             digest.update(data_hash(X[name]).encode())
     return digest.hexdigest()
+
+
+def _row_hashes(columns: tuple[np.ndarray, ...]) -> np.ndarray:
+    """``pd.util.hash_pandas_object(DataFrame(columns), index=False)``'s row hashes, from each
+    column's ``pd.util.hash_array`` combined as pandas combines them (CPython's tuple hash):
+    the same numbers, without building the frame, which on a million rows costs four times
+    the hashing (its columns are copied into blocks). A test compares the two."""
+    out = np.full(len(columns[0]), 0x345678, dtype=np.uint64)
+    mult = np.uint64(1000003)
+    for i, column in enumerate(columns):
+        out ^= pd.util.hash_array(column)
+        out *= mult
+        mult += np.uint64(82520 + 2 * (len(columns) - i))
+    out += np.uint64(97531)
+    return out
 
 
 def versions() -> dict[str, str]:

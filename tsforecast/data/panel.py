@@ -25,7 +25,7 @@ and recorded as a repair of their series.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +34,7 @@ import pandas as pd
 from tsforecast.core.errors import ConfigError, DataError
 from tsforecast.core.frequency import freq_label
 from tsforecast.data.exog import exog_on_index
+from tsforecast.data.panel_series import PanelSeries
 from tsforecast.data.series_ids import check_distinct_ids, ids_as_text
 from tsforecast.data.text import listed
 from tsforecast.data.validation import MIN_TIMESTAMPS, clean_series
@@ -48,7 +49,9 @@ class Panel:
     series too short to validate, each ``{"series", "observations", "reason"}`` (the form of
     a backtest's ``metadata["skipped"]``)."""
 
-    series: dict[str, pd.Series]
+    #: a dict, or (a clean long table) a :class:`~tsforecast.data.panel_series.PanelSeries`
+    #: that builds each Series when first read
+    series: Mapping[str, pd.Series]
     X: dict[str, pd.DataFrame] | None = None
     repairs: list[str] = field(default_factory=list)
     skipped: list[dict[str, object]] = field(default_factory=list)
@@ -61,7 +64,29 @@ class Panel:
 
     @property
     def freq(self) -> pd.DateOffset:
+        """The series' common frequency."""
+        if isinstance(self.series, PanelSeries):
+            return self.series.freq
         return next(iter(self.series.values())).index.freq
+
+    @property
+    def tz(self) -> object:
+        """The series' time zone (None when naive)."""
+        if isinstance(self.series, PanelSeries):
+            return self.series.tz
+        return next(iter(self.series.values())).index.tz
+
+    def lengths(self) -> dict[str, int]:
+        """Every series' number of observations, by id, without building a lazy Series."""
+        if isinstance(self.series, PanelSeries):
+            return self.series.lengths()
+        return {name: len(y) for name, y in self.series.items()}
+
+    def subset(self, names: Sequence[str]) -> Mapping[str, pd.Series]:
+        """The series ``names``, in that order, as lazily as :attr:`series` holds them."""
+        if isinstance(self.series, PanelSeries):
+            return self.series.subset(names)
+        return {name: self.series[name] for name in names}
 
 
 def _quoted(items: Sequence[object]) -> str:
@@ -233,11 +258,13 @@ def _check_duplicates(
 
 def _regular_groups(
     times: pd.Series, target: pd.Series, groups: dict[str, np.ndarray]
-) -> tuple[dict[str, pd.Series], tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+) -> tuple[Mapping[str, pd.Series], tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
     """The series that are already clean, built without validating each on its own: numeric
     values with none missing, timestamps (already dates) that step by one fixed interval, the
     same for every such series. Checked for the whole table at once; the rest go through
     :func:`~tsforecast.data.validation.clean_series` one by one (repairs, calendar frequencies).
+    The clean ones come as a :class:`~tsforecast.data.panel_series.PanelSeries` (each Series
+    built when first read).
     Also every series' values, UTC nanoseconds and lengths one after another (:attr:`Panel.arrays`)
     when all of them are clean, else None."""
     found = _regular_series(times, target, groups)
@@ -246,7 +273,7 @@ def _regular_groups(
 
 def _regular_series(
     times: pd.Series, target: pd.Series, groups: dict[str, np.ndarray]
-) -> dict[str, pd.Series] | tuple[dict[str, pd.Series], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+) -> dict[str, pd.Series] | PanelSeries | tuple[PanelSeries, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """:func:`_regular_groups`' work: the series, with the arrays when every one is clean."""
     if not (pd.api.types.is_datetime64_any_dtype(times.dtype) and pd.api.types.is_numeric_dtype(target.dtype)
             and not pd.api.types.is_bool_dtype(target.dtype)):
@@ -287,13 +314,10 @@ def _regular_series(
     if stamps.tz is not None:
         first_stamp = first_stamp.tz_localize("UTC").tz_convert(stamps.tz)
     grid = pd.date_range(first_stamp, periods=int((offsets + lengths)[~bad_series].max()), freq=freq, name=times.name)
-    out = {}
-    for k, name in enumerate(names):
-        if bad_series[k]:
-            continue
-        index = grid[offsets[k] : offsets[k] + lengths[k]]
-        # no copy: the slice is a view of this function's own sorted values
-        out[name] = pd.Series(v[first_row[k] : first_row[k] + lengths[k]], index=index, name=name, copy=False)
+    # each series' Series is built when first read: its values a view of this function's own
+    # sorted values, its index a slice of the grid (no Series per series up front)
+    good = np.flatnonzero(~bad_series)
+    out = PanelSeries([names[k] for k in good], v, first_row[good], lengths[good], grid, offsets[good])
     # the index is a slice of the grid, whose instants are t: the arrays are the Series' own
     return (out, (v, t, lengths)) if not bad_series.any() and grid.unit == "ns" else out
 
@@ -334,7 +358,7 @@ def panel_from_series(data: object, X: pd.DataFrame | None = None) -> Panel:
     return Panel(series, _shared_exog(X, series), list(result.repairs))
 
 
-def _shared_exog(X: object | None, series: dict[str, pd.Series]) -> dict[str, pd.DataFrame] | None:
+def _shared_exog(X: object | None, series: Mapping[str, pd.Series]) -> dict[str, pd.DataFrame] | None:
     if X is None:
         return None
     return {name: exog_on_index(X, values.index) for name, values in series.items()}

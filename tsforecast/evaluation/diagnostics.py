@@ -81,15 +81,18 @@ def residual_diagnostics_many(
     usable = (n >= MIN_RESIDUALS) & (highs > lows)
     lags = np.where(usable, diagnostic_lags(n, seasons), 0)
     max_lag = int(lags.max()) if k else 0
-    # position of every value inside its own series, to keep lagged pairs within a series
-    position = np.arange(len(values)) - np.repeat(starts, n)
     gamma = np.zeros((k, max_lag + 1))
+    total = len(centred)
+    pairs = np.empty(total)
     for lag in range(max_lag + 1):
-        products = centred[lag:] * centred[: len(centred) - lag] if lag else centred * centred
-        # a pair (t, t + lag) belongs to one series when t + lag is at least lag into it
-        products = np.where(position[lag:] >= lag, products, 0.0)
-        padded = np.r_[np.zeros(lag), products]  # aligned with the later value of each pair
-        gamma[:, lag] = _segment_sums(padded, starts, n)
+        # each pair (t - lag, t) at the later value's place, t; a pair belongs to one series
+        # when t is at least lag into it, so each series' first lag places hold 0 (as would a
+        # zero-padded product masked by position: the same array, summed the same way)
+        np.multiply(centred[lag:], centred[: total - lag], out=pairs[lag:])
+        pairs[:lag] = 0.0
+        if lag:
+            pairs[_heads(starts, n, lag)] = 0.0
+        gamma[:, lag] = _segment_sums(pairs, starts, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         acf = gamma[:, 1:] / gamma[:, :1]
         weights = 1.0 / (n[:, None] - np.arange(1, max_lag + 1))
@@ -102,6 +105,13 @@ def residual_diagnostics_many(
         "n": n, "lags": lags, "ljung_box_p": p,
         "acf": [acf[i, : lags[i]].tolist() for i in range(k)],
     }
+
+
+def _heads(starts: np.ndarray, n: np.ndarray, lag: int) -> np.ndarray:
+    """The positions of the first ``lag`` values of every segment (all of a shorter one)."""
+    inside = np.arange(lag)
+    heads = starts[:, None] + inside
+    return heads[inside < n[:, None]]
 
 
 def _segment_sums(values: np.ndarray, starts: np.ndarray, n: np.ndarray) -> np.ndarray:
