@@ -138,6 +138,11 @@ def test_update_refits_and_save_load_forecasts_the_same(tmp_path):
     np.testing.assert_allclose(loaded.predict_interval(12, 0.8).to_numpy(),
                                refit.predict_interval(12, 0.8).to_numpy(), rtol=1e-12)
     assert loaded.label_ == refit.label_
+    # a forced model keeps inf as the score of the models it did not fit
+    forced = tsforecast.get_model("auto_theta", model="DSTM").fit(y)
+    again = tsforecast.load(forced.save(tmp_path / "dstm.tsf"))
+    assert again.model_ == "DSTM" and np.isinf(again.scores_).sum() == 3
+    np.testing.assert_allclose(again.predict(12).to_numpy(), forced.predict(12).to_numpy(), rtol=1e-12)
 
 
 def test_bad_input_raises_tsforecast_errors():
