@@ -191,3 +191,18 @@ def fit_theta_model(y: np.ndarray, model: int) -> tuple[float, float, float]:
     params = fixed.copy()
     params[free] = x
     return float(params[0]), float(params[1]), float(params[2])
+
+
+def _load_compiled() -> None:
+    """Load (or, the first time, compile) every kernel now, at import, with the argument types
+    the estimator uses: numba reads its on-disk cache with pickle, and loading a model file must
+    never unpickle anything (``tests/test_persistence.py`` refuses pickle after the imports)."""
+    y = np.array([10.0, 12.0, 11.0, 13.0, 12.0, 14.0])
+    for model in (STM, DOTM):
+        level0, alpha, theta = fit_theta_model(y, model)
+        states = theta_states(y, model, level0, alpha, theta)[0]
+        theta_forecast(states[-1], y.shape[0], model, alpha, theta, 2)
+        theta_forecast(states[-1], y.shape[0], model, np.float64(alpha), np.float64(theta), 2)
+
+
+_load_compiled()
