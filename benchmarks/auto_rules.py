@@ -20,6 +20,7 @@ over series of MASE(rule) / MASE(the best of statsforecast's AutoARIMA, AutoETS 
 on that series), from the stored per-series table of ``accuracy_peers.py`` (same folds).
 ``--extras sarima,drift`` (with ``--set``) validates those models too at every stored origin,
 on the plan ``auto`` used there, and scores the shipped rule with them as candidates.
+``--replace theta`` (with ``--extras auto_theta``) scores it with those candidates dropped.
 ``--coverage`` (with ``--set``) replicates ``auto``'s intervals for the shipped rule at every
 stored origin and prints their 80% and 95% coverage (module ``coverage`` below).
 """
@@ -419,6 +420,27 @@ def best_peers(path: Path) -> pd.Series:
     return pd.read_csv(path, index_col="series", comment="#").min(axis=1)
 
 
+def _outer_of(name: str, model: object, train: pd.Series, horizon: int) -> dict[str, pd.DataFrame]:
+    """``{name: its forecast and 80% bounds of the held-out fold}`` fitted on ``train`` (empty if it fails)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted = clone(model).fit(train)
+            bounds = fitted.predict_interval(horizon, 0.8)
+            return {name: pd.DataFrame({"forecast": fitted.predict(horizon).to_numpy(),
+                                        "lower": bounds["lower"].to_numpy(), "upper": bounds["upper"].to_numpy()})}
+    except Exception as exc:  # noqa: BLE001 - a model that fails is recorded as missing
+        print(f"  {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return {}
+
+
+def without(rows: list[dict], dropped: tuple[str, ...]) -> list[dict]:
+    """``rows`` as if ``dropped`` had not been candidates (for a replacement: ``--replace``)."""
+    return [{**row, "validation": row["validation"].drop(index=list(dropped), errors="ignore"),
+             "inner": {k: v for k, v in row["inner"].items() if k not in dropped},
+             "outer": {k: v for k, v in row["outer"].items() if k not in dropped}} for row in rows]
+
+
 def with_extras(rows: list[dict], set_name: str, extras: tuple[str, ...]) -> list[dict]:
     """``rows`` with ``extras`` validated too, at each stored origin, on the plan auto used there."""
     from tsforecast.backtest import backtest
@@ -437,6 +459,8 @@ def with_extras(rows: list[dict], set_name: str, extras: tuple[str, ...]) -> lis
         plan = auto._plan(len(train), models)
         row = {**row, "inner": dict(row["inner"]), "validation": row["validation"].copy()}
         for extra in extras:
+            if extra not in row["outer"]:  # not stored by the run: fitted on the origin's history now
+                row["outer"] = {**row["outer"], **_outer_of(extra, models[extra], train, len(row["actual"]))}
             if extra not in plan.candidates or extra not in row["outer"]:
                 continue
             with warnings.catch_warnings():
@@ -514,6 +538,8 @@ def main() -> None:
     parser.add_argument("--analyse", type=Path, nargs="+", default=None, help="score the rules on stored runs")
     parser.add_argument("--peers", type=Path, default=None, help="per-series statsforecast MASE (CSV)")
     parser.add_argument("--extras", default=None, help="with --analyse and --set: validate these models too")
+    parser.add_argument("--replace", default=None,
+                        help="with --extras: drop these candidates too (replace theta by auto_theta)")
     parser.add_argument("--coverage", action="store_true", help="with --analyse and --set: auto's 80%%/95%% coverage")
     args = parser.parse_args()
     peers = best_peers(args.peers) if args.peers else None
@@ -533,8 +559,12 @@ def main() -> None:
         if args.extras:
             extras = tuple(args.extras.split(","))
             rows = with_extras(rows, args.set, extras)
-            shipped = {"guarded, within 1.2x of best (shipped)": RULES["guarded, within 1.2x of best (shipped)"]}
-            print(f"\nThe shipped rule with {', '.join(extras)} validated as candidates too:")
+            shipped = {"guarded, within 1.2x of best (shipped)": RULES["guarded, within 1.2x of best (shipped)"],
+                       **{f"{extra} alone": (rule_single(extra), "mean") for extra in extras}}
+            if args.replace:
+                rows = without(rows, tuple(args.replace.split(",")))
+            print(f"\nThe shipped rule with {', '.join(extras)} validated as candidates too"
+                  + (f", without {args.replace}:" if args.replace else ":"))
             for name, (choose, how) in shipped.items():
                 table = score(rows, choose, how).groupby(level=0).mean()
                 line = f"  {name}: mean MASE {table.mean():.4f}, geo-mean {np.exp(np.log(table).mean()):.4f}"

@@ -40,6 +40,7 @@ import json, pickle, sys
 # the libraries first (some subclass pickle's classes at import), then no unpickling at all
 import pandas, statsmodels.api, torch
 import tsforecast, tsforecast.models.neural.estimator, tsforecast.models.ets, tsforecast.selection.auto
+import tsforecast.models.auto_theta
 def refuse(*args, **kwargs):
     raise RuntimeError("pickle was used")
 class RefusingUnpickler:

@@ -55,6 +55,8 @@ REGISTRY: dict[str, ModelEntry] = {
                       "exponential smoothing (error, trend, season) with the form chosen by AICc"),
     "theta": ModelEntry("tsforecast.models.theta:Theta",
                         "the Theta method on the deseasonalised series: cheap and strong on short series"),
+    "auto_theta": ModelEntry("tsforecast.models.auto_theta:AutoTheta",
+                             "standard, optimised and dynamic Theta models, the best by in-sample error"),
     "croston": ModelEntry("tsforecast.models.intermittent:Croston",
                           "Croston's method for intermittent demand: smoothed sizes over smoothed intervals"),
     "croston_sba": ModelEntry("tsforecast.models.intermittent:CrostonSBA",
