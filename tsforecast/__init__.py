@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "Auto": "tsforecast.selection.auto",
     "ETS": "tsforecast.models.ets",
     "Theta": "tsforecast.models.theta",
+    "AutoTheta": "tsforecast.models.auto_theta",
     "MSTL": "tsforecast.models.mstl",
     "LagRidge": "tsforecast.models.ridge",
     "Croston": "tsforecast.models.intermittent",
@@ -146,6 +147,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.models.mstl import MSTL
     from tsforecast.models.neural.estimator import GRU, LSTM, SimpleRNN, WaveNet
     from tsforecast.models.ridge import LagRidge
+    from tsforecast.models.auto_theta import AutoTheta
     from tsforecast.models.theta import Theta
     from tsforecast.monitoring.run import MonitorResult, monitor
     from tsforecast.persistence import load
