@@ -3,7 +3,7 @@
 Runs in the peers venv (neuralforecast 3.3.0; tsforecast is imported from this checkout):
 
     .venv-peers/bin/python benchmarks/global_peers.py [--series N] [--folds 3] [--max-steps 1000]
-        [--max-epochs 200] [--sample series|windows] [--panel-scale seasonal|std]
+        [--max-epochs 200] [--sample series|windows] [--panel-scale seasonal|std|window]
         [--loss huber|mae|mse] [--hidden 32] [--panel stations|cta|stocks] [--skip-peer]
 
 The panel (the bundled ``stations``: 30 ragged daily series of 120 to 1,399 days, or its first
@@ -131,18 +131,27 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=None, help="tsforecast's max_epochs (default: its own)")
     parser.add_argument("--sample", choices=("series", "windows"), default=None,
                         help="tsforecast's window sampling on a panel (default: its own)")
-    parser.add_argument("--panel-scale", choices=("seasonal", "std"), default=None,
+    parser.add_argument("--panel-scale", choices=("seasonal", "std", "window"), default=None,
                         help="tsforecast's scaling of each series on a panel (default: its own)")
     parser.add_argument("--loss", default=None, help="tsforecast's loss (default: its own)")
     parser.add_argument("--hidden", type=int, default=None, help="tsforecast's hidden units (default: its own)")
+    parser.add_argument("--validation-fraction", type=float, default=None,
+                        help="tsforecast's held-out share of each series' windows (default: its own)")
     parser.add_argument("--skip-peer", action="store_true", help="tsforecast only (the default venv works too)")
+    parser.add_argument("--log-epochs", action="store_true",
+                        help="print tsforecast's train and validation loss per epoch")
     args = parser.parse_args()
     panel = load_panel(args.panel, args.series)
     if panel is None:
         print(f"skipped: the data of panel {args.panel!r} is absent")
         return
     epochs: list[tuple[int, int, float, float]] = []  # (epoch, max_epochs, train loss, validation loss)
-    params: dict = {"scope": "global", "seed": SEED, "n_threads": 1, "progress": lambda *e: epochs.append(e)}
+    def progress(*epoch: float) -> None:
+        epochs.append(epoch)
+        if args.log_epochs:
+            print("epoch {}/{}: train loss {:.4f}, validation loss {:.4f}".format(*epoch), flush=True)
+
+    params: dict = {"scope": "global", "seed": SEED, "n_threads": 1, "progress": progress}
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
     if args.sample is not None:
@@ -151,6 +160,8 @@ def main() -> None:
         params["loss"] = args.loss
     if args.hidden is not None:
         params["hidden"] = args.hidden
+    if args.validation_fraction is not None:
+        params["validation_fraction"] = args.validation_fraction
     if args.panel_scale is not None:
         params["panel_scale"] = args.panel_scale
     model = tsforecast.get_model("lstm", **params)
