@@ -124,8 +124,9 @@ class NeuralForecaster(
         own mean absolute deviation (after ``normalize``'s centring; RevIN's scaling, what
         neuralforecast's per-window scalers do), multiplying the forecast's deviation back, so
         a series whose level and swings changed (CTA ridership after 2020: a third of the
-        level it trained on) is read at the scale the network learned; ``"std"`` by its
-        standard deviation, as a single series always is.
+        level it trained on) is read at the scale the network learned (with
+        ``normalize="global"`` there is no window centring and so no window scaling);
+        ``"std"`` by its standard deviation, as a single series always is.
     seed
         Seeds initialisation and shuffling: the same seed gives the same numbers on CPU.
     n_threads
