@@ -5,7 +5,7 @@ Runs in the peers venv (neuralforecast 3.3.0; tsforecast is imported from this c
     .venv-peers/bin/python benchmarks/global_peers.py [--series N] [--folds 3] [--max-steps 1000]
         [--max-epochs 200] [--sample series|windows] [--panel-scale seasonal|std|window]
         [--loss huber|mae|mse] [--hidden 32] [--panel stations|cta|stocks] [--skip-peer]
-        [--model lstm|gru|wavenet|rnn] [--validation-fraction F] [--log-epochs]
+        [--model lstm|gru|wavenet|rnn] [--validation-fraction F] [--log-epochs] [--series-ids]
 
 The panel (the bundled ``stations``: 30 ragged daily series of 120 to 1,399 days, or its first
 ``--series``; ``cta``: CTA rail and bus boardings as two series, skipped cleanly when the file is
@@ -141,6 +141,9 @@ def main() -> None:
     parser.add_argument("--validation-fraction", type=float, default=None,
                         help="tsforecast's held-out share of each series' windows (default: its own)")
     parser.add_argument("--skip-peer", action="store_true", help="tsforecast only (the default venv works too)")
+    parser.add_argument("--series-ids", action="store_true",
+                        help="tsforecast reads a one-hot of each series' id as static known columns (through "
+                             "the network's input and head weights: a learned series embedding)")
     parser.add_argument("--log-epochs", action="store_true",
                         help="print tsforecast's train and validation loss per epoch")
     args = parser.parse_args()
@@ -168,10 +171,16 @@ def main() -> None:
     if args.panel_scale is not None:
         params["panel_scale"] = args.panel_scale
     model = tsforecast.get_model(args.model, **params)
+    exog: dict = {}
+    if args.series_ids:
+        ids = pd.get_dummies(panel["station"].astype(str), prefix="id", dtype=float)
+        panel = pd.concat([panel, ids], axis=1)
+        exog = {"exog_columns": list(ids.columns)}
     started = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = backtest(panel, {args.model: model}, horizon=HORIZON, n_windows=args.folds, seed=SEED, **PANEL)
+        result = backtest(panel, {args.model: model}, horizon=HORIZON, n_windows=args.folds, seed=SEED, **PANEL,
+                          **exog)
     ts_cpu = time.process_time() - started
     rows = result.forecasts[["series", "model", "cutoff", "timestamp", "actual", "forecast", "scale"]]
     base = rows[rows["model"] == "snaive"].drop(columns=["model", "forecast"])
