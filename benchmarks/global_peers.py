@@ -3,13 +3,14 @@
 Runs in the peers venv (neuralforecast 3.3.0; tsforecast is imported from this checkout):
 
     .venv-peers/bin/python benchmarks/global_peers.py [--series N] [--folds 3] [--max-steps 1000]
-        [--max-epochs 200] [--sample series|windows] [--panel-scale seasonal|std]
+        [--max-epochs 200] [--sample series|windows] [--panel-scale seasonal|std|window]
         [--loss huber|mae|mse] [--hidden 32] [--panel stations|cta|stocks] [--skip-peer]
+        [--model lstm|gru|wavenet|rnn] [--validation-fraction F] [--log-epochs] [--series-ids]
 
 The panel (the bundled ``stations``: 30 ragged daily series of 120 to 1,399 days, or its first
 ``--series``; ``cta``: CTA rail and bus boardings as two series, skipped cleanly when the file is
 absent; ``stocks``: monthly prices of 10 US stocks and indices, 1990-2015, matplotlib's sample
-data) is backtested by tsforecast with a global ``lstm`` and seasonal naive (horizon 14,
+data) is backtested by tsforecast with a global ``lstm`` (or ``--model``) and seasonal naive (horizon 14,
 ``--folds`` rolling windows every 14 days, cut from each series' own end, seed 0). For each of
 those folds, neuralforecast's ``LSTM`` is fitted on every series up to its cutoff (the same
 ``input_size`` as tsforecast's window, 56 days or 96 months; ``h=14``; ``max_steps``; its defaults otherwise:
@@ -125,24 +126,38 @@ def run_peer(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--panel", choices=("stations", "cta", "stocks"), default="stations")
+    parser.add_argument("--model", choices=("lstm", "gru", "wavenet", "rnn"), default="lstm",
+                        help="tsforecast's global network (neuralforecast's is always its LSTM)")
     parser.add_argument("--series", type=int, default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--max-steps", type=int, default=1000, help="neuralforecast's training steps per fold")
     parser.add_argument("--max-epochs", type=int, default=None, help="tsforecast's max_epochs (default: its own)")
     parser.add_argument("--sample", choices=("series", "windows"), default=None,
                         help="tsforecast's window sampling on a panel (default: its own)")
-    parser.add_argument("--panel-scale", choices=("seasonal", "std"), default=None,
+    parser.add_argument("--panel-scale", choices=("seasonal", "std", "window"), default=None,
                         help="tsforecast's scaling of each series on a panel (default: its own)")
     parser.add_argument("--loss", default=None, help="tsforecast's loss (default: its own)")
     parser.add_argument("--hidden", type=int, default=None, help="tsforecast's hidden units (default: its own)")
+    parser.add_argument("--validation-fraction", type=float, default=None,
+                        help="tsforecast's held-out share of each series' windows (default: its own)")
     parser.add_argument("--skip-peer", action="store_true", help="tsforecast only (the default venv works too)")
+    parser.add_argument("--series-ids", action="store_true",
+                        help="tsforecast reads a one-hot of each series' id as static known columns (through "
+                             "the network's input and head weights: a learned series embedding)")
+    parser.add_argument("--log-epochs", action="store_true",
+                        help="print tsforecast's train and validation loss per epoch")
     args = parser.parse_args()
     panel = load_panel(args.panel, args.series)
     if panel is None:
         print(f"skipped: the data of panel {args.panel!r} is absent")
         return
     epochs: list[tuple[int, int, float, float]] = []  # (epoch, max_epochs, train loss, validation loss)
-    params: dict = {"scope": "global", "seed": SEED, "n_threads": 1, "progress": lambda *e: epochs.append(e)}
+    def progress(*epoch: float) -> None:
+        epochs.append(epoch)
+        if args.log_epochs:
+            print("epoch {}/{}: train loss {:.4f}, validation loss {:.4f}".format(*epoch), flush=True)
+
+    params: dict = {"scope": "global", "seed": SEED, "n_threads": 1, "progress": progress}
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
     if args.sample is not None:
@@ -151,21 +166,30 @@ def main() -> None:
         params["loss"] = args.loss
     if args.hidden is not None:
         params["hidden"] = args.hidden
+    if args.validation_fraction is not None:
+        params["validation_fraction"] = args.validation_fraction
     if args.panel_scale is not None:
         params["panel_scale"] = args.panel_scale
-    model = tsforecast.get_model("lstm", **params)
+    model = tsforecast.get_model(args.model, **params)
+    exog: dict = {}
+    if args.series_ids:
+        ids = pd.get_dummies(panel["station"].astype(str), prefix="id", dtype=float)
+        panel = pd.concat([panel, ids], axis=1)
+        exog = {"exog_columns": list(ids.columns)}
     started = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = backtest(panel, {"lstm": model}, horizon=HORIZON, n_windows=args.folds, seed=SEED, **PANEL)
+        result = backtest(panel, {args.model: model}, horizon=HORIZON, n_windows=args.folds, seed=SEED, **PANEL,
+                          **exog)
     ts_cpu = time.process_time() - started
     rows = result.forecasts[["series", "model", "cutoff", "timestamp", "actual", "forecast", "scale"]]
     base = rows[rows["model"] == "snaive"].drop(columns=["model", "forecast"])
+    ours = f"tsforecast {args.model}"
     table = {"snaive": per_series_mase(rows[rows["model"] == "snaive"]),
-             "tsforecast lstm": per_series_mase(rows[rows["model"] == "lstm"])}
-    cpu = {"tsforecast lstm": ts_cpu}
+             ours: per_series_mase(rows[rows["model"] == args.model])}
+    cpu = {ours: ts_cpu}
     # an epoch draws epoch_windows windows (fewer only on a panel with fewer training windows)
-    windows = {"tsforecast lstm": len(epochs) * model.epoch_windows}
+    windows = {ours: len(epochs) * model.epoch_windows}
     print(f"tsforecast: {len(epochs)} epochs over {args.folds} folds; last epoch train loss {epochs[-1][2]:.4f}, "
           f"validation loss {epochs[-1][3]:.4f}; best validation loss {min(e[3] for e in epochs):.4f}", flush=True)
     if not args.skip_peer:

@@ -253,3 +253,57 @@ def test_sampling_by_series_changes_a_global_fit_but_never_a_single_series(panel
     pd.testing.assert_series_equal(alone[0], alone[1])
     with pytest.raises(tsforecast.ConfigError, match="sample"):
         tsforecast.get_model("lstm", sample="rows", **SMALL).fit_global(ragged)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shift=st.floats(-50, 50), factor=st.floats(0.5, 20), level=st.sampled_from(["last", "mean", "causal_last"]))
+def test_a_window_scaled_network_reads_every_window_at_its_own_scale(shift, factor, level):
+    import torch
+
+    from tsforecast.models.neural.networks import NetworkConfig, build_network
+
+    # panel_scale="window": a window moved and stretched (a series after a level shift) gets
+    # the same forecast, moved and stretched alike, so the network never sees a new scale
+    torch.manual_seed(0)
+    network = build_network(NetworkConfig(kind="lstm", n_inputs=2, horizon=3, n_future=1, hidden=4,
+                                          level_channels=1, level=level, window_scale=True)).eval()
+    x = torch.randn(5, 12, 2)
+    every_step = level != "last"  # sequence-to-sequence: a forecast from every step, causal scales
+    future = torch.randn(5, 12, 3, 1) if every_step else torch.randn(5, 3, 1)
+    moved = x.clone()
+    moved[:, :, 0] = x[:, :, 0] * factor + shift
+    with torch.no_grad():
+        base = network(x, future, every_step=every_step)
+        out = network(moved, future, every_step=every_step)
+    if every_step:  # the first steps' running spread may sit on the floor, which does not stretch
+        out, base = out[:, 4:], base[:, 4:]
+    torch.testing.assert_close(out, base * factor + shift, rtol=1e-4, atol=1e-3 * factor)
+
+
+def test_a_flat_window_is_forecast_at_its_level():
+    import torch
+
+    from tsforecast.models.neural.networks import NetworkConfig, build_network
+
+    # a window without spread (zero demand, a stuck sensor) is divided by the floor, not by zero
+    network = build_network(NetworkConfig(kind="gru", n_inputs=1, horizon=4, n_future=0, hidden=4,
+                                          level_channels=1, window_scale=True)).eval()
+    with torch.no_grad():
+        out = network(torch.full((2, 10, 1), 3.0))
+    assert torch.isfinite(out).all()
+    assert (out - 3.0).abs().max() < 0.05
+
+
+def test_window_scaling_changes_a_global_fit_but_never_a_single_series(panel):
+    series = _series(panel)
+    fits = {scale: tsforecast.get_model("lstm", panel_scale=scale, **SMALL).fit_global(series)
+            for scale in ("window", "seasonal")}
+    first = next(iter(series))
+    assert fits["window"][first].network_config_.window_scale
+    assert not fits["seasonal"][first].network_config_.window_scale
+    assert not np.allclose(fits["window"][first].predict(7), fits["seasonal"][first].predict(7))
+    # one series is trained as a local fit whatever panel_scale says
+    one = {first: series[first]}
+    alone = [tsforecast.get_model("lstm", panel_scale=s, **SMALL).fit_global(one)[first] for s in ("window", "std")]
+    assert not alone[0].network_config_.window_scale
+    pd.testing.assert_series_equal(alone[0].predict(7), alone[1].predict(7))

@@ -232,13 +232,15 @@ def test_wavenet_is_causal():
 
 @pytest.mark.parametrize("kind", ["lstm", "wavenet"])
 @pytest.mark.parametrize("level", ["mean", "causal_last"])
-def test_sequence_to_sequence_centring_is_causal(kind, level):
-    """Forecasts from step t never see the inputs after t, whatever the centring, so
-    sequence-to-sequence targets cannot leak into the inputs."""
+@pytest.mark.parametrize("window_scale", [False, True])
+def test_sequence_to_sequence_centring_is_causal(kind, level, window_scale):
+    """Forecasts from step t never see the inputs after t, whatever the centring (and the
+    window scaling of a global fit), so sequence-to-sequence targets cannot leak into the inputs."""
     from tsforecast.models.neural.networks import NetworkConfig, build_network
 
     torch.manual_seed(0)
-    network = build_network(NetworkConfig(kind, 2, 7, 0, hidden=8, level_channels=2, level=level))
+    network = build_network(NetworkConfig(kind, 2, 7, 0, hidden=8, level_channels=2, level=level,
+                                          window_scale=window_scale))
     x = torch.randn(3, 30, 2)
     changed = x.clone()
     changed[:, 20:] += 5.0

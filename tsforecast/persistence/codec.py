@@ -196,6 +196,12 @@ class Decoder:
                 return self._refuse(f"class {str(body)[:80]!r}")
             names = {f.name for f in dataclasses.fields(cls)}
             fields = tree.get("fields", {})
+            # a field with a default may be absent: files saved before it was added read as
+            # the default, which is what they were fitted with
+            optional = {f.name for f in dataclasses.fields(cls)
+                        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
+            if isinstance(fields, dict) and names - optional <= set(fields) <= names:
+                names = set(fields)
             _fields(fields, names, body)
             return cls(**{name: self.decode(v) for name, v in fields.items()})
         if tag == "__model__":

@@ -50,11 +50,14 @@ SCOPE = "global"
 #: (every window equally likely); one series is always trained on all its windows alike
 SAMPLE = "series"
 SAMPLES = ("series", "windows")
-#: how a global model scales each series of a panel: "seasonal" (by its mean absolute
-#: seasonal difference, the MASE denominator, so the loss weighs every series' errors as MASE
-#: does) or "std" (its standard deviation); one series is always standardised
-PANEL_SCALE = "seasonal"
-PANEL_SCALES = ("seasonal", "std")
+#: how a global model scales each series of a panel: "window" (by its seasonal-naive MAE, the
+#: MASE denominator, and then every window the network reads by its own mean absolute
+#: deviation, RevIN's scaling: a level shift such as CTA's 2020 collapse leaves the windows
+#: after it at the scale the network was trained on), "seasonal" (the MASE denominator alone,
+#: so the loss weighs every series' errors as MASE does) or "std" (its standard deviation);
+#: one series is always standardised
+PANEL_SCALE = "window"
+PANEL_SCALES = ("seasonal", "std", "window")
 MAX_EPOCHS = 200
 #: warm-up epochs: early stopping neither stops in them nor restores their weights
 MIN_EPOCHS = 10

@@ -117,10 +117,16 @@ class NeuralForecaster(
         is always trained.
     panel_scale
         How a global fit scales each series (after centring it on its mean): ``"seasonal"``
-        (default) divides by its mean absolute seasonal difference, the MASE denominator, so
-        the training loss weighs each series' errors as MASE scores them (a standard deviation
-        inflated by a trend or a level shift would shrink that series' errors); ``"std"`` by
-        its standard deviation, as a single series always is.
+        divides by its mean absolute seasonal difference, the MASE denominator, so the
+        training loss weighs each series' errors as MASE scores them (a standard deviation
+        inflated by a trend or a level shift would shrink that series' errors); ``"window"``
+        (default) does that and also divides every window the network reads by the window's
+        own mean absolute deviation (after ``normalize``'s centring; RevIN's scaling, what
+        neuralforecast's per-window scalers do), multiplying the forecast's deviation back, so
+        a series whose level and swings changed (CTA ridership after 2020: a third of the
+        level it trained on) is read at the scale the network learned (with
+        ``normalize="global"`` there is no window centring and so no window scaling);
+        ``"std"`` by its standard deviation, as a single series always is.
     seed
         Seeds initialisation and shuffling: the same seed gives the same numbers on CPU.
     n_threads

@@ -13,8 +13,10 @@ the forecast read.
 standardised on its own, the training windows of all series are drawn together (at most
 ``epoch_windows`` per epoch; with ``sample="series"``, the default, each series equally likely
 however long its history, and every series' held-out tail weighs the same in early stopping;
-with ``panel_scale="seasonal"``, the default, each series is scaled by its seasonal-naive MAE so
-the loss weighs errors as MASE does), and the calibration ratios, being unit-free, pool across series.
+each series is scaled by its seasonal-naive MAE so the loss weighs errors as MASE does, and with
+``panel_scale="window"``, the default, every window is also read at its own scale, so a level
+shift does not leave the latest windows at a scale training never saw), and the calibration
+ratios, being unit-free, pool across series.
 It returns a fitted forecaster per series sharing the network; fitted on one series it is
 exactly :meth:`fit`.
 """
@@ -230,7 +232,7 @@ class GlobalTraining:
                 torch.from_numpy(np.repeat(np.arange(len(train_parts)), [len(p) for p in train_parts])))
             stop_weights = series_weights(stop_series) if len(stop_series) else None
         calibration_starts = torch.from_numpy(np.concatenate(calibration_parts))
-        config = self._network_config(data.inputs.shape[1], data.known.shape[1], len(past_columns))
+        config = self._network_config(data.inputs.shape[1], data.known.shape[1], len(past_columns), len(ys) > 1)
         with torch_threads(self.n_threads):
             torch.manual_seed(self.seed)
             network = build_network(config)
@@ -266,18 +268,19 @@ class GlobalTraining:
 
     def _target_scaler(self, values: np.ndarray, panel: bool) -> Scaler:
         """The target's scaler: standardisation, or on a panel with ``panel_scale="seasonal"``
-        the series' mean over its seasonal-naive MAE (kept standardised where that scale is
+        or ``"window"`` the series' mean over its seasonal-naive MAE (kept standardised where that scale is
         not positive: a series constant season to season)."""
         scaler = Scaler.fit(values)
-        if panel and self.panel_scale == "seasonal":
+        if panel and self.panel_scale in ("seasonal", "window"):
             scale = seasonal_naive_scale(values, self.season_)
             if np.isfinite(scale) and scale > 0:
                 scaler = Scaler(scaler.mean, np.array([scale]))
         return scaler
 
-    def _network_config(self, n_inputs: int, n_future: int, n_past: int) -> NetworkConfig:
+    def _network_config(self, n_inputs: int, n_future: int, n_past: int, panel: bool = False) -> NetworkConfig:
         """The network for inputs of ``n_inputs`` channels (``n_past`` past covariates) and
-        ``n_future`` known features per forecast step."""
+        ``n_future`` known features per forecast step; on a ``panel`` with
+        ``panel_scale="window"`` it also scales every window on its own."""
         from tsforecast.models.neural.networks import NetworkConfig
 
         return NetworkConfig(
@@ -290,6 +293,7 @@ class GlobalTraining:
             layer_norm=self.layer_norm,
             level_channels=0 if self.normalize == "global" else 1 + n_past,
             level=self._level(),
+            window_scale=panel and self.panel_scale == "window" and self.normalize != "global",
             **self._network_extras(),
         )
 

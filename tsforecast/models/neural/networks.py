@@ -19,7 +19,8 @@ from torch import nn
 from tsforecast.models.neural import defaults
 from tsforecast.persistence.state import state_dataclass
 
-__all__ = ["NetworkConfig", "RecurrentEncoder", "WaveNetEncoder", "ForecastHead", "Forecaster1D", "build_network"]
+__all__ = ["WINDOW_SCALE_FLOOR", "NetworkConfig", "RecurrentEncoder", "WaveNetEncoder", "ForecastHead",
+           "Forecaster1D", "build_network"]
 
 
 @state_dataclass  # saved in model files
@@ -43,6 +44,15 @@ class NetworkConfig:
     # forecast); "mean" the running window mean (inputs and forecast); "causal_last" inputs on
     # the running mean, forecast on each step's own observation (for sequence-to-sequence)
     level: str = "last"
+    # the level channels, once centred, are also divided by their window's mean absolute
+    # deviation and the forecast's deviation multiplied back (RevIN's scaling; a global fit
+    # with panel_scale="window"): a window is read at its own scale, whatever the series' level
+    window_scale: bool = False
+
+
+#: the smallest window scale (in the series-scaled units the network reads): a flat window is
+#: divided by this, not by zero, and its forecast stays near its level
+WINDOW_SCALE_FLOOR = 1e-2
 
 
 class RecurrentEncoder(nn.Module):
@@ -227,14 +237,34 @@ class Forecaster1D(nn.Module):
                 steps = torch.arange(1, x.shape[1] + 1, dtype=x.dtype, device=x.device)
                 level = x[:, :, :n_level].cumsum(dim=1) / steps[:, None]
                 anchor = x[:, :, 0] if self.config.level == "causal_last" else level[:, :, 0]
-            x = torch.cat([x[:, :, :n_level] - level, x[:, :, n_level:]], dim=2)
+            centred = x[:, :, :n_level] - level
+            if self.config.window_scale:
+                spread = self._window_spread(x[:, :, :n_level])
+                centred = centred / spread
+                spread = spread[:, :, 0]  # the target's: what the forecast's deviation is multiplied by
+            x = torch.cat([centred, x[:, :, n_level:]], dim=2)
         hidden = self.encoder(x, last_only=not every_step)
         if not every_step:
             hidden = hidden[:, -1]
         out = self.head(hidden, future)
         if n_level:
+            if self.config.window_scale:
+                out = out * (spread if every_step else spread[:, -1]).unsqueeze(-1)
             out = out + (anchor if every_step else anchor[:, -1]).unsqueeze(-1)
         return out
+
+    def _window_spread(self, values: torch.Tensor) -> torch.Tensor:
+        """Each window's scale per level channel, ``(B, 1, n)`` or causal ``(B, T, n)``: the
+        mean absolute deviation from the window's mean ("last": the whole window; otherwise
+        running, so that a step's scale reads no later step), at least
+        :data:`WINDOW_SCALE_FLOOR`."""
+        if self.config.level == "last":
+            spread = (values - values.mean(dim=1, keepdim=True)).abs().mean(dim=1, keepdim=True)
+        else:
+            steps = torch.arange(1, values.shape[1] + 1, dtype=values.dtype, device=values.device)[:, None]
+            running = values.cumsum(dim=1) / steps
+            spread = (values - running).abs().cumsum(dim=1) / steps
+        return spread.clamp_min(WINDOW_SCALE_FLOOR)
 
 
 def build_network(config: NetworkConfig) -> Forecaster1D:
