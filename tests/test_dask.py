@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 import tsforecast
 from tsforecast.app.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
 from tsforecast.backtest import backtest, backtest_partitioned
-from tsforecast.backtest.block_payload import pack_block
+from tsforecast.backtest.block_payload import SealedBlock, pack_block, seal_block
 from tsforecast.backtest.chains import chain_tasks, plan_chains
 from tsforecast.backtest.dask_engine import close_dask_clients, dask_client
 from tsforecast.backtest.runner import plan_blocks, run_block
@@ -308,6 +308,9 @@ def test_a_packed_block_runs_as_the_block_itself(lengths, horizon, windows, refi
         # what a worker receives: the packed block through pickle, as Dask sends it
         travelled = pickle.loads(pickle.dumps(packed, protocol=5))
         _compare_outputs(run_block(block), travelled.run(), 0.8)
+        # and sealed, as the Dask engine sends it: opened only by the worker
+        sealed = pickle.loads(pickle.dumps(seal_block(packed), protocol=5))
+        _compare_outputs(run_block(block), sealed.run(), 0.8)
 
 
 def test_a_packed_block_is_a_few_arrays_not_an_object_per_chain():
@@ -355,6 +358,41 @@ _GLIBC = sys.platform.startswith("linux") and (os.confstr("CS_GNU_LIBC_VERSION")
 
 
 @pytest.mark.skipif(not _GLIBC, reason="malloc's thresholds are glibc's")
+def test_a_sealed_block_is_bytes_and_arrays_to_the_scheduler():
+    series = _ragged_series([200 + 3 * k for k in range(300)], None, seed=1)
+    folds = {name: make_folds(len(y), 14, 3) for name, y in series.items()}
+    models = {"snaive": SeasonalNaive(), "naive": Naive()}
+    tasks = chain_tasks(plan_chains(folds, list(models), True), models, series, None, refit=True, coverage=0.9,
+                        time_limit=None)
+    packed = pack_block(tasks)
+    sealed = seal_block(packed)
+    # what the scheduler unpickles and pickles again: one bytes object and a few byte arrays (the
+    # groups' values and stamps, out of band: no copy), none of the block's objects
+    buffers: list[pickle.PickleBuffer] = []
+    inline = pickle.dumps(sealed, protocol=5, buffer_callback=buffers.append)
+    assert isinstance(sealed.inline, bytes) and all(b.dtype == np.uint8 for b in sealed.buffers)
+    assert len(buffers) == len(sealed.buffers) and len(inline) < len(sealed.inline) + 1024
+    assert sum(len(b.raw()) for b in buffers) >= sum(len(y) for y in series.values()) * 16 * len(models)
+    _compare_outputs(run_block(plan_blocks(tasks, 1, len(tasks))[0]), pickle.loads(inline, buffers=buffers).run(),
+                     0.9)
+    assert isinstance(pickle.loads(inline, buffers=buffers), SealedBlock)
+
+
+def test_a_dask_result_is_built_when_read_like_a_local_one(cluster):
+    frame = make_panel(6, length=120)
+    options = dict(horizon=7, n_windows=2, **PANEL)
+    local = backtest(frame, ["snaive", "naive"], **options)
+    on_dask = backtest(frame, ["snaive", "naive"], engine="dask", scheduler=cluster.scheduler_address, **options)
+    # the Dask path builds no Series and no table in the client until they are read, as the local one
+    assert local.data.built() == [] and on_dask.data.built() == []
+    pd.testing.assert_frame_equal(local.forecasts, on_dask.forecasts, check_exact=True)
+    pd.testing.assert_frame_equal(local.diagnostics, on_dask.diagnostics, check_exact=True)
+    assert on_dask.data.built() == []  # reading the tables needs none of the Series either
+    first = list(local.data)[0]
+    pd.testing.assert_series_equal(on_dask.data[first], local.data[first])
+    assert on_dask.data.built() == [first]
+
+
 def test_a_worker_set_up_keeps_arrays_of_a_few_mib_out_of_mmap(cluster, panel):
     # a process started as Dask's nanny starts its workers (MALLOC_TRIM_THRESHOLD_=65536) maps
     # every 4 MiB array afresh; set up, it takes them from its heap, as a plain process does
