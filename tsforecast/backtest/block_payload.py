@@ -21,7 +21,7 @@ diagnosis and the compaction. So the output, and every number in it, is the loca
 
 :func:`seal_block` pickles the packed block once more on the client, into bytes and its
 arrays (:class:`SealedBlock`): the scheduler unpickles and pickles every task it schedules, and
-a sealed block is to it a bytes object and a few arrays, not a model, a thousand names and their
+a sealed block is to it a few byte arrays, not a model, a thousand names and their
 Series' shapes to rebuild and take apart again. Only the worker opens it.
 """
 
@@ -108,10 +108,11 @@ def pack_block(tasks: Sequence[object]) -> PackedBlock:
 class SealedBlock:
     """A :class:`PackedBlock` pickled (protocol 5, as Dask pickles: pickle, or cloudpickle for
     what only it can take, such as a model class defined in ``__main__``): the pickle stream
-    ``inline`` and its out-of-band buffers (the group's arrays) as byte arrays, which pickle in
-    turn without a copy. Made by :func:`seal_block`; opened by :meth:`run` on the worker."""
+    ``inline`` and its out-of-band buffers (the group's arrays), all as byte arrays, which pickle
+    in turn out of band, without a copy (a global model's task carries its whole panel in line).
+    Made by :func:`seal_block`; opened by :meth:`run` on the worker."""
 
-    inline: bytes
+    inline: np.ndarray
     buffers: tuple[np.ndarray, ...]
 
     def run(self) -> ChainOutput:
@@ -129,4 +130,5 @@ def seal_block(packed: PackedBlock) -> SealedBlock:
     inline = dask_pickle.dumps(packed, protocol=5, buffer_callback=buffers.append)
     # a uint8 view of each buffer: an array pickles out of band again (Dask's pickling in the
     # client and the scheduler), where a PickleBuffer received from a stream may not
-    return SealedBlock(inline, tuple(np.frombuffer(b.raw(), dtype=np.uint8) for b in buffers))
+    return SealedBlock(np.frombuffer(inline, dtype=np.uint8), tuple(np.frombuffer(b.raw(), dtype=np.uint8)
+                                                                    for b in buffers))
