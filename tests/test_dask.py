@@ -6,6 +6,7 @@ local engine runs them."""
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import pickle
 import subprocess
@@ -21,7 +22,7 @@ from typer.testing import CliRunner
 import tsforecast
 from tsforecast.app.cli import EXIT_MODEL_FAILED, EXIT_USAGE, app
 from tsforecast.backtest import backtest, backtest_partitioned
-from tsforecast.backtest.block_payload import pack_block
+from tsforecast.backtest.block_payload import SealedBlock, pack_block, seal_block
 from tsforecast.backtest.chains import chain_tasks, plan_chains
 from tsforecast.backtest.dask_engine import close_dask_clients, dask_client
 from tsforecast.backtest.runner import plan_blocks, run_block
@@ -308,6 +309,9 @@ def test_a_packed_block_runs_as_the_block_itself(lengths, horizon, windows, refi
         # what a worker receives: the packed block through pickle, as Dask sends it
         travelled = pickle.loads(pickle.dumps(packed, protocol=5))
         _compare_outputs(run_block(block), travelled.run(), 0.8)
+        # and sealed, as the Dask engine sends it: opened only by the worker
+        sealed = pickle.loads(pickle.dumps(seal_block(packed), protocol=5))
+        _compare_outputs(run_block(block), sealed.run(), 0.8)
 
 
 def test_a_packed_block_is_a_few_arrays_not_an_object_per_chain():
@@ -352,6 +356,69 @@ def _mmapped_chunks_for_a_4_mib_allocation() -> int:
 
 
 _GLIBC = sys.platform.startswith("linux") and (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+
+
+@settings(max_examples=60, deadline=None)
+@given(lengths=st.lists(st.integers(1, 40), min_size=1, max_size=6),
+       step=st.sampled_from([1, 3_600 * 10**9, 86_400 * 10**9]), start=st.integers(-10**18, 10**18),
+       jitter=st.one_of(st.none(), st.integers(0, 10**6)),
+       unit=st.sampled_from(["ns", "s"]), seed=st.integers(0, 1_000))
+def test_a_panel_group_s_stamps_cross_pickle_bit_for_bit(lengths, step, start, jitter, unit, seed):
+    from tsforecast.backtest.panel_forecasts import panel_group
+
+    series = _ragged_series([30, 40], None, seed=1)
+    tasks = chain_tasks(plan_chains({n: make_folds(len(y), 7, 1) for n, y in series.items()}, ["snaive"], True),
+                        {"snaive": SeasonalNaive()}, series, None, refit=True, coverage=0.9, time_limit=None)
+    rng = np.random.default_rng(seed)
+    # chains one after another, each from its own first stamp by one step (sent as firsts and the step),
+    # or with one point moved (sent as they are)
+    firsts = start + rng.integers(0, 10**4, len(lengths)) * step
+    stamps = np.concatenate([first + np.arange(n, dtype="int64") * step
+                             for first, n in zip(firsts, lengths, strict=True)])
+    if jitter is not None:
+        stamps[int(rng.integers(len(stamps)))] += jitter
+    group = dataclasses.replace(panel_group(tasks), lengths=np.array(lengths, dtype="int64"),
+                                stamps=stamps.view(f"datetime64[{unit}]"))
+    again = pickle.loads(pickle.dumps(group, protocol=5))
+    assert again.stamps.dtype == group.stamps.dtype
+    np.testing.assert_array_equal(again.stamps.view("int64"), stamps)
+
+
+def test_a_sealed_block_is_bytes_and_arrays_to_the_scheduler():
+    series = _ragged_series([200 + 3 * k for k in range(300)], None, seed=1)
+    folds = {name: make_folds(len(y), 14, 3) for name, y in series.items()}
+    models = {"snaive": SeasonalNaive(), "naive": Naive()}
+    tasks = chain_tasks(plan_chains(folds, list(models), True), models, series, None, refit=True, coverage=0.9,
+                        time_limit=None)
+    packed = pack_block(tasks)
+    sealed = seal_block(packed)
+    # what the scheduler unpickles and pickles again: a few byte arrays (the pickle stream, the
+    # groups' values, out of band: no copy; the evenly spaced stamps as each chain's first one), none of
+    # the block's objects
+    buffers: list[pickle.PickleBuffer] = []
+    inline = pickle.dumps(sealed, protocol=5, buffer_callback=buffers.append)
+    assert all(b.dtype == np.uint8 for b in (sealed.inline, *sealed.buffers))
+    assert len(buffers) == len(sealed.buffers) + 1 and len(inline) < 1024
+    points = sum(len(y) for y in series.values()) * len(models)
+    assert 8 * points <= sum(len(b) for b in sealed.buffers) < 9 * points
+    _compare_outputs(run_block(plan_blocks(tasks, 1, len(tasks))[0]), pickle.loads(inline, buffers=buffers).run(),
+                     0.9)
+    assert isinstance(pickle.loads(inline, buffers=buffers), SealedBlock)
+
+
+def test_a_dask_result_is_built_when_read_like_a_local_one(cluster):
+    frame = make_panel(6, length=120)
+    options = dict(horizon=7, n_windows=2, **PANEL)
+    local = backtest(frame, ["snaive", "naive"], **options)
+    on_dask = backtest(frame, ["snaive", "naive"], engine="dask", scheduler=cluster.scheduler_address, **options)
+    # the Dask path builds no Series and no table in the client until they are read, as the local one
+    assert local.data.built() == [] and on_dask.data.built() == []
+    pd.testing.assert_frame_equal(local.forecasts, on_dask.forecasts, check_exact=True)
+    pd.testing.assert_frame_equal(local.diagnostics, on_dask.diagnostics, check_exact=True)
+    assert on_dask.data.built() == []  # reading the tables needs none of the Series either
+    first = list(local.data)[0]
+    pd.testing.assert_series_equal(on_dask.data[first], local.data[first])
+    assert on_dask.data.built() == [first]
 
 
 @pytest.mark.skipif(not _GLIBC, reason="malloc's thresholds are glibc's")

@@ -18,11 +18,17 @@ folds) travel as they are.
 functions and in the same order: the groups' calls, then every other task in block order
 (including the chains of a group whose call failed, rebuilt from the arrays), the residual
 diagnosis and the compaction. So the output, and every number in it, is the local engine's.
+
+:func:`seal_block` pickles the packed block once more on the client, into bytes and its
+arrays (:class:`SealedBlock`): the scheduler unpickles and pickles every task it schedules, and
+a sealed block is to it a few byte arrays, not a model, a thousand names and their
+Series' shapes to rebuild and take apart again. Only the worker opens it.
 """
 
 from __future__ import annotations
 
 import math
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,7 +45,7 @@ from tsforecast.backtest.panel_forecasts import (
     run_panel_group,
 )
 
-__all__ = ["PANEL_BLOCK", "PackedBlock", "dask_block_size", "pack_block"]
+__all__ = ["PANEL_BLOCK", "PackedBlock", "SealedBlock", "dask_block_size", "pack_block", "seal_block"]
 
 #: chains per block at most when every chain of a plan is forecast by a many-series call: those
 #: are cheap (1,000 seasonal-naive chains take about 40 ms), so each Dask thread gets one block,
@@ -96,3 +102,33 @@ def pack_block(tasks: Sequence[object]) -> PackedBlock:
         tuple((k, task) for k, task in enumerate(tasks) if k not in grouped),
         len(tasks),
     )
+
+
+@dataclass(frozen=True)
+class SealedBlock:
+    """A :class:`PackedBlock` pickled (protocol 5, as Dask pickles: pickle, or cloudpickle for
+    what only it can take, such as a model class defined in ``__main__``): the pickle stream
+    ``inline`` and its out-of-band buffers (the group's arrays), all as byte arrays, which pickle
+    in turn out of band, without a copy (a global model's task carries its whole panel in line).
+    Made by :func:`seal_block`; opened by :meth:`run` on the worker."""
+
+    inline: np.ndarray
+    buffers: tuple[np.ndarray, ...]
+
+    def run(self) -> ChainOutput:
+        """Unpickle the block and run it (:meth:`PackedBlock.run`)."""
+        from distributed.protocol import pickle as dask_pickle  # only ever run on a Dask worker
+
+        return dask_pickle.loads(self.inline, buffers=self.buffers).run()
+
+
+def seal_block(packed: PackedBlock) -> SealedBlock:
+    """``packed`` pickled into a :class:`SealedBlock` (see the module docstring)."""
+    from distributed.protocol import pickle as dask_pickle  # the Dask engine's optional dependency
+
+    buffers: list[pickle.PickleBuffer] = []
+    inline = dask_pickle.dumps(packed, protocol=5, buffer_callback=buffers.append)
+    # a uint8 view of each buffer: an array pickles out of band again (Dask's pickling in the
+    # client and the scheduler), where a PickleBuffer received from a stream may not
+    return SealedBlock(np.frombuffer(inline, dtype=np.uint8), tuple(np.frombuffer(b.raw(), dtype=np.uint8)
+                                                                    for b in buffers))

@@ -16,10 +16,11 @@ or earlier with :func:`close_dask_clients`; the cluster itself is never stopped 
 Each worker is set up once, when a run first sees it (:func:`set_up_worker`: one BLAS thread
 per Dask thread, glibc's malloc thresholds back at their usual ceilings).
 
-What a backtest sends is a block of chains packed as a few flat arrays
+What a backtest sends is a block of chains packed as a few flat arrays and sealed
 (:mod:`tsforecast.backtest.block_payload`): Dask pickles a task in the client, unpickles and
 pickles it again in the scheduler and unpickles it in the worker, so an object per series would
-be paid for three times.
+be paid for three times; sealed (pickled once in the client), the block is to the scheduler
+only bytes and arrays, opened by the worker.
 
 The numbers are the serial run's: each task is the function a serial run calls, on the same
 inputs, models are seeded, and every worker process is limited to one BLAS and one PyTorch

@@ -121,15 +121,15 @@ def run_chains(
     merged = ChainOutput()
     with contextlib.ExitStack() as stack:
         if engine == "dask":
-            from tsforecast.backtest.block_payload import dask_block_size, pack_block
+            from tsforecast.backtest.block_payload import dask_block_size, pack_block, seal_block
             from tsforecast.backtest.dask_engine import dask_client, dask_threads, run_tasks_dask
 
             client = stack.enter_context(dask_client(scheduler, n_workers))
             threads = dask_threads(client)  # the one query of the cluster per run
             size = block_size or dask_block_size(tasks, threads)  # cheap chains: a block per thread
             blocks = plan_blocks(tasks, threads, size, DASK_BLOCKS_PER_THREAD)
-            # each block packed as it is sent (block_payload), run on the worker by its run()
-            results = run_tasks_dask(run_task, (pack_block(b.tasks) for b in blocks), client, threads)
+            # each block packed and sealed as it is sent (block_payload), run on the worker by its run()
+            results = run_tasks_dask(run_task, (seal_block(pack_block(b.tasks)) for b in blocks), client, threads)
         else:
             blocks = plan_blocks(tasks, n_workers, block_size)
             results = run_tasks(run_block, blocks, min(n_workers, len(blocks)), isolate=isolate)
