@@ -1,6 +1,6 @@
 """The Dask engine against the local one: CPU overhead, a 100,000-series panel, an expensive model.
 
-Three measurements (``--sections overhead,big,arima``):
+Four measurements (``--sections overhead,big,arima,floor``; ``floor`` only when asked):
 
 * **overhead**: the default ``backtest`` (seasonal naive, diagnosis on) of a ragged 1,000-series
   daily panel (200-730 days, 3 folds of 14) with the local engine and one job, and on an
@@ -13,6 +13,13 @@ Three measurements (``--sections overhead,big,arima``):
   user + system CPU of every process of the cluster (read with psutil before and after). The
   forecasts must be identical. Also printed: what the connected client and the idle cluster
   burn per second of wall time, doing nothing.
+* **floor**: what one Dask task costs whatever it does, on the same kind of existing 1-worker
+  cluster, per process (client; scheduler + nanny; worker, read apart with psutil), each the
+  mean of ``--floor-repeat`` calls, best of ``--rounds``: a task that does nothing (through
+  ``run_tasks_dask``, as the engine sends its blocks); the same with 4 MB of float64 in (in the
+  task, or by ``scatter(direct=True)``); with 4 MB back (through ``run_tasks_dask``; by
+  ``submit`` and ``gather`` through the scheduler, as the engine gathers; straight from the
+  worker, ``direct=True``); and 0.1 s of a connected client and an idle cluster.
 * **big**: ``backtest_partitioned`` of a generated panel of ``--big`` series (partitions of
   1,000 generated on the workers, seasonal naive and naive, 3 folds of 14) on a LocalCluster
   of two workers, with a progress line; run in a child process per size (``--big-sizes``) so
@@ -21,8 +28,8 @@ Three measurements (``--sections overhead,big,arima``):
   against a two-worker LocalCluster started before the clock; wall seconds (the workers run in
   parallel, which is the point), identical forecasts.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/dask_engine.py [--sections overhead,big,arima] [--big-sizes 10000,100000]
-        [--arima-series 200]
+    PYTHONPATH=. .venv/bin/python benchmarks/dask_engine.py [--sections overhead,big,arima,floor]
+        [--big-sizes 10000,100000] [--arima-series 200] [--floor-repeat 40]
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ import psutil
 from distributed import LocalCluster
 
 from tsforecast.backtest import backtest, backtest_partitioned
-from tsforecast.backtest.dask_engine import close_dask_clients
+from tsforecast.backtest.dask_engine import close_dask_clients, dask_client, run_tasks_dask
 from tsforecast.data.synthetic import make_panel
 
 HORIZON, WINDOWS = 14, 3
@@ -183,6 +190,66 @@ def arima(n_series: int) -> None:
           f"2-worker LocalCluster {dask_seconds:.1f} = {dask_seconds / local_seconds:.2f}x; forecasts identical")
 
 
+def _process_cpu(process: psutil.Process) -> float:
+    """User + system CPU seconds of ``process``."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def _nothing(x: np.ndarray) -> np.ndarray:
+    return x[:1]
+
+
+def _four_mb(x: np.ndarray) -> np.ndarray:
+    return np.zeros(500_000)
+
+
+def floor(rounds: int = 3, repeat: int = 40) -> None:
+    small, big = np.zeros(1), np.zeros(500_000)  # 8 bytes, 4 MB
+    context = multiprocessing.get_context("spawn")
+    addresses, stop = context.Queue(), context.Event()
+    server = context.Process(target=_serve_cluster, args=(1, addresses, stop))
+    server.start()
+    try:
+        address = addresses.get(timeout=300)
+        with dask_client(address, 1) as client:
+            cases = {
+                "a task doing nothing": lambda: list(run_tasks_dask(_nothing, [small], client, 1)),
+                "4 MB in (in the task)": lambda: list(run_tasks_dask(_nothing, [big], client, 1)),
+                "4 MB in (scatter direct)": lambda: client.gather(
+                    client.submit(_nothing, client.scatter(big, direct=True, hash=False), pure=False)),
+                "4 MB back (run_tasks_dask)": lambda: list(run_tasks_dask(_four_mb, [small], client, 1)),
+                "4 MB back (gathered via scheduler)": lambda: client.gather(
+                    client.submit(_four_mb, small, pure=False), direct=False),
+                "4 MB back (gathered direct)": lambda: client.gather(client.submit(_four_mb, small, pure=False),
+                                                                     direct=True),
+                "0.1 s idle": lambda: time.sleep(0.1),
+            }
+            for case in cases.values():  # connections made, functions pickled once
+                case()
+            scheduler = psutil.Process(server.pid)
+            workers = scheduler.children(recursive=True)
+            best = {name: (float("inf"),) for name in cases}
+            for _ in range(rounds):
+                for name, case in cases.items():
+                    s0, w0, c0 = _process_cpu(scheduler), sum(map(_process_cpu, workers)), time.process_time()
+                    for _ in range(repeat):
+                        case()
+                    c = (time.process_time() - c0) / repeat
+                    s = (_process_cpu(scheduler) - s0) / repeat
+                    w = (sum(map(_process_cpu, workers)) - w0) / repeat
+                    best[name] = min(best[name], (c + s + w, c, s, w))
+        close_dask_clients()
+    finally:
+        stop.set()
+        server.join(timeout=60)
+    print(f"floor: one Dask task on an existing 1-worker cluster (best of {rounds}, each the mean of {repeat} calls; "
+          "CPU ms per call):")
+    for name, (total, c, s, w) in best.items():
+        print(f"  {name:<36} total {total * 1e3:5.1f}  client {c * 1e3:4.1f}  scheduler + nanny {s * 1e3:4.1f}  "
+              f"worker {w * 1e3:4.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sections", default="overhead,big,arima")
@@ -191,6 +258,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="overhead: calls per measurement, their mean")
     parser.add_argument("--big-sizes", default="10000,100000")
     parser.add_argument("--arima-series", type=int, default=200)
+    parser.add_argument("--floor-repeat", type=int, default=40, help="floor: calls per measurement, their mean")
     parser.add_argument("--big-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.big_child:
@@ -206,6 +274,8 @@ def main() -> None:
                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
     if "arima" in sections:
         arima(args.arima_series)
+    if "floor" in sections:
+        floor(args.rounds, args.floor_repeat)
 
 
 if __name__ == "__main__":
