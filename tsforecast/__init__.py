@@ -140,6 +140,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.evaluation.metrics import mae, mape, mase, rmse, smape
     from tsforecast.models.arima.auto_arima import AutoARIMA
     from tsforecast.models.arima.estimators import AR, ARIMA, ARMA, SARIMA
+    from tsforecast.models.auto_theta import AutoTheta
     from tsforecast.models.base import Forecaster
     from tsforecast.models.baseline import Drift, Mean, Naive, SeasonalNaive
     from tsforecast.models.ets import ETS
@@ -147,7 +148,6 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from tsforecast.models.mstl import MSTL
     from tsforecast.models.neural.estimator import GRU, LSTM, SimpleRNN, WaveNet
     from tsforecast.models.ridge import LagRidge
-    from tsforecast.models.auto_theta import AutoTheta
     from tsforecast.models.theta import Theta
     from tsforecast.monitoring.run import MonitorResult, monitor
     from tsforecast.persistence import load
