@@ -314,12 +314,18 @@ def test_a_packed_block_runs_as_the_block_itself(lengths, horizon, windows, refi
         _compare_outputs(run_block(block), sealed.run(), 0.8)
 
 
-def test_a_packed_block_is_a_few_arrays_not_an_object_per_chain():
+def _baseline_tasks_of_300_series() -> tuple[dict, dict, list]:
+    """300 ragged series, the seasonal naive and naive models, and their chain tasks (3 folds of 14)."""
     series = _ragged_series([200 + 3 * k for k in range(300)], None, seed=1)
     folds = {name: make_folds(len(y), 14, 3) for name, y in series.items()}
     models = {"snaive": SeasonalNaive(), "naive": Naive()}
     tasks = chain_tasks(plan_chains(folds, list(models), True), models, series, None, refit=True, coverage=0.9,
                         time_limit=None)
+    return series, models, tasks
+
+
+def test_a_packed_block_is_a_few_arrays_not_an_object_per_chain():
+    series, models, tasks = _baseline_tasks_of_300_series()
     packed = pack_block(tasks)
     assert packed.others == () and len(packed.groups) == 2 and packed.size == 600
     buffers: list[pickle.PickleBuffer] = []
@@ -385,11 +391,7 @@ def test_a_panel_group_s_stamps_cross_pickle_bit_for_bit(lengths, step, start, j
 
 
 def test_a_sealed_block_is_bytes_and_arrays_to_the_scheduler():
-    series = _ragged_series([200 + 3 * k for k in range(300)], None, seed=1)
-    folds = {name: make_folds(len(y), 14, 3) for name, y in series.items()}
-    models = {"snaive": SeasonalNaive(), "naive": Naive()}
-    tasks = chain_tasks(plan_chains(folds, list(models), True), models, series, None, refit=True, coverage=0.9,
-                        time_limit=None)
+    series, models, tasks = _baseline_tasks_of_300_series()
     packed = pack_block(tasks)
     sealed = seal_block(packed)
     # what the scheduler unpickles and pickles again: a few byte arrays (the pickle stream, the
