@@ -115,15 +115,31 @@ CODE_RUNNING_LOADS = {
     ("joblib", "load"), ("torch", "load"), ("np", "load"), ("numpy", "load"), ("pd", "read_pickle"),
     ("dill", "load"), ("dill", "loads"), ("marshal", "loads"), ("shelve", "open"),
 }
-#: the one place allowed to unpickle: a worker reading the payload its own parent process
-#: pickled a moment before and sent over the pool's pipe (multiprocessing itself does the
-#: same); never a file, a saved model or anything a user hands in
-UNPICKLING_ALLOWED = {("tsforecast/backtest/executors.py", "_run_payload")}
+#: the one place allowed to unpickle: the engines' own payloads, bytes this run pickled a moment
+#: before for its own worker (the process pool's pipe, a Dask block sealed by this run's client);
+#: never a file, a saved model or anything a user hands in
+UNPICKLING_ALLOWED = {("tsforecast/backtest/own_payload.py", "load_own_payload")}
+#: the modules of those deserialisers, whatever name they are imported under
+_LOADER_MODULES = {module for module, _ in CODE_RUNNING_LOADS} | {"numpy", "pandas"}
 
 
 def _code_running_loads(tree: ast.Module) -> set[str]:
     """The functions of ``tree`` (innermost enclosing name, ``<module>`` at top level) that
-    call a deserialiser of :data:`CODE_RUNNING_LOADS`, or import one by name."""
+    call a deserialiser of :data:`CODE_RUNNING_LOADS`, or import one by name. A module imported
+    under another name (``import pickle as pk``, ``from distributed.protocol import pickle as
+    dask_pickle``) is followed to its own name."""
+    canonical = {"np": "np", "numpy": "np", "pd": "pd", "pandas": "pd"}
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                module = alias.name.split(".")[-1]
+                if module in _LOADER_MODULES:
+                    names[alias.asname or alias.name] = canonical.get(module, module)
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name in _LOADER_MODULES:  # a module imported from a package
+                    names[alias.asname or alias.name] = canonical.get(alias.name, alias.name)
     found: set[str] = set()
 
     def visit(node: ast.AST, scope: str) -> None:
@@ -131,7 +147,7 @@ def _code_running_loads(tree: ast.Module) -> set[str]:
             scope = node.name
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Name)
-                and (node.func.value.id, node.func.attr) in CODE_RUNNING_LOADS):
+                and (names.get(node.func.value.id, node.func.value.id), node.func.attr) in CODE_RUNNING_LOADS):
             found.add(scope)
         if isinstance(node, ast.ImportFrom) and any(
                 (node.module, alias.name) in CODE_RUNNING_LOADS for alias in node.names):
@@ -145,7 +161,7 @@ def _code_running_loads(tree: ast.Module) -> set[str]:
 
 def test_nothing_read_from_a_file_can_run_code():
     """Saved models and users' files are read as JSON, CSV, Parquet and safetensors only: no
-    pickle, torch.load or np.load anywhere in the package, except the worker pipe above."""
+    pickle, torch.load or np.load anywhere in the package, except the engines' own payloads above."""
     found = {(str(path.relative_to(ROOT)), scope) for path in sorted(PACKAGE.rglob("*.py"))
              for scope in _code_running_loads(ast.parse(path.read_text(), str(path)))}
     assert found == UNPICKLING_ALLOWED
@@ -154,5 +170,10 @@ def test_nothing_read_from_a_file_can_run_code():
 def test_the_scan_for_code_running_loads_sees_each_spelling():
     sources = ["import torch\ndef f(p):\n    return torch.load(p)\n",
                "from pickle import loads\n",
-               "import numpy as np\nclass A:\n    def read(self, p):\n        return np.load(p)\n"]
-    assert [_code_running_loads(ast.parse(s)) for s in sources] == [{"f"}, {"<module>"}, {"read"}]
+               "import numpy as np\nclass A:\n    def read(self, p):\n        return np.load(p)\n",
+               "from distributed.protocol import pickle as dask_pickle\ndef run(b):\n    return dask_pickle.loads(b)\n",
+               "import pickle as pk\ndef g(b):\n    return pk.loads(b)\n",
+               "import numpy\ndef h(p):\n    return numpy.load(p)\n",
+               "import json\ndef ok(p):\n    return json.loads(p)\n"]
+    assert [_code_running_loads(ast.parse(s)) for s in sources] == [
+        {"f"}, {"<module>"}, {"read"}, {"run"}, {"g"}, {"h"}, set()]

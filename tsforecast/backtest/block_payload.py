@@ -36,6 +36,7 @@ import numpy as np
 
 from tsforecast.backtest.chains import ChainTask
 from tsforecast.backtest.frame import ChainOutput
+from tsforecast.backtest.own_payload import load_own_payload
 from tsforecast.backtest.panel_forecasts import (
     PanelGroup,
     finish_block,
@@ -116,10 +117,8 @@ class SealedBlock:
     buffers: tuple[np.ndarray, ...]
 
     def run(self) -> ChainOutput:
-        """Unpickle the block and run it (:meth:`PackedBlock.run`)."""
-        from distributed.protocol import pickle as dask_pickle  # only ever run on a Dask worker
-
-        return dask_pickle.loads(self.inline, buffers=self.buffers).run()
+        """Unpickle the block (this run's client sealed it) and run it (:meth:`PackedBlock.run`)."""
+        return load_own_payload(self.inline, self.buffers).run()
 
 
 def seal_block(packed: PackedBlock) -> SealedBlock:

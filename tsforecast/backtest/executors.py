@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import cloudpickle
 
+from tsforecast.backtest.own_payload import load_own_payload
 from tsforecast.core.errors import ConfigError
 from tsforecast.core.threads import limit_process_threads
 
@@ -123,10 +124,8 @@ def _init_worker(threads: int) -> None:
 
 
 def _run_payload(payload: bytes) -> Any:
-    # the payload is what this run's own parent process pickled a moment ago and sent over
-    # the pool's pipe (as multiprocessing does with pickle): never a file, a saved model or
-    # anything a user hands in
-    function, task = cloudpickle.loads(payload)
+    # what this run's own parent pickled a moment ago and sent over the pool's pipe
+    function, task = load_own_payload(payload)
     return function(task)
 
 
