@@ -98,3 +98,10 @@ def test_a_multiplicative_theta_on_negative_values_says_it_removes_the_season_ad
         explicit = tsforecast.Theta(method="multiplicative").fit(y)
     additive = tsforecast.Theta(method="additive").fit(y)
     np.testing.assert_allclose(explicit.predict(6), additive.predict(6), rtol=1e-12)
+
+
+def test_a_multiplicative_theta_warns_only_when_a_season_is_removed():
+    y = SERIES["negative"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tsforecast.FitWarning)  # no season removed: nothing to say
+        tsforecast.Theta(method="multiplicative", deseasonalize=False).fit(y)

@@ -310,6 +310,22 @@ def test_a_clean_long_table_builds_each_series_when_it_is_first_read():
         lazy.series["no such id"]
 
 
+def test_series_starting_off_each_others_grid_keep_their_own_stamps():
+    # hourly from 00:00 beside hourly from 00:30: one shared grid would move b's stamps by 30 minutes
+    stamps = {"a": pd.date_range("2024-01-01 00:00", periods=60, freq="h"),
+              "b": pd.date_range("2024-01-01 00:30", periods=60, freq="h")}
+    rng = np.random.default_rng(0)
+    frame = pd.concat([pd.DataFrame({"id": name, "time": index, "value": rng.normal(10, 1, 60)})
+                       for name, index in stamps.items()], ignore_index=True)
+    panel = panel_from_long(frame, "id", "time", "value")
+    for name, index in stamps.items():
+        assert list(panel.series[name].index) == list(index)
+    result = backtest(frame, ["naive"], horizon=2, n_windows=2, id_col="id", time_col="time", target_col="value")
+    assert result.data["b"].index[-1] == stamps["b"][-1]
+    cutoffs = result.forecasts.loc[result.forecasts["series"] == "b", "cutoff"]
+    assert set(cutoffs.dt.minute) == {30}
+
+
 def _assert_same_series(a: pd.Series, b: pd.Series) -> None:
     """The same values, name, timestamps and frequency (text dates parse to another unit, and
     the validated Series' index has no name)."""

@@ -126,7 +126,8 @@ def run_chains(
 
             client = stack.enter_context(dask_client(scheduler, n_workers))
             threads = dask_threads(client)  # the one query of the cluster per run
-            size = block_size or dask_block_size(tasks, threads)  # cheap chains: a block per thread
+            # cheap chains: a block per thread; a block_size given is checked by plan_blocks
+            size = block_size if block_size is not None else dask_block_size(tasks, threads)
             blocks = plan_blocks(tasks, threads, size, DASK_BLOCKS_PER_THREAD)
             # each block packed and sealed as it is sent (block_payload), run on the worker by its run()
             results = run_tasks_dask(run_task, (seal_block(pack_block(b.tasks)) for b in blocks), client, threads)

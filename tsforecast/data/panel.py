@@ -309,6 +309,9 @@ def _regular_series(
     # one grid over the whole panel; each series' index is a slice of it (slices keep the freq)
     firsts = t[first_row]
     origin = int(firsts[~bad_series].min())
+    # a series off that grid (hourly from 00:30 beside hourly from 00:00) is read on its own,
+    # like an irregular one: a slice of the grid would shift its stamps
+    bad_series |= (firsts - origin) % int(step) != 0
     offsets = (firsts - origin) // int(step)
     first_stamp = pd.Timestamp(origin, unit="ns")
     if stamps.tz is not None:

@@ -64,10 +64,6 @@ class PanelSeries(Mapping[str, pd.Series]):
     def __repr__(self) -> str:
         return f"PanelSeries({len(self)} series, {len(self.built())} built)"
 
-    def length(self, name: str) -> int:
-        """How many observations series ``name`` has (nothing is built)."""
-        return int(self._lengths[self._position[name]])
-
     def lengths(self) -> dict[str, int]:
         """Every series' number of observations, by id (nothing is built)."""
         return dict(zip(self._position, self._lengths.tolist(), strict=True))

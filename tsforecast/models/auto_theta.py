@@ -173,6 +173,9 @@ class AutoTheta(Forecaster):
 
     def _fitted_values(self) -> np.ndarray:
         one_step = self.states_[:, 4].copy()
+        # the line starts from the first values: the fit scores errors from the fourth on, and
+        # the first three are no forecasts (NaN, as the contract has it), not near-zero residuals
+        one_step[:3] = np.nan
         if not self.deseasonalized_:
             return one_step
         if self.method_ == "multiplicative":

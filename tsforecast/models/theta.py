@@ -106,18 +106,19 @@ class Theta(Forecaster):
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
         values = y.to_numpy()
+        positive = bool(np.all(values > 0))
         method = self.method
-        if method == "multiplicative" and np.any(values <= 0):
-            # kept as before (an additive decomposition), but said: the user asked for another
-            warnings.warn(f"{self.short_name}: method='multiplicative' needs strictly positive values and the "
-                          f"series' smallest is {values.min():g}: its season is removed additively.", FitWarning,
-                          stacklevel=3)
-        if method == "auto" or (method == "multiplicative" and np.any(values <= 0)):
-            method = "multiplicative" if np.all(values > 0) else "additive"
+        if method == "auto" or (method == "multiplicative" and not positive):
+            method = "multiplicative" if positive else "additive"
         seasonal = self.deseasonalize and self.season_ > 1 and len(values) >= 2 * self.season_
         # statsmodels' own seasonality test, run here once and its answer given to statsmodels
         # (use_test=False), so the fit does not repeat it and the label knows the outcome
         found = seasonal and seasonality_found(values, self.season_)
+        if found and self.method == "multiplicative" and not positive:
+            # kept as before (an additive decomposition), but said: the user asked for another
+            warnings.warn(f"{self.short_name}: method='multiplicative' needs strictly positive values and the "
+                          f"series' smallest is {values.min():g}: its season is removed additively.", FitWarning,
+                          stacklevel=3)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             model = ThetaModel(values, period=self.season_ if found else 1, deseasonalize=found, use_test=False,
