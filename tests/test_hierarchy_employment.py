@@ -86,6 +86,10 @@ def test_a_table_that_does_not_add_up_or_lacks_a_column_is_refused():
         us_employment(broken)
     with pytest.raises(DataError, match="lacks column.*government"):
         us_employment(published.drop(columns="government"))
+    holed = published.copy()
+    holed.loc[7, "construction"] = float("nan")  # the sums skip it: refused by name instead
+    with pytest.raises(DataError, match="missing values in construction"):
+        us_employment(holed)
 
 
 def test_an_empty_member_below_the_top_says_how_to_write_a_ragged_hierarchy(table):

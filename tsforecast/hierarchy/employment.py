@@ -99,6 +99,10 @@ def us_employment(wide: pd.DataFrame | None = None) -> pd.DataFrame:
     if absent:
         raise DataError(f"the employment table lacks column(s) {', '.join(absent)}; it must be vega_datasets' "
                         "us-employment.csv.")
+    holes = [c for c in dict.fromkeys(needed[1:]) if wide[c].isna().any()]
+    if holes:  # a sum skips a missing value: the check below would pass a file with holes
+        raise DataError(f"the employment table has missing values in {', '.join(map(str, holes))}; the hierarchy "
+                        "needs every series at every month.")
     for total, parts in EMPLOYMENT_PARTS.items():
         gap = (wide[total] - wide[list(parts)].sum(axis=1)).abs()
         if gap.max() > _ROUNDING:

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from tsforecast.core.errors import ConfigError, FitWarning, ModelError
+from tsforecast.core.errors import ConfigError, FitWarning, ModelError, ModelFileError
 from tsforecast.core.params import check_bool, check_int, check_seed
 from tsforecast.models.base import Forecaster
 from tsforecast.models.ets import likelihood as lik
@@ -310,15 +310,19 @@ class ETS(Forecaster):
         self._rebuild_results(self.results_.params)
 
     def _restore_state(self, state: dict) -> None:
+        # files saved before the compiled likelihood: the plain mean square, statsmodels' smoother
+        if state.get("mstl_") is None:
+            state.setdefault("scale_dof_", 0)
+            state.setdefault("holt_winters_season_", True)
         seasonal = state.pop("seasonal_", None)
         if seasonal is not None:
             # a file saved when ETS adjusted seasons above 24 itself: the same MSTL a fit builds now
-            state["mstl_"] = mstl_from_saved_adjustment(self, seasonal, state)
+            try:
+                state["mstl_"] = mstl_from_saved_adjustment(self, seasonal, state)
+            except KeyError as missing:
+                raise ModelFileError(f"this ETS model file holds a seasonal adjustment but not its {missing} "
+                                     "entry: it is damaged or was not written by tsforecast.") from None
         state.setdefault("mstl_", None)
-        if state["mstl_"] is None:
-            # files saved before the compiled likelihood: the plain mean square
-            state.setdefault("scale_dof_", 0)
-            state.setdefault("holt_winters_season_", True)  # statsmodels' smoother, which those used
         super()._restore_state(state)
 
     def _rebuild_results(self, params: np.ndarray) -> None:
