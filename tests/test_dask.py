@@ -25,11 +25,11 @@ from tsforecast.backtest import backtest, backtest_partitioned
 from tsforecast.backtest.block_payload import SealedBlock, pack_block, seal_block
 from tsforecast.backtest.chains import chain_tasks, plan_chains
 from tsforecast.backtest.dask_engine import close_dask_clients, dask_client
+from tsforecast.backtest.frame import ForecastBlock
 from tsforecast.backtest.runner import plan_blocks, run_block
 from tsforecast.backtest.splits import make_folds
 from tsforecast.core.errors import ConfigError
 from tsforecast.data.synthetic import make_panel
-from tsforecast.evaluation.intervals import quantile_levels
 from tsforecast.models.baseline import Drift, Naive, SeasonalNaive
 
 from .test_backtest import Exploding
@@ -286,9 +286,16 @@ def _ragged_series(lengths: list[int], tz: str | None, seed: int) -> dict[str, p
             for k, n in enumerate(lengths)}
 
 
-def _compare_outputs(expected, got, coverage: float) -> None:
-    levels = quantile_levels(coverage)
-    pd.testing.assert_frame_equal(got.forecast_frame(levels), expected.forecast_frame(levels), check_exact=True)
+def _compare_outputs(expected, got) -> None:
+    # every fold's forecasts, to the last bit: each array of the two outputs' blocks
+    got_block, expected_block = got.forecast_block(), expected.forecast_block()
+    assert (got_block is None) == (expected_block is None)
+    for field in dataclasses.fields(ForecastBlock) if got_block is not None else ():
+        mine, theirs = getattr(got_block, field.name), getattr(expected_block, field.name)
+        if isinstance(theirs, np.ndarray):
+            np.testing.assert_array_equal(mine, theirs, strict=True)
+        else:
+            assert mine == theirs, field.name
     columns = ["series", "model", "cutoff", "refitted", "fitted", "notes"]
     pd.testing.assert_frame_equal(got.timing_frame()[columns], expected.timing_frame()[columns])
     pd.testing.assert_frame_equal(got.diagnostic_frame(), expected.diagnostic_frame(), check_exact=True)
@@ -308,10 +315,10 @@ def test_a_packed_block_runs_as_the_block_itself(lengths, horizon, windows, refi
         packed = pack_block(block.tasks)
         # what a worker receives: the packed block through pickle, as Dask sends it
         travelled = pickle.loads(pickle.dumps(packed, protocol=5))
-        _compare_outputs(run_block(block), travelled.run(), 0.8)
+        _compare_outputs(run_block(block), travelled.run())
         # and sealed, as the Dask engine sends it: opened only by the worker
         sealed = pickle.loads(pickle.dumps(seal_block(packed), protocol=5))
-        _compare_outputs(run_block(block), sealed.run(), 0.8)
+        _compare_outputs(run_block(block), sealed.run())
 
 
 def _baseline_tasks_of_300_series() -> tuple[dict, dict, list]:
@@ -403,8 +410,7 @@ def test_a_sealed_block_is_bytes_and_arrays_to_the_scheduler():
     assert len(buffers) == len(sealed.buffers) + 1 and len(inline) < 1024
     points = sum(len(y) for y in series.values()) * len(models)
     assert 8 * points <= sum(len(b) for b in sealed.buffers) < 9 * points
-    _compare_outputs(run_block(plan_blocks(tasks, 1, len(tasks))[0]), pickle.loads(inline, buffers=buffers).run(),
-                     0.9)
+    _compare_outputs(run_block(plan_blocks(tasks, 1, len(tasks))[0]), pickle.loads(inline, buffers=buffers).run())
     assert isinstance(pickle.loads(inline, buffers=buffers), SealedBlock)
 
 

@@ -263,28 +263,6 @@ class ChainOutput:
         self.compact()
         return self.blocks[0] if self.blocks else None
 
-    def forecast_frame(self, levels: tuple[float, ...]) -> pd.DataFrame:
-        """The tidy frame (:data:`FORECAST_COLUMNS`, then a column per quantile of
-        ``levels``), assembled from the fold arrays at once, rows in the order produced."""
-        quantile_names = [quantile_column(level) for level in levels]
-        self.compact()
-        if not self.blocks:
-            return empty_forecast_frame(levels)
-        b = self.blocks[0]
-        lengths = b.lengths
-        ends = np.cumsum(lengths)
-        # steps 1..n of each fold: the row number minus the row its fold starts at
-        steps = np.arange(1, int(ends[-1]) + 1) - np.repeat(ends - lengths, lengths)
-        return pd.DataFrame({
-            "series": np.repeat(b.series, lengths),
-            "model": np.repeat(b.model, lengths),
-            "cutoff": _stamps(np.repeat(b.cutoff, lengths), b.tz),
-            "timestamp": _stamps(b.timestamps, b.tz),
-            "step": steps,
-            "actual": b.actual, "forecast": b.forecast, "lower": b.lower, "upper": b.upper,
-            **{name: b.quantiles[:, j] for j, name in enumerate(quantile_names)},
-        })
-
 
 def empty_forecast_frame(levels: tuple[float, ...]) -> pd.DataFrame:
     """The tidy frame with no rows: its columns (:data:`FORECAST_COLUMNS`, then a column per
