@@ -39,7 +39,7 @@ from tsforecast.core.errors import ModelError
 from tsforecast.core.params import check_bool, check_choice, check_int
 from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.base import Forecaster
-from tsforecast.models.theta import seasonality_found, seasonally_adjusted
+from tsforecast.models.theta import decomposition_method, season_to_remove, seasonally_adjusted
 from tsforecast.models.theta_models import MODEL_NAMES, fit_theta_model, theta_forecast, theta_states
 
 __all__ = ["AutoTheta"]
@@ -121,11 +121,9 @@ class AutoTheta(Forecaster):
         timestamps (empty when no season was removed), the decomposition: "multiplicative",
         "additive" or "none")."""
         period = self.season_
-        if not (self.deseasonalize and period > 1 and len(values) >= 2 * period
-                and seasonality_found(values, period)):
+        if not season_to_remove(values, period, self.deseasonalize):
             return values, np.empty(0), "none"
-        positive = bool(np.all(values > 0))
-        method = "multiplicative" if positive and self.method != "additive" else "additive"
+        method = decomposition_method(values, self.method, self.short_name, True)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             adjusted = seasonally_adjusted(values, method[:3], period)

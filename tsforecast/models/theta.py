@@ -29,7 +29,7 @@ from tsforecast.core.params import check_bool, check_choice, check_float, check_
 from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.base import Forecaster
 
-__all__ = ["Theta", "seasonality_found", "seasonally_adjusted"]
+__all__ = ["Theta", "decomposition_method", "season_to_remove", "seasonality_found", "seasonally_adjusted"]
 
 # statsmodels' ThetaModel keeps two things it computes to itself: whether its seasonality test
 # found a season (``_has_seasonality``) and the seasonally adjusted series it smooths
@@ -58,6 +58,24 @@ def seasonally_adjusted(values: np.ndarray, method: str, period: int) -> np.ndar
 
     seasonal = seasonal_decompose(values, model=method, period=period).seasonal
     return values / seasonal if method.startswith("mul") else values - seasonal
+
+
+def season_to_remove(values: np.ndarray, period: int, deseasonalize: bool) -> bool:
+    """Whether a Theta model removes a season of ``period`` from ``values``: asked to, at least
+    two full seasons, and statsmodels' seasonality test finds it (:func:`seasonality_found`)."""
+    return bool(deseasonalize and period > 1 and len(values) >= 2 * period and seasonality_found(values, period))
+
+
+def decomposition_method(values: np.ndarray, asked: str, model: str, removing: bool) -> str:
+    """The classical decomposition a Theta model uses for ``values`` when ``asked`` for
+    ``"auto"``, ``"additive"`` or ``"multiplicative"``: multiplicative only on strictly positive
+    data. When a multiplicative one was asked for but cannot be, and a season is being removed
+    (``removing``), a :class:`FitWarning` from ``model`` says so."""
+    positive = bool(np.all(values > 0))
+    if removing and asked == "multiplicative" and not positive:
+        warnings.warn(f"{model}: method='multiplicative' needs strictly positive values and the series' "
+                      f"smallest is {values.min():g}: its season is removed additively.", FitWarning, stacklevel=4)
+    return "multiplicative" if positive and asked != "additive" else "additive"
 
 
 class Theta(Forecaster):
@@ -106,19 +124,10 @@ class Theta(Forecaster):
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
         values = y.to_numpy()
-        positive = bool(np.all(values > 0))
-        method = self.method
-        if method == "auto" or (method == "multiplicative" and not positive):
-            method = "multiplicative" if positive else "additive"
-        seasonal = self.deseasonalize and self.season_ > 1 and len(values) >= 2 * self.season_
         # statsmodels' own seasonality test, run here once and its answer given to statsmodels
         # (use_test=False), so the fit does not repeat it and the label knows the outcome
-        found = seasonal and seasonality_found(values, self.season_)
-        if found and self.method == "multiplicative" and not positive:
-            # kept as before (an additive decomposition), but said: the user asked for another
-            warnings.warn(f"{self.short_name}: method='multiplicative' needs strictly positive values and the "
-                          f"series' smallest is {values.min():g}: its season is removed additively.", FitWarning,
-                          stacklevel=3)
+        found = season_to_remove(values, self.season_, self.deseasonalize)
+        method = decomposition_method(values, self.method, self.short_name, found)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             model = ThetaModel(values, period=self.season_ if found else 1, deseasonalize=found, use_test=False,
