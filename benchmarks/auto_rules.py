@@ -12,6 +12,9 @@ paired and costs one run:
     .venv/bin/python benchmarks/auto_rules.py --output /tmp/rules.json [--set dev] [--jobs 2]
     .venv/bin/python benchmarks/auto_rules.py --analyse /tmp/rules.json
 
+``--analyse`` takes several files; a series stored again in a later one (a rerun of some
+series after a change to ``auto``) replaces its rows from the earlier ones.
+
 MASE as in the suite (each fold's errors over its in-sample seasonal-naive MAE), averaged
 over folds and steps per series, then over series.
 
@@ -545,8 +548,10 @@ def main() -> None:
     peers = best_peers(args.peers) if args.peers else None
     if args.analyse:
         rows = []
-        for path in args.analyse:
-            rows += [_from_json(row) for row in json.loads(path.read_text())]
+        for path in args.analyse:  # a series stored again in a later file replaces its earlier rows
+            stored = [_from_json(row) for row in json.loads(path.read_text())]
+            again = {row["series"] for row in stored}
+            rows = [row for row in rows if row["series"] not in again] + stored
         if args.coverage:
             table = coverage(rows, args.set)
             print(table.round(3).to_string())

@@ -65,13 +65,26 @@ def test_a_combination_leaves_out_candidates_far_behind_the_best():
 
 
 def test_a_history_too_short_to_validate_the_fallback_uses_it_unvalidated():
-    short = tsforecast.Auto().fit(random_walk(34))  # 3 folds of 8 leave 10 days: too few for auto_arima (12)
+    short = tsforecast.Auto().fit(random_walk(19))  # one fold of 8 leaves 11 days: too few for auto_arima (12)
+    assert short.n_windows_ == 1
     assert short.validation_.loc["auto_arima", "mase"] != short.validation_.loc["auto_arima", "mase"]  # NaN
     assert short.chosen_ == ["auto_arima"]
     assert "too short to validate" in short.validation_.loc["auto_arima", "status"]
     assert np.isfinite(short.validation_.loc["naive", "mase"])  # the simple ones were scored, and lost
-    without = tsforecast.Auto(fallback=None).fit(random_walk(34))
+    without = tsforecast.Auto(fallback=None).fit(random_walk(19))
     assert "auto_arima" not in without.chosen_
+
+
+def test_a_short_history_gets_fewer_folds_so_the_fallback_is_validated():
+    y = random_walk(34)  # 3 folds of 8 would leave 10 days, too few for auto_arima (12); 2 leave 18
+    model = tsforecast.Auto().fit(y)
+    assert model.n_windows_ == 2 and "auto_arima" in model.plan_.candidates
+    assert np.isfinite(model.validation_.loc["auto_arima", "mase"])
+    assert "unvalidated" not in " ".join(model.validation_["status"])
+    # without a fallback the folds serve the least demanding candidate, and auto_arima is left out
+    without = tsforecast.Auto(fallback=None).fit(y)
+    assert without.n_windows_ == 3
+    assert without.validation_.loc["auto_arima", "status"].startswith("skipped: needs")
 
 
 def test_best_refits_the_winner_and_combinations_average():
@@ -156,6 +169,12 @@ def test_the_plan_rule():
     assert plan.fits == 3 and "left out: ridge, ets" in plan.describe()
     assert plan_validation(30, 12, needed, n_windows=3).n_windows == 1  # short: fewer folds
     assert plan_validation(10, 12, needed, n_windows=3).candidates == ()
+    # 23 quarters: 2 folds of 8 would leave auto_arima 7 of its 12; planned around it, one fold
+    assert plan_validation(23, 4, needed, n_windows=3).n_windows == 2
+    around = plan_validation(23, 4, needed, n_windows=3, fallback="auto_arima")
+    assert around.n_windows == 1 and "auto_arima" in around.candidates
+    assert plan_validation(60, 12, needed, n_windows=3, fallback="auto_arima") == plan  # long: unchanged
+    assert plan_validation(15, 4, needed, n_windows=3, fallback="auto_arima").n_windows == 1  # no fold fits it
     assert plan_validation(200, 52, needed, n_windows=3, horizon=5).horizon == 5
     # the costly searches are planned up to MAX_COSTLY_WORK observations x season
     n = MAX_COSTLY_WORK // 24
