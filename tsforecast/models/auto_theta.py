@@ -40,7 +40,7 @@ from tsforecast.core.params import check_bool, check_choice, check_int
 from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.base import Forecaster
 from tsforecast.models.theta import decomposition_method, season_to_remove, seasonally_adjusted
-from tsforecast.models.theta_models import MODEL_NAMES, fit_theta_model, theta_forecast, theta_states
+from tsforecast.models.theta_models import MODEL_NAMES, fit_theta_model, theta_forecast, theta_paths, theta_states
 
 __all__ = ["AutoTheta"]
 
@@ -186,19 +186,6 @@ class AutoTheta(Forecaster):
         # the recursion itself, each path fed its forecast plus a normal shock
         code = MODEL_NAMES.index(self.model_)
         _, alpha, theta = self.params_
-        dynamic = MODEL_NAMES[code].startswith("D")
-        level, mean, a, b = (np.full(n, v) for v in self.states_[-1, :4])
         shocks = rng.standard_normal((horizon, n)) * self.sigma_ * temperature
-        paths = np.empty((horizon, n))
-        for j in range(horizon):
-            i = self.states_.shape[0] + j
-            mu = level + (1 - 1 / theta) * (a * (1 - alpha) ** i + b * (1 - (1 - alpha) ** (i + 1)) / alpha)
-            value = mu + shocks[j]
-            paths[j] = value
-            level = alpha * value + (1 - alpha) * level
-            new_mean = (i * mean + value) / (i + 1)
-            if dynamic:
-                b = ((i - 1) * b + 6 * (value - mean) / (i + 1)) / (i + 2)
-                a = new_mean - b * (i + 2) / 2
-            mean = new_mean
+        paths = theta_paths(self.states_[-1], self.states_.shape[0], code, alpha, theta, shocks)
         return self._reseasonalise(paths, horizon)

@@ -22,7 +22,8 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["DOTM", "DSTM", "MODEL_NAMES", "OTM", "STM", "fit_theta_model", "theta_forecast", "theta_states"]
+__all__ = ["DOTM", "DSTM", "MODEL_NAMES", "OTM", "STM", "fit_theta_model", "theta_forecast", "theta_paths",
+           "theta_states"]
 
 STM, OTM, DSTM, DOTM = 0, 1, 2, 3
 #: the models by code, in the order they are tried
@@ -78,12 +79,18 @@ def theta_states(y, model, level0, alpha, theta):
 
 
 @numba.njit(cache=True)
+def _one_step(level, a, b, i, alpha, theta):
+    """``mu_i``, the forecast of observation ``i`` from the state after observation ``i - 1``
+    (the module docstring's formula; the one place it is written)."""
+    return level + (1.0 - 1.0 / theta) * (a * (1.0 - alpha) ** i + b * (1.0 - (1.0 - alpha) ** (i + 1)) / alpha)
+
+
+@numba.njit(cache=True)
 def _step(states, i, dynamic, alpha, theta, value):
     """Row ``i`` of ``states`` from row ``i - 1`` and the observation ``value`` (its forecast
     first, in column 4)."""
     level, mean, a, b = states[i - 1, 0], states[i - 1, 1], states[i - 1, 2], states[i - 1, 3]
-    states[i, 4] = level + (1.0 - 1.0 / theta) * (
-        a * (1.0 - alpha) ** i + b * (1.0 - (1.0 - alpha) ** (i + 1)) / alpha)
+    states[i, 4] = _one_step(level, a, b, i, alpha, theta)
     states[i, 0] = alpha * value + (1.0 - alpha) * level
     states[i, 1] = (i * mean + value) / (i + 1)
     if dynamic:
@@ -95,20 +102,27 @@ def _step(states, i, dynamic, alpha, theta, value):
 
 
 @numba.njit(cache=True)
-def theta_forecast(last, n, model, alpha, theta, horizon):
-    """The ``horizon`` forecasts after ``n`` observations whose last state row is ``last``: the
-    recursion continued with each forecast standing in for its observation."""
+def theta_paths(last, n, model, alpha, theta, shocks):
+    """Paths after ``n`` observations whose last state row is ``last``: the recursion
+    continued, each step's one-step forecast plus its shock (``shocks``, shape (horizon,
+    paths)) standing in for the observation. Zero shocks give the point forecasts."""
+    horizon, count = shocks.shape
+    out = np.empty((horizon, count))
     work = np.empty((n + horizon, 5))
-    work[n - 1] = last
-    out = np.empty(horizon)
-    for j in range(horizon):
-        # the one-step forecast (as _step computes it), then fed back as the observation
-        level, a, b = work[n + j - 1, 0], work[n + j - 1, 2], work[n + j - 1, 3]
-        i = n + j
-        mu = level + (1.0 - 1.0 / theta) * (a * (1.0 - alpha) ** i + b * (1.0 - (1.0 - alpha) ** (i + 1)) / alpha)
-        _step(work, i, model >= DSTM, alpha, theta, mu)
-        out[j] = mu
+    for p in range(count):
+        work[n - 1] = last
+        for j in range(horizon):
+            i = n + j
+            value = _one_step(work[i - 1, 0], work[i - 1, 2], work[i - 1, 3], i, alpha, theta) + shocks[j, p]
+            _step(work, i, model >= DSTM, alpha, theta, value)
+            out[j, p] = value
     return out
+
+
+def theta_forecast(last: np.ndarray, n: int, model: int, alpha: float, theta: float, horizon: int) -> np.ndarray:
+    """The ``horizon`` point forecasts after ``n`` observations whose last state row is ``last``
+    (:func:`theta_paths` without shocks)."""
+    return theta_paths(last, n, model, alpha, theta, np.zeros((horizon, 1)))[:, 0]
 
 
 @numba.njit(cache=True)
