@@ -354,3 +354,33 @@ def test_one_read_gives_the_model_and_its_metadata(saved):
     loaded = load_model_file(path)
     assert loaded.metadata == read_metadata(path)
     pd.testing.assert_series_equal(loaded.model.predict(5), model.predict(5))
+
+
+def test_a_history_nested_models_share_is_stored_once(tmp_path):
+    """auto keeps its members, and each member the same history: one array each in the file,
+    and the loaded members forecast and roll forward as the fitted ones do."""
+    y = weekly_series(120)
+    model = tsforecast.Auto(candidates=("snaive", "naive", "theta"), within=100.0).fit(y)
+    assert len(model.chosen_) == 3
+    path = model.save(tmp_path / "auto.tsf")
+    arrays = load_arrays(path.read_bytes())
+    history = [key for key, values in arrays.items()
+               if values.shape == (len(y),) and np.array_equal(values, y.to_numpy())]
+    stamps = [key for key, values in arrays.items() if np.array_equal(values, y.index.asi8)]
+    assert len(history) == 1 and len(stamps) == 1, (history, stamps)
+    loaded = tsforecast.load(path)
+    pd.testing.assert_series_equal(loaded.predict(HORIZON), model.predict(HORIZON))
+    later = weekly_series(127).iloc[-7:]
+    pd.testing.assert_series_equal(loaded.update(later).predict(HORIZON), model.update(later).predict(HORIZON))
+
+
+def test_equal_arrays_are_stored_once_and_decoded_where_each_was():
+    encoder = Encoder()
+    same = np.arange(5.0)
+    tree = encoder.encode({"a": same, "b": same.copy(), "c": same.astype("int64"), "d": same[::-1]}, "v")
+    assert len(encoder.arrays) == 3  # b is a, c has another dtype, d other bytes
+    decoded = Decoder(encoder.arrays, lambda *args: None).decode(json.loads(json.dumps(tree)))
+    for name in "abcd":
+        assert decoded[name].dtype == (np.int64 if name == "c" else np.float64)
+    np.testing.assert_array_equal(decoded["d"], same[::-1])
+    np.testing.assert_array_equal(decoded["b"], same)

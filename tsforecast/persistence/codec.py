@@ -14,6 +14,7 @@ a function to call.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -38,12 +39,22 @@ class Encoder:
 
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
+        self._stored: dict[tuple, str] = {}  # (dtype, shape, digest) -> key of an array already stored
 
     def array(self, values: np.ndarray, key: str) -> dict:
-        """Store ``values`` under ``key`` (made unique) and return the reference."""
+        """Store ``values`` under ``key`` (made unique) and return the reference. An array equal
+        to one already stored (same dtype, shape and bytes) is referred to, not stored again:
+        nested models keep the history their parent keeps (an ETS on a 52-week season, its
+        MSTL and the MSTL's trend model share one time index; ``auto`` and its members one
+        history), and at fit time they share the very objects too."""
+        values = np.ascontiguousarray(values)
+        identity = (values.dtype.str, values.shape, hashlib.sha256(values.view(np.uint8).reshape(-1)).digest())
+        if identity in self._stored:
+            return {"__array__": self._stored[identity]}
         while key in self.arrays:
             key += "'"
-        self.arrays[key] = np.ascontiguousarray(values)
+        self.arrays[key] = values
+        self._stored[identity] = key
         return {"__array__": key}
 
     def encode_state(self, state: ModelState, key: str) -> dict:
