@@ -217,10 +217,10 @@ class ChainOutput:
             "acf": np.fromiter(table["acf"], dtype=object, count=len(table["acf"])),  # a list per row
         }
         cutoffs = [r[2] for r in self.residuals]
-        zones = {repr(c[1]) for c in cutoffs if isinstance(c, tuple)}
-        if len(zones) == 1 and all(isinstance(c, tuple) for c in cutoffs):  # the many-series path
-            columns["cutoff"] = np.array([c[0] for c in cutoffs])
-            self.diagnostic_blocks.append(ArrayTable(columns, cutoffs[0][1]))
+        batched = _batched_cutoffs(cutoffs)
+        if batched is not None:  # the many-series path
+            columns["cutoff"], tz = batched
+            self.diagnostic_blocks.append(ArrayTable(columns, tz))
         else:
             self.diagnostic_blocks.append(pd.DataFrame({**columns, "cutoff": _cutoff_stamps(cutoffs)}))
         self.residuals = []
@@ -326,10 +326,18 @@ def _cutoff_stamps(cutoffs: list[object]) -> pd.DatetimeIndex:
     """Queued cutoffs (see :func:`_cutoff_stamp`) as one index: from their datetime64 values
     at once when all are (value, zone) pairs of one zone, as the many-series path queues them
     (no Timestamp per series)."""
-    zones = {c[1] for c in cutoffs if isinstance(c, tuple)}
-    if len(zones) == 1 and all(isinstance(c, tuple) for c in cutoffs):
-        return _stamps(np.array([c[0] for c in cutoffs]), zones.pop())
+    batched = _batched_cutoffs(cutoffs)
+    if batched is not None:
+        return _stamps(*batched)
     return pd.DatetimeIndex([_cutoff_stamp(c) for c in cutoffs])
+
+
+def _batched_cutoffs(cutoffs: list[object]) -> tuple[np.ndarray, object] | None:
+    """The datetime64 values and the zone of queued cutoffs when all are (value, zone) pairs
+    of one zone, as the many-series path queues them; None otherwise."""
+    if cutoffs and all(isinstance(c, tuple) for c in cutoffs) and len({repr(c[1]) for c in cutoffs}) == 1:
+        return np.array([c[0] for c in cutoffs]), cutoffs[0][1]
+    return None
 
 
 def utc_values(index: pd.DatetimeIndex) -> np.ndarray:
