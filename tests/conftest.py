@@ -12,8 +12,9 @@ import torch
 from hypothesis import settings
 
 # The README's test command gives the same examples on every run and machine (a seed derived
-# from each test), so CI does not pass or fail by the draw; HYPOTHESIS_PROFILE=explore draws
-# fresh examples each run to look for new failures (pytest -p no:cacheprovider keeps no state).
+# from each test's source, with the pinned hypothesis), so CI does not pass or fail by the
+# draw; HYPOTHESIS_PROFILE=explore draws fresh examples each run to look for new failures
+# (hypothesis replays a failing one from .hypothesis/ until it passes).
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))

@@ -384,3 +384,16 @@ def test_equal_arrays_are_stored_once_and_decoded_where_each_was():
         assert decoded[name].dtype == (np.int64 if name == "c" else np.float64)
     np.testing.assert_array_equal(decoded["d"], same[::-1])
     np.testing.assert_array_equal(decoded["b"], same)
+    decoded["a"][0] = 99.0  # each reference decodes to its own array: writing one leaves the other
+    assert decoded["b"][0] == 0.0
+
+
+def test_a_tree_repeating_a_reference_without_bound_is_refused():
+    encoder = Encoder()
+    tree = encoder.encode({"a": np.zeros(1 << 16)}, "v")  # 512 KiB
+    (reference,) = encoder.arrays
+    crafted = {"__tuple__": [{"__array__": reference}] * 64}  # 32 MiB of copies from a 512 KiB file
+    decoder = Decoder(encoder.arrays, lambda *args: None)
+    assert decoder.decode(tree)["a"].shape == (1 << 16,)
+    with pytest.raises(ModelFileError, match="refers to its arrays more often"):
+        Decoder(encoder.arrays, lambda *args: None).decode(crafted)

@@ -32,6 +32,10 @@ __all__ = ["Encoder", "Decoder", "MODEL_FIELDS", "to_offset_checked"]
 MODEL_FIELDS = frozenset({"model", "params", "y", "X", "state"})
 
 _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float: what safetensors stores
+# repeated references a file may make, in copies of its arrays' total size (plus a small
+# allowance): auto with its members refers to one history four times, well under it
+_MAX_COPY_FACTOR = 16
+_COPY_ALLOWANCE = 1 << 20
 
 
 class Encoder:
@@ -46,7 +50,7 @@ class Encoder:
         to one already stored (same dtype, shape and bytes) is referred to, not stored again:
         nested models keep the history their parent keeps (an ETS on a 52-week season, its
         MSTL and the MSTL's trend model share one time index; ``auto`` and its members one
-        history), and at fit time they share the very objects too."""
+        history); the decoder gives each reference its own copy again."""
         values = np.ascontiguousarray(values)
         identity = (values.dtype.str, values.shape, hashlib.sha256(values.view(np.uint8).reshape(-1)).digest())
         if identity in self._stored:
@@ -140,12 +144,27 @@ class Decoder:
         :data:`MODEL_FIELDS`) into a model, typically through :meth:`decode_state`."""
         self.arrays = arrays
         self._decode_model = decode_model
+        self._handed: set[str] = set()  # arrays handed out once already
+        self._copied = 0  # bytes of the copies handed out for later references
+        self._copy_limit = _MAX_COPY_FACTOR * sum(a.nbytes for a in arrays.values()) + _COPY_ALLOWANCE
 
     def array(self, reference: str) -> np.ndarray:
-        """The stored array ``reference`` names."""
+        """The stored array ``reference`` names: the array itself the first time, a copy for
+        each later reference (the encoder stores an array that several nested models hold
+        once, and each model gets its own, so an update in place of one never
+        reaches another). Copies beyond :data:`_MAX_COPY_FACTOR` times the file's arrays are
+        refused: a crafted tree repeating a reference must not allocate without bound."""
         if not isinstance(reference, str) or reference not in self.arrays:
             raise ModelFileError(f"the model file refers to an array {str(reference)[:80]!r} it does not contain.")
-        return self.arrays[reference]
+        values = self.arrays[reference]
+        if reference not in self._handed:
+            self._handed.add(reference)
+            return values
+        self._copied += values.nbytes
+        if self._copied > self._copy_limit:
+            raise ModelFileError(f"the model file refers to its arrays more often than a saved model does "
+                                 f"(over {_MAX_COPY_FACTOR} times their size); the file was damaged or crafted.")
+        return values.copy()
 
     def decode(self, tree: Any) -> Any:
         """The value ``tree`` (JSON from :meth:`Encoder.encode`) describes."""

@@ -227,7 +227,7 @@ def _decode_model(body: dict, decoder: Decoder, path: Path, training: dict | Non
     state = decoder.decode_state(body)
     check_model_parts(path, cls, state, training)
     try:
-        model = cls.from_state(state, copy=False)  # just decoded: nobody else holds it
+        model = cls.from_state(state, copy=False)  # just decoded: nobody else holds it (a repeated array is copied)
     except ConfigError as exc:  # the parameters, checked as the model checks its own
         raise ModelFileError(f"{path}: field tree.params of {name} is invalid: {exc}") from None
     except TsforecastError:
