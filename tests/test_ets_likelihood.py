@@ -187,6 +187,15 @@ def test_a_season_above_24_is_adjusted_by_stl_not_dropped():
     np.testing.assert_allclose(again.predict(10), rolled.predict(10), rtol=1e-12)
     with pytest.raises(tsforecast.ConfigError, match="multiplicative season of 52"):
         tsforecast.ETS(model="MAM").fit(y)
+    # a multiplicative error on values that are not all positive: refused in the letters asked for
+    with pytest.raises(tsforecast.ConfigError, match=r"^ets: model 'MAA' does not fit .* strictly positive"):
+        tsforecast.ETS(model="MAA").fit(y - y.mean())
+
+
+def test_damping_without_a_trend_is_refused_by_name():
+    with pytest.raises(tsforecast.ConfigError, match="damped=True needs a trend, and model 'ANN' has none"):
+        tsforecast.ETS(model="ANN", damped=True).fit(_weekly_with_a_year(120))
+    assert tsforecast.ETS(model="AZN", damped=True).fit(_weekly_with_a_year(120)).form_ == "AAdN"
 
 
 def test_seasonal_adjust_splits_the_series_and_repeats_the_last_cycle():

@@ -198,6 +198,9 @@ class ETS(Forecaster):
             )
         if self.damped is not None:
             check_bool(name, "damped", self.damped)
+        if self.damped is True and self.model[1] == "N":  # R refuses it too: nothing to damp
+            raise ConfigError(f"{name}: damped=True needs a trend, and model {self.model!r} has none. "
+                              "Fix: a trend 'A' or 'Z' (e.g. 'AAdN' is model='AAN', damped=True), or damped=None.")
         check_int(name, "season", self.season, 1, allow_none=True)
         # bounded above too: the paths are simulated at every forecast (a million is 8 MB a step)
         check_int(name, "simulation_paths", self.simulation_paths, 100, high=MAX_SIMULATION_PATHS)
@@ -268,6 +271,12 @@ class ETS(Forecaster):
             self.__dict__.pop(name, None)
         self.mstl_ = None
         if self._adjusts_season(len(values)):
+            if self.model[0] == "M" and not (values > 0).all():
+                # refused here, in this model's letters, rather than by the trend model MSTL
+                # fits (whose message would name mstl and a non-seasonal form the user never asked for)
+                raise ConfigError(f"{self.short_name}: model {self.model!r} does not fit this series: "
+                                  f"{self._refusal(values, False)}. Fix: use model='ZZZ' to choose among the "
+                                  "forms that fit.")
             self.mstl_ = long_season_mstl(self, self.season_).fit(y)
             self.form_, self.search_ = self.mstl_.trend_model_.form_, self.mstl_.trend_model_.search_
             return
