@@ -153,7 +153,8 @@ class ETS(Forecaster):
     model
         Three letters for error, trend and seasonal: ``A``, ``M``, ``N`` or ``Z`` (automatic).
     damped
-        Damp an additive trend: ``None`` tries both, ``True``/``False`` fixes it.
+        Damp an additive trend: ``None`` tries both, ``True``/``False`` fixes it (``True`` needs a
+        trend letter ``A`` or ``Z``: with ``N`` there is nothing to damp, and it is refused).
     season
         Observations per seasonal cycle (default: the frequency's, e.g. 7 for daily data).
         Above 24 the season is removed by STL first and ETS fits the adjusted series: the
