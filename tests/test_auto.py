@@ -333,6 +333,8 @@ def test_intermittent_demand_adds_its_models_and_ranks_by_rmsse():
     assert model.metric_ == "rmsse"
     assert set(INTERMITTENT_CANDIDATES) <= set(model.validation_.index)
     assert {"mstl", RIDGE_FOURIER}.isdisjoint(model.validation_.index)  # weekly, but demand: no STL
+    assert "ets" not in model.validation_.index  # it forecasts negative demand
+    assert {"auto_arima", "theta", "naive"} <= set(model.validation_.index)
     ok = model.validation_[model.validation_["status"].str.startswith(("ok", "chosen"))]
     best = ok["score"].idxmin()
     assert best in model.chosen_ or best == "combo"

@@ -9,7 +9,7 @@ fold is scored on is never seen by the choice):
    parameters ``auto`` makes the same choice and forecasts on any machine, load, ``n_jobs``
    and engine. Candidates (:mod:`tsforecast.selection.candidates`): ``snaive``, ``naive``,
    ``theta``, ``ridge``, ``auto_arima`` (the fallback), ``ets``; on intermittent demand also
-   ``mean``, ``croston_sba``, ``tsb``, ``imapa``, ranked by RMSSE instead of MASE
+   ``mean``, ``croston_sba``, ``tsb``, ``imapa`` and not ``ets``, ranked by RMSSE instead of MASE
    (``metric_``); on long or several seasons also ``mstl`` and ``ridge_fourier``; ``lstm``
    when ``neural_min_length`` is set and reached; each only when the history before the
    folds holds what it needs (otherwise recorded as skipped). The fixed combination
