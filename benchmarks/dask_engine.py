@@ -35,6 +35,7 @@ Four measurements (``--sections overhead,big,arima,floor``; ``floor`` only when 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -43,6 +44,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -88,6 +90,21 @@ def _serve_cluster(workers: int, addresses: multiprocessing.Queue, stop: multipr
         addresses.put(cluster.scheduler_address)
         stop.wait()
 
+@contextlib.contextmanager
+def _one_worker_cluster() -> Iterator[tuple[str, multiprocessing.Process]]:
+    """A one-worker LocalCluster served by a spawned process (:func:`_serve_cluster`): its
+    scheduler address and that process, stopped on leaving."""
+    context = multiprocessing.get_context("spawn")
+    addresses, stop = context.Queue(), context.Event()
+    server = context.Process(target=_serve_cluster, args=(1, addresses, stop))
+    server.start()
+    try:
+        yield addresses.get(timeout=300), server
+    finally:
+        stop.set()
+        server.join(timeout=60)
+
+
 
 def overhead(n_series: int, rounds: int = 3, repeat: int = 5) -> None:
     data = ragged_panel(n_series)
@@ -96,12 +113,7 @@ def overhead(n_series: int, rounds: int = 3, repeat: int = 5) -> None:
     start = time.process_time()
     backtest(data, ["snaive"], **options)
     alone = time.process_time() - start  # before any client exists: every thread of the process
-    context = multiprocessing.get_context("spawn")
-    addresses, stop = context.Queue(), context.Event()
-    server = context.Process(target=_serve_cluster, args=(1, addresses, stop))
-    server.start()
-    try:
-        address = addresses.get(timeout=300)
+    with _one_worker_cluster() as (address, _):
         backtest(data.head(5000), ["snaive"], engine="dask", scheduler=address, **options)  # the worker imports
         # tsforecast once, as a long-running cluster has; then the rounds, local and Dask in turn
         # (the machine's load moves, so both see the same). The local run is this thread's CPU: the
@@ -126,9 +138,6 @@ def overhead(n_series: int, rounds: int = 3, repeat: int = 5) -> None:
         time.sleep(3.0)
         idle = (time.process_time() - client_start + cluster_cpu() - cluster_start) / (time.perf_counter() - idle_start)
         close_dask_clients()  # the runs share one kept client; closed before its cluster stops
-    finally:
-        stop.set()
-        server.join(timeout=60)
     pd.testing.assert_frame_equal(local.forecasts, on_dask.forecasts)
     total, client, cluster, wall = best
     print(f"overhead, {n_series:,} ragged series, seasonal naive, default backtest (best of {rounds}, interleaved, "
@@ -206,12 +215,7 @@ def _four_mb(x: np.ndarray) -> np.ndarray:
 
 def floor(rounds: int = 3, repeat: int = 40) -> None:
     small, big = np.zeros(1), np.zeros(500_000)  # 8 bytes, 4 MB
-    context = multiprocessing.get_context("spawn")
-    addresses, stop = context.Queue(), context.Event()
-    server = context.Process(target=_serve_cluster, args=(1, addresses, stop))
-    server.start()
-    try:
-        address = addresses.get(timeout=300)
+    with _one_worker_cluster() as (address, server):
         with dask_client(address, 1) as client:
             cases = {
                 "a task doing nothing": lambda: list(run_tasks_dask(_nothing, [small], client, 1)),
@@ -240,9 +244,6 @@ def floor(rounds: int = 3, repeat: int = 40) -> None:
                     w = (sum(map(_process_cpu, workers)) - w0) / repeat
                     best[name] = min(best[name], (c + s + w, c, s, w))
         close_dask_clients()
-    finally:
-        stop.set()
-        server.join(timeout=60)
     print(f"floor: one Dask task on an existing 1-worker cluster (best of {rounds}, each the mean of {repeat} calls; "
           "CPU ms per call):")
     for name, (total, c, s, w) in best.items():

@@ -36,10 +36,15 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.core.errors import ModelError
-from tsforecast.core.params import check_bool, check_choice, check_int
+from tsforecast.core.params import check_choice
 from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.base import Forecaster
-from tsforecast.models.theta import decomposition_method, season_to_remove, seasonally_adjusted
+from tsforecast.models.theta import (
+    check_season_removal,
+    decomposition_method,
+    season_to_remove,
+    seasonally_adjusted,
+)
 from tsforecast.models.theta_models import MODEL_NAMES, fit_theta_model, theta_forecast, theta_paths, theta_states
 
 __all__ = ["AutoTheta"]
@@ -81,9 +86,7 @@ class AutoTheta(Forecaster):
 
     def check_params(self) -> None:
         name = self.short_name
-        check_int(name, "season", self.season, 1, allow_none=True)
-        check_bool(name, "deseasonalize", self.deseasonalize)
-        check_choice(name, "method", self.method, ("auto", "additive", "multiplicative"))
+        check_season_removal(name, self.season, self.deseasonalize, self.method)
         check_choice(name, "model", self.model, ("auto", *MODEL_NAMES))
 
     def _min_length(self) -> int:

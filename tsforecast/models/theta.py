@@ -29,7 +29,8 @@ from tsforecast.core.params import check_bool, check_choice, check_float, check_
 from tsforecast.evaluation.intervals import normal_z
 from tsforecast.models.base import Forecaster
 
-__all__ = ["Theta", "decomposition_method", "season_to_remove", "seasonality_found", "seasonally_adjusted"]
+__all__ = ["DECOMPOSITION_METHODS", "Theta", "check_season_removal", "decomposition_method", "season_to_remove",
+           "seasonality_found", "seasonally_adjusted"]
 
 # statsmodels' ThetaModel keeps two things it computes to itself: whether its seasonality test
 # found a season (``_has_seasonality``) and the seasonally adjusted series it smooths
@@ -58,6 +59,18 @@ def seasonally_adjusted(values: np.ndarray, method: str, period: int) -> np.ndar
 
     seasonal = seasonal_decompose(values, model=method, period=period).seasonal
     return values / seasonal if method.startswith("mul") else values - seasonal
+
+
+#: how a season is removed: chosen per series (``auto``), or fixed
+DECOMPOSITION_METHODS = ("auto", "additive", "multiplicative")
+
+
+def check_season_removal(name: str, season: int | None, deseasonalize: bool, method: str) -> None:
+    """Check the season parameters :class:`Theta` and ``AutoTheta`` share: ``season``,
+    ``deseasonalize`` and ``method`` (one of :data:`DECOMPOSITION_METHODS`)."""
+    check_int(name, "season", season, 1, allow_none=True)
+    check_bool(name, "deseasonalize", deseasonalize)
+    check_choice(name, "method", method, DECOMPOSITION_METHODS)
 
 
 def season_to_remove(values: np.ndarray, period: int, deseasonalize: bool) -> bool:
@@ -112,9 +125,7 @@ class Theta(Forecaster):
 
     def check_params(self) -> None:
         name = self.short_name
-        check_int(name, "season", self.season, 1, allow_none=True)
-        check_bool(name, "deseasonalize", self.deseasonalize)
-        check_choice(name, "method", self.method, ("auto", "additive", "multiplicative"))
+        check_season_removal(name, self.season, self.deseasonalize, self.method)
         check_float(name, "theta", self.theta, 1)
 
     def _min_length(self) -> int:
