@@ -167,6 +167,50 @@ def test_nothing_read_from_a_file_can_run_code():
     assert found == UNPICKLING_ALLOWED
 
 
+#: where the one unpickling function may be called: each on bytes the same run produced in
+#: memory a moment before (executors.run_tasks' cloudpickle.dumps, block_payload.seal_block)
+OWN_PAYLOAD_READERS = {("tsforecast/backtest/executors.py", "_run_payload"),
+                       ("tsforecast/backtest/block_payload.py", "run")}
+
+
+def _own_payload_readers(tree: ast.Module) -> set[str]:
+    """The functions of ``tree`` (``<module>`` at top level) that use ``load_own_payload``,
+    imported under any name, or that import the ``own_payload`` module itself."""
+    names, found = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.endswith("own_payload"):
+            names |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names |= {alias.asname or alias.name for alias in node.names if alias.name == "own_payload"}
+        elif isinstance(node, ast.Import) and any(alias.name.endswith("own_payload") for alias in node.names):
+            found.add("<imports the module>")
+
+    def visit(node: ast.AST, scope: str) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            scope = node.name
+        if (isinstance(node, ast.Name) and node.id in names) or (
+                isinstance(node, ast.Attribute) and node.attr == "load_own_payload"):
+            found.add(scope)
+        for child in ast.iter_child_nodes(node):
+            visit(child, scope)
+
+    for statement in tree.body:
+        if not isinstance(statement, ast.ImportFrom):  # the import itself is not a use
+            visit(statement, "<module>")
+    return found
+
+
+def test_the_unpickling_function_serves_only_the_engines_own_payloads():
+    """No other code reaches ``load_own_payload``: a future reader of files cannot route bytes
+    it read into it (imported under any name, or its module imported)."""
+    readers = {(str(path.relative_to(ROOT)), scope) for path in sorted(PACKAGE.rglob("*.py"))
+               if path.name != "own_payload.py"
+               for scope in _own_payload_readers(ast.parse(path.read_text(), str(path)))}
+    assert readers == OWN_PAYLOAD_READERS
+    sneaky = "def f(b):\n    from tsforecast.backtest.own_payload import load_own_payload as lo\n    return lo(b)\n"
+    assert _own_payload_readers(ast.parse(sneaky)) == {"f"}
+
+
 def test_the_scan_for_code_running_loads_sees_each_spelling():
     sources = ["import torch\ndef f(p):\n    return torch.load(p)\n",
                "from pickle import loads\n",
